@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// Runs one TypeScript entry file: `node bin/run-ts.js bench/index.ts [args...]`.
+'use strict';
+const { resolveEntry } = require('./register-ts');
+const entry = process.argv[2];
+if (!entry) {
+  console.error('usage: run-ts <file.ts> [args...]');
+  process.exit(2);
+}
+process.argv.splice(2, 1);
+require(resolveEntry(entry));

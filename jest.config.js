@@ -1,0 +1,18 @@
+// Two projects: `unit` (pure, fast, mocks allowed) and `integration` (real Temporal dev server,
+// real sandbox process over HTTP). One Temporal dev server is started for the whole run by the
+// global setup and stopped by the global teardown.
+const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }];
+module.exports = {
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  globalTeardown: '<rootDir>/test/support/global-teardown.js',
+  projects: [
+    { displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], transform: { '^.+\\.ts$': swc }, testEnvironment: 'node' },
+    {
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      transform: { '^.+\\.ts$': swc },
+      testEnvironment: 'node',
+      testTimeout: 180000,
+    },
+  ],
+};
