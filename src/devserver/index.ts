@@ -1,0 +1,2 @@
+export * from './find-cli';
+export * from './dev-server';

@@ -1,0 +1,116 @@
+// Runs the m3ter sandbox as a REAL separate process (as users run it) and talks to its admin API over HTTP.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export interface SandboxAdmin {
+  get<T = unknown>(p: string): Promise<T>;
+  post<T = unknown>(p: string, body?: unknown): Promise<T>;
+  del<T = unknown>(p: string): Promise<T>;
+}
+
+export interface SandboxProcess {
+  baseUrl: string;
+  ingestUrl: string;
+  adminUrl: string;
+  orgId: string;
+  accessKeyId: string;
+  apiSecret: string;
+  pid: number;
+  admin: SandboxAdmin;
+  /** Env for a worker/CLI pointed at this sandbox. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export interface SpawnSandboxOptions {
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  readyTimeoutMs?: number;
+}
+
+async function adminCall<T>(adminUrl: string, method: string, p: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${adminUrl}${p}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`sandbox admin ${method} ${p} -> ${res.status}: ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function spawnSandboxProcess(opts: SpawnSandboxOptions = {}): Promise<SandboxProcess> {
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin/run-ts.js'), 'src/sandbox/main.ts', '--port', '0', '--json', ...(opts.args ?? [])],
+    { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  const ready = await new Promise<Record<string, string>>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`sandbox not ready in time; stderr: ${stderr}`)),
+      opts.readyTimeoutMs ?? 60_000,
+    );
+    const rl = readline.createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as Record<string, string>;
+        if (msg.event === 'sandbox.ready') {
+          clearTimeout(timer);
+          resolve(msg);
+        }
+      } catch {
+        /* banner or log line */
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sandbox exited with ${code}; stderr: ${stderr}`));
+    });
+  });
+  child.stdout?.resume();
+  const adminUrl = ready.adminUrl;
+  return {
+    baseUrl: ready.baseUrl,
+    ingestUrl: ready.ingestUrl ?? ready.baseUrl,
+    adminUrl,
+    orgId: ready.orgId,
+    accessKeyId: ready.accessKeyId,
+    apiSecret: ready.apiSecret,
+    pid: child.pid!,
+    admin: {
+      get: (p) => adminCall(adminUrl, 'GET', p),
+      post: (p, body) => adminCall(adminUrl, 'POST', p, body ?? {}),
+      del: (p) => adminCall(adminUrl, 'DELETE', p),
+    },
+    env: {
+      M3TER_API_URL: ready.baseUrl,
+      M3TER_INGEST_URL: ready.ingestUrl ?? ready.baseUrl,
+      M3TER_ORG_ID: ready.orgId,
+      M3TER_ACCESS_KEY_ID: ready.accessKeyId,
+      M3TER_API_SECRET: ready.apiSecret,
+    },
+    async stop() {
+      await stopChild(child);
+      process.removeListener('exit', killOnExit);
+    },
+  };
+}
