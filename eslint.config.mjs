@@ -9,9 +9,15 @@ import { builtinModules } from 'node:module';
 const ioLibraries = ['axios', 'pino', 'fastify', 'undici', 'node-fetch', 'got', 'zod-to-json-schema'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'exports/**', 'coverage/**', 'bin/**', '*.config.js', '*.config.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', 'exports/**', 'coverage/**', '*.config.js', '*.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    // Plain CommonJS glue (jest global setup, launchers).
+    files: ['**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

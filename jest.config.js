@@ -3,6 +3,8 @@
 // global setup and stopped by the global teardown.
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }];
 module.exports = {
+  // Workflow bundling (webpack) and real servers make integration tests slow to start on 2 cores.
+  testTimeout: 180000,
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
   projects: [
@@ -12,7 +14,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform: { '^.+\\.ts$': swc },
       testEnvironment: 'node',
-      testTimeout: 180000,
     },
   ],
 };

@@ -1,0 +1,218 @@
+// m3ter-exports: the ops CLI. Every command has --help; exit codes are 0 ok, 1 export failed, 2 bad input.
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, loadConfig, loadTemporalConfig } from './config';
+import { CliInputError, EXIT_BAD_INPUT, EXIT_EXPORT_FAILED, EXIT_OK } from './cli/exit-codes';
+import {
+  billsRequestFromFlags,
+  operationalRequestFromFlags,
+  usageRequestFromFlags,
+  type BillsFlags,
+  type OperationalFlags,
+  type UsageFlags,
+} from './cli/request-flags';
+import { prepareExport, startOrAttach, waitAndReport, type ExportCommonFlags } from './cli/export-command';
+import { exportStatus, formatStatus } from './cli/status-command';
+import { connectClient } from './cli/temporal-client';
+import type { ExportKind } from './export-ids';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+// Commander ignores action return values; each action reports its exit code through this.
+let actionExitCode = EXIT_OK;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function act<A extends any[]>(fn: (...args: A) => Promise<number | void> | number | void) {
+  return async (...args: A) => {
+    actionExitCode = (await fn(...args)) ?? EXIT_OK;
+  };
+}
+
+const io = {
+  stdout: (s: string) => process.stdout.write(`${s}\n`),
+  stderr: (s: string) => process.stderr.write(`${s}\n`),
+};
+
+function addCommonExportOptions(cmd: Command): Command {
+  return cmd
+    .option('--name <name>', 'label used in the workflow id and file names')
+    .option('--id <workflowId>', 'explicit workflow id (default: derived from the request, so a repeat attaches)')
+    .addOption(new Option('--storage <mode>', 'local: stream the file to EXPORT_DIR; none: return the URL').default('local'))
+    .option('--request <json|@file>', 'a whole request body as JSON (flags override its fields)')
+    .option('--wait', 'wait for the export, show live status, then print the manifest')
+    .option('--json', 'machine-readable output');
+}
+
+async function runExport(kind: ExportKind, body: Record<string, unknown>, flags: ExportCommonFlags): Promise<number> {
+  const prepared = prepareExport(kind, body, flags); // before any connection: bad input costs nothing
+  const temporal = loadTemporalConfig();
+  const { client, close } = await connectClient(temporal);
+  try {
+    const { handle, attached } = await startOrAttach(client, temporal.taskQueue, prepared);
+    if (flags.json && !flags.wait) {
+      io.stdout(JSON.stringify({ workflowId: handle.workflowId, attached }));
+    } else {
+      io.stderr(`${attached ? 'attached to existing' : 'started'} ${prepared.workflowType} ${handle.workflowId}`);
+    }
+    if (!flags.wait) return EXIT_OK;
+    const code = await waitAndReport(handle, io);
+    if (code === EXIT_OK && prepared.kind !== 'bills' && flags.storage === 'none') {
+      await printFreshDownloadUrl(handle.workflowId, await handle.result());
+    }
+    return code;
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * `--storage none`: the workflow result deliberately omits the presigned query string (history must not
+ * hold it), so the CLI asks m3ter for a fresh URL and prints it to this terminal only.
+ */
+async function printFreshDownloadUrl(_workflowId: string, result: unknown): Promise<void> {
+  const jobId = (result as { jobId?: string } | undefined)?.jobId;
+  if (!jobId) return;
+  const config = loadConfig();
+  const { M3terClient } = await import('./m3ter');
+  const m3ter = new M3terClient({
+    orgId: config.m3ter.orgId,
+    accessKeyId: config.m3ter.accessKeyId,
+    apiSecret: config.m3ter.apiSecret,
+    apiUrl: config.m3ter.apiUrl,
+    ingestUrl: config.m3ter.ingestUrl,
+  });
+  const { url, expirationTime } = await m3ter.getExportDownloadUrl(jobId);
+  io.stderr(`download URL (valid until ${expirationTime ?? 'unknown'}; do not paste it into tickets):`);
+  io.stdout(url);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('m3ter-exports')
+    .description('Durable m3ter data exports on Temporal: worker, ops CLI, local sandbox')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('worker')
+    .description('run the export worker (SIGINT/SIGTERM shut it down gracefully)')
+    .action(act(async () => {
+      const { runWorkerCommand } = await import('./worker');
+      return runWorkerCommand(loadConfig());
+    }));
+
+  program
+    .command('sandbox')
+    .description('run the local m3ter SANDBOX (a stand-in for tests and demos, not m3ter)')
+    .option('--port <n>', 'port (0 = any free port)', '8080')
+    .option('--ingest-port <n>', 'also serve measurements on a separate ingest port')
+    .option('--seed <n>', 'seed for generated entities', '1')
+    .option('--data-file <path>', 'persist measurements/jobs/events to this file')
+    .option('--json', 'print one JSON ready line instead of the banner')
+    .action(act(async (o: { port: string; ingestPort?: string; seed: string; dataFile?: string; json?: boolean }) => {
+      const { runSandboxCommand } = await import('./sandbox/main');
+      const toInt = (flag: string, v: string) => {
+        if (!/^\d+$/.test(v) || Number(v) > 65535) throw new CliInputError(`${flag}: must be an integer 0-65535`);
+        return Number(v);
+      };
+      await runSandboxCommand({
+        port: toInt('--port', o.port),
+        ingestPort: o.ingestPort === undefined ? undefined : toInt('--ingest-port', o.ingestPort),
+        seed: Number(o.seed),
+        dataFile: o.dataFile,
+        json: o.json,
+      });
+      await new Promise(() => undefined); // serve until a signal ends the process
+    }));
+
+  const exp = program.command('export').description('start an export (usage, operational or bills)');
+  addCommonExportOptions(
+    exp
+      .command('usage')
+      .description('usage data for [start, end)')
+      .option('--start <date>', 'inclusive start (ISO date-time, or YYYY-MM-DD = 00:00 UTC)')
+      .option('--end <date>', 'exclusive end; at most tomorrow 00:00 UTC')
+      .option('--meter <id>', 'meter id (repeatable or comma-separated)', collect)
+      .option('--account <id>', 'account id (repeatable or comma-separated)', collect)
+      .option('--aggregation <spec>', 'meterId:fieldCode:MEASURE|DIMENSION:FUNCTION (repeatable)', collect)
+      .option('--group <spec>', 'account | time:DAY|HOUR|WEEK|MONTH|QUARTER | dimension:meterId:fieldCode', collect)
+      .option('--format <fmt>', 'CSV or JSONL')
+      .option('--destination <id>', 'export destination id (repeatable)', collect),
+  ).action(act((o: UsageFlags & ExportCommonFlags) => runExport('usage', usageRequestFromFlags(o), o)));
+
+  addCommonExportOptions(
+    exp
+      .command('operational')
+      .description('operational data (bills, accounts, plans, ...)')
+      .option('--types <list>', 'operational data types, e.g. BILLS,ACCOUNTS (repeatable)', collect)
+      .option('--start <date>', 'only data since this date-time')
+      .option('--format <fmt>', 'CSV or JSONL')
+      .option('--destination <id>', 'export destination id (repeatable)', collect),
+  ).action(act((o: OperationalFlags & ExportCommonFlags) => runExport('operational', operationalRequestFromFlags(o), o)));
+
+  addCommonExportOptions(
+    exp
+      .command('bills')
+      .description('Data Explorer bill line items as CSV')
+      .option('--start <date>', 'start (ISO date-time or YYYY-MM-DD)')
+      .option('--end <date>', 'end (ISO date-time or YYYY-MM-DD)')
+      .option('--line-item-types <list>', 'e.g. USAGE,STANDING_CHARGE (repeatable)', collect)
+      .option('--dimension <spec>', 'name=value[,value] filter, "*" for all (repeatable)', collect)
+      .option('--limit <n>', 'max data points, 1-2000'),
+  ).action(act((o: BillsFlags & ExportCommonFlags) => runExport('bills', billsRequestFromFlags(o), o)));
+
+  program
+    .command('status <workflowId>')
+    .description('show an export workflow: phase, ExportJob, polls, bytes written, pending activities')
+    .option('--json', 'machine-readable output')
+    .action(act(async (workflowId: string, o: { json?: boolean }) => {
+      const { client, close } = await connectClient(loadTemporalConfig());
+      try {
+        const report = await exportStatus(client, workflowId);
+        io.stdout(o.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+        return EXIT_OK;
+      } finally {
+        await close();
+      }
+    }));
+
+  program
+    .command('dev')
+    .description('run an embedded Temporal dev server (with UI), the sandbox and a worker together')
+    .option('--ui-port <n>', 'Temporal UI port', '8233')
+    .option('--temporal-port <n>', 'Temporal frontend port', '7233')
+    .option('--sandbox-port <n>', 'sandbox port (0 = any)', '0')
+    .action(act(async (o: { uiPort: string; temporalPort: string; sandboxPort: string }) => {
+      const { runDev } = await import('./cli/dev-command');
+      return runDev({ uiPort: Number(o.uiPort), temporalPort: Number(o.temporalPort), sandboxPort: Number(o.sandboxPort) });
+    }));
+
+  program
+    .command('demo')
+    .description('seed the sandbox, run a usage, an operational and a bills export end to end, print manifests')
+    .option('--export-dir <dir>', 'where files go', './exports/demo')
+    .action(act(async (o: { exportDir: string }) => {
+      const { runDemo } = await import('./cli/demo-command');
+      return runDemo({ exportDir: o.exportDir });
+    }));
+
+  return program;
+}
+
+/** Entry point used by bin/m3ter-exports.js; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    actionExitCode = EXIT_OK;
+    await program.parseAsync(argv);
+    return actionExitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version are "errors" in commander's exitOverride mode, with exit code 0.
+      return err.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+    }
+    if (err instanceof CliInputError || err instanceof ConfigError) {
+      io.stderr(err.message);
+      return EXIT_BAD_INPUT;
+    }
+    io.stderr(err instanceof Error ? err.message : String(err));
+    return EXIT_EXPORT_FAILED;
+  }
+}

@@ -1,0 +1,117 @@
+// The export worker: one process polling the task queue with the export workflows and their activities.
+// `m3ter-exports worker` runs it; `dev` and `demo` embed it. Shuts down gracefully on SIGINT/SIGTERM
+// (in-flight activities get their shutdown grace time; workflows simply resume on the next worker).
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createWebhookAlerter } from './alerts/webhook';
+import type { AppConfig } from './config';
+import { createLogger, temporalLogger, type AppLogger } from './log/logger';
+import { M3terClient } from './m3ter';
+import { createLocalStorage } from './storage/local';
+import { SEARCH_ATTRIBUTE_JOB_ID as JOB_ID_SEARCH_ATTRIBUTE } from '../workflows/search-attributes';
+
+let runtimeInstalled = false;
+
+/** Runtime.install may run once per process; it wires SDK logs into pino and Prometheus metrics. */
+export function installRuntime(log: AppLogger, metricsPort?: number): void {
+  if (runtimeInstalled) return;
+  Runtime.install({
+    logger: temporalLogger(log),
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    telemetryOptions: metricsPort
+      ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}` }, metricPrefix: 'temporal_' } }
+      : undefined,
+  });
+  runtimeInstalled = true;
+}
+
+export interface ExportWorker {
+  worker: Worker;
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/**
+ * Builds the worker and its dependencies from config. The activities receive their dependencies here and
+ * nowhere else: the m3ter client, local storage, the alerter, a clock, and a visibility lookup used by the
+ * trigger's lost-response recovery.
+ */
+export async function createExportWorker(config: AppConfig, log: AppLogger): Promise<ExportWorker> {
+  const m3ter = new M3terClient({
+    orgId: config.m3ter.orgId,
+    accessKeyId: config.m3ter.accessKeyId,
+    apiSecret: config.m3ter.apiSecret,
+    apiUrl: config.m3ter.apiUrl,
+    ingestUrl: config.m3ter.ingestUrl,
+    logger: log.child({ component: 'm3ter' }),
+  });
+  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+
+  const claimedJobIds = async (jobIds: string[]): Promise<Set<string>> => {
+    const claimed = new Set<string>();
+    if (jobIds.length === 0) return claimed;
+    const list = jobIds.map((id) => `"${id.replace(/"/g, '')}"`).join(', ');
+    for await (const wf of client.workflow.list({ query: `${JOB_ID_SEARCH_ATTRIBUTE} IN (${list})` })) {
+      const ids = wf.searchAttributes?.[JOB_ID_SEARCH_ATTRIBUTE];
+      for (const id of Array.isArray(ids) ? ids : []) claimed.add(String(id));
+    }
+    return claimed;
+  };
+
+  const activities = createActivities({
+    m3ter,
+    storage: createLocalStorage({ dir: config.exportDir }),
+    clock: { now: () => Date.now() },
+    log: log.child({ component: 'activities' }),
+    alerter: createWebhookAlerter({ url: config.alertWebhookUrl, log: log.child({ component: 'alerts' }) }),
+    claimedJobIds,
+  });
+
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities,
+    shutdownGraceTime: '30 seconds',
+    // Polls are cheap and mostly asleep; downloads are I/O bound. These bound memory, not throughput.
+    maxConcurrentActivityTaskExecutions: 200,
+  });
+
+  return {
+    worker,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await nativeConnection.close();
+        await clientConnection.close();
+      }
+    },
+    shutdown: () => worker.shutdown(),
+  };
+}
+
+/** `m3ter-exports worker`: run until SIGINT/SIGTERM. */
+export async function runWorkerCommand(config: AppConfig): Promise<number> {
+  const log = createLogger({ level: config.logLevel, secrets: [config.m3ter.apiSecret] });
+  installRuntime(log, config.metricsPort);
+  const w = await createExportWorker(config, log);
+  log.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      temporal: config.temporal.address,
+      m3ter: config.m3ter.apiUrl,
+      exportDir: config.exportDir,
+      metricsPort: config.metricsPort,
+    },
+    'worker started',
+  );
+  await w.run();
+  log.info('worker stopped');
+  return 0;
+}
