@@ -1,0 +1,87 @@
+// The Data Explorer bill CSV (m3ter-api.md §9.1): a synchronous request that answers with a download URL.
+// Requesting the URL and downloading it happen in ONE activity so the URL never leaves the activity (it
+// would otherwise be stored in workflow history). The Data Explorer's 1 rps limit answers 429; the m3ter
+// client retries those with Retry-After before we ever see them.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { M3terError } from '../src/m3ter/errors';
+import type { BillsCsvRequest } from '../src/m3ter/schemas';
+import type { Manifest } from '../src/storage/types';
+import { systemClock, type ActivityLogger, type Clock, type M3terExportsApi } from './deps';
+import type { ExportStorage } from '../src/storage/types';
+import { streamDownloadToStorage } from './download';
+import { exportFileBase, rowsFromNewlines, summarizeRequest } from './export-activities';
+import { FailureTypes, toApplicationFailure } from './failures';
+
+export interface BillsActivityDeps {
+  m3ter: M3terExportsApi;
+  storage: ExportStorage;
+  log: ActivityLogger;
+  clock?: Clock;
+}
+
+export interface ExportBillsCsvInput {
+  request: BillsCsvRequest;
+  workflowId: string;
+}
+
+export function createBillsActivities(deps: BillsActivityDeps) {
+  const clock = deps.clock ?? systemClock;
+  const { m3ter, storage, log } = deps;
+
+  async function requestUrl(request: BillsCsvRequest): Promise<string> {
+    try {
+      return (await m3ter.downloadBillsCsv(request)).downloadUrl;
+    } catch (err) {
+      if (err instanceof M3terError && err.status !== undefined && err.status >= 400 && err.status < 500 && ![408, 409, 429].includes(err.status)) {
+        throw ApplicationFailure.create({
+          type: FailureTypes.ExportRequestRejected,
+          nonRetryable: true,
+          message: `m3ter rejected the bill CSV request (HTTP ${err.status}): ${err.m3terMessage ?? err.message}`,
+          details: [{ status: err.status, requestId: err.requestId }],
+        });
+      }
+      throw toApplicationFailure(err, 'requesting the bill CSV');
+    }
+  }
+
+  async function exportBillsCsv(input: ExportBillsCsvInput): Promise<Manifest> {
+    const base = exportFileBase(input.workflowId, 'bills');
+    const existing = await storage.findManifest(base);
+    if (existing && existing.workflowId === input.workflowId) return existing;
+    const startedAt = new Date(clock.now()).toISOString();
+    const ctx = Context.current();
+    const result = await streamDownloadToStorage({
+      storage,
+      base,
+      defaultExt: '.csv',
+      fetchUrl: () => requestUrl(input.request),
+      log,
+      clock,
+      heartbeat: (d) => ctx.heartbeat(d),
+      signal: ctx.cancellationSignal,
+    });
+    const { committed } = result;
+    const manifest: Manifest = {
+      workflowId: input.workflowId,
+      kind: 'bills',
+      sourceType: 'BILLS_CSV',
+      window: { start: input.request.startDate, end: input.request.endDate },
+      file: committed.file,
+      path: committed.path,
+      bytes: committed.bytes,
+      sha256: committed.sha256,
+      rows: rowsFromNewlines(committed.file, committed.newlines, result.compressed),
+      contentType: result.contentType,
+      startedAt,
+      completedAt: new Date(clock.now()).toISOString(),
+      request: summarizeRequest(input.request),
+    };
+    await storage.writeManifest(committed.file, manifest);
+    log.info({ workflowId: input.workflowId, file: committed.file, bytes: committed.bytes, sha256: committed.sha256 }, 'bill CSV stored');
+    return manifest;
+  }
+
+  return { exportBillsCsv };
+}
+
+export type BillsActivities = ReturnType<typeof createBillsActivities>;

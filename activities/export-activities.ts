@@ -1,0 +1,202 @@
+// Activities of the ad-hoc export workflow, built by a factory that receives its dependencies (the
+// temporalio/samples-typescript dependency-injection pattern): the worker passes the real m3ter client,
+// storage, clock, logger and alerter; tests pass fakes.
+import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
+import { M3terError } from '../src/m3ter/errors';
+import type { AdhocExportRequest } from '../src/m3ter/schemas';
+import { redactUrl } from '../src/log/redact';
+import type { Alert } from '../src/alerts/webhook';
+import type { ExportFileKind, Manifest } from '../src/storage/types';
+import { systemClock, type ExportActivityDeps } from './deps';
+import { streamDownloadToStorage } from './download';
+import { errorMessage, FailureTypes, toApplicationFailure } from './failures';
+import { createTriggerActivity } from './trigger';
+import { createWaitActivity } from './wait';
+
+export type { TriggerAdhocExportInput, TriggerAdhocExportResult } from './trigger';
+export type { WaitForExportJobInput, WaitForExportJobResult } from './wait';
+
+/** m3ter keeps export files for 24 h after the job completes (m3ter-api.md §1.7, §4.3). */
+export const DOWNLOAD_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface DownloadExportFileInput {
+  jobId: string;
+  workflowId: string;
+  kind: Extract<ExportFileKind, 'usage' | 'operational'>;
+  sourceType?: string;
+  window?: { start?: string; end?: string };
+  /** The request, for the manifest (see `summarizeRequest`). */
+  request?: AdhocExportRequest | Record<string, unknown>;
+  /** The job's timestamps as the wait activity saw them (for the 24 h window check and the manifest). */
+  job?: { dateCreated?: string; startedAt?: string };
+}
+
+export interface ResolveDownloadUrlInput {
+  jobId: string;
+}
+
+/**
+ * For `storage: 'none'`. The presigned URL's query string IS the credential (signature + expiry), and the
+ * workflow result is stored in history, visible to anyone who can read the workflow. So only the URL
+ * without its query goes back; the CLI fetches a fresh full URL itself (getdownloadurl) and prints it to
+ * the operator's terminal only.
+ */
+export interface ResolveDownloadUrlResult {
+  jobId: string;
+  expirationTime?: string;
+  urlWithoutQuery: string;
+}
+
+/** Keeps the request's fields for the manifest; drops `version` (meaningless) and anything non-JSON. */
+export function summarizeRequest(request: unknown): Record<string, unknown> | undefined {
+  if (!request || typeof request !== 'object') return undefined;
+  const { version: _version, ...rest } = request as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+}
+
+/** `<workflowId>__<jobId>`, sanitized by storage; deterministic so retries resume the same partial file. */
+export function exportFileBase(workflowId: string, suffix: string): string {
+  return `${workflowId}__${suffix}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '');
+}
+
+export function rowsFromNewlines(file: string, newlines: number, compressed: boolean): number | undefined {
+  if (compressed) return undefined;
+  if (/\.(csv|tsv)$/i.test(file)) return Math.max(0, newlines - 1);
+  if (/\.(jsonl|ndjson)$/i.test(file)) return newlines;
+  return undefined;
+}
+
+export function stripQuery(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    // Not parseable: never return something that might still hold the signature.
+    return redactUrl(url).replace(/\?.*$/, '');
+  }
+}
+
+function defaultExtFor(request: unknown): string {
+  const fmt = (request as { exportFileFormat?: string } | undefined)?.exportFileFormat;
+  return fmt === 'JSONL' ? '.jsonl' : '.csv';
+}
+
+export function createExportActivities(deps: ExportActivityDeps) {
+  const clock = deps.clock ?? systemClock;
+  const { m3ter, storage, log } = deps;
+
+  /** getdownloadurl, mapping "the file is gone" to a clear, non-retryable failure. */
+  async function fetchDownloadUrl(jobId: string, known?: { dateCreated?: string; startedAt?: string }) {
+    try {
+      return await m3ter.getExportDownloadUrl(jobId);
+    } catch (err) {
+      if (err instanceof M3terError && (err.status === 404 || err.status === 400)) {
+        let job: { status?: string; dateCreated?: string; startedAt?: string } | undefined = known;
+        try {
+          job = await m3ter.getExportJob(jobId);
+        } catch {
+          /* keep what we knew */
+        }
+        const ref = Date.parse(job?.startedAt ?? job?.dateCreated ?? '');
+        const old = !Number.isNaN(ref) && clock.now() - ref > DOWNLOAD_WINDOW_MS;
+        // ASSUMPTION (m3ter-api.md §13): m3ter answers 404 once the file of a SUCCEEDED job is gone.
+        const gone = err.status === 404 && job?.status === 'SUCCEEDED';
+        if (old || gone) {
+          throw ApplicationFailure.create({
+            type: FailureTypes.ExportDownloadWindowExpired,
+            nonRetryable: true,
+            message: `job ${jobId} finished more than 24 h ago; its file is gone; re-export needed`,
+            details: [{ jobId, status: err.status }],
+          });
+        }
+        throw ApplicationFailure.create({
+          type: FailureTypes.ExportDownloadUrlUnavailable,
+          message: `no download URL for export job ${jobId} yet (HTTP ${err.status}): ${err.m3terMessage ?? err.message}`,
+          details: [{ jobId, status: err.status }],
+        });
+      }
+      throw toApplicationFailure(err, `getting the download URL of export job ${jobId}`);
+    }
+  }
+
+  const triggerAdhocExport = createTriggerActivity({
+    m3ter,
+    log,
+    clock,
+    claimedJobIds: deps.claimedJobIds,
+    tuning: deps.trigger,
+  });
+
+  const waitForExportJob = createWaitActivity({ m3ter, log, clock });
+
+  async function downloadExportFile(input: DownloadExportFileInput): Promise<Manifest> {
+    const base = exportFileBase(input.workflowId, input.jobId);
+    // A previous attempt may have committed the file and its manifest before its completion got lost.
+    const existing = await storage.findManifest(base);
+    if (existing && existing.jobId === input.jobId) {
+      log.info({ jobId: input.jobId, file: existing.file }, 'export file already stored; returning its manifest');
+      return existing;
+    }
+    const startedAt = new Date(clock.now()).toISOString();
+    const ctx = Context.current();
+    const result = await streamDownloadToStorage({
+      storage,
+      base,
+      defaultExt: defaultExtFor(input.request),
+      fetchUrl: async () => (await fetchDownloadUrl(input.jobId, input.job)).url,
+      log,
+      clock,
+      heartbeat: (d) => ctx.heartbeat(d),
+      signal: ctx.cancellationSignal,
+    });
+    const { committed } = result;
+    const manifest: Manifest = {
+      workflowId: input.workflowId,
+      jobId: input.jobId,
+      kind: input.kind,
+      sourceType: input.sourceType ?? (input.kind === 'usage' ? 'USAGE' : 'OPERATIONAL'),
+      ...(input.window ? { window: input.window } : {}),
+      file: committed.file,
+      path: committed.path,
+      bytes: committed.bytes,
+      sha256: committed.sha256,
+      rows: rowsFromNewlines(committed.file, committed.newlines, result.compressed),
+      contentType: result.contentType,
+      startedAt,
+      completedAt: new Date(clock.now()).toISOString(),
+      ...(input.job ? { job: input.job } : {}),
+      request: summarizeRequest(input.request),
+    };
+    await storage.writeManifest(committed.file, manifest);
+    log.info(
+      { jobId: input.jobId, file: committed.file, bytes: committed.bytes, sha256: committed.sha256, urlRefreshes: result.urlRefreshes, resumes: result.resumes },
+      'export file stored',
+    );
+    return manifest;
+  }
+
+  async function resolveDownloadUrl(input: ResolveDownloadUrlInput): Promise<ResolveDownloadUrlResult> {
+    const { url, expirationTime } = await fetchDownloadUrl(input.jobId);
+    return { jobId: input.jobId, expirationTime, urlWithoutQuery: stripQuery(url) };
+  }
+
+  async function sendAlert(alert: Alert): Promise<{ delivered: boolean }> {
+    log.error({ alert }, `export alert: ${alert.kind}`);
+    if (!deps.alerter?.enabled) return { delivered: false };
+    try {
+      await deps.alerter.send(alert);
+      return { delivered: true };
+    } catch (err) {
+      throw ApplicationFailure.create({
+        type: 'AlertDeliveryFailed',
+        message: `alert ${alert.kind} for ${alert.workflowId} not delivered: ${errorMessage(err)}`,
+        // The alerter already retried; a few activity retries more, then the workflow gives up on it.
+        nextRetryDelay: activityInfo().attempt * 2_000,
+      });
+    }
+  }
+
+  return { triggerAdhocExport, waitForExportJob, downloadExportFile, resolveDownloadUrl, sendAlert };
+}
+
+export type ExportActivities = ReturnType<typeof createExportActivities>;

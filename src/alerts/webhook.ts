@@ -1,0 +1,109 @@
+// Alert delivery: one JSON POST to ALERT_WEBHOOK_URL per alert, with a small retry of its own.
+//
+// The payload is built from an allow-list of fields and every string in it is redacted, so neither an API
+// secret, a bearer token nor a presigned URL can leave through an alert. The webhook URL itself may carry a
+// token (Slack-style hooks do), so it is never logged unredacted.
+import axios from 'axios';
+import { redact, redactUrl } from '../log/redact';
+
+export type AlertKind =
+  | 'ExportJobFailed'
+  | 'ExportJobDeadlineExceeded'
+  | 'ExportDownloadFailed'
+  | 'ExportTriggerAmbiguous'
+  | 'ExportJobFailureEvent';
+
+export interface Alert {
+  kind: AlertKind;
+  workflowId: string;
+  jobId?: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface AlertPayload extends Alert {
+  source: 'm3ter-export-worker';
+  at: string;
+}
+
+export interface Alerter {
+  /** True when alerts leave the process (a webhook is configured). */
+  readonly enabled: boolean;
+  /** Delivers one alert; throws when every attempt failed. */
+  send(alert: Alert): Promise<void>;
+}
+
+export interface AlertLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface WebhookAlerterOptions {
+  url?: string;
+  log: AlertLogger;
+  /** Per-POST timeout. */
+  timeoutMs?: number;
+  /** Attempts in total (default 3), 250 ms then 1 s apart: enough for a blip, short enough for an activity. */
+  attempts?: number;
+  now?: () => Date;
+}
+
+function redactValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 5) return undefined;
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => redactValue(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (/authorization|secret|token|password|url/i.test(k)) continue;
+    out[k] = redactValue(v, depth + 1);
+  }
+  return out;
+}
+
+/** The exact JSON body that is POSTed (exported for tests and for the log line). */
+export function alertPayload(alert: Alert, at: Date): AlertPayload {
+  return {
+    source: 'm3ter-export-worker',
+    kind: alert.kind,
+    workflowId: alert.workflowId,
+    ...(alert.jobId ? { jobId: alert.jobId } : {}),
+    message: redact(alert.message),
+    ...(alert.details ? { details: redactValue(alert.details) as Record<string, unknown> } : {}),
+    at: at.toISOString(),
+  };
+}
+
+export function createWebhookAlerter(opts: WebhookAlerterOptions): Alerter {
+  const attempts = Math.max(1, opts.attempts ?? 3);
+  const delays = [250, 1000, 2000];
+  const now = opts.now ?? (() => new Date());
+  return {
+    enabled: Boolean(opts.url),
+    async send(alert: Alert): Promise<void> {
+      if (!opts.url) return;
+      const body = alertPayload(alert, now());
+      let lastError = '';
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        try {
+          const res = await axios.post(opts.url, body, {
+            timeout: opts.timeoutMs ?? 5000,
+            headers: { 'content-type': 'application/json' },
+            validateStatus: () => true,
+            // A redirect could forward the alert somewhere unexpected; webhooks answer directly.
+            maxRedirects: 0,
+          });
+          if (res.status >= 200 && res.status < 300) return;
+          lastError = `HTTP ${res.status}`;
+          // 4xx (except 408/429) will not get better by retrying.
+          if (res.status < 500 && res.status !== 408 && res.status !== 429) break;
+        } catch (err) {
+          lastError = redact((err as Error).message ?? String(err));
+        }
+        if (attempt < attempts) await new Promise((r) => setTimeout(r, delays[Math.min(attempt - 1, delays.length - 1)]));
+      }
+      opts.log.warn({ kind: alert.kind, workflowId: alert.workflowId, webhook: redactUrl(opts.url), error: lastError }, 'alert webhook delivery failed');
+      throw new Error(`alert webhook delivery failed: ${lastError}`);
+    },
+  };
+}

@@ -1,0 +1,230 @@
+// Local-directory storage for exported files.
+//
+// Atomicity: data goes to a hidden temporary file (`.<name>.partial`) in the SAME directory, so the final
+// `rename` is atomic (same filesystem) and a reader never sees a half-written file under the final name.
+// Before the rename the data is fsynced; after it the directory is fsynced, so a crash cannot leave a
+// renamed-but-empty file. Manifests use the same temp + fsync + rename dance.
+//
+// Hashing: SHA-256 and the newline count are updated only after a write to disk has succeeded, so after
+// `settle()` the counters always describe exactly the bytes on disk. A resumed writer re-reads and
+// re-hashes the partial file (streaming, constant memory) instead of trusting persisted hash state:
+// re-hashing costs ~1 s per GiB, and it means a partial file is never trusted beyond what is in it.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs, { type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { CommittedFile, ExportStorage, Manifest, OpenWriterOptions, StorageWriter } from './types';
+
+export interface LocalStorageOptions {
+  dir: string;
+}
+
+const NEWLINE = 0x0a;
+const WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
+
+/** Keeps names to `[A-Za-z0-9._-]`, no leading dot (hidden/temp namespace), at most 200 characters. */
+export function sanitizeFileName(name: string): string {
+  const cleaned = name
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(0, 200);
+  if (!cleaned || cleaned === '.' || cleaned === '..') throw new Error(`invalid storage file name "${name}"`);
+  return cleaned;
+}
+
+function countNewlines(buf: Buffer): number {
+  let n = 0;
+  let i = buf.indexOf(NEWLINE);
+  while (i !== -1) {
+    n++;
+    i = buf.indexOf(NEWLINE, i + 1);
+  }
+  return n;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  // Directory fsync makes the rename durable. Not supported on every platform (Windows): best effort.
+  let handle: FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    /* best effort */
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+async function writeFileAtomic(dir: string, name: string, data: string): Promise<string> {
+  const finalPath = path.join(dir, name);
+  const tmp = path.join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
+  const handle = await fs.open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, finalPath);
+  await fsyncDir(dir);
+  return finalPath;
+}
+
+class LocalWriter implements StorageWriter {
+  private hash: Hash = createHash('sha256');
+  private newlines = 0;
+  private bytes = 0;
+  private pending: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly dir: string,
+    readonly name: string,
+    private readonly tempPath: string,
+    private handle: FileHandle,
+  ) {}
+
+  get bytesWritten(): number {
+    return this.bytes;
+  }
+
+  /** Re-hashes what an earlier attempt left in the temporary file. */
+  async loadExisting(): Promise<void> {
+    const stream = createReadStream(this.tempPath, { highWaterMark: WRITE_HIGH_WATER_MARK });
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      this.hash.update(chunk);
+      this.newlines += countNewlines(chunk);
+      this.bytes += chunk.length;
+    }
+  }
+
+  private append(buffers: Buffer[]): Promise<void> {
+    // Serialised through `pending` so a destroyed stream's last write is accounted before the next stream
+    // (after a resume) appends at `bytes`.
+    const run = this.pending.then(async () => {
+      if (this.closed) throw new Error('storage writer is closed');
+      const { bytesWritten } =
+        buffers.length === 1
+          ? await this.handle.write(buffers[0], 0, buffers[0].length, this.bytes)
+          : await this.handle.writev(buffers, this.bytes);
+      const total = buffers.reduce((n, b) => n + b.length, 0);
+      if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
+      for (const b of buffers) {
+        this.hash.update(b);
+        this.newlines += countNewlines(b);
+      }
+      this.bytes += total;
+    });
+    this.pending = run.catch(() => undefined);
+    return run;
+  }
+
+  createStream(): Writable {
+    return new Writable({
+      highWaterMark: WRITE_HIGH_WATER_MARK,
+      write: (chunk: Buffer, _enc, cb) => {
+        this.append([chunk]).then(() => cb(), cb);
+      },
+      writev: (chunks, cb) => {
+        this.append(chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb);
+      },
+    });
+  }
+
+  settle(): Promise<void> {
+    return this.pending;
+  }
+
+  async truncate(): Promise<void> {
+    await this.settle();
+    await this.handle.truncate(0);
+    this.hash = createHash('sha256');
+    this.newlines = 0;
+    this.bytes = 0;
+  }
+
+  async commit(finalName?: string): Promise<CommittedFile> {
+    await this.settle();
+    const file = sanitizeFileName(finalName ?? this.name);
+    await this.handle.sync();
+    await this.handle.close();
+    this.closed = true;
+    const finalPath = path.join(this.dir, file);
+    await fs.rename(this.tempPath, finalPath);
+    await fsyncDir(this.dir);
+    return { file, path: finalPath, bytes: this.bytes, sha256: this.hash.digest('hex'), newlines: this.newlines };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.settle();
+    this.closed = true;
+    await this.handle.close();
+  }
+
+  async discard(): Promise<void> {
+    await this.close();
+    await fs.rm(this.tempPath, { force: true });
+  }
+}
+
+export function createLocalStorage(opts: LocalStorageOptions): ExportStorage {
+  const dir = path.resolve(opts.dir);
+  let ready: Promise<unknown> | undefined;
+  const ensureDir = () => (ready ??= fs.mkdir(dir, { recursive: true }));
+  const manifestName = (file: string) => `${sanitizeFileName(file)}.manifest.json`;
+
+  const exists = async (name: string): Promise<boolean> =>
+    fs
+      .stat(path.join(dir, sanitizeFileName(name)))
+      .then((s) => s.isFile())
+      .catch(() => false);
+
+  const readManifest = async (file: string): Promise<Manifest | undefined> => {
+    try {
+      return JSON.parse(await fs.readFile(path.join(dir, manifestName(file)), 'utf8')) as Manifest;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  };
+
+  return {
+    location: dir,
+
+    async openWriter(name: string, { resume = true }: OpenWriterOptions = {}): Promise<StorageWriter> {
+      await ensureDir();
+      const base = sanitizeFileName(name);
+      const tempPath = path.join(dir, `.${base}.partial`);
+      // 'a+' would force every write to the end; 'r+' honours our explicit positions but needs the file.
+      const handle = await fs.open(tempPath, resume ? 'a+' : 'w').then(async (h) => {
+        await h.close();
+        return fs.open(tempPath, 'r+');
+      });
+      const writer = new LocalWriter(dir, base, tempPath, handle);
+      if (resume) await writer.loadExisting();
+      return writer;
+    },
+
+    exists,
+    readManifest,
+
+    async writeManifest(file: string, manifest: Manifest): Promise<string> {
+      await ensureDir();
+      return writeFileAtomic(dir, manifestName(file), `${JSON.stringify(manifest, null, 2)}\n`);
+    },
+
+    async findManifest(base: string): Promise<Manifest | undefined> {
+      await ensureDir();
+      const prefix = `${sanitizeFileName(base)}.`;
+      const names = (await fs.readdir(dir)).filter((n) => n.startsWith(prefix) && n.endsWith('.manifest.json'));
+      for (const n of names.sort()) {
+        const manifest = await readManifest(n.slice(0, -'.manifest.json'.length));
+        // A manifest is only trusted when its file is there too.
+        if (manifest && (await exists(manifest.file))) return manifest;
+      }
+      return undefined;
+    },
+  };
+}

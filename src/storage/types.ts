@@ -1,0 +1,82 @@
+// Storage contract for exported files. Types only, so workflows may `import type` the Manifest.
+import type { Writable } from 'node:stream';
+
+export type ExportFileKind = 'usage' | 'operational' | 'bills';
+
+/** What is written beside every exported file as `<file>.manifest.json`, and what the workflows return. */
+export interface Manifest {
+  workflowId: string;
+  /** The m3ter ExportJob id; absent for the Data Explorer bill CSV, which has no job. */
+  jobId?: string;
+  kind: ExportFileKind;
+  /** `USAGE` | `OPERATIONAL` for data exports, `BILLS_CSV` for the Data Explorer bill CSV. */
+  sourceType: string;
+  window?: { start?: string; end?: string };
+  /** File name inside the storage directory. */
+  file: string;
+  /** Absolute path of the file. */
+  path: string;
+  bytes: number;
+  /** Hex SHA-256 of the file's bytes as stored (computed while streaming). */
+  sha256: string;
+  /** Data rows: newline-terminated lines minus the header for CSV, lines for JSONL; absent when not countable (gzip). */
+  rows?: number;
+  contentType?: string;
+  /** When the download started and when the file was committed (ISO 8601). */
+  startedAt: string;
+  completedAt: string;
+  /** The ExportJob's own timestamps, when known. */
+  job?: { dateCreated?: string; startedAt?: string };
+  /** The request that produced the file, without anything secret (requests carry no credentials anyway). */
+  request?: Record<string, unknown>;
+}
+
+export interface CommittedFile {
+  file: string;
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** Count of '\n' bytes in the file. */
+  newlines: number;
+}
+
+/**
+ * A file being written under a temporary name. Bytes are hashed and counted as they are written (after the
+ * write to disk succeeded, so the counters always describe the bytes on disk). Nothing is visible under the
+ * final name until `commit`.
+ */
+export interface StorageWriter {
+  /** The (final) base name this writer was opened for. */
+  readonly name: string;
+  /** Bytes on disk in the temporary file, including bytes found there when resuming. */
+  readonly bytesWritten: number;
+  /** A Writable for `pipeline()`; a fresh one per call, appending at `bytesWritten`. */
+  createStream(): Writable;
+  /** Waits for in-flight writes of destroyed streams so `bytesWritten` is exact. */
+  settle(): Promise<void>;
+  /** Drops everything written so far (server ignored our Range and sent the whole file again). */
+  truncate(): Promise<void>;
+  /** fsync, close, rename atomically to `finalName` (default: `name`) and fsync the directory. */
+  commit(finalName?: string): Promise<CommittedFile>;
+  /** Closes the file and keeps the partial data for a later resume. */
+  close(): Promise<void>;
+  /** Closes and deletes the partial data. */
+  discard(): Promise<void>;
+}
+
+export interface OpenWriterOptions {
+  /** Resume from a partial file left by an earlier attempt (its bytes are re-hashed). Default true. */
+  resume?: boolean;
+}
+
+export interface ExportStorage {
+  /** Human-readable location, for logs (a directory). */
+  readonly location: string;
+  openWriter(name: string, opts?: OpenWriterOptions): Promise<StorageWriter>;
+  exists(name: string): Promise<boolean>;
+  /** Writes `<file>.manifest.json` atomically; returns its path. */
+  writeManifest(file: string, manifest: Manifest): Promise<string>;
+  readManifest(file: string): Promise<Manifest | undefined>;
+  /** Finds a committed manifest for any file whose name starts with `base` + '.'. */
+  findManifest(base: string): Promise<Manifest | undefined>;
+}
