@@ -3,13 +3,13 @@
 // (in-flight activities get their shutdown grace time; workflows simply resume on the next worker).
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, createVisibilityClaimChecker } from '../activities';
 import { createWebhookAlerter } from './alerts/webhook';
 import type { AppConfig } from './config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
 import { M3terClient } from './m3ter';
 import { createLocalStorage } from './storage/local';
-import { SEARCH_ATTRIBUTE_JOB_ID as JOB_ID_SEARCH_ATTRIBUTE } from '../workflows/search-attributes';
+import { workflowSource } from './workflow-bundle';
 
 let runtimeInstalled = false;
 
@@ -50,31 +50,20 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
 
-  const claimedJobIds = async (jobIds: string[]): Promise<Set<string>> => {
-    const claimed = new Set<string>();
-    if (jobIds.length === 0) return claimed;
-    const list = jobIds.map((id) => `"${id.replace(/"/g, '')}"`).join(', ');
-    for await (const wf of client.workflow.list({ query: `${JOB_ID_SEARCH_ATTRIBUTE} IN (${list})` })) {
-      const ids = wf.searchAttributes?.[JOB_ID_SEARCH_ATTRIBUTE];
-      for (const id of Array.isArray(ids) ? ids : []) claimed.add(String(id));
-    }
-    return claimed;
-  };
-
   const activities = createActivities({
     m3ter,
     storage: createLocalStorage({ dir: config.exportDir }),
     clock: { now: () => Date.now() },
     log: log.child({ component: 'activities' }),
     alerter: createWebhookAlerter({ url: config.alertWebhookUrl, log: log.child({ component: 'alerts' }) }),
-    claimedJobIds,
+    claimedJobIds: createVisibilityClaimChecker(client),
   });
 
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    ...workflowSource(),
     activities,
     shutdownGraceTime: '30 seconds',
     // Polls are cheap and mostly asleep; downloads are I/O bound. These bound memory, not throughput.

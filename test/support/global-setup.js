@@ -1,9 +1,21 @@
-// Starts ONE real Temporal dev server for the whole jest run (see src/devserver/).
-// Set M3TER_TEST_TEMPORAL=off to skip it while iterating on tests that do not need Temporal.
+// Starts ONE real Temporal dev server for the whole jest run (see src/devserver/) and bundles the workflows
+// once (M3TER_WORKFLOW_BUNDLE), so every worker the tests start, in-process or spawned, skips webpack.
+// Set M3TER_TEST_TEMPORAL=off to skip both while iterating on tests that need neither.
 'use strict';
+const os = require('node:os');
+const path = require('node:path');
+const fs = require('node:fs');
+
 module.exports = async function globalSetup() {
   if (process.env.M3TER_TEST_TEMPORAL === 'off') return;
-  require('../../bin/register-ts').resolveEntry('src/devserver/index.ts');
+  const { resolveEntry } = require('../../bin/register-ts');
+  resolveEntry('src/devserver/index.ts');
   const { startTestTemporal } = require('./temporal-harness.ts');
-  await startTestTemporal();
+  const bundleWork = (async () => {
+    if (process.env.M3TER_WORKFLOW_BUNDLE) return;
+    const { writeWorkflowBundle } = require('../../src/workflow-bundle.ts');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-wf-bundle-'));
+    process.env.M3TER_WORKFLOW_BUNDLE = await writeWorkflowBundle(path.join(dir, 'workflows.js'));
+  })();
+  await Promise.all([startTestTemporal(), bundleWork]);
 };
