@@ -1,0 +1,217 @@
+/**
+ * Configuration from the environment (DESIGN.md "Interface contract").
+ *
+ * Fails fast with ONE error listing every missing or invalid variable and the rule it broke, so an
+ * operator fixes the environment in one go. Values are never echoed: several variables are secrets
+ * and a webhook URL usually embeds a token in its path.
+ */
+import { z } from 'zod';
+
+export type Env = Record<string, string | undefined>;
+
+export interface M3terConfig {
+  orgId: string;
+  accessKeyId: string;
+  apiSecret: string;
+  apiUrl: string;
+  ingestUrl: string;
+}
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** An existing `temporal` binary for the embedded dev server. */
+  cliPath?: string;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface AppConfig {
+  m3ter: M3terConfig;
+  temporal: TemporalConfig;
+  exportDir: string;
+  alertWebhookUrl?: string;
+  metricsPort?: number;
+  logLevel: LogLevel;
+}
+
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(
+      `Invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((i) => `  - ${i.variable}: ${i.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export const DEFAULTS = {
+  M3TER_API_URL: 'https://api.m3ter.com',
+  M3TER_INGEST_URL: 'https://ingest.m3ter.com',
+  TEMPORAL_ADDRESS: 'localhost:7233',
+  TEMPORAL_NAMESPACE: 'default',
+  TEMPORAL_TASK_QUEUE: 'm3ter-exports',
+  EXPORT_DIR: './exports',
+  LOG_LEVEL: 'info',
+} as const;
+
+// Every rule's message is fixed text: zod's default messages can include the received value.
+const required = (rule = 'is required') => z.string({ error: rule }).trim().min(1, { error: rule });
+
+function isHttpUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+const httpUrl = () => z.string().trim().refine(isHttpUrl, { error: 'must be an http(s) URL' });
+
+const port = () =>
+  z
+    .string()
+    .trim()
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535, {
+      error: 'must be an integer from 1 to 65535',
+    })
+    .transform(Number);
+
+const m3terShape = {
+  M3TER_ORG_ID: required().refine((v) => !/[\s/?#]/.test(v), {
+    error: "must not contain whitespace, '/', '?' or '#'",
+  }),
+  M3TER_ACCESS_KEY_ID: required(),
+  M3TER_API_SECRET: required(),
+  M3TER_API_URL: httpUrl().default(DEFAULTS.M3TER_API_URL),
+  M3TER_INGEST_URL: httpUrl().optional(),
+};
+
+const temporalShape = {
+  TEMPORAL_ADDRESS: z
+    .string()
+    .trim()
+    .refine(
+      (v) =>
+        /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(v) &&
+        Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535,
+      {
+        error: 'must be host:port (e.g. localhost:7233)',
+      },
+    )
+    .default(DEFAULTS.TEMPORAL_ADDRESS),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default(DEFAULTS.TEMPORAL_NAMESPACE),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(DEFAULTS.TEMPORAL_TASK_QUEUE),
+  TEMPORAL_CLI_PATH: z.string().trim().min(1).optional(),
+};
+
+const appShape = {
+  ...m3terShape,
+  ...temporalShape,
+  EXPORT_DIR: z.string().trim().min(1).default(DEFAULTS.EXPORT_DIR),
+  ALERT_WEBHOOK_URL: httpUrl().optional(),
+  METRICS_PORT: port().optional(),
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v): v is LogLevel => (LOG_LEVELS as readonly string[]).includes(v), {
+      error: `must be one of ${LOG_LEVELS.join(', ')}`,
+    })
+    .default(DEFAULTS.LOG_LEVEL),
+};
+
+/** Empty or whitespace-only variables count as unset, as in most shells' `VAR= cmd` usage. */
+function pick(env: Env, keys: string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const k of keys) {
+    const v = env[k];
+    out[k] = v === undefined || v.trim() === '' ? undefined : v;
+  }
+  return out;
+}
+
+function parseEnv<T extends z.ZodRawShape>(shape: T, env: Env): z.output<z.ZodObject<T>> {
+  const schema = z.object(shape);
+  const r = schema.safeParse(pick(env, Object.keys(shape)), {
+    // Fallback for rules without their own message; never includes the value.
+    error: (iss) => (iss.code === 'invalid_type' && iss.input === undefined ? 'is required' : 'is invalid'),
+  });
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({
+    variable: String(i.path[0] ?? '(environment)'),
+    message: i.message,
+  }));
+  // Order follows the shape, i.e. the documented variable order, so the message is stable.
+  const order = Object.keys(shape);
+  issues.sort((a, b) => order.indexOf(a.variable) - order.indexOf(b.variable));
+  throw new ConfigError(issues);
+}
+
+/**
+ * With no M3TER_INGEST_URL the ingest host follows the API host (api.X -> ingest.X, otherwise the
+ * API URL itself), so pointing M3TER_API_URL at a sandbox never sends measurements to production.
+ * For the default API URL this yields the documented default, https://ingest.m3ter.com.
+ */
+function ingestFor(apiUrl: string, explicit: string | undefined): string {
+  if (explicit) return trimSlash(explicit);
+  const u = new URL(apiUrl);
+  if (u.hostname.startsWith('api.')) u.hostname = `ingest.${u.hostname.slice(4)}`;
+  return trimSlash(u.toString());
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function toM3ter(v: z.output<z.ZodObject<typeof m3terShape>>): M3terConfig {
+  const apiUrl = trimSlash(v.M3TER_API_URL);
+  return {
+    orgId: v.M3TER_ORG_ID,
+    accessKeyId: v.M3TER_ACCESS_KEY_ID,
+    apiSecret: v.M3TER_API_SECRET,
+    apiUrl,
+    ingestUrl: ingestFor(apiUrl, v.M3TER_INGEST_URL),
+  };
+}
+
+function toTemporal(v: z.output<z.ZodObject<typeof temporalShape>>): TemporalConfig {
+  const t: TemporalConfig = {
+    address: v.TEMPORAL_ADDRESS,
+    namespace: v.TEMPORAL_NAMESPACE,
+    taskQueue: v.TEMPORAL_TASK_QUEUE,
+  };
+  if (v.TEMPORAL_CLI_PATH !== undefined) t.cliPath = v.TEMPORAL_CLI_PATH;
+  return t;
+}
+
+export function loadM3terConfig(env: Env = process.env): M3terConfig {
+  return toM3ter(parseEnv(m3terShape, env));
+}
+
+/** Temporal settings only: commands such as `status` must work without m3ter credentials. */
+export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
+  return toTemporal(parseEnv(temporalShape, env));
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const v = parseEnv(appShape, env);
+  const config: AppConfig = {
+    m3ter: toM3ter(v),
+    temporal: toTemporal(v),
+    exportDir: v.EXPORT_DIR,
+    logLevel: v.LOG_LEVEL as LogLevel,
+  };
+  if (v.ALERT_WEBHOOK_URL !== undefined) config.alertWebhookUrl = v.ALERT_WEBHOOK_URL;
+  if (v.METRICS_PORT !== undefined) config.metricsPort = v.METRICS_PORT;
+  return config;
+}

@@ -1,0 +1,399 @@
+/**
+ * The transport: one axios instance per client, one retry policy, one error taxonomy.
+ *
+ * Retries: connection errors, timeouts, 408, 409, 429 and 5xx, bounded by `maxAttempts`; the
+ * server's `retry-after-ms` / `Retry-After` wins over backoff (clamped to `maxRetryAfterMs`);
+ * `x-should-retry: true|false` overrides the status check as in m3ter's own SDKs (§1.8).
+ *
+ * `retry: 'safe-only'` is for non-idempotent calls (the ad-hoc export has no idempotency key, so a
+ * duplicate POST creates a second job). It retries only when the request provably did not take
+ * effect: the connection was never established (ECONNREFUSED, ENOTFOUND, EAI_AGAIN) or m3ter
+ * answered 429, which it returns before processing a throttled request. A 5xx, a timeout or a
+ * connection dropped mid-request may all follow a committed request, so they are not retried there;
+ * the error's `mayHaveBeenProcessed` tells the caller to reconcile (e.g. list recent jobs) instead.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
+import type { Redactor } from '../log/redact';
+import { computeBackoffMs, parseRetryAfterMs, type Jitter } from './backoff';
+import {
+  M3terAuthenticationError,
+  M3terConnectionError,
+  M3terError,
+  M3terTimeoutError,
+  errorClassForStatus,
+} from './errors';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type RetryMode = 'standard' | 'safe-only' | 'none';
+
+export interface M3terLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface AuthHooks {
+  getToken(): Promise<string>;
+  /** Drops the cached token if it is still `token` (another caller may already have refreshed it). */
+  invalidate(token: string): void;
+}
+
+export interface TransportOptions {
+  timeoutMs: number;
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  maxRetryAfterMs: number;
+  jitter: Jitter;
+  redactor: Redactor;
+  logger?: M3terLogger;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  userAgent: string;
+}
+
+export interface RequestSpec {
+  method: HttpMethod;
+  /** Absolute base, e.g. https://api.m3ter.com */
+  baseUrl: string;
+  /** Path only (no query); it is what errors and logs show. */
+  path: string;
+  query?: URLSearchParams;
+  json?: unknown;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  retry: RetryMode;
+  auth?: AuthHooks;
+}
+
+export interface TransportResponse {
+  status: number;
+  body: unknown;
+  requestId?: string;
+  attempts: number;
+}
+
+const RETRYABLE_STATUSES = new Set([408, 409, 429]);
+// Errors raised before a single byte reached the server: safe to retry even for non-idempotent calls.
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_CODES = new Set([
+  ...NOT_SENT_CODES,
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'ERR_NETWORK',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
+
+export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Outcome {
+  error: M3terError;
+  retryable: boolean;
+  safeToRetry: boolean;
+  retryAfterMs?: number;
+}
+
+export class Transport {
+  private readonly axios: AxiosInstance;
+  private readonly httpAgent = new http.Agent({ keepAlive: true });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true });
+
+  constructor(private readonly opts: TransportOptions) {
+    this.axios = axios.create({
+      httpAgent: this.httpAgent,
+      httpsAgent: this.httpsAgent,
+      // Status handling and JSON parsing are ours: axios would otherwise throw objects carrying the
+      // request config (with the Authorization header) and silently keep unparseable JSON as text.
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      maxRedirects: 0,
+    });
+  }
+
+  /** Releases pooled keep-alive sockets. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  async request(spec: RequestSpec): Promise<TransportResponse> {
+    const { maxAttempts } = this.opts;
+    let attempts = 0;
+    let budgetUsed = 0; // attempts counted against maxAttempts (the one 401 re-auth retry is not)
+    let reauthenticated = false;
+
+    for (;;) {
+      attempts++;
+      budgetUsed++;
+      const token = spec.auth ? await spec.auth.getToken() : undefined;
+      const started = this.opts.now();
+      let outcome: Outcome;
+      try {
+        const res = await this.send(spec, token, attempts);
+        const requestId = requestIdOf(res);
+        this.log(
+          'debug',
+          {
+            method: spec.method,
+            path: spec.path,
+            status: res.status,
+            attempt: attempts,
+            durationMs: this.opts.now() - started,
+            requestId,
+          },
+          'm3ter response',
+        );
+        if (res.status >= 200 && res.status < 300) {
+          return { status: res.status, body: parseBody(res.data), requestId, attempts };
+        }
+        if (res.status === 401 && spec.auth && token !== undefined && !reauthenticated) {
+          // An expired or revoked token: fetch a fresh one and try again once, outside the budget.
+          reauthenticated = true;
+          budgetUsed--;
+          spec.auth.invalidate(token);
+          this.log(
+            'warn',
+            { method: spec.method, path: spec.path, attempt: attempts, requestId },
+            'm3ter rejected the access token; refreshing it and retrying once',
+          );
+          continue;
+        }
+        outcome = this.statusOutcome(spec, res, attempts, reauthenticated);
+      } catch (err) {
+        if (err instanceof M3terError) throw err;
+        outcome = this.errorOutcome(spec, err, attempts);
+      }
+
+      const allowed =
+        spec.retry === 'standard'
+          ? outcome.retryable
+          : spec.retry === 'safe-only'
+            ? outcome.safeToRetry
+            : false;
+      if (!allowed || budgetUsed >= maxAttempts) {
+        outcome.error.attempts = attempts;
+        throw outcome.error;
+      }
+      const delay =
+        outcome.retryAfterMs !== undefined
+          ? outcome.retryAfterMs
+          : computeBackoffMs(budgetUsed - 1, {
+              baseDelayMs: this.opts.baseDelayMs,
+              maxDelayMs: this.opts.maxDelayMs,
+              jitter: this.opts.jitter,
+              random: this.opts.random,
+            });
+      this.log(
+        'warn',
+        {
+          method: spec.method,
+          path: spec.path,
+          attempt: attempts,
+          status: outcome.error.status,
+          error: outcome.error.name,
+          delayMs: delay,
+          requestId: outcome.error.requestId,
+        },
+        'm3ter request failed; retrying',
+      );
+      await this.opts.sleep(delay);
+    }
+  }
+
+  private async send(
+    spec: RequestSpec,
+    token: string | undefined,
+    attempt: number,
+  ): Promise<AxiosResponse<unknown>> {
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'User-Agent': this.opts.userAgent,
+      ...spec.headers,
+    };
+    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+    if (attempt > 1) headers['X-Retry-Count'] = String(attempt - 1);
+    let data: string | undefined;
+    if (spec.form) {
+      data = new URLSearchParams(spec.form).toString();
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    } else if (spec.json !== undefined) {
+      data = JSON.stringify(spec.json);
+      headers['Content-Type'] = 'application/json';
+    }
+    const qs = spec.query?.toString();
+    const url = `${spec.baseUrl}${spec.path}${qs ? `?${qs}` : ''}`;
+
+    // A wall-clock deadline for the whole exchange, body included; axios' own `timeout` is a socket
+    // idle timer that a slowly trickling response never trips.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.opts.timeoutMs);
+    try {
+      return await this.axios.request<unknown>({
+        method: spec.method,
+        url,
+        headers,
+        data,
+        signal: controller.signal,
+      });
+    } catch (err) {
+      if (timedOut) throw new TimeoutMarker();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private statusOutcome(
+    spec: RequestSpec,
+    res: AxiosResponse<unknown>,
+    attempts: number,
+    reauthenticated: boolean,
+  ): Outcome {
+    const status = res.status;
+    const requestId = requestIdOf(res);
+    const body = safeParse(res.data);
+    const m3terMessage =
+      body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string'
+        ? this.opts.redactor.redact((body as { message: string }).message)
+        : undefined;
+    const shouldRetryHeader = headerOf(res, 'x-should-retry');
+    let retryable = status >= 500 || RETRYABLE_STATUSES.has(status);
+    if (shouldRetryHeader === 'true') retryable = true;
+    if (shouldRetryHeader === 'false') retryable = false;
+    const safeToRetry = status === 429 && shouldRetryHeader !== 'false';
+    const rawRetryAfter = parseRetryAfterMs(res.headers as Record<string, unknown>, this.opts.now());
+    const retryAfterMs =
+      rawRetryAfter === undefined ? undefined : Math.min(rawRetryAfter, this.opts.maxRetryAfterMs);
+
+    const detail = m3terMessage ?? snippet(typeof res.data === 'string' ? res.data : '');
+    let message = `m3ter ${spec.method} ${spec.path} failed with HTTP ${status}${detail ? `: ${detail}` : ''}`;
+    if (status === 401 && reauthenticated) message += ' (also after refreshing the access token)';
+    if (requestId) message += ` [request id ${requestId}]`;
+    const ErrorClass = status === 401 ? M3terAuthenticationError : errorClassForStatus(status);
+    const error = new ErrorClass(this.opts.redactor.redact(message), {
+      status,
+      m3terMessage,
+      requestId,
+      retryable,
+      retryAfterMs,
+      method: spec.method,
+      path: spec.path,
+      attempts,
+      // A 4xx other than 408/409 is a refusal; 408, 409 and 5xx may follow partial processing.
+      mayHaveBeenProcessed: status >= 500 || status === 408 || status === 409,
+    });
+    return { error, retryable, safeToRetry, retryAfterMs };
+  }
+
+  private errorOutcome(spec: RequestSpec, err: unknown, attempts: number): Outcome {
+    const base = { method: spec.method, path: spec.path, attempts };
+    if (err instanceof TimeoutMarker) {
+      const error = new M3terTimeoutError(
+        `m3ter ${spec.method} ${spec.path} timed out after ${this.opts.timeoutMs} ms`,
+        {
+          ...base,
+          retryable: true,
+          mayHaveBeenProcessed: true,
+          cause: { code: 'ETIMEDOUT' },
+        },
+      );
+      return { error, retryable: true, safeToRetry: false };
+    }
+    const code = errorCode(err);
+    const rawMessage = err instanceof Error ? err.message : String(err);
+    const isConnection =
+      (code !== undefined && CONNECTION_CODES.has(code)) || /socket hang up|network/i.test(rawMessage);
+    const notSent = code !== undefined && NOT_SENT_CODES.has(code);
+    const safeMessage = this.opts.redactor.redact(rawMessage);
+    // The cause keeps only the code and a redacted message: never the axios error, whose config
+    // and request carry the Authorization header.
+    const cause = { code: code ?? 'UNKNOWN', message: safeMessage };
+    if (isConnection) {
+      const error = new M3terConnectionError(
+        `m3ter ${spec.method} ${spec.path} failed: connection error (${code ?? safeMessage})`,
+        { ...base, retryable: true, mayHaveBeenProcessed: !notSent, cause },
+      );
+      return { error, retryable: true, safeToRetry: notSent };
+    }
+    const error = new M3terError(`m3ter ${spec.method} ${spec.path} failed: ${safeMessage}`, {
+      ...base,
+      retryable: false,
+      mayHaveBeenProcessed: false,
+      cause,
+    });
+    return { error, retryable: false, safeToRetry: false };
+  }
+
+  private log(level: 'debug' | 'warn', obj: Record<string, unknown>, msg: string): void {
+    const logger = this.opts.logger;
+    if (!logger) return;
+    const clean = this.opts.redactor.redactValue(dropUndefined(obj));
+    logger[level](clean, this.opts.redactor.redact(msg));
+  }
+}
+
+class TimeoutMarker extends Error {}
+
+function errorCode(err: unknown): string | undefined {
+  if (isAxiosError(err)) {
+    const causeCode = (err.cause as { code?: unknown } | undefined)?.code;
+    if (typeof causeCode === 'string' && causeCode !== err.code) return causeCode;
+    return err.code;
+  }
+  const c = (err as { code?: unknown } | undefined)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+function headerOf(res: AxiosResponse<unknown>, name: string): string | undefined {
+  const v = (res.headers as Record<string, unknown>)[name];
+  return typeof v === 'string' ? v.trim().toLowerCase() : undefined;
+}
+
+function requestIdOf(res: AxiosResponse<unknown>): string | undefined {
+  const h = res.headers as Record<string, unknown>;
+  const v = h['x-request-id'] ?? h['x-amzn-requestid'];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function safeParse(data: unknown): unknown {
+  if (typeof data !== 'string' || data === '') return undefined;
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** 2xx bodies: JSON, or undefined when empty; non-JSON text is returned as-is for the schema to refuse. */
+function parseBody(data: unknown): unknown {
+  if (typeof data !== 'string') return data;
+  if (data.trim() === '') return undefined;
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    return data;
+  }
+}
+
+function snippet(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
+}
+
+function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+}

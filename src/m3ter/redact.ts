@@ -1,0 +1,1 @@
+export { redact, redactUrl, Redactor, REDACTED } from '../log/redact';
