@@ -51,16 +51,22 @@ export async function startCtx(opts: SandboxOptions = {}): Promise<Ctx> {
     token,
     raw,
     api: async (method, path, init = {}) => {
-      let tok = init.token;
-      if (tok === undefined) tok = cached ??= await token();
-      const headers: Record<string, string> = { ...(init.headers ?? {}) };
-      if (tok !== null) headers.authorization = `Bearer ${tok}`;
-      let body: string | undefined;
-      if (init.body !== undefined) {
-        body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
-        headers['content-type'] ??= 'application/json';
-      }
-      return raw(`${init.base ?? sb.baseUrl}${path}`, { method, headers, body });
+      const send = async (tok: string | null): Promise<HttpResult> => {
+        const headers: Record<string, string> = { ...(init.headers ?? {}) };
+        if (tok !== null) headers.authorization = `Bearer ${tok}`;
+        let body: string | undefined;
+        if (init.body !== undefined) {
+          body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+          headers['content-type'] ??= 'application/json';
+        }
+        return raw(`${init.base ?? sb.baseUrl}${path}`, { method, headers, body });
+      };
+      if (init.token !== undefined) return send(init.token);
+      // Like a real client with a cached token: on 401 (e.g. after a clock jump) fetch a new one once.
+      const first = await send((cached ??= await token()));
+      if (first.status !== 401) return first;
+      cached = await token();
+      return send(cached);
     },
     admin: (method, path, body) =>
       raw(`${sb.adminUrl}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }),
