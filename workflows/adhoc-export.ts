@@ -1,0 +1,284 @@
+// adhocExportWorkflow: validate -> trigger the export once -> wait for the ExportJob -> download the file
+// to storage (or resolve its URL) -> manifest. On FAILED: alert, then fail with `ExportJobFailed`.
+//
+// History stays small whatever the job's duration (about 25 events for a successful export): the wait is a
+// single activity whose retries are the slow poller, and retries add no events.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ExportActivities } from '../activities/export-activities';
+import type { WaitForExportJobResult } from '../activities/wait';
+import type { AdhocExportRequest } from '../src/m3ter/schemas';
+import type { Manifest } from '../src/storage/types';
+import type { Alert } from '../src/alerts/webhook';
+import {
+  checkDateTime,
+  checkNonEmptyStringArray,
+  failWith,
+  invalid,
+  isObject,
+  isScheduleToCloseTimeout,
+  statusQuery,
+  type ExportStatus,
+} from './common';
+import { M3terExportJobId, M3terExportKind } from './search-attributes';
+
+export { statusQuery, type ExportPhase, type ExportStatus } from './common';
+
+export interface PollOptions {
+  /** In-activity polling (see activities/wait.ts). */
+  fastPollMs?: number;
+  fastPhaseMs?: number;
+  mediumMaxPollMs?: number;
+  inActivityPhaseMs?: number;
+  /** Interval of the slow phase: the wait activity's retry interval. Default 60 s. */
+  slowPollMs?: number;
+}
+
+export interface AdhocExportInput {
+  request: AdhocExportRequest;
+  /** 'local' (default): stream the file to the worker's export directory. 'none': return the URL's location and expiry. */
+  storage?: 'local' | 'none';
+  /** Operator-facing name (also part of the workflow id chosen by the CLI). */
+  name?: string;
+  /** Overall deadline for the job to finish, from the start of the wait. Default 24 h. */
+  deadlineMs?: number;
+  poll?: PollOptions;
+}
+
+export type AdhocExportResult =
+  | { storage: 'local'; jobId: string; recovered: boolean; polls: number; manifest: Manifest }
+  | {
+      storage: 'none';
+      jobId: string;
+      recovered: boolean;
+      polls: number;
+      sourceType: string;
+      expirationTime?: string;
+      /** The presigned URL WITHOUT its query string (the signature is a credential; never in history). */
+      urlWithoutQuery: string;
+    };
+
+const DEFAULT_DEADLINE_MS = 24 * 60 * 60 * 1000;
+const MIN_DEADLINE_MS = 10_000;
+
+const SOURCE_TYPES = ['USAGE', 'OPERATIONAL'];
+
+/**
+ * Structural checks only: the CLI validates with the full zod schema before starting a workflow, and zod is
+ * kept out of the workflow bundle. These catch the requests that would otherwise reach m3ter malformed
+ * (e.g. started from the Temporal UI or a script).
+ */
+export function validateAdhocExportInput(input: unknown): asserts input is AdhocExportInput {
+  if (!isObject(input)) throw invalid('input', 'must be an object');
+  const req = input.request;
+  if (!isObject(req)) throw invalid('request', 'is required');
+  if (typeof req.sourceType !== 'string' || !SOURCE_TYPES.includes(req.sourceType)) {
+    throw invalid('request.sourceType', `must be one of ${SOURCE_TYPES.join(', ')}`);
+  }
+  if (req.sourceType === 'USAGE') {
+    const start = checkDateTime(req, 'startDate', 'request.', true);
+    const end = checkDateTime(req, 'endDate', 'request.', true);
+    if (start !== undefined && end !== undefined && end <= start) throw invalid('request.endDate', 'must be after startDate');
+  } else {
+    checkNonEmptyStringArray(req, 'operationalDataTypes', 'request.');
+    checkDateTime(req, 'startDate', 'request.', false);
+  }
+  if (input.storage !== undefined && input.storage !== 'local' && input.storage !== 'none') {
+    throw invalid('storage', "must be 'local' or 'none'");
+  }
+  if (input.name !== undefined && typeof input.name !== 'string') throw invalid('name', 'must be a string');
+  if (input.deadlineMs !== undefined && (typeof input.deadlineMs !== 'number' || !(input.deadlineMs >= MIN_DEADLINE_MS))) {
+    throw invalid('deadlineMs', `must be a number >= ${MIN_DEADLINE_MS}`);
+  }
+  if (input.poll !== undefined) {
+    if (!isObject(input.poll)) throw invalid('poll', 'must be an object');
+    for (const [k, v] of Object.entries(input.poll)) {
+      if (v !== undefined && (typeof v !== 'number' || !(v > 0))) throw invalid(`poll.${k}`, 'must be a positive number');
+    }
+  }
+}
+
+// Trigger: the activity is idempotent across its retries (it looks for an already committed job before
+// every re-send; see activities/trigger.ts), so an ordinary bounded retry policy is safe. startToClose is
+// far above one attempt's worst case (2 POSTs x 30 s client timeout + recovery lookups): a slow attempt
+// must never be timed out while still running, or its POST could race the next attempt's lookup.
+const trigger = proxyActivities<ExportActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: ['InvalidExportRequest', 'ExportRequestRejected', 'ExportTriggerAmbiguous'],
+  },
+});
+
+const download = proxyActivities<ExportActivities>({
+  // Heartbeats every second while bytes flow; 60 s without one means the worker is gone: retry elsewhere,
+  // resuming from the partial file.
+  heartbeatTimeout: '60 seconds',
+  startToCloseTimeout: '2 hours',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['ExportDownloadWindowExpired', 'ExportRequestRejected'],
+  },
+});
+
+const alerts = proxyActivities<ExportActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
+});
+
+export async function adhocExportWorkflow(input: AdhocExportInput): Promise<AdhocExportResult> {
+  const status: ExportStatus = { phase: 'triggering', polls: 0, bytesWritten: 0 };
+  setHandler(statusQuery, () => status);
+  try {
+    validateAdhocExportInput(input);
+  } catch (err) {
+    status.phase = 'failed';
+    status.error = { type: 'InvalidExportRequest', message: (err as Error).message };
+    throw err;
+  }
+
+  const { workflowId } = workflowInfo();
+  const request = input.request;
+  const kind = request.sourceType === 'USAGE' ? 'usage' : 'operational';
+  const deadlineMs = input.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const poll = input.poll ?? {};
+
+  const alert = async (a: Omit<Alert, 'workflowId'>) => {
+    try {
+      await alerts.sendAlert({ ...a, workflowId });
+    } catch (err) {
+      // The failure being reported matters more than its notification: log and carry on failing.
+      log.warn('alert delivery failed', { kind: a.kind, error: (err as Error).message });
+    }
+  };
+
+  // 1. Trigger (exactly once; see activities/trigger.ts).
+  let jobId: string;
+  let recovered: boolean;
+  try {
+    ({ jobId, recovered } = await trigger.triggerAdhocExport({ request, workflowId }));
+  } catch (err) {
+    const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+    if (type === 'ExportTriggerAmbiguous') {
+      await alert({ kind: 'ExportTriggerAmbiguous', message: (err as ActivityFailure).cause?.message ?? 'ambiguous trigger' });
+    }
+    failWith(status, err);
+  }
+  // The job id is ours from now on: in state (status query) and as the claim other workflows' trigger
+  // recovery checks (search attribute), in the same workflow task that learned it.
+  status.jobId = jobId;
+  status.jobStatus = 'PENDING';
+  status.recovered = recovered;
+  upsertSearchAttributes([
+    { key: M3terExportJobId, value: jobId },
+    { key: M3terExportKind, value: kind },
+  ]);
+
+  // 2. Wait for a terminal status.
+  status.phase = 'waiting';
+  const inActivityPhaseMs = poll.inActivityPhaseMs ?? 300_000;
+  const { waitForExportJob } = proxyActivities<ExportActivities>({
+    // The in-activity phase heartbeats at least every 15 s.
+    heartbeatTimeout: '30 seconds',
+    startToCloseTimeout: inActivityPhaseMs + 60_000,
+    scheduleToCloseTimeout: deadlineMs,
+    retry: {
+      // The retry policy is the slow poller: a fixed interval, unlimited attempts, bounded by the deadline.
+      initialInterval: poll.slowPollMs ?? 60_000,
+      backoffCoefficient: 1,
+      maximumAttempts: 0,
+      nonRetryableErrorTypes: ['ExportJobNotFound', 'M3terAuthenticationError', 'M3terPermissionDeniedError'],
+    },
+  });
+  let waited: WaitForExportJobResult;
+  try {
+    waited = await waitForExportJob({
+      jobId,
+      fastPollMs: poll.fastPollMs,
+      fastPhaseMs: poll.fastPhaseMs,
+      mediumMaxPollMs: poll.mediumMaxPollMs,
+      inActivityPhaseMs,
+    });
+  } catch (err) {
+    if (isScheduleToCloseTimeout(err)) {
+      const message = `export job ${jobId} did not finish within the deadline of ${Math.round(deadlineMs / 1000)} s`;
+      await alert({ kind: 'ExportJobDeadlineExceeded', jobId, message });
+      status.phase = 'failed';
+      status.error = { type: 'ExportJobDeadlineExceeded', message };
+      throw ApplicationFailure.create({ type: 'ExportJobDeadlineExceeded', nonRetryable: true, message, details: [{ jobId }] });
+    }
+    failWith(status, err, { jobId });
+  }
+  status.polls = waited.polls;
+  status.jobStatus = waited.status;
+
+  if (waited.status === 'FAILED') {
+    const message = `export job ${jobId} FAILED`;
+    await alert({
+      kind: 'ExportJobFailed',
+      jobId,
+      message,
+      details: { sourceType: waited.sourceType ?? request.sourceType, dateCreated: waited.dateCreated, startedAt: waited.startedAt },
+    });
+    status.phase = 'failed';
+    status.error = { type: 'ExportJobFailed', message };
+    throw ApplicationFailure.create({ type: 'ExportJobFailed', nonRetryable: true, message, details: [{ jobId }] });
+  }
+
+  // 3. Deliver.
+  status.phase = 'downloading';
+  const sourceType = waited.sourceType ?? request.sourceType;
+  if (input.storage === 'none') {
+    try {
+      const url = await download.resolveDownloadUrl({ jobId });
+      status.phase = 'done';
+      return {
+        storage: 'none',
+        jobId,
+        recovered,
+        polls: waited.polls,
+        sourceType,
+        expirationTime: url.expirationTime,
+        urlWithoutQuery: url.urlWithoutQuery,
+      };
+    } catch (err) {
+      failWith(status, err, { jobId });
+    }
+  }
+
+  let manifest: Manifest;
+  try {
+    manifest = await download.downloadExportFile({
+      jobId,
+      workflowId,
+      kind,
+      sourceType,
+      window: request.sourceType === 'USAGE' ? { start: request.startDate, end: request.endDate } : request.startDate ? { start: request.startDate } : undefined,
+      request,
+      job: { dateCreated: waited.dateCreated, startedAt: waited.startedAt },
+    });
+  } catch (err) {
+    const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+    if (!isCancellation(err)) {
+      await alert({ kind: 'ExportDownloadFailed', jobId, message: `download of export job ${jobId} failed: ${type ?? 'error'}` });
+    }
+    failWith(status, err, { jobId });
+  }
+  status.bytesWritten = manifest.bytes;
+  status.phase = 'done';
+  return { storage: 'local', jobId, recovered, polls: waited.polls, manifest };
+}
