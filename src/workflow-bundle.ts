@@ -3,7 +3,7 @@
 // one per test run, and `npm run build:bundle` builds one for deployments.
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -14,7 +14,7 @@ export function workflowSource(env: NodeJS.ProcessEnv = process.env): Pick<Worke
 }
 
 export async function writeWorkflowBundle(outFile: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: undefined });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   const tmp = `${outFile}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, code);
