@@ -45,6 +45,8 @@ export function parseRetryAfterMs(headers: HeaderBag | undefined, nowMs: number)
   const ra = header(headers, 'retry-after')?.trim();
   if (!ra) return undefined;
   if (/^\d+(\.\d+)?$/.test(ra)) return Math.ceil(Number(ra) * 1000);
+  // HTTP-dates always name a month; without this, Date.parse reads "-5" as the year -5.
+  if (!/[a-z]{3}/i.test(ra)) return undefined;
   const at = Date.parse(ra);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);

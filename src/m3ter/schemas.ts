@@ -101,14 +101,10 @@ const idList = () => z.array(nonEmpty());
 /** m3ter "code" pattern (§5.1, §10): no control characters, no edge whitespace, only plain spaces inside. */
 export const CODE_PATTERN = /^(?! )(?!.* $)(?:[^\s\p{Cc}]| )+$/u;
 const code = () =>
-  z
-    .string()
-    .min(1)
-    .max(80)
-    .regex(CODE_PATTERN, {
-      error:
-        'must not contain control characters, leading/trailing whitespace or whitespace other than plain spaces',
-    });
+  z.string().min(1).max(80).regex(CODE_PATTERN, {
+    error:
+      'must not contain control characters, leading/trailing whitespace or whitespace other than plain spaces',
+  });
 
 /** Date.parse that tolerates anything (refinements run on partially-invalid input). */
 function ms(v: unknown): number | undefined {

@@ -67,7 +67,11 @@ export function ruleMessage(iss: RawIssue): string | undefined {
 }
 
 export function toIssues(error: z.ZodError): ValidationIssue[] {
-  return error.issues.map((i: Issue) => {
+  return error.issues.flatMap((i: Issue) => {
+    // One issue per unknown key, at the key's own path, so the message names the field.
+    if (i.code === 'unrecognized_keys') {
+      return i.keys.map((k) => ({ path: formatPath([...i.path, k]), message: 'is not a recognised field' }));
+    }
     // Zod reports integer violations on numbers as invalid_type(expected int).
     const message = i.code === 'invalid_type' && i.expected === 'int' ? 'must be an integer' : i.message;
     return { path: formatPath(i.path), message };
