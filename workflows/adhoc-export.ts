@@ -200,7 +200,7 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
       // The retry policy is the slow poller: a fixed interval, unlimited attempts, bounded by the deadline.
       initialInterval: poll.slowPollMs ?? 60_000,
       backoffCoefficient: 1,
-      maximumAttempts: 0,
+      // maximumAttempts omitted = unlimited (0 is rejected by the SDK's validation).
       nonRetryableErrorTypes: ['ExportJobNotFound', 'M3terAuthenticationError', 'M3terPermissionDeniedError'],
     },
   });
