@@ -106,6 +106,11 @@ export class Transport {
   private readonly axios: AxiosInstance;
   private readonly httpAgent = new http.Agent({ keepAlive: true });
   private readonly httpsAgent = new https.Agent({ keepAlive: true });
+  // Non-idempotent requests get a fresh connection: on a pooled keep-alive socket the server may
+  // have just closed, the write fails with ECONNRESET and we could not tell whether it arrived.
+  // On a new socket the only pre-send failures are refusal/DNS, which are provably safe to retry.
+  private readonly freshHttpAgent = new http.Agent({ keepAlive: false });
+  private readonly freshHttpsAgent = new https.Agent({ keepAlive: false });
 
   constructor(private readonly opts: TransportOptions) {
     this.axios = axios.create({
@@ -124,6 +129,8 @@ export class Transport {
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    this.freshHttpAgent.destroy();
+    this.freshHttpsAgent.destroy();
   }
 
   async request(spec: RequestSpec): Promise<TransportResponse> {
@@ -248,6 +255,7 @@ export class Transport {
         headers,
         data,
         signal: controller.signal,
+        ...(spec.retry === 'safe-only' ? { httpAgent: this.freshHttpAgent, httpsAgent: this.freshHttpsAgent } : {}),
       });
     } catch (err) {
       if (timedOut) throw new TimeoutMarker();
