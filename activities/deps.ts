@@ -38,6 +38,8 @@ export interface ExportActivityDeps {
   clock?: Clock;
   alerter?: Alerter;
   claimedJobIds?: ClaimedJobIds;
+  /** Replaces the activities' cancellation-aware sleep (tests with a fake clock). */
+  sleep?: (ms: number) => Promise<void>;
   /** Tuning of the trigger's recovery; defaults suit production. */
   trigger?: TriggerTuning;
 }

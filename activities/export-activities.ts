@@ -127,7 +127,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
     tuning: deps.trigger,
   });
 
-  const waitForExportJob = createWaitActivity({ m3ter, log, clock });
+  const waitForExportJob = createWaitActivity({ m3ter, log, clock, sleep: deps.sleep });
 
   async function downloadExportFile(input: DownloadExportFileInput): Promise<Manifest> {
     const base = exportFileBase(input.workflowId, input.jobId);

@@ -52,6 +52,8 @@ interface WaitDeps {
   m3ter: M3terExportsApi;
   log: ActivityLogger;
   clock: Clock;
+  /** Defaults to the activity's cancellation-aware sleep; tests inject one that advances a fake clock. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const NOT_FOUND_CONFIRMATIONS = 3;
@@ -70,6 +72,7 @@ function terminal(job: ExportJob, progress: WaitProgress): WaitForExportJobResul
 }
 
 export function createWaitActivity(deps: WaitDeps) {
+  const pause = deps.sleep ?? ((ms: number) => sleep(ms));
   return async function waitForExportJob(input: WaitForExportJobInput): Promise<WaitForExportJobResult> {
     const fastPollMs = input.fastPollMs ?? 1_000;
     const fastPhaseMs = input.fastPhaseMs ?? 60_000;
@@ -116,7 +119,7 @@ export function createWaitActivity(deps: WaitDeps) {
 
     const stillRunning = () => {
       // Recorded as the attempt's last heartbeat so the next attempt continues the count.
-      heartbeat(progress);
+      heartbeat({ ...progress });
       return ApplicationFailure.create({
         type: FailureTypes.ExportJobStillRunning,
         message: `export job ${jobId} is still ${progress.lastStatus ?? 'not terminal'} after ${progress.polls} polls; polling again later`,
@@ -133,7 +136,7 @@ export function createWaitActivity(deps: WaitDeps) {
           if (done) return done;
           break;
         }
-        await sleep(Math.min(fastPollMs, 2_000));
+        await pause(Math.min(fastPollMs, 2_000));
       }
       throw stillRunning();
     }
@@ -149,11 +152,11 @@ export function createWaitActivity(deps: WaitDeps) {
           return done;
         }
       }
-      heartbeat(progress);
+      heartbeat({ ...progress });
       const elapsed = deps.clock.now() - start;
       if (elapsed >= inActivityPhaseMs) throw stillRunning();
       if (elapsed >= fastPhaseMs) interval = Math.min(Math.round(interval * growth), mediumMaxPollMs);
-      await sleep(Math.min(interval, Math.max(0, inActivityPhaseMs - elapsed)));
+      await pause(Math.min(interval, Math.max(0, inActivityPhaseMs - elapsed)));
     }
   };
 }

@@ -1,0 +1,106 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createLocalStorage, sanitizeFileName } from '../../../src/storage/local';
+import type { Manifest } from '../../../src/storage/types';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('local storage', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'm3ter-storage-'));
+  });
+  afterEach(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes under a hidden temporary name, hashes while streaming and renames atomically', async () => {
+    const storage = createLocalStorage({ dir });
+    const data = Buffer.concat([Buffer.from('a,b\n1,2\n3,4\n'), randomBytes(3 * 1024 * 1024)]);
+    const writer = await storage.openWriter('wf__job');
+    await pipeline(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), writer.createStream());
+    expect(writer.bytesWritten).toBe(data.length);
+    // Nothing visible under the final name before commit; only a dot-file.
+    expect(await storage.exists('wf__job.csv')).toBe(false);
+    expect((await fs.readdir(dir)).every((n) => n.startsWith('.'))).toBe(true);
+    const committed = await writer.commit('wf__job.csv');
+    expect(committed.sha256).toBe(sha(data));
+    expect(committed.bytes).toBe(data.length);
+    expect(committed.newlines).toBe(data.filter((b) => b === 0x0a).length);
+    expect(await fs.readdir(dir)).toEqual(['wf__job.csv']);
+    expect(sha(await fs.readFile(committed.path))).toBe(sha(data));
+  });
+
+  it('resumes a partial file by re-hashing the bytes already on disk', async () => {
+    const storage = createLocalStorage({ dir });
+    const data = randomBytes(1024 * 1024 + 17);
+    const first = await storage.openWriter('part');
+    await pipeline(Readable.from([data.subarray(0, 500_000)]), first.createStream());
+    await first.close();
+
+    const second = await storage.openWriter('part');
+    expect(second.bytesWritten).toBe(500_000);
+    await pipeline(Readable.from([data.subarray(500_000)]), second.createStream());
+    const committed = await second.commit('part.bin');
+    expect(committed.sha256).toBe(sha(data));
+    expect(committed.bytes).toBe(data.length);
+  });
+
+  it('truncate restarts from zero (server ignored Range)', async () => {
+    const storage = createLocalStorage({ dir });
+    const writer = await storage.openWriter('t');
+    await pipeline(Readable.from([Buffer.from('garbage')]), writer.createStream());
+    await writer.truncate();
+    await pipeline(Readable.from([Buffer.from('good\n')]), writer.createStream());
+    const committed = await writer.commit('t.csv');
+    expect(await fs.readFile(committed.path, 'utf8')).toBe('good\n');
+    expect(committed.sha256).toBe(sha(Buffer.from('good\n')));
+  });
+
+  it('resume: false discards an earlier partial', async () => {
+    const storage = createLocalStorage({ dir });
+    const w1 = await storage.openWriter('x');
+    await pipeline(Readable.from([Buffer.from('old')]), w1.createStream());
+    await w1.close();
+    const w2 = await storage.openWriter('x', { resume: false });
+    expect(w2.bytesWritten).toBe(0);
+    await w2.discard();
+    expect(await fs.readdir(dir)).toEqual([]);
+  });
+
+  it('writes manifests atomically beside the file and finds them by base name', async () => {
+    const storage = createLocalStorage({ dir });
+    const w = await storage.openWriter('wf__job1');
+    await pipeline(Readable.from([Buffer.from('h\nr\n')]), w.createStream());
+    const c = await w.commit('wf__job1.csv');
+    const manifest: Manifest = {
+      workflowId: 'wf',
+      jobId: 'job1',
+      kind: 'usage',
+      sourceType: 'USAGE',
+      file: c.file,
+      path: c.path,
+      bytes: c.bytes,
+      sha256: c.sha256,
+      rows: 1,
+      startedAt: new Date(0).toISOString(),
+      completedAt: new Date(1).toISOString(),
+    };
+    const p = await storage.writeManifest(c.file, manifest);
+    expect(path.basename(p)).toBe('wf__job1.csv.manifest.json');
+    expect(await storage.readManifest(c.file)).toEqual(manifest);
+    expect(await storage.findManifest('wf__job1')).toEqual(manifest);
+    expect(await storage.findManifest('wf__job2')).toBeUndefined();
+    expect((await fs.readdir(dir)).sort()).toEqual(['wf__job1.csv', 'wf__job1.csv.manifest.json']);
+  });
+
+  it('sanitizes names: no path traversal, no hidden files', () => {
+    expect(sanitizeFileName('../../etc/passwd')).toBe('etc_passwd');
+    expect(sanitizeFileName('export:usage:adhoc:2025-01-01T00:00:00Z:abc')).toBe('export_usage_adhoc_2025-01-01T00_00_00Z_abc');
+    expect(() => sanitizeFileName('...')).toThrow();
+  });
+});

@@ -1,0 +1,137 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { createWaitActivity } from '../../../activities/wait';
+import { M3terNotFoundError, M3terServerError } from '../../../src/m3ter/errors';
+import type { ExportJob } from '../../../src/m3ter/schemas';
+import { fakeM3ter, job, mockEnv, silentLog } from './fakes';
+
+/** A clock that only moves when the activity sleeps: the poll schedule becomes exact. */
+function fakeTime() {
+  let now = 1_000_000;
+  const sleeps: number[] = [];
+  return {
+    clock: { now: () => now },
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    sleeps,
+    elapsed: () => now - 1_000_000,
+  };
+}
+
+/** Job whose status is decided by the fake time. */
+function jobAt(time: ReturnType<typeof fakeTime>, doneAfterMs: number, outcome: ExportJob['status'] = 'SUCCEEDED') {
+  return async (id: string) =>
+    job(id, { status: time.elapsed() >= doneAfterMs ? outcome : time.elapsed() > 0 ? 'RUNNING' : 'PENDING', startedAt: '2025-01-01T00:00:01Z' });
+}
+
+async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+describe('waitForExportJob', () => {
+  it('polls every second during the first minute, so a short job is noticed within a second', async () => {
+    const time = fakeTime();
+    const m3ter = fakeM3ter({ getExportJob: jobAt(time, 12_300) });
+    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const env = mockEnv();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const res = await env.run(wait, { jobId: 'j1' });
+    expect(res).toMatchObject({ jobId: 'j1', status: 'SUCCEEDED', polls: 14, errors: 0, startedAt: '2025-01-01T00:00:01Z' });
+    expect(time.sleeps.every((s) => s === 1000)).toBe(true);
+    expect(time.elapsed() - 12_300).toBeLessThanOrEqual(1000);
+    expect(beats).toHaveLength(13);
+    expect(beats[0]).toMatchObject({ polls: 1 });
+  });
+
+  it('after the fast phase the interval grows x1.5 up to 15 s, then the attempt ends with ExportJobStillRunning', async () => {
+    const time = fakeTime();
+    const m3ter = fakeM3ter({ getExportJob: jobAt(time, Number.POSITIVE_INFINITY) });
+    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const f = await failure(mockEnv().run(wait, { jobId: 'j2' }));
+    expect(f.type).toBe('ExportJobStillRunning');
+    expect(f.nonRetryable).toBe(false);
+    // 60 polls 1 s apart, then 1.5, 2.25, 3.38, 5.06, 7.59, 11.39, then 15 s until 5 minutes.
+    expect(time.sleeps.slice(0, 60).every((s) => s === 1000)).toBe(true);
+    expect(time.sleeps.slice(60, 67)).toEqual([1500, 2250, 3375, 5063, 7595, 11393, 15000]);
+    expect(Math.max(...time.sleeps)).toBe(15000);
+    expect(time.elapsed()).toBe(300_000);
+    const polls = m3ter.calls.getExportJob.length;
+    expect(polls).toBeGreaterThan(70);
+    expect(polls).toBeLessThan(95);
+  });
+
+  it('retry attempts poll once and throw again, continuing the poll count from heartbeat details', async () => {
+    const time = fakeTime();
+    time.sleeps.length = 0;
+    const m3ter = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'RUNNING' }) });
+    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const env = mockEnv({ attempt: 5, heartbeatDetails: { polls: 90, errors: 1 } });
+    const f = await failure(env.run(wait, { jobId: 'j3' }));
+    expect(f.type).toBe('ExportJobStillRunning');
+    expect(m3ter.calls.getExportJob).toHaveLength(1);
+    expect(f.details?.[0]).toMatchObject({ polls: 91, status: 'RUNNING' });
+
+    const done = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'FAILED' }) });
+    const wait2 = createWaitActivity({ m3ter: done, log: silentLog, clock: time.clock, sleep: time.sleep });
+    await expect(mockEnv({ attempt: 6, heartbeatDetails: { polls: 91, errors: 1 } }).run(wait2, { jobId: 'j3' })).resolves.toMatchObject({
+      status: 'FAILED',
+      polls: 92,
+    });
+  });
+
+  it('keeps polling through transient errors and counts them', async () => {
+    const time = fakeTime();
+    let n = 0;
+    const m3ter = fakeM3ter({
+      getExportJob: async (id) => {
+        n++;
+        if (n === 2 || n === 3) throw new M3terServerError('HTTP 503', { status: 503, retryable: true });
+        return job(id, { status: n >= 5 ? 'SUCCEEDED' : 'RUNNING' });
+      },
+    });
+    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    await expect(mockEnv().run(wait, { jobId: 'j4' })).resolves.toMatchObject({ status: 'SUCCEEDED', polls: 5, errors: 2 });
+  });
+
+  it('persistent errors end the attempt retryably', async () => {
+    const time = fakeTime();
+    const m3ter = fakeM3ter({
+      getExportJob: async () => {
+        throw new M3terServerError('HTTP 500', { status: 500, retryable: true });
+      },
+    });
+    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const f = await failure(mockEnv().run(wait, { jobId: 'j5', maxConsecutiveErrors: 4 }));
+    expect(f.nonRetryable).toBe(false);
+    expect(m3ter.calls.getExportJob).toHaveLength(4);
+  });
+
+  it('a job that does not exist is non-retryable ExportJobNotFound', async () => {
+    const time = fakeTime();
+    const m3ter = fakeM3ter({
+      getExportJob: async () => {
+        throw new M3terNotFoundError('HTTP 404', { status: 404 });
+      },
+    });
+    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const f = await failure(mockEnv().run(wait, { jobId: 'nope' }));
+    expect(f.type).toBe('ExportJobNotFound');
+    expect(f.nonRetryable).toBe(true);
+  });
+
+  it('is cancellation-aware with the default sleep', async () => {
+    const m3ter = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'RUNNING' }) });
+    const wait = createWaitActivity({ m3ter, log: silentLog, clock: { now: () => Date.now() } });
+    const env = mockEnv();
+    const p = env.run(wait, { jobId: 'j6', fastPollMs: 60_000 });
+    setTimeout(() => env.cancel(), 50);
+    await expect(p).rejects.toThrow();
+  });
+});
