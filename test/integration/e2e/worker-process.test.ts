@@ -184,21 +184,6 @@ describe('export worker process against the sandbox process', () => {
     expect((await sandboxJobs()).length - jobsBefore).toBe(1);
   });
 
-  it('keeps working when the bearer token expires mid-run', async () => {
-    await sandbox.admin.post('/config', { tokenLifetimeSeconds: 2, jobTiming: { pendingMs: 500, runningMs: 6000 } });
-    const tokenCalls = async () => (await sandbox.admin.get<{ routes: Record<string, number> }>('/counters')).routes['POST /oauth/token'] ?? 0;
-    const before = await tokenCalls();
-    try {
-      const h = await start('adhocExportWorkflow', { request: operationalRequest, poll: fastPoll });
-      const result = (await h.result()) as LocalResult;
-      expect(sha256File(result.manifest.path)).toBe(result.manifest.sha256);
-      // Several tokens were needed over the 6.5 s job: the client refreshed them.
-      expect((await tokenCalls()) - before).toBeGreaterThanOrEqual(2);
-    } finally {
-      await sandbox.admin.post('/config', { tokenLifetimeSeconds: 18000, jobTiming: { pendingMs: 200, runningMs: 600 } });
-    }
-  });
-
   it('a worker killed with SIGKILL mid-wait is replaced and the export finishes with one job and one file', async () => {
     const jobsBefore = (await sandboxJobs()).length;
     await sandbox.admin.post('/config', { jobTiming: { pendingMs: 500, runningMs: 15_000 } });
@@ -225,6 +210,25 @@ describe('export worker process against the sandbox process', () => {
     const history = await longJob.fetchHistory();
     expect(history.events?.length).toBeLessThan(60);
     expect(result.polls).toBeGreaterThan(10);
+  });
+
+  it('keeps working when the bearer token expires mid-run', async () => {
+    // The worker holds a token with the default 5 h lifetime: jump the sandbox clock past it (runs after the
+    // long-job test, which this jump would otherwise cut short), and make new tokens last 2 s.
+    await sandbox.admin.post('/config', { tokenLifetimeSeconds: 2, jobTiming: { pendingMs: 500, runningMs: 6000 } });
+    await sandbox.admin.post('/clock', { advanceMs: 18_001_000 });
+    const tokenCalls = async () => (await sandbox.admin.get<{ routes: Record<string, number> }>('/counters')).routes['POST /oauth/token'] ?? 0;
+    const before = await tokenCalls();
+    try {
+      const h = await start('adhocExportWorkflow', { request: operationalRequest, poll: fastPoll });
+      const result = (await h.result()) as LocalResult;
+      expect(sha256File(result.manifest.path)).toBe(result.manifest.sha256);
+      // The expired token was replaced (401 -> refresh -> retry), then the 2 s tokens were refreshed ahead
+      // of expiry during the 6.5 s job.
+      expect((await tokenCalls()) - before).toBeGreaterThanOrEqual(2);
+    } finally {
+      await sandbox.admin.post('/config', { tokenLifetimeSeconds: 18000, jobTiming: { pendingMs: 200, runningMs: 600 } });
+    }
   });
 
   it('no API secret, bearer token or presigned URL in any workflow history or worker log', async () => {
