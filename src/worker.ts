@@ -19,9 +19,11 @@ export function installRuntime(log: AppLogger, metricsPort?: number): void {
   Runtime.install({
     logger: temporalLogger(log),
     shutdownSignals: ['SIGINT', 'SIGTERM'],
-    telemetryOptions: metricsPort
-      ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}` }, metricPrefix: 'temporal_' } }
-      : undefined,
+    telemetryOptions: {
+      // Core (Rust) logs go through pino too, so every line is structured JSON on one stream.
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(metricsPort ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}` }, metricPrefix: 'temporal_' } } : {}),
+    },
   });
   runtimeInstalled = true;
 }
