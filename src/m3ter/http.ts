@@ -255,7 +255,9 @@ export class Transport {
         headers,
         data,
         signal: controller.signal,
-        ...(spec.retry === 'safe-only' ? { httpAgent: this.freshHttpAgent, httpsAgent: this.freshHttpsAgent } : {}),
+        ...(spec.retry === 'safe-only'
+          ? { httpAgent: this.freshHttpAgent, httpsAgent: this.freshHttpsAgent }
+          : {}),
       });
     } catch (err) {
       if (timedOut) throw new TimeoutMarker();

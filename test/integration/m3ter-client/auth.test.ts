@@ -1,4 +1,9 @@
-import { M3terClient, M3terAuthenticationError, M3terServerError, type M3terClientOptions } from '../../../src/m3ter';
+import {
+  M3terClient,
+  M3terAuthenticationError,
+  M3terServerError,
+  type M3terClientOptions,
+} from '../../../src/m3ter';
 import { ACCESS_KEY_ID, API_SECRET, ORG, ScriptedServer, json } from './scripted-server';
 
 const server = new ScriptedServer();
@@ -6,7 +11,14 @@ const clients: M3terClient[] = [];
 const job = (id: string) => ({ id, status: 'RUNNING', sourceType: 'USAGE' });
 
 function client(over: Partial<M3terClientOptions> = {}): M3terClient {
-  const c = new M3terClient({ orgId: ORG, accessKeyId: ACCESS_KEY_ID, apiSecret: API_SECRET, apiUrl: server.url, baseDelayMs: 5, ...over });
+  const c = new M3terClient({
+    orgId: ORG,
+    accessKeyId: ACCESS_KEY_ID,
+    apiSecret: API_SECRET,
+    apiUrl: server.url,
+    baseDelayMs: 5,
+    ...over,
+  });
   clients.push(c);
   return c;
 }
@@ -23,7 +35,9 @@ test('fetches a token with Basic credentials and a client_credentials form body,
   await expect(client().getExportJob('j1')).resolves.toMatchObject({ id: 'j1' });
   const [tok] = server.tokenRequests();
   expect(tok?.method).toBe('POST');
-  expect(tok?.headers.authorization).toBe(`Basic ${Buffer.from(`${ACCESS_KEY_ID}:${API_SECRET}`).toString('base64')}`);
+  expect(tok?.headers.authorization).toBe(
+    `Basic ${Buffer.from(`${ACCESS_KEY_ID}:${API_SECRET}`).toString('base64')}`,
+  );
   expect(tok?.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
   expect(tok?.body).toBe('grant_type=client_credentials');
   expect(server.apiRequests()[0]?.headers.authorization).toBe(`Bearer ${server.issued[0]}`);
@@ -113,23 +127,33 @@ test('401 twice -> M3terAuthenticationError after exactly one refresh', async ()
     .getExportJob('j1')
     .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(M3terAuthenticationError);
-  expect(err).toMatchObject({ status: 401, m3terMessage: 'token not accepted', retryable: false, attempts: 2 });
+  expect(err).toMatchObject({
+    status: 401,
+    m3terMessage: 'token not accepted',
+    retryable: false,
+    attempts: 2,
+  });
   expect(server.tokenRequests()).toHaveLength(2);
   expect(server.apiRequests()).toHaveLength(2);
 });
 
-test.each([400, 401])('token endpoint %i -> non-retryable M3terAuthenticationError with a clear message', async (status) => {
-  server.scriptToken((_r, res) => json(res, status, { message: 'invalid_client' }));
-  const err = await client()
-    .getExportJob('j1')
-    .catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(M3terAuthenticationError);
-  const e = err as M3terAuthenticationError;
-  expect(e.message).toMatch(/^m3ter rejected the access key id \/ api secret \(HTTP \d{3} from POST \/oauth\/token: invalid_client\)$/);
-  expect(e.retryable).toBe(false);
-  expect(server.tokenRequests()).toHaveLength(1);
-  expect(server.apiRequests()).toHaveLength(0);
-});
+test.each([400, 401])(
+  'token endpoint %i -> non-retryable M3terAuthenticationError with a clear message',
+  async (status) => {
+    server.scriptToken((_r, res) => json(res, status, { message: 'invalid_client' }));
+    const err = await client()
+      .getExportJob('j1')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(M3terAuthenticationError);
+    const e = err as M3terAuthenticationError;
+    expect(e.message).toMatch(
+      /^m3ter rejected the access key id \/ api secret \(HTTP \d{3} from POST \/oauth\/token: invalid_client\)$/,
+    );
+    expect(e.retryable).toBe(false);
+    expect(server.tokenRequests()).toHaveLength(1);
+    expect(server.apiRequests()).toHaveLength(0);
+  },
+);
 
 test('wrong credentials are rejected by the server and reported without the secret', async () => {
   const err = await client({ apiSecret: 'wrong-secret-value' })
@@ -150,7 +174,12 @@ test('token endpoint 5xx is retried per policy, then the call succeeds', async (
 });
 
 test('token endpoint failing every attempt surfaces the server error with attempts', async () => {
-  server.scriptToken(...Array.from({ length: 4 }, () => (_r: unknown, res: Parameters<typeof json>[0]) => json(res, 502, { message: 'bad gateway' })));
+  server.scriptToken(
+    ...Array.from(
+      { length: 4 },
+      () => (_r: unknown, res: Parameters<typeof json>[0]) => json(res, 502, { message: 'bad gateway' }),
+    ),
+  );
   const err = await client({ maxAttempts: 4 })
     .getExportJob('j1')
     .catch((e: unknown) => e);

@@ -23,13 +23,30 @@ const ADHOC = 'POST /dataexports/adhoc';
 const ADHOC_REQ = { sourceType: 'OPERATIONAL' as const, operationalDataTypes: ['ACCOUNTS' as const] };
 
 function client(over: Partial<M3terClientOptions> = {}): M3terClient {
-  const c = new M3terClient({ orgId: ORG, accessKeyId: ACCESS_KEY_ID, apiSecret: API_SECRET, apiUrl: server.url, baseDelayMs: 5, maxDelayMs: 20, ...over });
+  const c = new M3terClient({
+    orgId: ORG,
+    accessKeyId: ACCESS_KEY_ID,
+    apiSecret: API_SECRET,
+    apiUrl: server.url,
+    baseDelayMs: 5,
+    maxDelayMs: 20,
+    ...over,
+  });
   clients.push(c);
   return c;
 }
-const fail = (status: number, message = `status ${status}`, headers: Record<string, string> = {}): Handler => (_r, res) => json(res, status, { message }, headers);
+const fail =
+  (status: number, message = `status ${status}`, headers: Record<string, string> = {}): Handler =>
+  (_r, res) =>
+    json(res, status, { message }, headers);
 const ok: Handler = (_r, res) => json(res, 200, JOB);
-const catchErr = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e as M3terError);
+const catchErr = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e as M3terError,
+  );
 
 /** Fetches and caches a token (the unscripted route answers 404, never retried), so that later timings concern only the API call. */
 async function warmToken(c: M3terClient): Promise<void> {
@@ -62,7 +79,14 @@ describe('retried statuses', () => {
     server.on(ROUTE, fail(status, 'still failing', { 'x-request-id': 'req-42' }));
     const err = await catchErr(client({ maxAttempts: 3 }).getExportJob('j1'));
     expect(err).toBeInstanceOf(cls);
-    expect(err).toMatchObject({ status, retryable: true, attempts: 3, m3terMessage: 'still failing', requestId: 'req-42', method: 'GET' });
+    expect(err).toMatchObject({
+      status,
+      retryable: true,
+      attempts: 3,
+      m3terMessage: 'still failing',
+      requestId: 'req-42',
+      method: 'GET',
+    });
     expect(err.path).toBe(`/organizations/${ORG}/dataexports/jobs/j1`);
     expect(server.apiRequests(ROUTE)).toHaveLength(3);
   });
@@ -91,8 +115,16 @@ describe('non-retried statuses', () => {
     server.on(ROUTE, fail(status, `nope ${status}`, { 'x-request-id': `rid-${status}` }), ok);
     const err = await catchErr(client().getExportJob('j1'));
     expect(err).toBeInstanceOf(cls);
-    expect(err).toMatchObject({ status, m3terMessage: `nope ${status}`, requestId: `rid-${status}`, retryable: false, attempts: 1 });
-    expect(err.message).toBe(`m3ter GET /organizations/${ORG}/dataexports/jobs/j1 failed with HTTP ${status}: nope ${status} [request id rid-${status}]`);
+    expect(err).toMatchObject({
+      status,
+      m3terMessage: `nope ${status}`,
+      requestId: `rid-${status}`,
+      retryable: false,
+      attempts: 1,
+    });
+    expect(err.message).toBe(
+      `m3ter GET /organizations/${ORG}/dataexports/jobs/j1 failed with HTTP ${status}: nope ${status} [request id rid-${status}]`,
+    );
     expect(server.apiRequests(ROUTE)).toHaveLength(1);
   });
 
@@ -171,7 +203,12 @@ describe('Retry-After', () => {
   test('backoff applies without Retry-After and uses the injected sleep', async () => {
     const sleeps: number[] = [];
     server.on(ROUTE, fail(500), fail(500), fail(500), ok);
-    await client({ baseDelayMs: 100, maxDelayMs: 250, random: () => 0, sleep: async (ms) => void sleeps.push(ms) }).getExportJob('j1');
+    await client({
+      baseDelayMs: 100,
+      maxDelayMs: 250,
+      random: () => 0,
+      sleep: async (ms) => void sleeps.push(ms),
+    }).getExportJob('j1');
     expect(sleeps).toEqual([100, 200, 250]);
   });
 });
@@ -271,7 +308,11 @@ describe('createAdhocExport is never blindly retried', () => {
   });
 
   test('dropped connection -> exactly 1 request', async () => {
-    server.on(ADHOC, (_r, res) => void res.socket?.destroy(), (_r, res) => json(res, 200, { jobId: 'dup' }));
+    server.on(
+      ADHOC,
+      (_r, res) => void res.socket?.destroy(),
+      (_r, res) => json(res, 200, { jobId: 'dup' }),
+    );
     const err = await catchErr(client().createAdhocExport(ADHOC_REQ));
     expect(err).toBeInstanceOf(M3terConnectionError);
     expect(err.mayHaveBeenProcessed).toBe(true);
@@ -279,7 +320,9 @@ describe('createAdhocExport is never blindly retried', () => {
   });
 
   test('429 is retried (m3ter throttles before processing), honouring Retry-After', async () => {
-    server.on(ADHOC, fail(429, 'throttled', { 'retry-after': '0' }), fail(429, 'throttled'), (r, res) => json(res, 200, { jobId: 'job-123' }));
+    server.on(ADHOC, fail(429, 'throttled', { 'retry-after': '0' }), fail(429, 'throttled'), (r, res) =>
+      json(res, 200, { jobId: 'job-123' }),
+    );
     await expect(client().createAdhocExport(ADHOC_REQ)).resolves.toEqual({ jobId: 'job-123' });
     expect(server.apiRequests(ADHOC)).toHaveLength(3);
     expect(JSON.parse(server.apiRequests(ADHOC)[0]!.body)).toEqual(ADHOC_REQ);

@@ -23,9 +23,18 @@ export const ORG = 'org-0000-test';
 export const ACCESS_KEY_ID = 'test-access-key-id';
 export const API_SECRET = 'Sup3r-S3cret/Value+With=Symbols';
 
-export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -104,6 +113,11 @@ export class ScriptedServer {
     return this;
   }
 
+  /** Accepts a token issued elsewhere (e.g. an ingest server trusting the config server's tokens). */
+  acceptToken(token: string, ttlMs = 60_000): void {
+    this.validTokens.set(token, this.now() + ttlMs);
+  }
+
   revokeAll(): void {
     this.validTokens.clear();
   }
@@ -161,7 +175,10 @@ export class ScriptedServer {
     const expected = `Basic ${Buffer.from(`${ACCESS_KEY_ID}:${API_SECRET}`).toString('base64')}`;
     if (rec.headers.authorization !== expected) return json(res, 401, { message: 'Bad credentials' });
     const form = new URLSearchParams(rec.body);
-    if (!String(rec.headers['content-type']).startsWith('application/x-www-form-urlencoded') || form.get('grant_type') !== 'client_credentials') {
+    if (
+      !String(rec.headers['content-type']).startsWith('application/x-www-form-urlencoded') ||
+      form.get('grant_type') !== 'client_credentials'
+    ) {
       return json(res, 400, { message: 'grant_type must be client_credentials' });
     }
     const iat = Math.floor(this.now() / 1000);
@@ -179,7 +196,10 @@ export function routeOf(r: Recorded): string {
 }
 
 /** Captures everything a pino-compatible logger receives. */
-export function captureLogger(): { logger: { debug(o: object, m?: string): void; warn(o: object, m?: string): void }; text(): string } {
+export function captureLogger(): {
+  logger: { debug(o: object, m?: string): void; warn(o: object, m?: string): void };
+  text(): string;
+} {
   const lines: string[] = [];
   const push = (level: string) => (o: object, m?: string) => {
     lines.push(JSON.stringify({ level, ...o, msg: m }));
