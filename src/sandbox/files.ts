@@ -86,7 +86,6 @@ export function registerFileRoutes(app: FastifyInstance, state: SandboxState): v
     const end = range ? range.end : size - 1;
     if (range) void reply.code(206).header('Content-Range', `bytes ${start}-${end}/${size}`);
     void reply.header('Content-Length', String(end - start + 1));
-    if (request.method === 'HEAD') return reply.send();
     if (file.kind === 'buffer') return reply.send(file.data.subarray(start, end + 1));
     if (size === 0) return reply.send(Buffer.alloc(0));
     return reply.send(generatedStream(file.seed, file.size, start, end));
