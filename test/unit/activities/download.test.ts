@@ -67,7 +67,7 @@ describe('export file download', () => {
     const env = mockEnv();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const manifest = await env.run(activities.downloadExportFile, input);
+    const manifest = await env.exec(() => activities.downloadExportFile(input));
     expect(manifest).toMatchObject({
       workflowId: input.workflowId,
       jobId: 'job-1',
@@ -92,7 +92,7 @@ describe('export file download', () => {
     server = await startFileServer({ data });
     const { activities, m3ter } = activitiesFor(server);
     server.expireAfter(1_000_000);
-    const manifest = await mockEnv().run(activities.downloadExportFile, input);
+    const manifest = await mockEnv().exec(() => activities.downloadExportFile(input));
     expect(manifest.sha256).toBe(sha(data));
     expect(manifest.bytes).toBe(data.length);
     expect(m3ter.calls.getExportDownloadUrl).toHaveLength(2);
@@ -111,7 +111,7 @@ describe('export file download', () => {
     server = await startFileServer({ data, ignoreRange: true });
     const { activities } = activitiesFor(server);
     server.expireAfter(700_000);
-    const manifest = await mockEnv().run(activities.downloadExportFile, input);
+    const manifest = await mockEnv().exec(() => activities.downloadExportFile(input));
     expect(manifest.sha256).toBe(sha(data));
     expect(manifest.bytes).toBe(data.length);
     expect(sha(await fs.readFile(manifest.path))).toBe(sha(data));
@@ -142,8 +142,8 @@ describe('export file download', () => {
   it('a retried activity returns the manifest already committed instead of downloading again', async () => {
     server = await startFileServer({ data });
     const { activities, m3ter } = activitiesFor(server);
-    const first = await mockEnv().run(activities.downloadExportFile, input);
-    const second = await mockEnv({ attempt: 2 }).run(activities.downloadExportFile, input);
+    const first = await mockEnv().exec(() => activities.downloadExportFile(input));
+    const second = await mockEnv({ attempt: 2 }).exec(() => activities.downloadExportFile(input));
     expect(second).toEqual(first);
     expect(m3ter.calls.getExportDownloadUrl).toHaveLength(1);
   });
@@ -156,7 +156,7 @@ describe('export file download', () => {
       getExportJob: async (id) => job(id, { status: 'SUCCEEDED', startedAt: new Date(Date.now() - 25 * 3600_000).toISOString() }),
     });
     const activities = createExportActivities({ m3ter, storage: createLocalStorage({ dir }), log: silentLog });
-    const f = await failure(mockEnv().run(activities.downloadExportFile, input));
+    const f = await failure(mockEnv().exec(() => activities.downloadExportFile(input)));
     expect(f.type).toBe('ExportDownloadWindowExpired');
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toBe('job job-1 finished more than 24 h ago; its file is gone; re-export needed');
@@ -165,7 +165,7 @@ describe('export file download', () => {
   it('resolveDownloadUrl returns the URL without its signed query', async () => {
     server = await startFileServer({ data });
     const { activities } = activitiesFor(server);
-    const res = await mockEnv().run(activities.resolveDownloadUrl, { jobId: 'job-1' });
+    const res = await mockEnv().exec(() => activities.resolveDownloadUrl({ jobId: 'job-1' }));
     expect(res).toEqual({ jobId: 'job-1', expirationTime: '2099-01-01T00:00:00Z', urlWithoutQuery: `${server.baseUrl}/files/abc` });
   });
 

@@ -46,7 +46,7 @@ function setup(opts: { create: Array<() => Promise<{ jobId: string }>>; list?: (
 
 async function run<T>(fn: () => Promise<T>, attempt = 1): Promise<T> {
   const env = mockEnv({ attempt, scheduledTimestampMs: Date.now() - 1000 });
-  return env.run(fn);
+  return env.exec(fn);
 }
 
 async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {

@@ -42,7 +42,7 @@ describe('waitForExportJob', () => {
     const env = mockEnv();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const res = await env.run(wait, { jobId: 'j1' });
+    const res = await env.exec(() => wait({ jobId: 'j1' }));
     expect(res).toMatchObject({ jobId: 'j1', status: 'SUCCEEDED', polls: 14, errors: 0, startedAt: '2025-01-01T00:00:01Z' });
     expect(time.sleeps.every((s) => s === 1000)).toBe(true);
     expect(time.elapsed() - 12_300).toBeLessThanOrEqual(1000);
@@ -54,7 +54,7 @@ describe('waitForExportJob', () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: jobAt(time, Number.POSITIVE_INFINITY) });
     const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
-    const f = await failure(mockEnv().run(wait, { jobId: 'j2' }));
+    const f = await failure(mockEnv().exec(() => wait({ jobId: 'j2' })));
     expect(f.type).toBe('ExportJobStillRunning');
     expect(f.nonRetryable).toBe(false);
     // 60 polls 1 s apart, then 1.5, 2.25, 3.38, 5.06, 7.59, 11.39, then 15 s until 5 minutes.
@@ -73,14 +73,14 @@ describe('waitForExportJob', () => {
     const m3ter = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'RUNNING' }) });
     const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
     const env = mockEnv({ attempt: 5, heartbeatDetails: { polls: 90, errors: 1 } });
-    const f = await failure(env.run(wait, { jobId: 'j3' }));
+    const f = await failure(env.exec(() => wait({ jobId: 'j3' })));
     expect(f.type).toBe('ExportJobStillRunning');
     expect(m3ter.calls.getExportJob).toHaveLength(1);
     expect(f.details?.[0]).toMatchObject({ polls: 91, status: 'RUNNING' });
 
     const done = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'FAILED' }) });
     const wait2 = createWaitActivity({ m3ter: done, log: silentLog, clock: time.clock, sleep: time.sleep });
-    await expect(mockEnv({ attempt: 6, heartbeatDetails: { polls: 91, errors: 1 } }).run(wait2, { jobId: 'j3' })).resolves.toMatchObject({
+    await expect(mockEnv({ attempt: 6, heartbeatDetails: { polls: 91, errors: 1 } }).exec(() => wait2({ jobId: 'j3' }))).resolves.toMatchObject({
       status: 'FAILED',
       polls: 92,
     });
@@ -97,7 +97,7 @@ describe('waitForExportJob', () => {
       },
     });
     const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
-    await expect(mockEnv().run(wait, { jobId: 'j4' })).resolves.toMatchObject({ status: 'SUCCEEDED', polls: 5, errors: 2 });
+    await expect(mockEnv().exec(() => wait({ jobId: 'j4' }))).resolves.toMatchObject({ status: 'SUCCEEDED', polls: 5, errors: 2 });
   });
 
   it('persistent errors end the attempt retryably', async () => {
@@ -108,7 +108,7 @@ describe('waitForExportJob', () => {
       },
     });
     const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
-    const f = await failure(mockEnv().run(wait, { jobId: 'j5', maxConsecutiveErrors: 4 }));
+    const f = await failure(mockEnv().exec(() => wait({ jobId: 'j5', maxConsecutiveErrors: 4 })));
     expect(f.nonRetryable).toBe(false);
     expect(m3ter.calls.getExportJob).toHaveLength(4);
   });
@@ -121,7 +121,7 @@ describe('waitForExportJob', () => {
       },
     });
     const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
-    const f = await failure(mockEnv().run(wait, { jobId: 'nope' }));
+    const f = await failure(mockEnv().exec(() => wait({ jobId: 'nope' })));
     expect(f.type).toBe('ExportJobNotFound');
     expect(f.nonRetryable).toBe(true);
   });
@@ -130,7 +130,7 @@ describe('waitForExportJob', () => {
     const m3ter = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'RUNNING' }) });
     const wait = createWaitActivity({ m3ter, log: silentLog, clock: { now: () => Date.now() } });
     const env = mockEnv();
-    const p = env.run(wait, { jobId: 'j6', fastPollMs: 60_000 });
+    const p = env.exec(() => wait({ jobId: 'j6', fastPollMs: 60_000 }));
     setTimeout(() => env.cancel(), 50);
     await expect(p).rejects.toThrow();
   });
