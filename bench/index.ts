@@ -74,8 +74,9 @@ async function main() {
   const workers: { shutdown(): void; run(): Promise<void> }[] = [];
   const running: Promise<void>[] = [];
   const measured: Measured[] = [];
+  let failures = 0;
   try {
-    await Promise.all(
+    const settled = await Promise.allSettled(
       lanes.map(async (lane) => {
         // Jobs default to an hour RUNNING; each job's own duration is set as soon as its id is known.
         const sandbox = await startSandbox({ jobTiming: { pendingMs: 500, runningMs: 3_600_000 } });
@@ -109,7 +110,8 @@ async function main() {
             });
             let jobId: string | undefined;
             while (!jobId) {
-              jobId = (await handle.query<{ jobId?: string }>('status')).jobId;
+              // A query fails until a worker has run the first workflow task: keep asking.
+              jobId = await handle.query<{ jobId?: string }>('status').then((st) => st.jobId, () => undefined);
               if (!jobId) await new Promise((r) => setTimeout(r, 50));
             }
             await admin(`/jobs/${jobId}`, { runningMs });
@@ -140,6 +142,12 @@ async function main() {
         say(`${lane.strategy}/${lane.length}: done`);
       }),
     );
+    for (const r of settled) {
+      if (r.status === 'rejected') {
+        failures++;
+        say(`lane failed: ${r.reason instanceof Error ? r.reason.stack : String(r.reason)}`);
+      }
+    }
   } finally {
     workers.forEach((w) => w.shutdown());
     await Promise.allSettled(running);
@@ -169,6 +177,7 @@ async function main() {
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   console.log(rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('  ')).join('\n'));
+  if (failures) process.exitCode = 1;
 }
 
 main().catch((err) => {

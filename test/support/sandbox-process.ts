@@ -1,7 +1,8 @@
 // Runs the m3ter sandbox as a REAL separate process (as users run it) and talks to its admin API over HTTP.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
+import { stopChild } from '../../src/devserver';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -40,18 +41,6 @@ async function adminCall<T>(adminUrl: string, method: string, p: string, body?: 
   const text = await res.text();
   if (!res.ok) throw new Error(`sandbox admin ${method} ${p} -> ${res.status}: ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 export async function spawnSandboxProcess(opts: SpawnSandboxOptions = {}): Promise<SandboxProcess> {
@@ -109,7 +98,7 @@ export async function spawnSandboxProcess(opts: SpawnSandboxOptions = {}): Promi
       M3TER_API_SECRET: ready.apiSecret,
     },
     async stop() {
-      await stopChild(child);
+      await stopChild(child, 5000);
       process.removeListener('exit', killOnExit);
     },
   };

@@ -2,22 +2,13 @@
 // and a configuration error that names every bad variable without echoing the secret.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../../src/devserver';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 import { spawnWorkerProcess } from '../../support/worker-process';
 
 const ROOT = path.resolve(__dirname, '../../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('worker process lifecycle', () => {
   let temporal: TestTemporal;
