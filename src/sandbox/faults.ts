@@ -18,6 +18,12 @@ export const faultPatchSchema = z.object({
     .optional(),
   dropNext: z.number().int().min(0).optional(),
   loseResponseAfterCommit: z.number().int().min(0).optional(),
+  // File downloads only: the next `count` responses stop after `afterBytes` body bytes and the connection is
+  // destroyed, as when a long download breaks. `advanceClockMs` then moves the sandbox clock, so the
+  // presigned URL the client holds has expired by the time it reconnects (the "URL expired mid-download" case).
+  cutNextStream: z
+    .object({ count: z.number().int().min(0), afterBytes: z.number().int().min(0), advanceClockMs: z.number().int().min(0).optional() })
+    .optional(),
 });
 export type FaultPatch = z.infer<typeof faultPatchSchema>;
 export type FaultConfig = Omit<FaultPatch, 'route'>;
@@ -85,6 +91,17 @@ export class FaultInjector {
       return { latencyMs, action: 'fail', status, reason: 'errorRate' };
     }
     return { latencyMs, action: 'none' };
+  }
+
+  /** For file downloads: should this response be cut short? Consumes one. */
+  takeCutStream(route: string): { afterBytes: number; advanceClockMs?: number } | undefined {
+    for (const c of this.configsFor(route)) {
+      if (c.cutNextStream && c.cutNextStream.count > 0) {
+        c.cutNextStream.count -= 1;
+        return { afterBytes: c.cutNextStream.afterBytes, advanceClockMs: c.cutNextStream.advanceClockMs };
+      }
+    }
+    return undefined;
   }
 
   /** For the ad-hoc trigger: should this committed request lose its response? Consumes one. */

@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { iso } from './clock';
 import { SandboxHttpError } from './errors';
@@ -86,8 +87,33 @@ export function registerFileRoutes(app: FastifyInstance, state: SandboxState): v
     const end = range ? range.end : size - 1;
     if (range) void reply.code(206).header('Content-Range', `bytes ${start}-${end}/${size}`);
     void reply.header('Content-Length', String(end - start + 1));
-    if (file.kind === 'buffer') return reply.send(file.data.subarray(start, end + 1));
     if (size === 0) return reply.send(Buffer.alloc(0));
-    return reply.send(generatedStream(file.seed, file.size, start, end));
+    const body = file.kind === 'buffer' ? Readable.from([file.data.subarray(start, end + 1)]) : generatedStream(file.seed, file.size, start, end);
+    const cut = state.faults.takeCutStream(FILE_ROUTE);
+    return reply.send(cut ? cutAfter(body, cut.afterBytes, () => state.clock.advance(cut.advanceClockMs ?? 0)) : body);
   });
+}
+
+export const FILE_ROUTE = 'GET /files/:fileId';
+
+/** Passes `limit` bytes through, then fails the stream: fastify destroys the socket mid-body. */
+function cutAfter(source: Readable, limit: number, onCut: () => void): Readable {
+  let sent = 0;
+  const cutter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const room = limit - sent;
+      if (room > 0) this.push(chunk.subarray(0, room));
+      sent += Math.min(room, chunk.length);
+      if (sent >= limit) {
+        onCut();
+        source.unpipe(cutter);
+        source.destroy();
+        // Let the bytes already pushed reach the socket before the connection is torn down.
+        setTimeout(() => cutter.destroy(new Error('sandbox fault: connection cut mid-file')), 50);
+        return done();
+      }
+      done();
+    },
+  });
+  return source.pipe(cutter);
 }

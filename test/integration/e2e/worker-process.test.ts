@@ -212,6 +212,28 @@ describe('export worker process against the sandbox process', () => {
     expect(result.polls).toBeGreaterThan(10);
   });
 
+  it('a download cut mid-file after its URL expired re-fetches the URL and resumes: one file, matching checksum', async () => {
+    // Runs after the long-job test: the fault jumps the sandbox clock 16 minutes.
+    const counters = async () => (await sandbox.admin.get<{ routes: Record<string, number> }>('/counters')).routes;
+    const urlCalls = async () => (await counters())['GET /organizations/:orgId/dataexports/jobs/:jobId/getdownloadurl'] ?? 0;
+    await sandbox.admin.post('/config', { usageFileSizeBytes: 20_000_000 });
+    await sandbox.admin.post('/faults', { route: 'GET /files/:fileId', cutNextStream: { count: 1, afterBytes: 5_000_000, advanceClockMs: 16 * 60_000 } });
+    const urlCallsBefore = await urlCalls();
+    try {
+      const h = await start('adhocExportWorkflow', { request: usageRequest(), name: 'cut', poll: fastPoll });
+      const result = (await h.result()) as LocalResult;
+      const [file] = (await sandboxJob(result.jobId)).files!;
+      expect(result.manifest.bytes).toBe(20_000_000);
+      expect(result.manifest.sha256).toBe(file.sha256);
+      expect(sha256File(result.manifest.path)).toBe(file.sha256);
+      expect((await urlCalls()) - urlCallsBefore).toBeGreaterThanOrEqual(2);
+      expect(fs.readdirSync(exportDir).filter((f) => f.includes(result.jobId) && !f.endsWith('.manifest.json'))).toHaveLength(1);
+    } finally {
+      await sandbox.admin.post('/config', { usageFileSizeBytes: null });
+      await sandbox.admin.del('/faults');
+    }
+  });
+
   it('keeps working when the bearer token expires mid-run', async () => {
     // The worker holds a token with the default 5 h lifetime: jump the sandbox clock past it (runs after the
     // long-job test, which this jump would otherwise cut short), and make new tokens last 2 s.

@@ -219,4 +219,33 @@ describe('sandbox: download URLs and export files', () => {
     await finishJob(ctx, normal);
     expect((await jobFiles(normal))[0].bytes).toBeLessThan(1000);
   });
+
+  it('cutNextStream breaks a download after N bytes and can expire the URL meanwhile; Range then resumes', async () => {
+    await ctx.admin('POST', '/config', { usageFileSizeBytes: 1_000_000 });
+    const jobId = await createJob(ctx, usageBody());
+    await finishJob(ctx, jobId);
+    await ctx.admin('POST', '/config', { usageFileSizeBytes: null });
+    const [file] = await jobFiles(jobId);
+    const first = (await urlFor(jobId)).json.url as string;
+    await ctx.admin('POST', '/faults', { route: 'GET /files/:fileId', cutNextStream: { count: 1, afterBytes: 300_000, advanceClockMs: 16 * 60_000 } });
+    const received: Buffer[] = [];
+    let failed = false;
+    try {
+      const res = await fetch(first);
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) received.push(Buffer.from(chunk));
+    } catch {
+      failed = true;
+    }
+    const head = Buffer.concat(received);
+    expect(failed).toBe(true);
+    expect(head.length).toBeLessThanOrEqual(300_000);
+    expect(head.length).toBeGreaterThan(0);
+    // 16 minutes passed in the sandbox: the 15-minute URL no longer works.
+    expect((await download(first, { range: `bytes=${head.length}-` })).status).toBe(403);
+    const fresh = (await urlFor(jobId)).json.url as string;
+    const rest = await download(fresh, { range: `bytes=${head.length}-` });
+    expect(rest.status).toBe(206);
+    expect(sha(Buffer.concat([head, rest.body]))).toBe(file.sha256);
+    await ctx.admin('DELETE', '/faults');
+  });
 });
