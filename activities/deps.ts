@@ -49,7 +49,7 @@ export interface TriggerTuning {
   clockSkewMs?: number;
   /** Pause after an ambiguous failure before looking for the job (the server may still be committing it). */
   recoveryGraceMs?: number;
-  /** Re-checks of claims when several unclaimed candidates exist (other workflows' claims may be in flight). */
+  /** Claim re-checks (and the pause between them) before adopting or declaring ambiguity: other workflows' claims may be in flight. */
   claimSettleRounds?: number;
   claimSettleMs?: number;
   /** POSTs per activity attempt before handing the pacing over to the activity's retry policy. */

@@ -19,7 +19,7 @@
 // Residual race (documented, not solved): m3ter jobs carry nothing that identifies the request, so
 // recovery relies on time + claims. Two workflows can still pick the same job when (a) another workflow's
 // job is created inside our window and its claim is not yet visible (visibility is eventually consistent;
-// we re-check claims a few times before deciding, which covers the usual sub-second lag), or (b) two
+// we re-check claims for a few seconds before adopting anything, which covers the usual lag), or (b) two
 // workflows are BOTH recovering at the same time and only one of their POSTs was committed: both see the
 // same single unclaimed candidate. And a POST that m3ter commits later than our lookup (after the grace
 // pause) is missed and a second job is created. These windows are small (an ambiguous failure AND a
@@ -92,16 +92,22 @@ export function createTriggerActivity(deps: TriggerDeps) {
   const maxSends = Math.max(1, deps.tuning?.maxSendsPerAttempt ?? 2);
   const claimed: ClaimedJobIds = deps.claimedJobIds ?? (async () => new Set<string>());
 
-  async function listCandidates(request: AdhocExportRequest, since: number): Promise<ExportJob[]> {
+  async function listCandidates(request: AdhocExportRequest, since: number, until: number | undefined): Promise<ExportJob[]> {
     const out: ExportJob[] = [];
     let nextToken: string | undefined;
     for (let page = 0; page < MAX_RECOVERY_PAGES; page++) {
-      const res = await deps.m3ter.listExportJobs({ dateCreatedStart: formatJobListDate(since), pageSize: 100, nextToken });
+      const res = await deps.m3ter.listExportJobs({
+        dateCreatedStart: formatJobListDate(since),
+        // Exclusive and whole seconds: round up past `until`.
+        ...(until === undefined ? {} : { dateCreatedEnd: formatJobListDate(floorToSecond(until) + 1000) }),
+        pageSize: 100,
+        nextToken,
+      });
       for (const job of res.data) {
         if (job.scheduleId) continue; // scheduled runs are never ours
         if (job.sourceType && job.sourceType !== request.sourceType) continue;
         const created = job.dateCreated ? Date.parse(job.dateCreated) : NaN;
-        if (!Number.isNaN(created) && created < since) continue; // server ignored the filter
+        if (!Number.isNaN(created) && (created < since || (until !== undefined && created > until))) continue;
         out.push(job);
       }
       nextToken = res.nextToken || undefined;
@@ -110,18 +116,24 @@ export function createTriggerActivity(deps: TriggerDeps) {
     return out;
   }
 
-  /** Looks for a job committed by an earlier POST of this workflow. */
-  async function recover(input: TriggerAdhocExportInput, notBefore: number): Promise<Recovery> {
+  /**
+   * Looks for a job committed by an earlier POST of this workflow, created in [notBefore, notAfter] (plus
+   * clock-skew margins). Even a single unclaimed candidate is only adopted after the claims had time to
+   * settle: a job whose owner got its response a moment ago gets claimed within a second or two, and
+   * adopting it would give two workflows the same job (the other request's data under our name).
+   */
+  async function recover(input: TriggerAdhocExportInput, notBefore: number, notAfter?: number): Promise<Recovery> {
     const since = floorToSecond(notBefore - skewMs);
-    let candidates = (await listCandidates(input.request, since)).map((j) => j.id);
+    const until = notAfter === undefined ? undefined : notAfter + skewMs;
+    let candidates = (await listCandidates(input.request, since, until)).map((j) => j.id);
     for (let round = 0; ; round++) {
       if (candidates.length === 0) return { kind: 'none' };
       const owned = await claimed(candidates);
       candidates = candidates.filter((id) => !owned.has(id));
-      if (candidates.length === 1) return { kind: 'adopted', jobId: candidates[0] };
       if (candidates.length === 0) return { kind: 'none' };
-      // Several unclaimed: other workflows' claims may still be propagating to visibility. Wait and re-check.
-      if (round >= settleRounds) return { kind: 'ambiguous', candidates };
+      if (round >= settleRounds) {
+        return candidates.length === 1 ? { kind: 'adopted', jobId: candidates[0] } : { kind: 'ambiguous', candidates };
+      }
       await sleep(settleMs);
     }
   }
@@ -184,9 +196,13 @@ export function createTriggerActivity(deps: TriggerDeps) {
               nextRetryDelay: err instanceof M3terError ? err.retryAfterMs : undefined,
             });
           }
-          // Ambiguous: the job may exist. Give m3ter a moment to finish committing, then look for it.
+          // Ambiguous: the job may exist. Give m3ter a moment to finish committing, then look for it. When
+          // m3ter answered (a 5xx), our job, if any, was created before that answer: jobs created later
+          // belong to someone else. After a timeout or a dropped connection m3ter may still be committing,
+          // so there is no upper bound.
+          const answeredAt = err instanceof M3terError && err.status !== undefined ? deps.clock.now() : undefined;
           await sleep(graceMs);
-          const found = outcome(await recover(input, Math.min(notBefore, sentAt)), input);
+          const found = outcome(await recover(input, Math.min(notBefore, sentAt), answeredAt), input);
           if (found) return found;
           if (send >= maxSends) {
             throw ApplicationFailure.create({

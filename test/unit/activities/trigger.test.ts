@@ -131,6 +131,44 @@ describe('triggerAdhocExport', () => {
     await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({ jobId: 'mine', recovered: true });
   });
 
+  it('a candidate that its owner claims a moment later is not adopted: nothing of ours was committed, resend', async () => {
+    let checks = 0;
+    const m3ter = fakeM3ter({
+      createAdhocExport: (() => {
+        let n = 0;
+        return async () => {
+          if (n++ === 0) throw serverError();
+          return { jobId: 'ours' };
+        };
+      })(),
+      listExportJobs: async () => ({ data: [job('someone-elses')] }),
+    });
+    const trigger = createTriggerActivity({
+      m3ter,
+      log: silentLog,
+      clock: { now: () => Date.now() },
+      // The other workflow's claim becomes visible on the second look.
+      claimedJobIds: async (ids) => new Set(checks++ === 0 ? [] : ids),
+      tuning: { recoveryGraceMs: 0, claimSettleMs: 1, claimSettleRounds: 2 },
+    });
+    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({ jobId: 'ours', recovered: false });
+    expect(m3ter.calls.createAdhocExport).toHaveLength(2);
+  });
+
+  it('after a 5xx answer, jobs created later than the answer are not candidates', async () => {
+    const { trigger, posts } = setup({
+      create: [
+        async () => {
+          throw serverError();
+        },
+        async () => ({ jobId: 'second' }),
+      ],
+      list: () => [job('later', { dateCreated: new Date(Date.now() + 60_000).toISOString() })],
+    });
+    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({ jobId: 'second', recovered: false });
+    expect(posts()).toBe(2);
+  });
+
   it('a retry attempt looks for a committed job before sending (worker died mid-POST)', async () => {
     const { trigger, posts } = setup({ create: [], list: () => [job('from-attempt-1')] });
     await expect(run(() => trigger({ request, workflowId: 'wf' }), 2)).resolves.toEqual({ jobId: 'from-attempt-1', recovered: true });
