@@ -348,6 +348,27 @@ describe('export workflows (dev server + sandbox process)', () => {
     expect((await fs.readdir(dir)).filter((f) => f.includes(handle.workflowId.replace(/[^A-Za-z0-9._-]+/g, '_')))).toEqual([]);
   });
 
+  it('with 20 % of sandbox responses 5xx or 429, concurrent exports all complete with one job each', async () => {
+    await sandbox.admin.post('/faults', { route: '*', errorRate: 0.2, errorStatuses: [500, 502, 503, 429] });
+    const inputs: AdhocExportInput[] = [
+      { request: usageRequest(), poll: fastPoll },
+      { request: { ...usageRequest(), meterIds: ['m-a'] }, poll: fastPoll },
+      { request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] }, poll: fastPoll },
+      { request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['PRODUCTS'] }, poll: fastPoll },
+    ];
+    const handles = await Promise.all(inputs.map((input, i) => startAdhoc(input, wfId(`faults-${i}`))));
+    const results = (await Promise.all(handles.map((h) => h.result()))) as AdhocExportResult[];
+    await sandbox.admin.post('/faults', { route: '*', errorRate: 0 });
+    const jobIds = results.map((r) => r.jobId);
+    expect(new Set(jobIds).size).toBe(inputs.length);
+    const jobs = await sandboxJobs();
+    expect(jobs.map((j) => j.id).sort()).toEqual([...jobIds].sort());
+    for (const r of results) {
+      if (r.storage !== 'local') throw new Error('expected a stored file');
+      await expectStoredFileMatches(r.manifest, await sandboxJob(r.jobId));
+    }
+  });
+
   it('refuses a malformed request before any API call', async () => {
     const handle = await startAdhoc({ request: { sourceType: 'USAGE', startDate: 'yesterday' } as never });
     const err = await handle.result().then(
