@@ -129,13 +129,16 @@ describe('export file download', () => {
     const common = { storage, base: 'wf__job', defaultExt: '.csv', log: silentLog, clock: { now: Date.now }, heartbeat: () => undefined, sleep: noSleep };
     server.expireAfter(1_234_567);
     await expect(streamDownloadToStorage({ ...common, fetchUrl })).rejects.toThrow('worker lost its network');
+    // The server cuts the connection after 1,234,567 bytes; bytes still in flight when the socket is torn
+    // down may be lost, so the partial file holds at most that many (how many depends on timing).
     const partial = await fs.stat(path.join(dir, '.wf__job.partial'));
-    expect(partial.size).toBe(1_234_567);
+    expect(partial.size).toBeGreaterThan(0);
+    expect(partial.size).toBeLessThanOrEqual(1_234_567);
 
     const res = await streamDownloadToStorage({ ...common, fetchUrl });
     expect(res.committed.sha256).toBe(sha(data));
     const last = server.requests[server.requests.length - 1];
-    expect(last).toMatchObject({ status: 206, range: 'bytes=1234567-' });
+    expect(last).toMatchObject({ status: 206, range: `bytes=${partial.size}-` });
     expect(await fs.readdir(dir)).toEqual(['wf__job.csv']);
   });
 
