@@ -15,7 +15,16 @@ export default tseslint.config(
   {
     // Plain CommonJS glue (jest global setup, launchers).
     files: ['**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        __dirname: 'readonly',
+        console: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
@@ -34,12 +43,19 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`), ...ioLibraries].map((name) => ({
-            name,
-            message: 'Workflow code must be deterministic: do I/O in an activity, not in workflows/.',
-          })),
+          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`), ...ioLibraries].map(
+            (name) => ({
+              name,
+              message: 'Workflow code must be deterministic: do I/O in an activity, not in workflows/.',
+            }),
+          ),
           patterns: [
-            { group: ['**/src/m3ter/client*', '**/src/sandbox/**', '**/activities/*'], importNamePattern: '^(?!type )', message: 'Workflows import activity and client *types* only (use `import type`).', allowTypeImports: true },
+            {
+              group: ['**/src/m3ter/client*', '**/src/sandbox/**', '**/activities/*'],
+              importNamePattern: '^(?!type )',
+              message: 'Workflows import activity and client *types* only (use `import type`).',
+              allowTypeImports: true,
+            },
           ],
         },
       ],

@@ -32,7 +32,13 @@ export function createBillsActivities(deps: BillsActivityDeps) {
     try {
       return (await m3ter.downloadBillsCsv(request)).downloadUrl;
     } catch (err) {
-      if (err instanceof M3terError && err.status !== undefined && err.status >= 400 && err.status < 500 && ![408, 409, 429].includes(err.status)) {
+      if (
+        err instanceof M3terError &&
+        err.status !== undefined &&
+        err.status >= 400 &&
+        err.status < 500 &&
+        ![408, 409, 429].includes(err.status)
+      ) {
         throw ApplicationFailure.create({
           type: FailureTypes.ExportRequestRejected,
           nonRetryable: true,
@@ -77,7 +83,15 @@ export function createBillsActivities(deps: BillsActivityDeps) {
       request: summarizeRequest(input.request),
     };
     await storage.writeManifest(committed.file, manifest);
-    log.info({ workflowId: input.workflowId, file: committed.file, bytes: committed.bytes, sha256: committed.sha256 }, 'bill CSV stored');
+    log.info(
+      {
+        workflowId: input.workflowId,
+        file: committed.file,
+        bytes: committed.bytes,
+        sha256: committed.sha256,
+      },
+      'bill CSV stored',
+    );
     return manifest;
   }
 

@@ -71,7 +71,11 @@ function dispositionFileName(header: unknown): string | undefined {
 }
 
 /** Picks the stored file's extension from the response, the URL path, the content type, then the default. */
-export function chooseExtension(res: { headers: Record<string, unknown> }, url: string, defaultExt: string): string {
+export function chooseExtension(
+  res: { headers: Record<string, unknown> },
+  url: string,
+  defaultExt: string,
+): string {
   const candidates: string[] = [];
   const fromHeader = dispositionFileName(res.headers['content-disposition']);
   if (fromHeader) candidates.push(fromHeader);
@@ -108,7 +112,10 @@ function parseContentRange(header: unknown): { start?: number; total?: number } 
   if (typeof header !== 'string') return {};
   const m = /^bytes\s+(?:(\d+)-\d+|\*)\/(\d+|\*)$/i.exec(header.trim());
   if (!m) return {};
-  return { start: m[1] === undefined ? undefined : Number(m[1]), total: m[2] === '*' ? undefined : Number(m[2]) };
+  return {
+    start: m[1] === undefined ? undefined : Number(m[1]),
+    total: m[2] === '*' ? undefined : Number(m[2]),
+  };
 }
 
 function discard(res: AxiosResponse<Readable>): void {
@@ -130,7 +137,8 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
   const timer = setInterval(hb, opts.heartbeatEveryMs ?? 1000);
   let committed = false;
   try {
-    if (writer.bytesWritten > 0) opts.log.info({ file: opts.base, resumeFrom: writer.bytesWritten }, 'resuming partial download');
+    if (writer.bytesWritten > 0)
+      opts.log.info({ file: opts.base, resumeFrom: writer.bytesWritten }, 'resuming partial download');
     let url = await opts.fetchUrl();
     let refreshes = 0;
     let resumes = 0;
@@ -139,16 +147,26 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
     let contentType: string | undefined;
 
     const refresh = async (why: string) => {
-      if (refreshes >= maxRefreshes) throw downloadFailure(`download URL rejected ${refreshes + 1} times (${why}); giving up this attempt`);
+      if (refreshes >= maxRefreshes)
+        throw downloadFailure(
+          `download URL rejected ${refreshes + 1} times (${why}); giving up this attempt`,
+        );
       refreshes++;
-      opts.log.info({ file: opts.base, why, bytesWritten: writer.bytesWritten, refresh: refreshes }, 'download URL no longer valid; fetching a new one');
+      opts.log.info(
+        { file: opts.base, why, bytesWritten: writer.bytesWritten, refresh: refreshes },
+        'download URL no longer valid; fetching a new one',
+      );
       url = await opts.fetchUrl();
     };
     const stall = async (why: string, progressed: boolean) => {
       stalls = progressed ? 1 : stalls + 1;
-      if (stalls > maxStalls) throw downloadFailure(`download interrupted ${stalls} times without progress: ${why}`);
+      if (stalls > maxStalls)
+        throw downloadFailure(`download interrupted ${stalls} times without progress: ${why}`);
       resumes++;
-      opts.log.warn({ file: opts.base, why, bytesWritten: writer.bytesWritten, url: redactUrl(url) }, 'download interrupted; resuming');
+      opts.log.warn(
+        { file: opts.base, why, bytesWritten: writer.bytesWritten, url: redactUrl(url) },
+        'download interrupted; resuming',
+      );
       await sleep(retryDelayMs * stalls);
     };
 
@@ -164,7 +182,10 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
           maxRedirects: 5,
           timeout: opts.idleTimeoutMs ?? 60_000,
           signal: opts.signal,
-          headers: offset > 0 ? { Range: `bytes=${offset}-`, 'Accept-Encoding': 'identity' } : { 'Accept-Encoding': 'identity' },
+          headers:
+            offset > 0
+              ? { Range: `bytes=${offset}-`, 'Accept-Encoding': 'identity' }
+              : { 'Accept-Encoding': 'identity' },
         });
       } catch (err) {
         if (opts.signal?.aborted) throw new CancelledFailure('download cancelled');
@@ -222,7 +243,8 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
         expectedTotal = Number.isFinite(length) ? length : undefined;
       }
       ext ??= chooseExtension(res, url, opts.defaultExt);
-      contentType ??= typeof res.headers['content-type'] === 'string' ? res.headers['content-type'] : undefined;
+      contentType ??=
+        typeof res.headers['content-type'] === 'string' ? res.headers['content-type'] : undefined;
 
       const before = writer.bytesWritten;
       try {
@@ -235,12 +257,18 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
       }
       await writer.settle();
       if (expectedTotal !== undefined && writer.bytesWritten < expectedTotal) {
-        await stall(`stream ended at ${writer.bytesWritten} of ${expectedTotal} bytes`, writer.bytesWritten > before);
+        await stall(
+          `stream ended at ${writer.bytesWritten} of ${expectedTotal} bytes`,
+          writer.bytesWritten > before,
+        );
         continue;
       }
       if (expectedTotal !== undefined && writer.bytesWritten > expectedTotal) {
         await writer.truncate();
-        await stall(`received ${writer.bytesWritten} bytes, more than the announced ${expectedTotal}; restarting`, false);
+        await stall(
+          `received ${writer.bytesWritten} bytes, more than the announced ${expectedTotal}; restarting`,
+          false,
+        );
         continue;
       }
       break;
@@ -251,7 +279,13 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
     const finalExt = ext ?? opts.defaultExt;
     const file = await writer.commit(`${opts.base}${finalExt}`);
     committed = true;
-    return { committed: file, contentType, compressed: finalExt.endsWith('.gz') || finalExt.endsWith('.zip'), urlRefreshes: refreshes, resumes };
+    return {
+      committed: file,
+      contentType,
+      compressed: finalExt.endsWith('.gz') || finalExt.endsWith('.zip'),
+      urlRefreshes: refreshes,
+      resumes,
+    };
   } finally {
     clearInterval(timer);
     // Keep the partial file for the next attempt's resume.

@@ -134,7 +134,10 @@ export function createExportActivities(deps: ExportActivityDeps) {
     // A previous attempt may have committed the file and its manifest before its completion got lost.
     const existing = await storage.findManifest(base);
     if (existing && existing.jobId === input.jobId) {
-      log.info({ jobId: input.jobId, file: existing.file }, 'export file already stored; returning its manifest');
+      log.info(
+        { jobId: input.jobId, file: existing.file },
+        'export file already stored; returning its manifest',
+      );
       return existing;
     }
     const startedAt = new Date(clock.now()).toISOString();
@@ -169,7 +172,14 @@ export function createExportActivities(deps: ExportActivityDeps) {
     };
     await storage.writeManifest(committed.file, manifest);
     log.info(
-      { jobId: input.jobId, file: committed.file, bytes: committed.bytes, sha256: committed.sha256, urlRefreshes: result.urlRefreshes, resumes: result.resumes },
+      {
+        jobId: input.jobId,
+        file: committed.file,
+        bytes: committed.bytes,
+        sha256: committed.sha256,
+        urlRefreshes: result.urlRefreshes,
+        resumes: result.resumes,
+      },
       'export file stored',
     );
     return manifest;

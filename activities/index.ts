@@ -14,6 +14,13 @@ export { createBillsActivities, type BillsActivities } from './bills-activities'
 export { createVisibilityClaimChecker } from './claims';
 export { FailureTypes } from './failures';
 export { systemClock } from './deps';
-export type { ActivityLogger, ClaimedJobIds, Clock, ExportActivityDeps, M3terExportsApi, TriggerTuning } from './deps';
+export type {
+  ActivityLogger,
+  ClaimedJobIds,
+  Clock,
+  ExportActivityDeps,
+  M3terExportsApi,
+  TriggerTuning,
+} from './deps';
 export type * from './export-activities';
 export type { ExportBillsCsvInput } from './bills-activities';

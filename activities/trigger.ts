@@ -55,7 +55,8 @@ interface TriggerDeps {
   tuning?: TriggerTuning;
 }
 
-type Recovery = { kind: 'adopted'; jobId: string } | { kind: 'none' } | { kind: 'ambiguous'; candidates: string[] };
+type Recovery =
+  { kind: 'adopted'; jobId: string } | { kind: 'none' } | { kind: 'ambiguous'; candidates: string[] };
 
 /** How far we trust a failure: could the POST have been committed? */
 type FailureClass = 'invalid' | 'rejected' | 'not-committed' | 'ambiguous';
@@ -92,7 +93,11 @@ export function createTriggerActivity(deps: TriggerDeps) {
   const maxSends = Math.max(1, deps.tuning?.maxSendsPerAttempt ?? 2);
   const claimed: ClaimedJobIds = deps.claimedJobIds ?? (async () => new Set<string>());
 
-  async function listCandidates(request: AdhocExportRequest, since: number, until: number | undefined): Promise<ExportJob[]> {
+  async function listCandidates(
+    request: AdhocExportRequest,
+    since: number,
+    until: number | undefined,
+  ): Promise<ExportJob[]> {
     const out: ExportJob[] = [];
     let nextToken: string | undefined;
     for (let page = 0; page < MAX_RECOVERY_PAGES; page++) {
@@ -122,7 +127,11 @@ export function createTriggerActivity(deps: TriggerDeps) {
    * settle: a job whose owner got its response a moment ago gets claimed within a second or two, and
    * adopting it would give two workflows the same job (the other request's data under our name).
    */
-  async function recover(input: TriggerAdhocExportInput, notBefore: number, notAfter?: number): Promise<Recovery> {
+  async function recover(
+    input: TriggerAdhocExportInput,
+    notBefore: number,
+    notAfter?: number,
+  ): Promise<Recovery> {
     const since = floorToSecond(notBefore - skewMs);
     const until = notAfter === undefined ? undefined : notAfter + skewMs;
     let candidates = (await listCandidates(input.request, since, until)).map((j) => j.id);
@@ -132,7 +141,9 @@ export function createTriggerActivity(deps: TriggerDeps) {
       candidates = candidates.filter((id) => !owned.has(id));
       if (candidates.length === 0) return { kind: 'none' };
       if (round >= settleRounds) {
-        return candidates.length === 1 ? { kind: 'adopted', jobId: candidates[0] } : { kind: 'ambiguous', candidates };
+        return candidates.length === 1
+          ? { kind: 'adopted', jobId: candidates[0] }
+          : { kind: 'ambiguous', candidates };
       }
       await sleep(settleMs);
     }
@@ -140,7 +151,10 @@ export function createTriggerActivity(deps: TriggerDeps) {
 
   function outcome(r: Recovery, input: TriggerAdhocExportInput): TriggerAdhocExportResult | undefined {
     if (r.kind === 'adopted') {
-      deps.log.warn({ workflowId: input.workflowId, jobId: r.jobId }, 'adopted an export job whose trigger response was lost');
+      deps.log.warn(
+        { workflowId: input.workflowId, jobId: r.jobId },
+        'adopted an export job whose trigger response was lost',
+      );
       return { jobId: r.jobId, recovered: true };
     }
     if (r.kind === 'ambiguous') {
@@ -157,7 +171,9 @@ export function createTriggerActivity(deps: TriggerDeps) {
     return undefined;
   }
 
-  return async function triggerAdhocExport(input: TriggerAdhocExportInput): Promise<TriggerAdhocExportResult> {
+  return async function triggerAdhocExport(
+    input: TriggerAdhocExportInput,
+  ): Promise<TriggerAdhocExportResult> {
     const info = activityInfo();
     const notBefore = input.firstAttemptAt ?? info.scheduledTimestampMs;
     const ctx = { workflowId: input.workflowId, attempt: info.attempt };
@@ -175,9 +191,16 @@ export function createTriggerActivity(deps: TriggerDeps) {
           return { jobId, recovered: false };
         } catch (err) {
           const cls = classifyTriggerFailure(err);
-          deps.log.warn({ ...ctx, send, class: cls, error: errorMessage(err) }, 'ad-hoc export trigger failed');
+          deps.log.warn(
+            { ...ctx, send, class: cls, error: errorMessage(err) },
+            'ad-hoc export trigger failed',
+          );
           if (cls === 'invalid') {
-            throw ApplicationFailure.create({ type: FailureTypes.InvalidExportRequest, nonRetryable: true, message: errorMessage(err) });
+            throw ApplicationFailure.create({
+              type: FailureTypes.InvalidExportRequest,
+              nonRetryable: true,
+              message: errorMessage(err),
+            });
           }
           if (cls === 'rejected') {
             const m = err as M3terError;
@@ -200,7 +223,8 @@ export function createTriggerActivity(deps: TriggerDeps) {
           // m3ter answered (a 5xx), our job, if any, was created before that answer: jobs created later
           // belong to someone else. After a timeout or a dropped connection m3ter may still be committing,
           // so there is no upper bound.
-          const answeredAt = err instanceof M3terError && err.status !== undefined ? deps.clock.now() : undefined;
+          const answeredAt =
+            err instanceof M3terError && err.status !== undefined ? deps.clock.now() : undefined;
           await sleep(graceMs);
           const found = outcome(await recover(input, Math.min(notBefore, sentAt), answeredAt), input);
           if (found) return found;

@@ -55,20 +55,32 @@ async function main() {
   const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
   const temporal = await startDevServer({ log: say });
-  const log = createLogger({ level: 'warn', destination: (await import('pino')).default.destination({ fd: 2 }) });
+  const log = createLogger({
+    level: 'warn',
+    destination: (await import('pino')).default.destination({ fd: 2 }),
+  });
   installRuntime(log);
-  process.env.M3TER_WORKFLOW_BUNDLE = await writeWorkflowBundle(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'wf.js'));
+  process.env.M3TER_WORKFLOW_BUNDLE = await writeWorkflowBundle(
+    path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'wf.js'),
+  );
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
   const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-exports-'));
 
   const lanes: { strategy: Strategy; length: 'short' | 'long'; durations: number[] }[] = [];
-  const shortDurations = Array.from({ length: shortN }, (_, i) => Math.round(3_000 + (i * 37_000) / Math.max(1, shortN - 1)));
+  const shortDurations = Array.from({ length: shortN }, (_, i) =>
+    Math.round(3_000 + (i * 37_000) / Math.max(1, shortN - 1)),
+  );
   const longDurations = Array.from({ length: longN }, (_, i) => longMs + i * 17_000);
   for (const strategy of ['tiered', 'fixed60'] as Strategy[]) {
-    lanes.push({ strategy, length: 'short', durations: shortDurations }, { strategy, length: 'long', durations: longDurations });
+    lanes.push(
+      { strategy, length: 'short', durations: shortDurations },
+      { strategy, length: 'long', durations: longDurations },
+    );
   }
-  say(`short jobs RUNNING ${shortDurations.map((d) => d / 1000).join(', ')} s; long jobs ${longDurations.map((d) => d / 1000).join(', ')} s`);
+  say(
+    `short jobs RUNNING ${shortDurations.map((d) => d / 1000).join(', ')} s; long jobs ${longDurations.map((d) => d / 1000).join(', ')} s`,
+  );
 
   const sandboxes: RunningSandbox[] = [];
   const workers: { shutdown(): void; run(): Promise<void> }[] = [];
@@ -82,7 +94,13 @@ async function main() {
         sandboxes.push(sandbox);
         const taskQueue = `bench-${lane.strategy}-${lane.length}-${randomUUID().slice(0, 6)}`;
         const config: AppConfig = {
-          m3ter: { orgId: sandbox.orgId, accessKeyId: sandbox.accessKeyId, apiSecret: sandbox.apiSecret, apiUrl: sandbox.baseUrl, ingestUrl: sandbox.ingestUrl },
+          m3ter: {
+            orgId: sandbox.orgId,
+            accessKeyId: sandbox.accessKeyId,
+            apiSecret: sandbox.apiSecret,
+            apiUrl: sandbox.baseUrl,
+            ingestUrl: sandbox.ingestUrl,
+          },
           temporal: { address: temporal.address, namespace: 'default', taskQueue },
           exportDir: path.join(exportDir, taskQueue),
           logLevel: 'warn',
@@ -100,11 +118,18 @@ async function main() {
         };
         // Warm up first: a worker's first workflow tasks load the bundle into fresh VMs, which on 2 busy
         // cores takes seconds and would be charged to the first jobs' detection delay.
-        await client.workflow.execute('adhocExportWorkflow', {
-          taskQueue,
-          workflowId: `bench-warmup-${taskQueue}`,
-          args: [{ request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] }, poll: { fastPollMs: 100 } }],
-        }).catch(() => undefined);
+        await client.workflow
+          .execute('adhocExportWorkflow', {
+            taskQueue,
+            workflowId: `bench-warmup-${taskQueue}`,
+            args: [
+              {
+                request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] },
+                poll: { fastPollMs: 100 },
+              },
+            ],
+          })
+          .catch(() => undefined);
         // Then count from zero, and let jobs default to an hour RUNNING: each job's own duration is set as
         // soon as its id is known.
         await admin('/reset', {});
@@ -116,12 +141,20 @@ async function main() {
             const handle = await client.workflow.start('adhocExportWorkflow', {
               taskQueue,
               workflowId: `bench-${taskQueue}-${i}`,
-              args: [{ request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] }, poll: POLL[lane.strategy] }],
+              args: [
+                {
+                  request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] },
+                  poll: POLL[lane.strategy],
+                },
+              ],
             });
             let jobId: string | undefined;
             while (!jobId) {
               // A query fails until a worker has run the first workflow task: keep asking.
-              jobId = await handle.query<{ jobId?: string }>('status').then((st) => st.jobId, () => undefined);
+              jobId = await handle.query<{ jobId?: string }>('status').then(
+                (st) => st.jobId,
+                () => undefined,
+              );
               if (!jobId) await new Promise((r) => setTimeout(r, 50));
             }
             await admin(`/jobs/${jobId}`, { runningMs });
@@ -129,9 +162,14 @@ async function main() {
             const job = (await admin(`/jobs/${jobId}`)) as { completedAt: string };
             const history = await handle.fetchHistory();
             const events = history.events ?? [];
-            const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForExportJob');
+            const scheduled = events.find(
+              (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForExportJob',
+            );
             const completed = events.find(
-              (e) => e.activityTaskCompletedEventAttributes && Number(e.activityTaskCompletedEventAttributes.scheduledEventId) === Number(scheduled?.eventId),
+              (e) =>
+                e.activityTaskCompletedEventAttributes &&
+                Number(e.activityTaskCompletedEventAttributes.scheduledEventId) ===
+                  Number(scheduled?.eventId),
             );
             const t = completed?.eventTime;
             const noticedAt = t ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : NaN;
@@ -148,7 +186,8 @@ async function main() {
         );
         // API calls per job for this lane: every request the lane's sandbox served, divided by its jobs.
         const total = (await admin('/counters')).total as number;
-        for (const m of measured.filter((x) => x.strategy === lane.strategy && x.length === lane.length)) m.apiCalls = total / lane.durations.length;
+        for (const m of measured.filter((x) => x.strategy === lane.strategy && x.length === lane.length))
+          m.apiCalls = total / lane.durations.length;
         say(`${lane.strategy}/${lane.length}: done`);
       }),
     );
@@ -166,7 +205,20 @@ async function main() {
     await temporal.stop();
   }
 
-  const rows = [['strategy', 'jobs', 'RUNNING (s)', 'detect median (s)', 'detect p90 (s)', 'detect max (s)', 'polls/job', 's per poll', 'API calls/job', 'history events (max)']];
+  const rows = [
+    [
+      'strategy',
+      'jobs',
+      'RUNNING (s)',
+      'detect median (s)',
+      'detect p90 (s)',
+      'detect max (s)',
+      'polls/job',
+      's per poll',
+      'API calls/job',
+      'history events (max)',
+    ],
+  ];
   for (const lane of lanes) {
     const ms = measured.filter((m) => m.strategy === lane.strategy && m.length === lane.length);
     const det = ms.map((m) => m.detectionMs / 1000);

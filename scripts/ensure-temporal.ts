@@ -4,7 +4,10 @@ import { findTemporalCli } from '../src/devserver';
 findTemporalCli({ log: (m) => console.log(m) })
   .then((cli) => {
     if (cli) console.log(`temporal CLI: ${cli.path} (${cli.source})`);
-    else console.log('no temporal CLI and no Go toolchain: tests will use the Temporal SDK download (needs internet)');
+    else
+      console.log(
+        'no temporal CLI and no Go toolchain: tests will use the Temporal SDK download (needs internet)',
+      );
   })
   .catch((err: Error) => {
     console.error(err.message);

@@ -34,14 +34,25 @@ const io = {
 function addCommonExportOptions(cmd: Command): Command {
   return cmd
     .option('--name <name>', 'label used in the workflow id and file names')
-    .option('--id <workflowId>', 'explicit workflow id (default: derived from the request, so a repeat attaches)')
-    .addOption(new Option('--storage <mode>', 'local: stream the file to EXPORT_DIR; none: return the URL').default('local'))
+    .option(
+      '--id <workflowId>',
+      'explicit workflow id (default: derived from the request, so a repeat attaches)',
+    )
+    .addOption(
+      new Option('--storage <mode>', 'local: stream the file to EXPORT_DIR; none: return the URL').default(
+        'local',
+      ),
+    )
     .option('--request <json|@file>', 'a whole request body as JSON (flags override its fields)')
     .option('--wait', 'wait for the export, show live status, then print the manifest')
     .option('--json', 'machine-readable output');
 }
 
-async function runExport(kind: ExportKind, body: Record<string, unknown>, flags: ExportCommonFlags): Promise<number> {
+async function runExport(
+  kind: ExportKind,
+  body: Record<string, unknown>,
+  flags: ExportCommonFlags,
+): Promise<number> {
   const prepared = prepareExport(kind, body, flags); // before any connection: bad input costs nothing
   const temporal = loadTemporalConfig();
   const { client, close } = await connectClient(temporal);
@@ -50,7 +61,9 @@ async function runExport(kind: ExportKind, body: Record<string, unknown>, flags:
     if (flags.json && !flags.wait) {
       io.stdout(JSON.stringify({ workflowId: handle.workflowId, attached }));
     } else {
-      io.stderr(`${attached ? 'attached to existing' : 'started'} ${prepared.workflowType} ${handle.workflowId}`);
+      io.stderr(
+        `${attached ? 'attached to existing' : 'started'} ${prepared.workflowType} ${handle.workflowId}`,
+      );
     }
     if (!flags.wait) return EXIT_OK;
     const code = await waitAndReport(handle, io);
@@ -93,10 +106,12 @@ export function buildProgram(): Command {
   program
     .command('worker')
     .description('run the export worker (SIGINT/SIGTERM shut it down gracefully)')
-    .action(act(async () => {
-      const { runWorkerCommand } = await import('./worker');
-      return runWorkerCommand(loadConfig());
-    }));
+    .action(
+      act(async () => {
+        const { runWorkerCommand } = await import('./worker');
+        return runWorkerCommand(loadConfig());
+      }),
+    );
 
   program
     .command('sandbox')
@@ -106,21 +121,26 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed for generated entities', '1')
     .option('--data-file <path>', 'persist measurements/jobs/events to this file')
     .option('--json', 'print one JSON ready line instead of the banner')
-    .action(act(async (o: { port: string; ingestPort?: string; seed: string; dataFile?: string; json?: boolean }) => {
-      const { runSandboxCommand } = await import('./sandbox/main');
-      const toInt = (flag: string, v: string) => {
-        if (!/^\d+$/.test(v) || Number(v) > 65535) throw new CliInputError(`${flag}: must be an integer 0-65535`);
-        return Number(v);
-      };
-      await runSandboxCommand({
-        port: toInt('--port', o.port),
-        ingestPort: o.ingestPort === undefined ? undefined : toInt('--ingest-port', o.ingestPort),
-        seed: Number(o.seed),
-        dataFile: o.dataFile,
-        json: o.json,
-      });
-      await new Promise(() => undefined); // serve until a signal ends the process
-    }));
+    .action(
+      act(
+        async (o: { port: string; ingestPort?: string; seed: string; dataFile?: string; json?: boolean }) => {
+          const { runSandboxCommand } = await import('./sandbox/main');
+          const toInt = (flag: string, v: string) => {
+            if (!/^\d+$/.test(v) || Number(v) > 65535)
+              throw new CliInputError(`${flag}: must be an integer 0-65535`);
+            return Number(v);
+          };
+          await runSandboxCommand({
+            port: toInt('--port', o.port),
+            ingestPort: o.ingestPort === undefined ? undefined : toInt('--ingest-port', o.ingestPort),
+            seed: Number(o.seed),
+            dataFile: o.dataFile,
+            json: o.json,
+          });
+          await new Promise(() => undefined); // serve until a signal ends the process
+        },
+      ),
+    );
 
   const exp = program.command('export').description('start an export (usage, operational or bills)');
   addCommonExportOptions(
@@ -132,7 +152,11 @@ export function buildProgram(): Command {
       .option('--meter <id>', 'meter id (repeatable or comma-separated)', collect)
       .option('--account <id>', 'account id (repeatable or comma-separated)', collect)
       .option('--aggregation <spec>', 'meterId:fieldCode:MEASURE|DIMENSION:FUNCTION (repeatable)', collect)
-      .option('--group <spec>', 'account | time:DAY|HOUR|WEEK|MONTH|QUARTER | dimension:meterId:fieldCode', collect)
+      .option(
+        '--group <spec>',
+        'account | time:DAY|HOUR|WEEK|MONTH|QUARTER | dimension:meterId:fieldCode',
+        collect,
+      )
       .option('--format <fmt>', 'CSV or JSONL')
       .option('--destination <id>', 'export destination id (repeatable)', collect),
   ).action(act((o: UsageFlags & ExportCommonFlags) => runExport('usage', usageRequestFromFlags(o), o)));
@@ -145,7 +169,11 @@ export function buildProgram(): Command {
       .option('--start <date>', 'only data since this date-time')
       .option('--format <fmt>', 'CSV or JSONL')
       .option('--destination <id>', 'export destination id (repeatable)', collect),
-  ).action(act((o: OperationalFlags & ExportCommonFlags) => runExport('operational', operationalRequestFromFlags(o), o)));
+  ).action(
+    act((o: OperationalFlags & ExportCommonFlags) =>
+      runExport('operational', operationalRequestFromFlags(o), o),
+    ),
+  );
 
   addCommonExportOptions(
     exp
@@ -162,16 +190,18 @@ export function buildProgram(): Command {
     .command('status <workflowId>')
     .description('show an export workflow: phase, ExportJob, polls, bytes written, pending activities')
     .option('--json', 'machine-readable output')
-    .action(act(async (workflowId: string, o: { json?: boolean }) => {
-      const { client, close } = await connectClient(loadTemporalConfig());
-      try {
-        const report = await exportStatus(client, workflowId);
-        io.stdout(o.json ? JSON.stringify(report, null, 2) : formatStatus(report));
-        return EXIT_OK;
-      } finally {
-        await close();
-      }
-    }));
+    .action(
+      act(async (workflowId: string, o: { json?: boolean }) => {
+        const { client, close } = await connectClient(loadTemporalConfig());
+        try {
+          const report = await exportStatus(client, workflowId);
+          io.stdout(o.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+          return EXIT_OK;
+        } finally {
+          await close();
+        }
+      }),
+    );
 
   program
     .command('dev')
@@ -179,19 +209,29 @@ export function buildProgram(): Command {
     .option('--ui-port <n>', 'Temporal UI port', '8233')
     .option('--temporal-port <n>', 'Temporal frontend port', '7233')
     .option('--sandbox-port <n>', 'sandbox port (0 = any)', '0')
-    .action(act(async (o: { uiPort: string; temporalPort: string; sandboxPort: string }) => {
-      const { runDev } = await import('./cli/dev-command');
-      return runDev({ uiPort: Number(o.uiPort), temporalPort: Number(o.temporalPort), sandboxPort: Number(o.sandboxPort) });
-    }));
+    .action(
+      act(async (o: { uiPort: string; temporalPort: string; sandboxPort: string }) => {
+        const { runDev } = await import('./cli/dev-command');
+        return runDev({
+          uiPort: Number(o.uiPort),
+          temporalPort: Number(o.temporalPort),
+          sandboxPort: Number(o.sandboxPort),
+        });
+      }),
+    );
 
   program
     .command('demo')
-    .description('seed the sandbox, run a usage, an operational and a bills export end to end, print manifests')
+    .description(
+      'seed the sandbox, run a usage, an operational and a bills export end to end, print manifests',
+    )
     .option('--export-dir <dir>', 'where files go', './exports/demo')
-    .action(act(async (o: { exportDir: string }) => {
-      const { runDemo } = await import('./cli/demo-command');
-      return runDemo({ exportDir: o.exportDir });
-    }));
+    .action(
+      act(async (o: { exportDir: string }) => {
+        const { runDemo } = await import('./cli/demo-command');
+        return runDemo({ exportDir: o.exportDir });
+      }),
+    );
 
   return program;
 }

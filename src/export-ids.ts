@@ -43,7 +43,12 @@ export function requestHash(request: unknown): string {
 // Workflow ids may hold any UTF-8, but ids also become file names (sanitized again in storage) and appear in
 // shell commands; keep them to a boring alphabet.
 function idPart(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'x';
+  return (
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'x'
+  );
 }
 
 /**
@@ -53,7 +58,9 @@ function idPart(s: string): string {
  */
 export function exportWorkflowId(kind: ExportKind, request: unknown, name?: string): string {
   const startDate =
-    request !== null && typeof request === 'object' && typeof (request as { startDate?: unknown }).startDate === 'string'
+    request !== null &&
+    typeof request === 'object' &&
+    typeof (request as { startDate?: unknown }).startDate === 'string'
       ? (request as { startDate: string }).startDate
       : undefined;
   return [

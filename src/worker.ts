@@ -22,7 +22,9 @@ export function installRuntime(log: AppLogger, metricsPort?: number): void {
     telemetryOptions: {
       // Core (Rust) logs go through pino too, so every line is structured JSON on one stream.
       logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
-      ...(metricsPort ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}` }, metricPrefix: 'temporal_' } } : {}),
+      ...(metricsPort
+        ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}` }, metricPrefix: 'temporal_' } }
+        : {}),
     },
   });
   runtimeInstalled = true;

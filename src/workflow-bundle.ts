@@ -7,14 +7,19 @@ import { bundleWorkflowCode, DefaultLogger, type WorkerOptions } from '@temporal
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-export function workflowSource(env: NodeJS.ProcessEnv = process.env): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+export function workflowSource(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
   const prebuilt = env.M3TER_WORKFLOW_BUNDLE;
   if (prebuilt && fs.existsSync(prebuilt)) return { workflowBundle: { codePath: prebuilt } };
   return { workflowsPath: WORKFLOWS_PATH };
 }
 
 export async function writeWorkflowBundle(outFile: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: new DefaultLogger('WARN'),
+  });
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   const tmp = `${outFile}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, code);

@@ -86,7 +86,8 @@ export function validateAdhocExportInput(input: unknown): asserts input is Adhoc
   if (req.sourceType === 'USAGE') {
     const start = checkDateTime(req, 'startDate', 'request.', true);
     const end = checkDateTime(req, 'endDate', 'request.', true);
-    if (start !== undefined && end !== undefined && end <= start) throw invalid('request.endDate', 'must be after startDate');
+    if (start !== undefined && end !== undefined && end <= start)
+      throw invalid('request.endDate', 'must be after startDate');
   } else {
     checkNonEmptyStringArray(req, 'operationalDataTypes', 'request.');
     checkDateTime(req, 'startDate', 'request.', false);
@@ -95,13 +96,17 @@ export function validateAdhocExportInput(input: unknown): asserts input is Adhoc
     throw invalid('storage', "must be 'local' or 'none'");
   }
   if (input.name !== undefined && typeof input.name !== 'string') throw invalid('name', 'must be a string');
-  if (input.deadlineMs !== undefined && (typeof input.deadlineMs !== 'number' || !(input.deadlineMs >= MIN_DEADLINE_MS))) {
+  if (
+    input.deadlineMs !== undefined &&
+    (typeof input.deadlineMs !== 'number' || !(input.deadlineMs >= MIN_DEADLINE_MS))
+  ) {
     throw invalid('deadlineMs', `must be a number >= ${MIN_DEADLINE_MS}`);
   }
   if (input.poll !== undefined) {
     if (!isObject(input.poll)) throw invalid('poll', 'must be an object');
     for (const [k, v] of Object.entries(input.poll)) {
-      if (v !== undefined && (typeof v !== 'number' || !(v > 0))) throw invalid(`poll.${k}`, 'must be a positive number');
+      if (v !== undefined && (typeof v !== 'number' || !(v > 0)))
+        throw invalid(`poll.${k}`, 'must be a positive number');
     }
   }
 }
@@ -172,9 +177,13 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
   try {
     ({ jobId, recovered } = await trigger.triggerAdhocExport({ request, workflowId }));
   } catch (err) {
-    const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+    const type =
+      err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
     if (type === 'ExportTriggerAmbiguous') {
-      await alert({ kind: 'ExportTriggerAmbiguous', message: (err as ActivityFailure).cause?.message ?? 'ambiguous trigger' });
+      await alert({
+        kind: 'ExportTriggerAmbiguous',
+        message: (err as ActivityFailure).cause?.message ?? 'ambiguous trigger',
+      });
     }
     failWith(status, err);
   }
@@ -192,7 +201,7 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
   status.phase = 'waiting';
   const inActivityPhaseMs = poll.inActivityPhaseMs ?? 300_000;
   const { waitForExportJob } = proxyActivities<ExportActivities>({
-    // The in-activity phase heartbeats at least every 15 s.
+    // The in-activity phase heartbeats at least every 20 s (mediumMaxPollMs).
     heartbeatTimeout: '30 seconds',
     startToCloseTimeout: inActivityPhaseMs + 60_000,
     scheduleToCloseTimeout: deadlineMs,
@@ -219,7 +228,12 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
       await alert({ kind: 'ExportJobDeadlineExceeded', jobId, message });
       status.phase = 'failed';
       status.error = { type: 'ExportJobDeadlineExceeded', message };
-      throw ApplicationFailure.create({ type: 'ExportJobDeadlineExceeded', nonRetryable: true, message, details: [{ jobId }] });
+      throw ApplicationFailure.create({
+        type: 'ExportJobDeadlineExceeded',
+        nonRetryable: true,
+        message,
+        details: [{ jobId }],
+      });
     }
     failWith(status, err, { jobId });
   }
@@ -232,11 +246,20 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
       kind: 'ExportJobFailed',
       jobId,
       message,
-      details: { sourceType: waited.sourceType ?? request.sourceType, dateCreated: waited.dateCreated, startedAt: waited.startedAt },
+      details: {
+        sourceType: waited.sourceType ?? request.sourceType,
+        dateCreated: waited.dateCreated,
+        startedAt: waited.startedAt,
+      },
     });
     status.phase = 'failed';
     status.error = { type: 'ExportJobFailed', message };
-    throw ApplicationFailure.create({ type: 'ExportJobFailed', nonRetryable: true, message, details: [{ jobId }] });
+    throw ApplicationFailure.create({
+      type: 'ExportJobFailed',
+      nonRetryable: true,
+      message,
+      details: [{ jobId }],
+    });
   }
 
   // 3. Deliver.
@@ -267,14 +290,24 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
       workflowId,
       kind,
       sourceType,
-      window: request.sourceType === 'USAGE' ? { start: request.startDate, end: request.endDate } : request.startDate ? { start: request.startDate } : undefined,
+      window:
+        request.sourceType === 'USAGE'
+          ? { start: request.startDate, end: request.endDate }
+          : request.startDate
+            ? { start: request.startDate }
+            : undefined,
       request,
       job: { dateCreated: waited.dateCreated, startedAt: waited.startedAt },
     });
   } catch (err) {
-    const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+    const type =
+      err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
     if (!isCancellation(err)) {
-      await alert({ kind: 'ExportDownloadFailed', jobId, message: `download of export job ${jobId} failed: ${type ?? 'error'}` });
+      await alert({
+        kind: 'ExportDownloadFailed',
+        jobId,
+        message: `download of export job ${jobId} failed: ${type ?? 'error'}`,
+      });
     }
     failWith(status, err, { jobId });
   }

@@ -18,13 +18,18 @@ export function validateBillsCsvExportInput(input: unknown): asserts input is Bi
   if (!isObject(req)) throw invalid('request', 'is required');
   const start = checkDateTime(req, 'startDate', 'request.', true);
   const end = checkDateTime(req, 'endDate', 'request.', true);
-  if (start !== undefined && end !== undefined && end <= start) throw invalid('request.endDate', 'must be after startDate');
+  if (start !== undefined && end !== undefined && end <= start)
+    throw invalid('request.endDate', 'must be after startDate');
   const types = req.lineItemTypes;
-  if (!Array.isArray(types) || types.length === 0) throw invalid('request.lineItemTypes', 'must contain at least 1 item');
+  if (!Array.isArray(types) || types.length === 0)
+    throw invalid('request.lineItemTypes', 'must contain at least 1 item');
   if (req.dimensions !== undefined && (!Array.isArray(req.dimensions) || req.dimensions.length > 100)) {
     throw invalid('request.dimensions', 'must be an array of at most 100 items');
   }
-  if (req.limit !== undefined && (typeof req.limit !== 'number' || !Number.isInteger(req.limit) || req.limit < 1 || req.limit > 2000)) {
+  if (
+    req.limit !== undefined &&
+    (typeof req.limit !== 'number' || !Number.isInteger(req.limit) || req.limit < 1 || req.limit > 2000)
+  ) {
     throw invalid('request.limit', 'must be an integer from 1 to 2000');
   }
 }

@@ -1,6 +1,12 @@
 // Shared by the export workflows: the `status` query, failure helpers and input checks.
 // Deterministic code only (runs inside the workflow sandbox).
-import { ActivityFailure, ApplicationFailure, defineQuery, isCancellation, TimeoutFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineQuery,
+  isCancellation,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 
 export type ExportPhase = 'triggering' | 'waiting' | 'downloading' | 'done' | 'failed';
 
@@ -27,14 +33,23 @@ export const statusQuery = defineQuery<ExportStatus>('status');
 export const INVALID_EXPORT_REQUEST = 'InvalidExportRequest';
 
 export function invalid(field: string, rule: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: INVALID_EXPORT_REQUEST, nonRetryable: true, message: `${field}: ${rule}` });
+  return ApplicationFailure.create({
+    type: INVALID_EXPORT_REQUEST,
+    nonRetryable: true,
+    message: `${field}: ${rule}`,
+  });
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-export function checkDateTime(obj: Record<string, unknown>, field: string, prefix: string, required: boolean): number | undefined {
+export function checkDateTime(
+  obj: Record<string, unknown>,
+  field: string,
+  prefix: string,
+  required: boolean,
+): number | undefined {
   const v = obj[field];
   if (v === undefined) {
     if (required) throw invalid(`${prefix}${field}`, 'is required');
@@ -50,7 +65,8 @@ export function checkNonEmptyStringArray(obj: Record<string, unknown>, field: st
   const v = obj[field];
   if (!Array.isArray(v) || v.length === 0) throw invalid(`${prefix}${field}`, 'must contain at least 1 item');
   v.forEach((item, i) => {
-    if (typeof item !== 'string' || item.length === 0) throw invalid(`${prefix}${field}[${i}]`, 'must be a non-empty string');
+    if (typeof item !== 'string' || item.length === 0)
+      throw invalid(`${prefix}${field}[${i}]`, 'must be a non-empty string');
   });
 }
 
@@ -77,7 +93,11 @@ export function isScheduleToCloseTimeout(err: unknown): boolean {
  * callers see `ExportRequestRejected`, not a generic ActivityFailure), recording it in the status.
  * Cancellation passes through untouched.
  */
-export function failWith(status: ExportStatus, err: unknown, extraDetails: Record<string, unknown> = {}): never {
+export function failWith(
+  status: ExportStatus,
+  err: unknown,
+  extraDetails: Record<string, unknown> = {},
+): never {
   status.phase = 'failed';
   if (isCancellation(err)) {
     status.error = { type: 'Cancelled', message: 'export cancelled' };

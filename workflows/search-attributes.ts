@@ -9,6 +9,9 @@ export const SEARCH_ATTRIBUTE_JOB_ID = 'M3terExportJobId';
 export const SEARCH_ATTRIBUTE_KIND = 'M3terExportKind';
 
 /** The m3ter ExportJob id this workflow owns. Also the "claim" the trigger activity's recovery checks. */
-export const M3terExportJobId = defineSearchAttributeKey(SEARCH_ATTRIBUTE_JOB_ID, SearchAttributeType.KEYWORD);
+export const M3terExportJobId = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTE_JOB_ID,
+  SearchAttributeType.KEYWORD,
+);
 /** 'usage' | 'operational' | 'bills'. */
 export const M3terExportKind = defineSearchAttributeKey(SEARCH_ATTRIBUTE_KIND, SearchAttributeType.KEYWORD);

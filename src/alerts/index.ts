@@ -1,1 +1,9 @@
-export { alertPayload, createWebhookAlerter, type Alert, type AlertKind, type Alerter, type AlertPayload, type WebhookAlerterOptions } from './webhook';
+export {
+  alertPayload,
+  createWebhookAlerter,
+  type Alert,
+  type AlertKind,
+  type Alerter,
+  type AlertPayload,
+  type WebhookAlerterOptions,
+} from './webhook';

@@ -100,9 +100,13 @@ export function createWebhookAlerter(opts: WebhookAlerterOptions): Alerter {
         } catch (err) {
           lastError = redact((err as Error).message ?? String(err));
         }
-        if (attempt < attempts) await new Promise((r) => setTimeout(r, delays[Math.min(attempt - 1, delays.length - 1)]));
+        if (attempt < attempts)
+          await new Promise((r) => setTimeout(r, delays[Math.min(attempt - 1, delays.length - 1)]));
       }
-      opts.log.warn({ kind: alert.kind, workflowId: alert.workflowId, webhook: redactUrl(opts.url), error: lastError }, 'alert webhook delivery failed');
+      opts.log.warn(
+        { kind: alert.kind, workflowId: alert.workflowId, webhook: redactUrl(opts.url), error: lastError },
+        'alert webhook delivery failed',
+      );
       throw new Error(`alert webhook delivery failed: ${lastError}`);
     },
   };

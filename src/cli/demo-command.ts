@@ -68,7 +68,10 @@ export async function runDemo(opts: { exportDir: string }): Promise<number> {
       {
         label: 'operational',
         type: 'adhocExportWorkflow',
-        input: { name: 'demo-operational', request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS', 'PLANS'] } },
+        input: {
+          name: 'demo-operational',
+          request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS', 'PLANS'] },
+        },
       },
       {
         label: 'bills',
@@ -97,7 +100,9 @@ export async function runDemo(opts: { exportDir: string }): Promise<number> {
       );
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') {
-          process.stdout.write(`--- ${exports[i].label} export manifest\n${JSON.stringify(r.value, null, 2)}\n`);
+          process.stdout.write(
+            `--- ${exports[i].label} export manifest\n${JSON.stringify(r.value, null, 2)}\n`,
+          );
         } else {
           failed++;
           process.stdout.write(`--- ${exports[i].label} export ${describeFailure(r.reason)}\n`);

@@ -2,7 +2,11 @@
 import { EXIT_OK } from './exit-codes';
 import { startLocalStack } from './local-stack';
 
-export async function runDev(opts: { uiPort: number; temporalPort: number; sandboxPort: number }): Promise<number> {
+export async function runDev(opts: {
+  uiPort: number;
+  temporalPort: number;
+  sandboxPort: number;
+}): Promise<number> {
   const say = (m: string) => process.stderr.write(`[dev] ${m}\n`);
   const stack = await startLocalStack({
     temporalPort: opts.temporalPort,

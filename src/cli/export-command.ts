@@ -1,6 +1,11 @@
 // `m3ter-exports export usage|operational|bills`: validate (zod, before anything starts), start or attach to
 // the export workflow under a deterministic id, optionally wait with live status, print the manifest.
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { exportWorkflowId, type ExportKind } from '../export-ids';
 import { M3terRequestValidationError } from '../m3ter/errors';
@@ -26,7 +31,12 @@ export interface PreparedExport {
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Validates everything up front; throws CliInputError listing every problem. No I/O. */
-export function prepareExport(kind: ExportKind, body: Record<string, unknown>, flags: ExportCommonFlags, now = Date.now()): PreparedExport {
+export function prepareExport(
+  kind: ExportKind,
+  body: Record<string, unknown>,
+  flags: ExportCommonFlags,
+  now = Date.now(),
+): PreparedExport {
   const problems: string[] = [];
   if (flags.name !== undefined && !NAME_PATTERN.test(flags.name)) {
     problems.push('--name: must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
@@ -36,21 +46,32 @@ export function prepareExport(kind: ExportKind, body: Record<string, unknown>, f
   }
   const storage = flags.storage ?? 'local';
   if (storage !== 'local' && storage !== 'none') problems.push('--storage: must be one of local, none');
-  if (kind === 'bills' && storage === 'none') problems.push('--storage: bills exports are always stored (none is for usage/operational)');
+  if (kind === 'bills' && storage === 'none')
+    problems.push('--storage: bills exports are always stored (none is for usage/operational)');
 
   let request: unknown;
   try {
-    request = kind === 'bills' ? validateRequest(BillsCsvRequestSchema, body, 'bills CSV request') : parseAdhocExportRequest(body, now);
+    request =
+      kind === 'bills'
+        ? validateRequest(BillsCsvRequestSchema, body, 'bills CSV request')
+        : parseAdhocExportRequest(body, now);
   } catch (err) {
-    if (err instanceof M3terRequestValidationError) problems.push(...err.issues.map((i) => `${i.path || '(body)'}: ${i.message}`));
+    if (err instanceof M3terRequestValidationError)
+      problems.push(...err.issues.map((i) => `${i.path || '(body)'}: ${i.message}`));
     else throw err;
   }
-  if (problems.length) throw new CliInputError(`invalid ${kind} export:\n  ${problems.join('\n  ')}`, problems);
+  if (problems.length)
+    throw new CliInputError(`invalid ${kind} export:\n  ${problems.join('\n  ')}`, problems);
 
   const workflowId = flags.id ?? exportWorkflowId(kind, request as Record<string, unknown>, flags.name);
   return kind === 'bills'
     ? { kind, workflowType: 'billsCsvExportWorkflow', workflowId, input: { request, name: flags.name } }
-    : { kind, workflowType: 'adhocExportWorkflow', workflowId, input: { request, storage, name: flags.name } };
+    : {
+        kind,
+        workflowType: 'adhocExportWorkflow',
+        workflowId,
+        input: { request, storage, name: flags.name },
+      };
 }
 
 export interface StartedExport {
@@ -62,9 +83,16 @@ export interface StartedExport {
  * Starts the workflow, or attaches to the run that already owns this id: a running one (USE_EXISTING),
  * or one that already completed successfully (the reuse policy refuses a second export of the same request).
  */
-export async function startOrAttach(client: Client, taskQueue: string, p: PreparedExport): Promise<StartedExport> {
+export async function startOrAttach(
+  client: Client,
+  taskQueue: string,
+  p: PreparedExport,
+): Promise<StartedExport> {
   try {
-    const existing = await client.workflow.getHandle(p.workflowId).describe().catch(() => undefined);
+    const existing = await client.workflow
+      .getHandle(p.workflowId)
+      .describe()
+      .catch(() => undefined);
     const handle = await client.workflow.start(p.workflowType, {
       taskQueue,
       workflowId: p.workflowId,
@@ -100,7 +128,10 @@ function statusLine(s: ExportStatusView): string {
 }
 
 /** Waits for the result while printing status changes to stderr; returns the exit code. */
-export async function waitAndReport(handle: WorkflowHandle, out: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<number> {
+export async function waitAndReport(
+  handle: WorkflowHandle,
+  out: { stdout: (s: string) => void; stderr: (s: string) => void },
+): Promise<number> {
   let done = false;
   let last = '';
   const ticker = (async () => {
@@ -131,8 +162,10 @@ export async function waitAndReport(handle: WorkflowHandle, out: { stdout: (s: s
 export function describeFailure(err: unknown): string {
   if (err instanceof WorkflowFailedError) {
     let cause: unknown = err.cause;
-    while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
-    if (cause instanceof ApplicationFailure) return `export failed: ${cause.type ?? 'Error'}: ${cause.message}`;
+    while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause)
+      cause = cause.cause;
+    if (cause instanceof ApplicationFailure)
+      return `export failed: ${cause.type ?? 'Error'}: ${cause.message}`;
     return `export failed: ${err.cause?.message ?? err.message}`;
   }
   return `export failed: ${err instanceof Error ? err.message : String(err)}`;

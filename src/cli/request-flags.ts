@@ -22,7 +22,8 @@ export function readRequestOption(raw: string | undefined): Record<string, unkno
   }
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('not an object');
     return parsed as Record<string, unknown>;
   } catch (err) {
     throw new CliInputError(`--request: must be a JSON object (${(err as Error).message})`);
@@ -30,7 +31,10 @@ export function readRequestOption(raw: string | undefined): Record<string, unkno
 }
 
 function list(values: string[] | undefined): string[] | undefined {
-  const out = (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const out = (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   return out.length ? out : undefined;
 }
 
@@ -57,14 +61,22 @@ function parseGroup(spec: string) {
       if (!a || !b || rest.length) break;
       return { groupType: 'DIMENSION', meterId: a, fieldCode: b };
   }
-  throw new CliInputError(`--group: "${spec}" must be account, time:DAY|HOUR|WEEK|MONTH|QUARTER or dimension:meterId:fieldCode`);
+  throw new CliInputError(
+    `--group: "${spec}" must be account, time:DAY|HOUR|WEEK|MONTH|QUARTER or dimension:meterId:fieldCode`,
+  );
 }
 
 /** `account=acme,globex` (filter values; `*` matches all) */
 function parseDimension(spec: string) {
   const eq = spec.indexOf('=');
   if (eq <= 0) throw new CliInputError(`--dimension: "${spec}" must be name=value[,value...]`);
-  return { name: spec.slice(0, eq), filter: spec.slice(eq + 1).split(',').filter(Boolean) };
+  return {
+    name: spec.slice(0, eq),
+    filter: spec
+      .slice(eq + 1)
+      .split(',')
+      .filter(Boolean),
+  };
 }
 
 function defined(obj: Record<string, unknown>): Record<string, unknown> {

@@ -11,7 +11,13 @@ export interface StatusReport {
   startTime?: string;
   closeTime?: string;
   export?: ExportStatusView;
-  pendingActivities: { activityType?: string; attempt?: number; state?: string; lastHeartbeat?: unknown; lastFailure?: string }[];
+  pendingActivities: {
+    activityType?: string;
+    attempt?: number;
+    state?: string;
+    lastHeartbeat?: unknown;
+    lastFailure?: string;
+  }[];
 }
 
 export async function exportStatus(client: Client, workflowId: string): Promise<StatusReport> {
@@ -60,7 +66,9 @@ export function formatStatus(r: StatusReport): string {
     );
   }
   for (const a of r.pendingActivities) {
-    lines.push(`activity   ${a.activityType} attempt ${a.attempt}${a.lastHeartbeat ? ` heartbeat ${JSON.stringify(a.lastHeartbeat)}` : ''}${a.lastFailure ? ` last failure: ${a.lastFailure}` : ''}`);
+    lines.push(
+      `activity   ${a.activityType} attempt ${a.attempt}${a.lastHeartbeat ? ` heartbeat ${JSON.stringify(a.lastHeartbeat)}` : ''}${a.lastFailure ? ` last failure: ${a.lastFailure}` : ''}`,
+    );
   }
   return lines.join('\n');
 }

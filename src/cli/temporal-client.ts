@@ -1,7 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import type { TemporalConfig } from '../config';
 
-export async function connectClient(config: TemporalConfig): Promise<{ client: Client; close(): Promise<void> }> {
+export async function connectClient(
+  config: TemporalConfig,
+): Promise<{ client: Client; close(): Promise<void> }> {
   const connection = await Connection.connect({ address: config.address, connectTimeout: 10_000 });
   return { client: new Client({ connection, namespace: config.namespace }), close: () => connection.close() };
 }

@@ -123,7 +123,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
   const port = opts.port || (await freePort(ip));
   const namespace = opts.namespace ?? 'default';
   const ownDb = !opts.dbFilename;
-  const dbFilename = opts.dbFilename ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-temporal-')), 'temporal.db');
+  const dbFilename =
+    opts.dbFilename ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-temporal-')), 'temporal.db');
   const args = [
     'server',
     'start-dev',
@@ -140,7 +141,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
   ];
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES))
+    args.push('--search-attribute', `${name}=${type}`);
   let uiUrl: string | undefined;
   if (opts.uiPort === undefined) {
     args.push('--headless');

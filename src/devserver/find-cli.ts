@@ -69,7 +69,12 @@ function goInstall(gobin: string, env: NodeJS.ProcessEnv): Promise<void> {
       // CGO off: the CLI embeds a pure-Go SQLite, and a static binary survives libc differences.
       { env: { ...env, GOBIN: gobin, CGO_ENABLED: '0', GOFLAGS: '-trimpath' }, maxBuffer: 64 * 1024 * 1024 },
       (err, _stdout, stderr) => {
-        if (err) reject(new Error(`go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} failed: ${stderr.slice(-2000)}`));
+        if (err)
+          reject(
+            new Error(
+              `go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} failed: ${stderr.slice(-2000)}`,
+            ),
+          );
         else resolve();
       },
     );
@@ -93,7 +98,9 @@ export async function findTemporalCli(opts: FindCliOptions = {}): Promise<FoundC
   if (isExecutable(cached)) return { path: cached, source: 'cache' };
 
   if (opts.allowBuild !== false && hasGo(env)) {
-    log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (first run only; a few minutes) ...`);
+    log(
+      `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (first run only; a few minutes) ...`,
+    );
     const started = Date.now();
     await goInstall(path.dirname(cached), env);
     if (!isExecutable(cached)) throw new Error(`go install finished but ${cached} is missing`);

@@ -19,12 +19,18 @@ function redactDeep(value: unknown, secrets: string[], depth = 0): unknown {
   if (typeof value === 'string') return redact(value, secrets);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
-    return { type: value.name, message: redact(value.message, secrets), stack: value.stack && redact(value.stack, secrets) };
+    return {
+      type: value.name,
+      message: redact(value.message, secrets),
+      stack: value.stack && redact(value.stack, secrets),
+    };
   }
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = /^(authorization|apiSecret|secret|password|access_token|token)$/i.test(k) ? '[redacted]' : redactDeep(v, secrets, depth + 1);
+    out[k] = /^(authorization|apiSecret|secret|password|access_token|token)$/i.test(k)
+      ? '[redacted]'
+      : redactDeep(v, secrets, depth + 1);
   }
   return out;
 }
@@ -63,7 +69,8 @@ export function temporalLogger(log: AppLogger): TemporalLogger {
     WARN: 'warn',
     ERROR: 'error',
   };
-  const emit = (level: LogLevel, message: string, meta?: LogMetadata) => log[levels[level]]({ ...meta }, message);
+  const emit = (level: LogLevel, message: string, meta?: LogMetadata) =>
+    log[levels[level]]({ ...meta }, message);
   return {
     log: emit,
     trace: (m, meta) => emit('TRACE', m, meta),

@@ -23,7 +23,9 @@ const configSchema = z.object({
   jobTiming: timing.optional(),
   nextJobOutcome: z.enum(['SUCCEEDED', 'FAILED']).optional(),
   usageFileSizeBytes: z.number().int().min(0).nullable().optional(),
-  rateLimits: z.object({ config: rateSpec.optional(), dataExplorer: rateSpec.optional(), ingest: rateSpec.optional() }).optional(),
+  rateLimits: z
+    .object({ config: rateSpec.optional(), dataExplorer: rateSpec.optional(), ingest: rateSpec.optional() })
+    .optional(),
 });
 const jobPatchSchema = z.object({
   status: z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED']).optional(),
@@ -61,7 +63,14 @@ async function adminJobWithFiles(state: SandboxState, job: JobRecord): Promise<R
   const files = [];
   for (const id of job.fileIds) {
     const f = state.files.get(id);
-    if (f) files.push({ fileId: f.fileId, name: f.name, bytes: fileSize(f), sha256: await fileSha256(f), contentType: f.contentType });
+    if (f)
+      files.push({
+        fileId: f.fileId,
+        name: f.name,
+        bytes: fileSize(f),
+        sha256: await fileSha256(f),
+        contentType: f.contentType,
+      });
   }
   return { ...adminJob(state, job), files };
 }

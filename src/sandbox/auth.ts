@@ -42,14 +42,16 @@ export function verifyToken(state: SandboxState, token: string): TokenClaims {
   if (parts.length !== 3) throw new SandboxHttpError(401, 'Invalid bearer token');
   const expected = createHmac('sha256', state.jwtKey).update(`${parts[0]}.${parts[1]}`).digest();
   const given = Buffer.from(parts[2], 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new SandboxHttpError(401, 'Invalid bearer token');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    throw new SandboxHttpError(401, 'Invalid bearer token');
   let claims: TokenClaims;
   try {
     claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as TokenClaims;
   } catch {
     throw new SandboxHttpError(401, 'Invalid bearer token');
   }
-  if (typeof claims.exp !== 'number' || claims.exp * 1000 <= state.clock.now()) throw new SandboxHttpError(401, 'The bearer token has expired');
+  if (typeof claims.exp !== 'number' || claims.exp * 1000 <= state.clock.now())
+    throw new SandboxHttpError(401, 'The bearer token has expired');
   return claims;
 }
 
@@ -77,25 +79,38 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 export function registerAuthRoutes(app: FastifyInstance, state: SandboxState): void {
-  app.post('/oauth/token', { config: { m3ter: { rateClass: null, auth: false } } }, async (request, reply) => {
-    // Credentials first: a wrong key/secret is refused whatever the body says.
-    const header = request.headers.authorization ?? '';
-    const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-    let ok = false;
-    if (basic) {
-      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-      const sep = decoded.indexOf(':');
-      if (sep >= 0) ok = safeEqual(decoded.slice(0, sep), state.accessKeyId) && safeEqual(decoded.slice(sep + 1), state.apiSecret);
-    }
-    // ASSUMPTION (digest §12.1): bad or missing client credentials → 401.
-    if (!ok) throw new SandboxHttpError(401, 'Invalid client credentials', { 'WWW-Authenticate': 'Basic realm="m3ter-sandbox"' });
+  app.post(
+    '/oauth/token',
+    { config: { m3ter: { rateClass: null, auth: false } } },
+    async (request, reply) => {
+      // Credentials first: a wrong key/secret is refused whatever the body says.
+      const header = request.headers.authorization ?? '';
+      const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+      let ok = false;
+      if (basic) {
+        const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+        const sep = decoded.indexOf(':');
+        if (sep >= 0)
+          ok =
+            safeEqual(decoded.slice(0, sep), state.accessKeyId) &&
+            safeEqual(decoded.slice(sep + 1), state.apiSecret);
+      }
+      // ASSUMPTION (digest §12.1): bad or missing client credentials → 401.
+      if (!ok)
+        throw new SandboxHttpError(401, 'Invalid client credentials', {
+          'WWW-Authenticate': 'Basic realm="m3ter-sandbox"',
+        });
 
-    // Both a form body (docs) and a JSON body (SDKs) are accepted (digest §2).
-    const body = request.body as Record<string, unknown> | undefined;
-    const grantType = body && typeof body === 'object' ? body.grant_type : undefined;
-    if (grantType === undefined) throw new SandboxHttpError(400, 'grant_type: is required');
-    if (grantType !== 'client_credentials') throw new SandboxHttpError(400, 'grant_type: must be client_credentials');
-    const { token, expiresIn } = issueToken(state);
-    return reply.header('Cache-Control', 'no-store').send({ access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: null });
-  });
+      // Both a form body (docs) and a JSON body (SDKs) are accepted (digest §2).
+      const body = request.body as Record<string, unknown> | undefined;
+      const grantType = body && typeof body === 'object' ? body.grant_type : undefined;
+      if (grantType === undefined) throw new SandboxHttpError(400, 'grant_type: is required');
+      if (grantType !== 'client_credentials')
+        throw new SandboxHttpError(400, 'grant_type: must be client_credentials');
+      const { token, expiresIn } = issueToken(state);
+      return reply
+        .header('Cache-Control', 'no-store')
+        .send({ access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: null });
+    },
+  );
 }

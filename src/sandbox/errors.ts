@@ -18,7 +18,12 @@ export class SandboxHttpError extends Error {
 export const badRequest = (message: string): SandboxHttpError => new SandboxHttpError(400, message);
 export const notFound = (message: string): SandboxHttpError => new SandboxHttpError(404, message);
 
-export function sendError(reply: FastifyReply, status: number, message: string, headers: Record<string, string> = {}): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): FastifyReply {
   for (const [k, v] of Object.entries(headers)) void reply.header(k, v);
   return reply.code(status).type('application/json').send({ message });
 }

@@ -15,23 +15,31 @@ const bodySchema = z.object({
 
 /** `POST /notifications/evaluate` (digest §8.1). eventName takes precedence over eventId. */
 export function registerEvaluateRoutes(app: FastifyInstance, state: SandboxState): void {
-  app.post('/organizations/:orgId/notifications/evaluate', { config: { m3ter: { rateClass: 'config', auth: true } } }, async (request) => {
-    const body = request.body;
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('body: must be a JSON object');
-    const req = parseOrThrow(bodySchema, body);
-    let data: Record<string, unknown>;
-    if (req.eventName !== undefined) {
-      const sample = sampleEventData(req.eventName);
-      if (!sample) return { success: false, errorMessage: `Unknown event name '${req.eventName}'` };
-      data = sample;
-    } else if (req.eventId !== undefined) {
-      purgeOldEvents(state);
-      const event = state.events.get(req.eventId);
-      if (!event) throw notFound(`Event ${req.eventId} not found`);
-      data = ((event.m3terEvent as { eventData?: Record<string, unknown> }).eventData ?? {}) as Record<string, unknown>;
-    } else {
-      throw badRequest('eventId: eventId or eventName is required');
-    }
-    return checkCalculation(req.calculation, data);
-  });
+  app.post(
+    '/organizations/:orgId/notifications/evaluate',
+    { config: { m3ter: { rateClass: 'config', auth: true } } },
+    async (request) => {
+      const body = request.body;
+      if (body === null || typeof body !== 'object' || Array.isArray(body))
+        throw badRequest('body: must be a JSON object');
+      const req = parseOrThrow(bodySchema, body);
+      let data: Record<string, unknown>;
+      if (req.eventName !== undefined) {
+        const sample = sampleEventData(req.eventName);
+        if (!sample) return { success: false, errorMessage: `Unknown event name '${req.eventName}'` };
+        data = sample;
+      } else if (req.eventId !== undefined) {
+        purgeOldEvents(state);
+        const event = state.events.get(req.eventId);
+        if (!event) throw notFound(`Event ${req.eventId} not found`);
+        data = ((event.m3terEvent as { eventData?: Record<string, unknown> }).eventData ?? {}) as Record<
+          string,
+          unknown
+        >;
+      } else {
+        throw badRequest('eventId: eventId or eventName is required');
+      }
+      return checkCalculation(req.calculation, data);
+    },
+  );
 }

@@ -20,7 +20,10 @@ export const INGEST_FAILURE_CATEGORY = 'IngestValidationFailure';
  * This is the sandbox's one definition of it; change it here and everything (events, evaluate,
  * event fields, tests reading `m3terEvent.eventData.jobId`) follows.
  */
-export function jobFailureM3terEvent(job: Pick<JobRecord, 'id' | 'scheduleId' | 'sourceType' | 'errorMessage'>, eventTime: number): Record<string, unknown> {
+export function jobFailureM3terEvent(
+  job: Pick<JobRecord, 'id' | 'scheduleId' | 'sourceType' | 'errorMessage'>,
+  eventTime: number,
+): Record<string, unknown> {
   return {
     eventName: JOB_FAILURE_EVENT_NAME,
     eventTime: iso(eventTime),
@@ -36,11 +39,17 @@ export function jobFailureM3terEvent(job: Pick<JobRecord, 'id' | 'scheduleId' | 
 
 /** Event types offered by `GET /events/types` (a subset of the digest's §7.3 example list). */
 export const EVENT_TYPES: string[] = [
-  ...['bill', 'billjob', 'charge', 'balance'].flatMap((e) => ['created', 'deleted', 'updated'].map((a) => `billing.${e}.${a}`)),
-  ...['account', 'commitment', 'meter', 'plan', 'product'].flatMap((e) => ['created', 'deleted', 'updated'].map((a) => `configuration.${e}.${a}`)),
+  ...['bill', 'billjob', 'charge', 'balance'].flatMap((e) =>
+    ['created', 'deleted', 'updated'].map((a) => `billing.${e}.${a}`),
+  ),
+  ...['account', 'commitment', 'meter', 'plan', 'product'].flatMap((e) =>
+    ['created', 'deleted', 'updated'].map((a) => `configuration.${e}.${a}`),
+  ),
   JOB_FAILURE_EVENT_NAME,
   INGEST_FAILURE_EVENT_NAME,
-  ...['authentication', 'disabled', 'missingaccountmapping', 'perform', 'validation'].map((k) => `integration.${k}.error`),
+  ...['authentication', 'disabled', 'missingaccountmapping', 'perform', 'validation'].map(
+    (k) => `integration.${k}.error`,
+  ),
 ];
 
 export function categoryOf(eventName: string): string {
@@ -57,13 +66,39 @@ export function categoryOf(eventName: string): string {
 export function sampleEventData(eventName: string): Record<string, unknown> | undefined {
   if (!EVENT_TYPES.includes(eventName)) return undefined;
   if (eventName === JOB_FAILURE_EVENT_NAME) {
-    return jobFailureM3terEvent({ id: '00000000-0000-4000-8000-000000000000', scheduleId: null, sourceType: 'USAGE', errorMessage: 'sample failure' }, 0).eventData as Record<string, unknown>;
+    return jobFailureM3terEvent(
+      {
+        id: '00000000-0000-4000-8000-000000000000',
+        scheduleId: null,
+        sourceType: 'USAGE',
+        errorMessage: 'sample failure',
+      },
+      0,
+    ).eventData as Record<string, unknown>;
   }
   if (eventName === INGEST_FAILURE_EVENT_NAME) {
-    return { failureType: 'DuplicateUid', uid: 'sample-uid', meter: 'api-calls', account: 'acct-001', ts: '2025-01-01T00:00:00.000Z', errorMessage: 'sample' };
+    return {
+      failureType: 'DuplicateUid',
+      uid: 'sample-uid',
+      meter: 'api-calls',
+      account: 'acct-001',
+      ts: '2025-01-01T00:00:00.000Z',
+      errorMessage: 'sample',
+    };
   }
-  if (eventName.startsWith('integration.')) return { integrationConfigId: 'sample', entityType: 'Bill', entityId: 'sample', errorMessage: 'sample' };
-  const dto = { id: 'sample-id', version: 2, code: 'sample', name: 'Sample', amount: 100, active: true, currency: 'USD', tags: ['a'], dtCreated: '2025-01-01T00:00:00.000Z' };
+  if (eventName.startsWith('integration.'))
+    return { integrationConfigId: 'sample', entityType: 'Bill', entityId: 'sample', errorMessage: 'sample' };
+  const dto = {
+    id: 'sample-id',
+    version: 2,
+    code: 'sample',
+    name: 'Sample',
+    amount: 100,
+    active: true,
+    currency: 'USD',
+    tags: ['a'],
+    dtCreated: '2025-01-01T00:00:00.000Z',
+  };
   const action = eventName.split('.').pop();
   if (action === 'created') return { new: dto };
   if (action === 'deleted') return { old: dto };
@@ -86,8 +121,17 @@ function fieldTypes(value: unknown, prefix: string, out: Record<string, string>)
   }
 }
 
-export function emitEvent(state: SandboxState, e: Omit<EventRecord, 'id' | 'seq' | 'dtActioned' | 'category'> & { category?: string }): EventRecord {
-  const record: EventRecord = { ...e, id: state.newId(), seq: state.nextSeq(), dtActioned: null, category: e.category ?? categoryOf(e.eventName) };
+export function emitEvent(
+  state: SandboxState,
+  e: Omit<EventRecord, 'id' | 'seq' | 'dtActioned' | 'category'> & { category?: string },
+): EventRecord {
+  const record: EventRecord = {
+    ...e,
+    id: state.newId(),
+    seq: state.nextSeq(),
+    dtActioned: null,
+    category: e.category ?? categoryOf(e.eventName),
+  };
   state.events.set(record.id, record);
   state.markDirty();
   return record;
@@ -99,10 +143,24 @@ export function purgeOldEvents(state: SandboxState): void {
 }
 
 export function renderEvent(e: EventRecord): Record<string, unknown> {
-  return { id: e.id, eventName: e.eventName, eventTime: iso(e.eventTime), dtActioned: e.dtActioned === null ? null : iso(e.dtActioned), m3terEvent: e.m3terEvent };
+  return {
+    id: e.id,
+    eventName: e.eventName,
+    eventTime: iso(e.eventTime),
+    dtActioned: e.dtActioned === null ? null : iso(e.dtActioned),
+    m3terEvent: e.m3terEvent,
+  };
 }
 
-const EVENT_FILTERS = ['eventType', 'eventName', 'includeActioned', 'accountId', 'resourceId', 'notificationId', 'notificationCode'] as const;
+const EVENT_FILTERS = [
+  'eventType',
+  'eventName',
+  'includeActioned',
+  'accountId',
+  'resourceId',
+  'notificationId',
+  'notificationCode',
+] as const;
 
 export function registerEventRoutes(app: FastifyInstance, state: SandboxState): void {
   const meta = { m3ter: { rateClass: 'config' as const, auth: true } };
@@ -116,7 +174,8 @@ export function registerEventRoutes(app: FastifyInstance, state: SandboxState): 
     let items = [...state.events.values()];
     if (ids !== undefined) {
       const combined = EVENT_FILTERS.filter((f) => q[f] !== undefined);
-      if (combined.length > 0) throw badRequest(`ids: cannot be combined with other filters (${combined.join(', ')})`);
+      if (combined.length > 0)
+        throw badRequest(`ids: cannot be combined with other filters (${combined.join(', ')})`);
       items = items.filter((e) => ids.includes(e.id));
     } else {
       const eventType = querySingle(q.eventType, 'eventType');

@@ -14,8 +14,17 @@ export interface UsageRequest {
   meterIds?: string[];
   accountIds?: string[];
   dimensionFilters?: Array<{ meterId: string; fieldCode: string; values: string[] }>;
-  aggregations?: Array<{ meterId: string; fieldCode: string; fieldType: 'DIMENSION' | 'MEASURE'; function: AggFunction }>;
-  groups?: Array<{ groupType: 'ACCOUNT' } | { groupType: 'DIMENSION'; meterId: string; fieldCode: string } | { groupType: 'TIME'; frequency: TimeFrequency }>;
+  aggregations?: Array<{
+    meterId: string;
+    fieldCode: string;
+    fieldType: 'DIMENSION' | 'MEASURE';
+    function: AggFunction;
+  }>;
+  groups?: Array<
+    | { groupType: 'ACCOUNT' }
+    | { groupType: 'DIMENSION'; meterId: string; fieldCode: string }
+    | { groupType: 'TIME'; frequency: TimeFrequency }
+  >;
   exportFileFormat?: 'CSV' | 'JSONL';
 }
 export type AggFunction = 'SUM' | 'MIN' | 'MAX' | 'COUNT' | 'LATEST' | 'MEAN' | 'UNIQUE';
@@ -85,7 +94,8 @@ export function selectMeasurements(state: SandboxState, req: UsageRequest): Meas
   return state.measurements.filter((m) => {
     if (m.tsMs < start || m.tsMs >= end) return false;
     if (req.meterIds?.length && !req.meterIds.some((s) => meterMatches(state, m.meter, s))) return false;
-    if (req.accountIds?.length && !req.accountIds.some((s) => accountMatches(state, m.account, s))) return false;
+    if (req.accountIds?.length && !req.accountIds.some((s) => accountMatches(state, m.account, s)))
+      return false;
     // A dimension filter constrains the rows of its own meter; other meters' rows pass through.
     for (const f of req.dimensionFilters ?? []) {
       if (meterMatches(state, m.meter, f.meterId)) {
@@ -97,7 +107,10 @@ export function selectMeasurements(state: SandboxState, req: UsageRequest): Meas
   });
 }
 
-function aggregate(fn: AggFunction, values: Array<{ v: number | string; ts: number }>): number | string | null {
+function aggregate(
+  fn: AggFunction,
+  values: Array<{ v: number | string; ts: number }>,
+): number | string | null {
   if (fn === 'COUNT') return values.length;
   if (fn === 'UNIQUE') return new Set(values.map((x) => x.v)).size;
   if (values.length === 0) return null;
@@ -115,27 +128,44 @@ function aggregate(fn: AggFunction, values: Array<{ v: number | string; ts: numb
   }
 }
 
-export function usageRows(state: SandboxState, req: UsageRequest): { columns: string[]; rows: Array<Record<string, unknown>> } {
+export function usageRows(
+  state: SandboxState,
+  req: UsageRequest,
+): { columns: string[]; rows: Array<Record<string, unknown>> } {
   const selected = selectMeasurements(state, req);
   if (!req.aggregations?.length) {
     // Raw rows: fixed columns, then every field code seen, sorted (a stable layout for tests).
     const fields = new Set<string>();
-    for (const m of selected) for (const k of [...DIMENSION_MAPS, ...NUMERIC_MAPS, 'metadata'] as const) for (const f of Object.keys(m[k] ?? {})) fields.add(f);
+    for (const m of selected)
+      for (const k of [...DIMENSION_MAPS, ...NUMERIC_MAPS, 'metadata'] as const)
+        for (const f of Object.keys(m[k] ?? {})) fields.add(f);
     const fieldCols = [...fields].sort();
     const rows = [...selected]
       .sort((a, b) => a.tsMs - b.tsMs)
       .map((m) => {
-        const r: Record<string, unknown> = { uid: m.uid, meter: m.meter, account: m.account, ts: iso(m.tsMs), ets: m.ets };
-        for (const k of [...DIMENSION_MAPS, 'metadata', ...NUMERIC_MAPS] as const) Object.assign(r, m[k] ?? {});
+        const r: Record<string, unknown> = {
+          uid: m.uid,
+          meter: m.meter,
+          account: m.account,
+          ts: iso(m.tsMs),
+          ets: m.ets,
+        };
+        for (const k of [...DIMENSION_MAPS, 'metadata', ...NUMERIC_MAPS] as const)
+          Object.assign(r, m[k] ?? {});
         return r;
       });
     return { columns: ['uid', 'meter', 'account', 'ts', 'ets', ...fieldCols], rows };
   }
 
   const groups = req.groups ?? [];
-  const groupCols = groups.map((g) => (g.groupType === 'ACCOUNT' ? 'account' : g.groupType === 'TIME' ? 'ts' : g.fieldCode));
+  const groupCols = groups.map((g) =>
+    g.groupType === 'ACCOUNT' ? 'account' : g.groupType === 'TIME' ? 'ts' : g.fieldCode,
+  );
   const aggCols = req.aggregations.map((a) => `${a.meterId}.${a.fieldCode}.${a.function}`);
-  const buckets = new Map<string, { key: Record<string, unknown>; values: Array<Array<{ v: number | string; ts: number }>> }>();
+  const buckets = new Map<
+    string,
+    { key: Record<string, unknown>; values: Array<Array<{ v: number | string; ts: number }>> }
+  >();
   for (const m of selected) {
     const inputs = req.aggregations.map((a) => {
       if (!meterMatches(state, m.meter, a.meterId)) return undefined;
@@ -146,7 +176,10 @@ export function usageRows(state: SandboxState, req: UsageRequest): { columns: st
     groups.forEach((g, i) => {
       if (g.groupType === 'ACCOUNT') key[groupCols[i]] = m.account;
       else if (g.groupType === 'TIME') key[groupCols[i]] = iso(timeBucket(m.tsMs, g.frequency));
-      else key[groupCols[i]] = meterMatches(state, m.meter, g.meterId) ? (dimensionValue(m, g.fieldCode) ?? '') : '';
+      else
+        key[groupCols[i]] = meterMatches(state, m.meter, g.meterId)
+          ? (dimensionValue(m, g.fieldCode) ?? '')
+          : '';
     });
     const k = JSON.stringify(groupCols.map((c) => key[c]));
     let bucket = buckets.get(k);
@@ -177,10 +210,18 @@ export function usageRows(state: SandboxState, req: UsageRequest): { columns: st
 export function usageFile(state: SandboxState, jobId: string, req: UsageRequest): FileContent {
   const { columns, rows } = usageRows(state, req);
   if (req.exportFileFormat === 'JSONL') {
-    return { name: `${jobId}_measurements.jsonl`, contentType: 'application/x-ndjson', data: Buffer.from(toJsonl(rows)) };
+    return {
+      name: `${jobId}_measurements.jsonl`,
+      contentType: 'application/x-ndjson',
+      data: Buffer.from(toJsonl(rows)),
+    };
   }
   // SIMPLIFICATION: plain CSV, not gzip (m3ter writes <uuid>_measurements.csv.gz to buckets).
-  return { name: `${jobId}_measurements.csv`, contentType: 'text/csv; charset=utf-8', data: Buffer.from(toCsv(columns, rows)) };
+  return {
+    name: `${jobId}_measurements.csv`,
+    contentType: 'text/csv; charset=utf-8',
+    data: Buffer.from(toCsv(columns, rows)),
+  };
 }
 
 export function entitiesOf(state: SandboxState, type: OperationalDataType): Entity[] {
@@ -207,7 +248,13 @@ export function entitiesOf(state: SandboxState, type: OperationalDataType): Enti
  * DECISION (digest §13: one `url` for a multi-type export): the sandbox serves ONE file. Each row
  * starts with an `entityType` column (JSONL: an `entityType` property) naming its operational type.
  */
-export function operationalFile(state: SandboxState, jobId: string, types: OperationalDataType[], startDate: string | undefined, format: 'CSV' | 'JSONL' | undefined): FileContent {
+export function operationalFile(
+  state: SandboxState,
+  jobId: string,
+  types: OperationalDataType[],
+  startDate: string | undefined,
+  format: 'CSV' | 'JSONL' | undefined,
+): FileContent {
   const since = startDate ? Date.parse(startDate) : undefined;
   const rows: Array<Record<string, unknown>> = [];
   const columns = ['entityType'];
@@ -220,6 +267,11 @@ export function operationalFile(state: SandboxState, jobId: string, types: Opera
     }
   }
   const base = types.length === 1 ? `${jobId}_${types[0].toLowerCase()}` : `${jobId}_operational`;
-  if (format === 'JSONL') return { name: `${base}.jsonl`, contentType: 'application/x-ndjson', data: Buffer.from(toJsonl(rows)) };
-  return { name: `${base}.csv`, contentType: 'text/csv; charset=utf-8', data: Buffer.from(toCsv(columns, rows)) };
+  if (format === 'JSONL')
+    return { name: `${base}.jsonl`, contentType: 'application/x-ndjson', data: Buffer.from(toJsonl(rows)) };
+  return {
+    name: `${base}.csv`,
+    contentType: 'text/csv; charset=utf-8',
+    data: Buffer.from(toCsv(columns, rows)),
+  };
 }

@@ -71,7 +71,8 @@ export function parseExpression(src: string): Node {
   const peek = (): Token => tokens[p];
   const isWord = (t: Token, w: string): boolean => t.type === 'ident' && t.text.toUpperCase() === w;
   const isOp = (t: Token, o: string): boolean => t.type === 'op' && t.text === o;
-  const describe = (t: Token): string => (t.type === 'eof' ? 'end of expression' : `'${t.text}' at position ${t.pos + 1}`);
+  const describe = (t: Token): string =>
+    t.type === 'eof' ? 'end of expression' : `'${t.text}' at position ${t.pos + 1}`;
 
   const parseOr = (): Node => {
     let left = parseAnd();
@@ -191,7 +192,8 @@ export function fieldRefs(node: Node, out: string[] = []): string[] {
 export function resolvePath(data: Record<string, unknown>, path: string): Value | undefined {
   let cur: unknown = data;
   for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !(part in (cur as object))) return undefined;
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !(part in (cur as object)))
+      return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur as Value;
@@ -246,7 +248,10 @@ function binary(op: string, l: Node, r: Node, data: Record<string, unknown>): Va
     case '>=': {
       // Ordering with null is false (like SQL), not an error: `old.x > 1` on a created entity.
       if (a === null || b === null) return false;
-      if (!((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string'))) {
+      if (!(
+        (typeof a === 'number' && typeof b === 'number') ||
+        (typeof a === 'string' && typeof b === 'string')
+      )) {
         throw new ExpressionError(`Cannot compare ${typeName(a)} with ${typeName(b)} using '${op}'`);
       }
       return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
@@ -263,7 +268,8 @@ function binary(op: string, l: Node, r: Node, data: Record<string, unknown>): Va
 }
 
 function arithmetic(op: string, a: Value, b: Value): number {
-  if (typeof a !== 'number' || typeof b !== 'number') throw new ExpressionError(`'${op}' needs numbers, got ${typeName(a)} and ${typeName(b)}`);
+  if (typeof a !== 'number' || typeof b !== 'number')
+    throw new ExpressionError(`'${op}' needs numbers, got ${typeName(a)} and ${typeName(b)}`);
   if (op === '/' && b === 0) throw new ExpressionError('Division by zero');
   return op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : a / b;
 }
@@ -273,13 +279,21 @@ function arithmetic(op: string, a: Value, b: Value): number {
  * true. Parse errors, unknown fields, type errors and non-boolean results give success:false with
  * an errorMessage; a valid calculation that evaluates to false gives success:false, errorMessage null.
  */
-export function checkCalculation(calculation: string, data: Record<string, unknown>): { success: boolean; errorMessage: string | null } {
+export function checkCalculation(
+  calculation: string,
+  data: Record<string, unknown>,
+): { success: boolean; errorMessage: string | null } {
   try {
     const node = parseExpression(calculation);
     // Every referenced field must exist, even in a branch that short-circuiting would skip.
-    for (const ref of fieldRefs(node)) if (resolvePath(data, ref) === undefined) throw new ExpressionError(`Unknown field '${ref}'`);
+    for (const ref of fieldRefs(node))
+      if (resolvePath(data, ref) === undefined) throw new ExpressionError(`Unknown field '${ref}'`);
     const result = evaluate(node, data);
-    if (typeof result !== 'boolean') return { success: false, errorMessage: `Calculation must evaluate to a boolean, got ${typeName(result)}` };
+    if (typeof result !== 'boolean')
+      return {
+        success: false,
+        errorMessage: `Calculation must evaluate to a boolean, got ${typeName(result)}`,
+      };
     return { success: result, errorMessage: null };
   } catch (err) {
     if (err instanceof ExpressionError) return { success: false, errorMessage: err.message };

@@ -14,7 +14,11 @@ export const faultPatchSchema = z.object({
   errorStatuses: z.array(z.number().int().min(400).max(599)).min(1).optional(),
   latencyMs: z.number().int().min(0).max(120_000).optional(),
   failNext: z
-    .object({ count: z.number().int().min(0), status: z.number().int().min(400).max(599), retryAfterSeconds: z.number().int().min(0).optional() })
+    .object({
+      count: z.number().int().min(0),
+      status: z.number().int().min(400).max(599),
+      retryAfterSeconds: z.number().int().min(0).optional(),
+    })
     .optional(),
   dropNext: z.number().int().min(0).optional(),
   loseResponseAfterCommit: z.number().int().min(0).optional(),
@@ -22,7 +26,11 @@ export const faultPatchSchema = z.object({
   // destroyed, as when a long download breaks. `advanceClockMs` then moves the sandbox clock, so the
   // presigned URL the client holds has expired by the time it reconnects (the "URL expired mid-download" case).
   cutNextStream: z
-    .object({ count: z.number().int().min(0), afterBytes: z.number().int().min(0), advanceClockMs: z.number().int().min(0).optional() })
+    .object({
+      count: z.number().int().min(0),
+      afterBytes: z.number().int().min(0),
+      advanceClockMs: z.number().int().min(0).optional(),
+    })
     .optional(),
 });
 export type FaultPatch = z.infer<typeof faultPatchSchema>;
@@ -81,7 +89,13 @@ export class FaultInjector {
     for (const c of configs) {
       if (c.failNext && c.failNext.count > 0) {
         c.failNext.count -= 1;
-        return { latencyMs, action: 'fail', status: c.failNext.status, retryAfterSeconds: c.failNext.retryAfterSeconds, reason: 'failNext' };
+        return {
+          latencyMs,
+          action: 'fail',
+          status: c.failNext.status,
+          retryAfterSeconds: c.failNext.retryAfterSeconds,
+          reason: 'failNext',
+        };
       }
     }
     const rated = configs.find((c) => c.errorRate !== undefined);

@@ -12,15 +12,32 @@ import type { BufferFile, FileEntry, GeneratedFile } from './types';
  * Like an S3 presigned URL, the signature covers the file and the expiry; a tampered or expired URL
  * gets 403. Files disappear 24 h after their job completed.
  */
-export function addBufferFile(state: SandboxState, f: Omit<BufferFile, 'kind' | 'sha256' | 'fileId' | 'createdAt'>): BufferFile {
-  const entry: BufferFile = { ...f, kind: 'buffer', fileId: state.newId(), createdAt: state.clock.now(), sha256: createHash('sha256').update(f.data).digest('hex') };
+export function addBufferFile(
+  state: SandboxState,
+  f: Omit<BufferFile, 'kind' | 'sha256' | 'fileId' | 'createdAt'>,
+): BufferFile {
+  const entry: BufferFile = {
+    ...f,
+    kind: 'buffer',
+    fileId: state.newId(),
+    createdAt: state.clock.now(),
+    sha256: createHash('sha256').update(f.data).digest('hex'),
+  };
   state.files.set(entry.fileId, entry);
   state.markDirty();
   return entry;
 }
 
-export function addGeneratedFile(state: SandboxState, f: Omit<GeneratedFile, 'kind' | 'fileId' | 'createdAt'>): GeneratedFile {
-  const entry: GeneratedFile = { ...f, kind: 'generated', fileId: state.newId(), createdAt: state.clock.now() };
+export function addGeneratedFile(
+  state: SandboxState,
+  f: Omit<GeneratedFile, 'kind' | 'fileId' | 'createdAt'>,
+): GeneratedFile {
+  const entry: GeneratedFile = {
+    ...f,
+    kind: 'generated',
+    fileId: state.newId(),
+    createdAt: state.clock.now(),
+  };
   state.files.set(entry.fileId, entry);
   state.markDirty();
   return entry;
@@ -46,7 +63,10 @@ export function presign(state: SandboxState, fileId: string): { url: string; exp
 }
 
 /** Parses a single `bytes=` range. Returns null for "serve the whole file", 'unsatisfiable' for 416. */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | null | 'unsatisfiable' {
   if (!header) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   // Multi-range or malformed Range headers are ignored (RFC 9110 allows serving the full file).
@@ -64,34 +84,53 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 export function registerFileRoutes(app: FastifyInstance, state: SandboxState): void {
-  app.get('/files/:fileId', { config: { m3ter: { rateClass: null, auth: false } } }, async (request, reply) => {
-    const { fileId } = request.params as { fileId: string };
-    const q = request.query as { expires?: string; sig?: string };
-    if (typeof q.expires !== 'string' || typeof q.sig !== 'string' || !/^\d+$/.test(q.expires)) {
-      throw new SandboxHttpError(403, 'Request is not signed: expires and sig are required');
-    }
-    const expected = Buffer.from(signature(state, fileId, Number(q.expires)));
-    const given = Buffer.from(q.sig);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new SandboxHttpError(403, 'The request signature does not match');
-    if (Number(q.expires) * 1000 <= state.clock.now()) throw new SandboxHttpError(403, 'Request has expired');
-    const file = state.files.get(fileId);
-    if (!file || (file.deleteAt !== undefined && file.deleteAt <= state.clock.now())) throw new SandboxHttpError(404, 'export file no longer available');
+  app.get(
+    '/files/:fileId',
+    { config: { m3ter: { rateClass: null, auth: false } } },
+    async (request, reply) => {
+      const { fileId } = request.params as { fileId: string };
+      const q = request.query as { expires?: string; sig?: string };
+      if (typeof q.expires !== 'string' || typeof q.sig !== 'string' || !/^\d+$/.test(q.expires)) {
+        throw new SandboxHttpError(403, 'Request is not signed: expires and sig are required');
+      }
+      const expected = Buffer.from(signature(state, fileId, Number(q.expires)));
+      const given = Buffer.from(q.sig);
+      if (expected.length !== given.length || !timingSafeEqual(expected, given))
+        throw new SandboxHttpError(403, 'The request signature does not match');
+      if (Number(q.expires) * 1000 <= state.clock.now())
+        throw new SandboxHttpError(403, 'Request has expired');
+      const file = state.files.get(fileId);
+      if (!file || (file.deleteAt !== undefined && file.deleteAt <= state.clock.now()))
+        throw new SandboxHttpError(404, 'export file no longer available');
 
-    const size = fileSize(file);
-    void reply.header('Accept-Ranges', 'bytes').header('Content-Type', file.contentType).header('Content-Disposition', `attachment; filename="${file.name}"`);
-    const range = parseRange(request.headers.range, size);
-    if (range === 'unsatisfiable') {
-      return reply.code(416).header('Content-Range', `bytes */${size}`).type('application/json').send({ message: `Range not satisfiable for a file of ${size} bytes` });
-    }
-    const start = range ? range.start : 0;
-    const end = range ? range.end : size - 1;
-    if (range) void reply.code(206).header('Content-Range', `bytes ${start}-${end}/${size}`);
-    void reply.header('Content-Length', String(end - start + 1));
-    if (size === 0) return reply.send(Buffer.alloc(0));
-    const body = file.kind === 'buffer' ? Readable.from([file.data.subarray(start, end + 1)]) : generatedStream(file.seed, file.size, start, end);
-    const cut = state.faults.takeCutStream(FILE_ROUTE);
-    return reply.send(cut ? cutAfter(body, cut.afterBytes, () => state.clock.advance(cut.advanceClockMs ?? 0)) : body);
-  });
+      const size = fileSize(file);
+      void reply
+        .header('Accept-Ranges', 'bytes')
+        .header('Content-Type', file.contentType)
+        .header('Content-Disposition', `attachment; filename="${file.name}"`);
+      const range = parseRange(request.headers.range, size);
+      if (range === 'unsatisfiable') {
+        return reply
+          .code(416)
+          .header('Content-Range', `bytes */${size}`)
+          .type('application/json')
+          .send({ message: `Range not satisfiable for a file of ${size} bytes` });
+      }
+      const start = range ? range.start : 0;
+      const end = range ? range.end : size - 1;
+      if (range) void reply.code(206).header('Content-Range', `bytes ${start}-${end}/${size}`);
+      void reply.header('Content-Length', String(end - start + 1));
+      if (size === 0) return reply.send(Buffer.alloc(0));
+      const body =
+        file.kind === 'buffer'
+          ? Readable.from([file.data.subarray(start, end + 1)])
+          : generatedStream(file.seed, file.size, start, end);
+      const cut = state.faults.takeCutStream(FILE_ROUTE);
+      return reply.send(
+        cut ? cutAfter(body, cut.afterBytes, () => state.clock.advance(cut.advanceClockMs ?? 0)) : body,
+      );
+    },
+  );
 }
 
 export const FILE_ROUTE = 'GET /files/:fileId';

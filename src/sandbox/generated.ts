@@ -104,7 +104,12 @@ function oddRow(seed: number, i: number, width: number): Buffer {
 const ROWS_PER_CHUNK = 2048; // 256 KiB chunks
 
 /** Yields Buffers covering bytes [start, endInclusive] of the generated file. */
-export function* generateRange(seed: number, size: number, start: number, endInclusive: number): Generator<Buffer> {
+export function* generateRange(
+  seed: number,
+  size: number,
+  start: number,
+  endInclusive: number,
+): Generator<Buffer> {
   const l = layout(size);
   let pos = start;
   const end = Math.min(endInclusive, size - 1);
@@ -122,7 +127,11 @@ export function* generateRange(seed: number, size: number, start: number, endInc
     } else {
       // Full-width rows only; the odd last row gets its own chunk.
       const lastFull = l.rows - 2;
-      const count = Math.min(ROWS_PER_CHUNK, lastFull - first + 1, Math.floor((end - chunkStart) / GENERATED_ROW_WIDTH) + 1);
+      const count = Math.min(
+        ROWS_PER_CHUNK,
+        lastFull - first + 1,
+        Math.floor((end - chunkStart) / GENERATED_ROW_WIDTH) + 1,
+      );
       chunk = Buffer.allocUnsafe(count * GENERATED_ROW_WIDTH);
       for (let r = 0; r < count; r++) stampRow(chunk, r * GENERATED_ROW_WIDTH, seed, first + r);
     }

@@ -56,8 +56,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     seed: opts.seed ?? 1,
     // One environment configures both the worker and the sandbox; otherwise invent credentials.
     orgId: opts.orgId ?? process.env.M3TER_ORG_ID ?? randomUUID(),
-    accessKeyId: opts.accessKeyId ?? process.env.M3TER_ACCESS_KEY_ID ?? `sandbox-key-${randomBytes(6).toString('hex')}`,
-    apiSecret: opts.apiSecret ?? process.env.M3TER_API_SECRET ?? `sandbox-secret-${randomBytes(24).toString('base64url')}`,
+    accessKeyId:
+      opts.accessKeyId ?? process.env.M3TER_ACCESS_KEY_ID ?? `sandbox-key-${randomBytes(6).toString('hex')}`,
+    apiSecret:
+      opts.apiSecret ??
+      process.env.M3TER_API_SECRET ??
+      `sandbox-secret-${randomBytes(24).toString('base64url')}`,
     dataFile: opts.dataFile,
     config,
   });

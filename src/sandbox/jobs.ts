@@ -26,12 +26,16 @@ const common = {
   exportFileFormat: z.enum(['CSV', 'JSONL']).optional(),
   version: z.number().int().optional(),
 };
-const minString = z.string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') }).min(1, 'must not be empty');
+const minString = z
+  .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
+  .min(1, 'must not be empty');
 const operationalSchema = z.object({
   ...common,
   sourceType: z.literal('OPERATIONAL'),
   operationalDataTypes: z
-    .array(z.enum(OPERATIONAL_DATA_TYPES, { error: `must be one of ${OPERATIONAL_DATA_TYPES.join(', ')}` }), { error: (i) => (i.input === undefined ? 'is required' : 'must be an array') })
+    .array(z.enum(OPERATIONAL_DATA_TYPES, { error: `must be one of ${OPERATIONAL_DATA_TYPES.join(', ')}` }), {
+      error: (i) => (i.input === undefined ? 'is required' : 'must be an array'),
+    })
     .min(1, 'must contain at least one data type'),
   startDate: isoDateTime.optional(),
 });
@@ -39,12 +43,19 @@ const aggregationSchema = z.object({
   meterId: minString,
   fieldCode: minString,
   fieldType: z.enum(['DIMENSION', 'MEASURE'], { error: 'must be DIMENSION or MEASURE' }),
-  function: z.enum(['SUM', 'MIN', 'MAX', 'COUNT', 'LATEST', 'MEAN', 'UNIQUE'], { error: 'must be one of SUM, MIN, MAX, COUNT, LATEST, MEAN, UNIQUE' }),
+  function: z.enum(['SUM', 'MIN', 'MAX', 'COUNT', 'LATEST', 'MEAN', 'UNIQUE'], {
+    error: 'must be one of SUM, MIN, MAX, COUNT, LATEST, MEAN, UNIQUE',
+  }),
 });
 const groupSchemas = {
   ACCOUNT: z.object({ groupType: z.literal('ACCOUNT') }),
   DIMENSION: z.object({ groupType: z.literal('DIMENSION'), meterId: minString, fieldCode: minString }),
-  TIME: z.object({ groupType: z.literal('TIME'), frequency: z.enum(['DAY', 'HOUR', 'WEEK', 'MONTH', 'QUARTER'], { error: 'must be one of DAY, HOUR, WEEK, MONTH, QUARTER' }) }),
+  TIME: z.object({
+    groupType: z.literal('TIME'),
+    frequency: z.enum(['DAY', 'HOUR', 'WEEK', 'MONTH', 'QUARTER'], {
+      error: 'must be one of DAY, HOUR, WEEK, MONTH, QUARTER',
+    }),
+  }),
 };
 const usageSchema = z.object({
   ...common,
@@ -54,15 +65,26 @@ const usageSchema = z.object({
   endDate: isoDateTime,
   meterIds: stringArray.optional(),
   accountIds: stringArray.optional(),
-  dimensionFilters: z.array(z.object({ meterId: minString, fieldCode: minString, values: z.array(z.string()).min(1, 'must contain at least one value') })).optional(),
+  dimensionFilters: z
+    .array(
+      z.object({
+        meterId: minString,
+        fieldCode: minString,
+        values: z.array(z.string()).min(1, 'must contain at least one value'),
+      }),
+    )
+    .optional(),
   aggregations: z.array(aggregationSchema).optional(),
   groups: z.array(z.unknown()).optional(),
 });
 
-export type AdhocRequest = (z.infer<typeof operationalSchema> & { sourceType: 'OPERATIONAL' }) | (UsageRequest & { sourceType: 'USAGE'; destinationIds?: string[] });
+export type AdhocRequest =
+  | (z.infer<typeof operationalSchema> & { sourceType: 'OPERATIONAL' })
+  | (UsageRequest & { sourceType: 'USAGE'; destinationIds?: string[] });
 
 export function validateAdhoc(state: SandboxState, body: unknown): AdhocRequest {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('body: must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest('body: must be a JSON object');
   const sourceType = (body as Record<string, unknown>).sourceType;
   if (sourceType === undefined) throw badRequest('sourceType: is required');
   if (sourceType === 'OPERATIONAL') return parseOrThrow(operationalSchema, body);
@@ -76,7 +98,10 @@ export function validateAdhoc(state: SandboxState, body: unknown): AdhocRequest 
   if (end > latest) throw badRequest(`endDate: must be no later than tomorrow 00:00 UTC (${iso(latest)})`);
   req.aggregations?.forEach((a, i) => {
     const allowed = a.fieldType === 'MEASURE' ? MEASURE_FUNCTIONS : DIMENSION_FUNCTIONS;
-    if (!allowed.includes(a.function)) throw badRequest(`aggregations[${i}].function: ${a.function} is not allowed for a ${a.fieldType} field (allowed: ${allowed.join(', ')})`);
+    if (!allowed.includes(a.function))
+      throw badRequest(
+        `aggregations[${i}].function: ${a.function} is not allowed for a ${a.fieldType} field (allowed: ${allowed.join(', ')})`,
+      );
   });
   const groups: NonNullable<UsageRequest['groups']> = [];
   if (req.groups?.length) {
@@ -84,8 +109,11 @@ export function validateAdhoc(state: SandboxState, body: unknown): AdhocRequest 
     req.groups.forEach((g, i) => {
       const type = (g as { groupType?: unknown } | null)?.groupType;
       if (type === undefined) throw badRequest(`groups[${i}].groupType: is required`);
-      if (type !== 'ACCOUNT' && type !== 'DIMENSION' && type !== 'TIME') throw badRequest(`groups[${i}].groupType: must be ACCOUNT, DIMENSION or TIME`);
-      groups.push(parseOrThrow<NonNullable<UsageRequest['groups']>[number]>(groupSchemas[type], g, ['groups', i]));
+      if (type !== 'ACCOUNT' && type !== 'DIMENSION' && type !== 'TIME')
+        throw badRequest(`groups[${i}].groupType: must be ACCOUNT, DIMENSION or TIME`);
+      groups.push(
+        parseOrThrow<NonNullable<UsageRequest['groups']>[number]>(groupSchemas[type], g, ['groups', i]),
+      );
     });
   }
   return { ...req, groups: req.groups ? groups : undefined } as AdhocRequest;
@@ -158,13 +186,26 @@ function settleJob(state: SandboxState, job: JobRecord): void {
   }
   const deleteAt = job.endAt + DOWNLOAD_WINDOW_MS;
   if (job.sourceType === 'USAGE' && job.usageFileSizeBytes !== undefined) {
-    const f = addGeneratedFile(state, { name: `${job.id}_measurements.csv`, contentType: 'text/csv; charset=utf-8', size: job.usageFileSizeBytes, seed: state.seed, deleteAt, jobId: job.id });
+    const f = addGeneratedFile(state, {
+      name: `${job.id}_measurements.csv`,
+      contentType: 'text/csv; charset=utf-8',
+      size: job.usageFileSizeBytes,
+      seed: state.seed,
+      deleteAt,
+      jobId: job.id,
+    });
     job.fileIds = [f.fileId];
   } else {
     const content =
       job.sourceType === 'USAGE'
         ? usageFile(state, job.id, job.request as unknown as UsageRequest)
-        : operationalFile(state, job.id, job.request.operationalDataTypes as OperationalDataType[], job.request.startDate as string | undefined, job.request.exportFileFormat as 'CSV' | 'JSONL' | undefined);
+        : operationalFile(
+            state,
+            job.id,
+            job.request.operationalDataTypes as OperationalDataType[],
+            job.request.startDate as string | undefined,
+            job.request.exportFileFormat as 'CSV' | 'JSONL' | undefined,
+          );
     const f = addBufferFile(state, { ...content, deleteAt, jobId: job.id });
     job.fileIds = [f.fileId];
   }
@@ -172,9 +213,15 @@ function settleJob(state: SandboxState, job: JobRecord): void {
 }
 
 /** Admin: force a state or retime one job. Re-bases the timeline so the job proceeds from now. */
-export function forceJob(state: SandboxState, job: JobRecord, patch: { status?: JobStatus; pendingMs?: number; runningMs?: number; outcome?: JobOutcome; error?: string }): void {
+export function forceJob(
+  state: SandboxState,
+  job: JobRecord,
+  patch: { status?: JobStatus; pendingMs?: number; runningMs?: number; outcome?: JobOutcome; error?: string },
+): void {
   if (job.settled && patch.status !== undefined && patch.status !== job.outcome) {
-    throw badRequest(`status: job ${job.id} already completed as ${job.outcome}; it cannot change state again`);
+    throw badRequest(
+      `status: job ${job.id} already completed as ${job.outcome}; it cannot change state again`,
+    );
   }
   const now = state.clock.now();
   const pendingMs = patch.pendingMs ?? job.startAt - job.dateCreated;
@@ -254,7 +301,8 @@ export function registerJobRoutes(app: FastifyInstance, state: SandboxState): vo
     const ids = queryArray(q.ids);
     const scheduleId = querySingle(q.scheduleId, 'scheduleId');
     const status = querySingle(q.status, 'status');
-    if (status !== undefined && !(JOB_STATUSES as readonly string[]).includes(status)) throw badRequest(`status: must be one of ${JOB_STATUSES.join(', ')}`);
+    if (status !== undefined && !(JOB_STATUSES as readonly string[]).includes(status))
+      throw badRequest(`status: must be one of ${JOB_STATUSES.join(', ')}`);
     const from = parseDateQuery(q.dateCreatedStart, 'dateCreatedStart');
     const to = parseDateQuery(q.dateCreatedEnd, 'dateCreatedEnd');
     const now = state.clock.now();
@@ -267,7 +315,10 @@ export function registerJobRoutes(app: FastifyInstance, state: SandboxState): vo
         (to === undefined || j.dateCreated < to),
     );
     const page = paginate(items, (j) => ({ t: j.dateCreated, s: j.seq }), pageSize, nextToken);
-    return { data: page.data.map((j) => renderJob(j, now)), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    return {
+      data: page.data.map((j) => renderJob(j, now)),
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    };
   });
 
   app.get('/organizations/:orgId/dataexports/jobs/:id', { config: meta }, async (request) => {
@@ -277,18 +328,26 @@ export function registerJobRoutes(app: FastifyInstance, state: SandboxState): vo
     return renderJob(job, state.clock.now());
   });
 
-  app.get('/organizations/:orgId/dataexports/jobs/:jobId/getdownloadurl', { config: meta }, async (request) => {
-    const { jobId } = request.params as { jobId: string };
-    const job = state.jobs.get(jobId);
-    if (!job) throw notFound(`Export job ${jobId} not found`);
-    const now = state.clock.now();
-    const status = jobStatus(job, now);
-    // ASSUMPTION (digest §13): not SUCCEEDED → 400; completed more than 24 h ago → 404.
-    if (status !== 'SUCCEEDED') throw badRequest(`jobId: export job ${jobId} is ${status}; a download URL exists only for SUCCEEDED jobs`);
-    if (now - job.endAt >= DOWNLOAD_WINDOW_MS) throw new SandboxHttpError(404, 'export file no longer available');
-    settleJobs(state);
-    const fileId = job.fileIds[0];
-    if (!fileId) throw new SandboxHttpError(500, 'export file missing');
-    return presign(state, fileId);
-  });
+  app.get(
+    '/organizations/:orgId/dataexports/jobs/:jobId/getdownloadurl',
+    { config: meta },
+    async (request) => {
+      const { jobId } = request.params as { jobId: string };
+      const job = state.jobs.get(jobId);
+      if (!job) throw notFound(`Export job ${jobId} not found`);
+      const now = state.clock.now();
+      const status = jobStatus(job, now);
+      // ASSUMPTION (digest §13): not SUCCEEDED → 400; completed more than 24 h ago → 404.
+      if (status !== 'SUCCEEDED')
+        throw badRequest(
+          `jobId: export job ${jobId} is ${status}; a download URL exists only for SUCCEEDED jobs`,
+        );
+      if (now - job.endAt >= DOWNLOAD_WINDOW_MS)
+        throw new SandboxHttpError(404, 'export file no longer available');
+      settleJobs(state);
+      const fileId = job.fileIds[0];
+      if (!fileId) throw new SandboxHttpError(500, 'export file missing');
+      return presign(state, fileId);
+    },
+  );
 }

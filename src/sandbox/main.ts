@@ -37,9 +37,22 @@ export function banner(s: RunningSandbox): string {
 }
 
 export async function runSandboxCommand(opts: SandboxCommandOptions): Promise<RunningSandbox> {
-  const sandbox = await startSandbox({ port: opts.port, ingestPort: opts.ingestPort, seed: opts.seed, dataFile: opts.dataFile });
+  const sandbox = await startSandbox({
+    port: opts.port,
+    ingestPort: opts.ingestPort,
+    seed: opts.seed,
+    dataFile: opts.dataFile,
+  });
   if (opts.json) {
-    const ready = { event: 'sandbox.ready', baseUrl: sandbox.baseUrl, ingestUrl: sandbox.ingestUrl, adminUrl: sandbox.adminUrl, orgId: sandbox.orgId, accessKeyId: sandbox.accessKeyId, apiSecret: sandbox.apiSecret };
+    const ready = {
+      event: 'sandbox.ready',
+      baseUrl: sandbox.baseUrl,
+      ingestUrl: sandbox.ingestUrl,
+      adminUrl: sandbox.adminUrl,
+      orgId: sandbox.orgId,
+      accessKeyId: sandbox.accessKeyId,
+      apiSecret: sandbox.apiSecret,
+    };
     process.stdout.write(JSON.stringify(ready) + '\n');
   } else {
     process.stdout.write(banner(sandbox));

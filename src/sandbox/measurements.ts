@@ -13,8 +13,12 @@ import { codeString, isoDateTime, parseOrThrow } from './validation';
 export const MAX_INGEST_BYTES = 512_000;
 export const MEASUREMENTS_ROUTE = '/organizations/:orgId/measurements';
 
-const stringMap = z.record(z.string(), z.string({ error: 'values must be strings' }), { error: 'must be an object of string values' });
-const numberMap = z.record(z.string(), z.number({ error: 'values must be numbers' }), { error: 'must be an object of numeric values' });
+const stringMap = z.record(z.string(), z.string({ error: 'values must be strings' }), {
+  error: 'must be an object of string values',
+});
+const numberMap = z.record(z.string(), z.number({ error: 'values must be numbers' }), {
+  error: 'must be an object of numeric values',
+});
 const measurementSchema = z.object({
   uid: z.string({ error: 'must be a string' }).max(50, 'must be at most 50 characters').optional(),
   meter: codeString,
@@ -25,7 +29,13 @@ const measurementSchema = z.object({
   where: stringMap.optional(),
   what: stringMap.optional(),
   other: stringMap.optional(),
-  metadata: z.record(z.string(), z.string({ error: 'values must be strings' }).max(256, 'values must be at most 256 characters'), { error: 'must be an object of string values' }).optional(),
+  metadata: z
+    .record(
+      z.string(),
+      z.string({ error: 'values must be strings' }).max(256, 'values must be at most 256 characters'),
+      { error: 'must be an object of string values' },
+    )
+    .optional(),
   measure: numberMap.optional(),
   cost: numberMap.optional(),
   income: numberMap.optional(),
@@ -42,7 +52,17 @@ function ensureAccount(state: SandboxState, code: string): void {
   // Unknown account codes auto-create a skeleton Account (digest §10).
   const now = iso(state.clock.now());
   const rng = mulberry32(mixSeed(state.seed, hashString(code)));
-  state.skeletonAccounts.push({ id: seededUuid(rng), code, name: code, skeleton: true, version: 1, dtCreated: now, dtLastModified: now, createdBy: 'ingest', lastModifiedBy: 'ingest' });
+  state.skeletonAccounts.push({
+    id: seededUuid(rng),
+    code,
+    name: code,
+    skeleton: true,
+    version: 1,
+    dtCreated: now,
+    dtLastModified: now,
+    createdBy: 'ingest',
+    lastModifiedBy: 'ingest',
+  });
 }
 
 /** Stores accepted measurements; a repeated uid is not ingested and raises a DuplicateUid event. */
@@ -54,7 +74,18 @@ export function ingest(state: SandboxState, items: Array<z.infer<typeof measurem
         eventName: INGEST_FAILURE_EVENT_NAME,
         category: INGEST_FAILURE_CATEGORY,
         eventTime: now,
-        m3terEvent: { eventName: INGEST_FAILURE_EVENT_NAME, eventTime: iso(now), eventData: { failureType: 'DuplicateUid', uid: m.uid, meter: m.meter, account: m.account, ts: m.ts, errorMessage: `A measurement with uid ${m.uid} was already ingested` } },
+        m3terEvent: {
+          eventName: INGEST_FAILURE_EVENT_NAME,
+          eventTime: iso(now),
+          eventData: {
+            failureType: 'DuplicateUid',
+            uid: m.uid,
+            meter: m.meter,
+            account: m.account,
+            ts: m.ts,
+            errorMessage: `A measurement with uid ${m.uid} was already ingested`,
+          },
+        },
         resourceId: m.uid,
       });
       continue;
@@ -68,17 +99,28 @@ export function ingest(state: SandboxState, items: Array<z.infer<typeof measurem
 }
 
 export function registerMeasurementRoutes(app: FastifyInstance, state: SandboxState): void {
-  app.post(MEASUREMENTS_ROUTE, { config: { m3ter: { rateClass: 'ingest', auth: true } }, bodyLimit: 8 * 1024 * 1024 }, async (request) => {
-    const size = (request as { rawBodyLength?: number }).rawBodyLength ?? Number(request.headers['content-length'] ?? 0);
-    if (size >= MAX_INGEST_BYTES) throw new SandboxHttpError(403, `Request payload of ${size} bytes exceeds the limit: it must be less than ${MAX_INGEST_BYTES} bytes`);
-    const body = request.body;
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('body: must be a JSON object');
-    const { measurements } = parseOrThrow(bodySchema, body);
-    // Validate every item before storing any: the batch is accepted or refused as a whole.
-    const items = measurements.map((m, i) => parseOrThrow(measurementSchema, m, ['measurements', i]));
-    ingest(state, items);
-    return { result: 'accepted' };
-  });
+  app.post(
+    MEASUREMENTS_ROUTE,
+    { config: { m3ter: { rateClass: 'ingest', auth: true } }, bodyLimit: 8 * 1024 * 1024 },
+    async (request) => {
+      const size =
+        (request as { rawBodyLength?: number }).rawBodyLength ??
+        Number(request.headers['content-length'] ?? 0);
+      if (size >= MAX_INGEST_BYTES)
+        throw new SandboxHttpError(
+          403,
+          `Request payload of ${size} bytes exceeds the limit: it must be less than ${MAX_INGEST_BYTES} bytes`,
+        );
+      const body = request.body;
+      if (body === null || typeof body !== 'object' || Array.isArray(body))
+        throw badRequest('body: must be a JSON object');
+      const { measurements } = parseOrThrow(bodySchema, body);
+      // Validate every item before storing any: the batch is accepted or refused as a whole.
+      const items = measurements.map((m, i) => parseOrThrow(measurementSchema, m, ['measurements', i]));
+      ingest(state, items);
+      return { result: 'accepted' };
+    },
+  );
 }
 
 const seedSchema = z.object({
@@ -110,7 +152,15 @@ export function seedMeasurements(state: SandboxState, body: unknown): { added: n
     const account = pick(rng, accounts);
     ensureAccount(state, account);
     const tsMs = from + Math.floor(rng() * (to - from));
-    const m: Measurement = { uid: `sbx-${call}-${i}`, meter: pick(rng, meters), account, ts: iso(tsMs), tsMs, where: { region: pick(rng, regions) }, measure: { quantity: intBetween(rng, 1, 100) } };
+    const m: Measurement = {
+      uid: `sbx-${call}-${i}`,
+      meter: pick(rng, meters),
+      account,
+      ts: iso(tsMs),
+      tsMs,
+      where: { region: pick(rng, regions) },
+      measure: { quantity: intBetween(rng, 1, 100) },
+    };
     state.uids.set(m.uid!, state.measurements.length);
     state.measurements.push(m);
   }

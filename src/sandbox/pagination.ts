@@ -17,7 +17,8 @@ export function decodeToken(token: string | undefined): SortKey | undefined {
   if (token === undefined || token === '') return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (parsed.v === 1 && typeof parsed.t === 'number' && typeof parsed.s === 'number') return { t: parsed.t, s: parsed.s };
+    if (parsed.v === 1 && typeof parsed.t === 'number' && typeof parsed.s === 'number')
+      return { t: parsed.t, s: parsed.s };
   } catch {
     // fall through to the 400 below
   }
@@ -29,7 +30,12 @@ export function compareDesc(a: SortKey, b: SortKey): number {
 }
 
 /** `items` must already be filtered; returns one page and the token for the next (older) page, if any. */
-export function paginate<T>(items: T[], keyOf: (item: T) => SortKey, pageSize: number, token: string | undefined): { data: T[]; nextToken?: string } {
+export function paginate<T>(
+  items: T[],
+  keyOf: (item: T) => SortKey,
+  pageSize: number,
+  token: string | undefined,
+): { data: T[]; nextToken?: string } {
   const after = decodeToken(token);
   const sorted = [...items].sort((a, b) => compareDesc(keyOf(a), keyOf(b)));
   const rest = after ? sorted.filter((i) => compareDesc(after, keyOf(i)) < 0) : sorted;

@@ -35,7 +35,11 @@ export class RateLimiter {
   }
 
   /** Takes one token; when none is left, returns how many whole seconds until one is (at least 1). */
-  take(orgId: string, cls: RateClass, nowMs: number = performance.now()): { ok: true } | { ok: false; retryAfterSeconds: number } {
+  take(
+    orgId: string,
+    cls: RateClass,
+    nowMs: number = performance.now(),
+  ): { ok: true } | { ok: false; retryAfterSeconds: number } {
     const spec = this.limits[cls];
     const key = `${orgId}|${cls}`;
     let bucket = this.buckets.get(key);

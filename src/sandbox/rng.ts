@@ -35,7 +35,12 @@ export function hashString(s: string): number {
 /** A v4-shaped UUID drawn from the seeded generator (deterministic entity ids). */
 export function seededUuid(rng: Rng): string {
   const hex: string[] = [];
-  for (let i = 0; i < 16; i++) hex.push(Math.floor(rng() * 256).toString(16).padStart(2, '0'));
+  for (let i = 0; i < 16; i++)
+    hex.push(
+      Math.floor(rng() * 256)
+        .toString(16)
+        .padStart(2, '0'),
+    );
   hex[6] = '4' + hex[6].slice(1);
   hex[8] = ((parseInt(hex[8], 16) & 0x3f) | 0x80).toString(16).padStart(2, '0');
   const h = hex.join('');

@@ -7,17 +7,49 @@ import { hashString, intBetween, mixSeed, mulberry32, pick, seededUuid, type Rng
  * ranges find data.
  */
 export const OPERATIONAL_DATA_TYPES = [
-  'BILLS', 'COMMITMENTS', 'ACCOUNTS', 'BALANCES', 'CONTRACTS', 'ACCOUNT_PLANS', 'AGGREGATIONS', 'PLANS', 'PRICING',
-  'PRICING_BANDS', 'BILL_LINE_ITEMS', 'METERS', 'PRODUCTS', 'COMPOUND_AGGREGATIONS', 'PLAN_GROUPS', 'PLAN_GROUP_LINKS',
-  'PLAN_TEMPLATES', 'BALANCE_TRANSACTIONS', 'TRANSACTION_TYPES', 'CHARGES',
+  'BILLS',
+  'COMMITMENTS',
+  'ACCOUNTS',
+  'BALANCES',
+  'CONTRACTS',
+  'ACCOUNT_PLANS',
+  'AGGREGATIONS',
+  'PLANS',
+  'PRICING',
+  'PRICING_BANDS',
+  'BILL_LINE_ITEMS',
+  'METERS',
+  'PRODUCTS',
+  'COMPOUND_AGGREGATIONS',
+  'PLAN_GROUPS',
+  'PLAN_GROUP_LINKS',
+  'PLAN_TEMPLATES',
+  'BALANCE_TRANSACTIONS',
+  'TRANSACTION_TYPES',
+  'CHARGES',
 ] as const;
 export type OperationalDataType = (typeof OPERATIONAL_DATA_TYPES)[number];
 
 export const LINE_ITEM_TYPES = [
-  'STANDING_CHARGE', 'USAGE', 'COUNTER_RUNNING_TOTAL_CHARGE', 'COUNTER_ADJUSTMENT_DEBIT', 'COUNTER_ADJUSTMENT_CREDIT',
-  'USAGE_CREDIT', 'MINIMUM_SPEND', 'MINIMUM_SPEND_REFUND', 'CREDIT_DEDUCTION', 'MANUAL_ADJUSTMENT', 'CREDIT_MEMO',
-  'DEBIT_MEMO', 'COMMITMENT_CONSUMED', 'COMMITMENT_FEE', 'OVERAGE_SURCHARGE', 'OVERAGE_USAGE', 'BALANCE_CONSUMED',
-  'BALANCE_FEE', 'AD_HOC',
+  'STANDING_CHARGE',
+  'USAGE',
+  'COUNTER_RUNNING_TOTAL_CHARGE',
+  'COUNTER_ADJUSTMENT_DEBIT',
+  'COUNTER_ADJUSTMENT_CREDIT',
+  'USAGE_CREDIT',
+  'MINIMUM_SPEND',
+  'MINIMUM_SPEND_REFUND',
+  'CREDIT_DEDUCTION',
+  'MANUAL_ADJUSTMENT',
+  'CREDIT_MEMO',
+  'DEBIT_MEMO',
+  'COMMITMENT_CONSUMED',
+  'COMMITMENT_FEE',
+  'OVERAGE_SURCHARGE',
+  'OVERAGE_USAGE',
+  'BALANCE_CONSUMED',
+  'BALANCE_FEE',
+  'AD_HOC',
 ] as const;
 export type LineItemType = (typeof LINE_ITEM_TYPES)[number];
 
@@ -62,7 +94,13 @@ const CURRENCY = 'USD';
 
 function audit(rng: Rng, anchor: number): Entity {
   const created = anchor - intBetween(rng, 30, 365) * 86_400_000;
-  return { version: 1, dtCreated: iso(created), dtLastModified: iso(created), createdBy: 'sandbox', lastModifiedBy: 'sandbox' };
+  return {
+    version: 1,
+    dtCreated: iso(created),
+    dtLastModified: iso(created),
+    createdBy: 'sandbox',
+    lastModifiedBy: 'sandbox',
+  };
 }
 
 export function buildWorld(seed: number, orgId: string, anchorMs: number): SeededWorld {
@@ -74,9 +112,21 @@ export function buildWorld(seed: number, orgId: string, anchorMs: number): Seede
 
   const accounts: Entity[] = [];
   for (let i = 1; i <= 5; i++) {
-    accounts.push({ id: seededUuid(rng), code: `acct-${String(i).padStart(3, '0')}`, name: `Sandbox Customer ${i}`, emailAddress: `billing${i}@example.invalid`, currency: CURRENCY, ...audit(rng, anchorMs) });
+    accounts.push({
+      id: seededUuid(rng),
+      code: `acct-${String(i).padStart(3, '0')}`,
+      name: `Sandbox Customer ${i}`,
+      emailAddress: `billing${i}@example.invalid`,
+      currency: CURRENCY,
+      ...audit(rng, anchorMs),
+    });
   }
-  const products: Entity[] = PRODUCT_NAMES.map((name) => ({ id: seededUuid(rng), code: name.toLowerCase().replace(/\s+/g, '-'), name, ...audit(rng, anchorMs) }));
+  const products: Entity[] = PRODUCT_NAMES.map((name) => ({
+    id: seededUuid(rng),
+    code: name.toLowerCase().replace(/\s+/g, '-'),
+    name,
+    ...audit(rng, anchorMs),
+  }));
   const meters: SeededMeter[] = SEEDED_METER_CODES.map((code, i) => ({
     id: seededUuid(rng),
     code,
@@ -84,7 +134,14 @@ export function buildWorld(seed: number, orgId: string, anchorMs: number): Seede
     productId: String(products[i % products.length].id),
     ...audit(rng, anchorMs),
   })) as SeededMeter[];
-  const plans: Entity[] = products.map((p, i) => ({ id: seededUuid(rng), code: `plan-${i + 1}`, name: `${String(p.name)} Plan`, productId: String(p.id), standingCharge: 100 * (i + 1), ...audit(rng, anchorMs) }));
+  const plans: Entity[] = products.map((p, i) => ({
+    id: seededUuid(rng),
+    code: `plan-${i + 1}`,
+    name: `${String(p.name)} Plan`,
+    productId: String(p.id),
+    standingCharge: 100 * (i + 1),
+    ...audit(rng, anchorMs),
+  }));
 
   // Six monthly bills per account (this month and the five before), each with a few line items.
   const bills: Entity[] = [];
@@ -96,16 +153,47 @@ export function buildWorld(seed: number, orgId: string, anchorMs: number): Seede
       let total = 0;
       const lineCount = intBetween(rng, 2, 4);
       for (let l = 0; l < lineCount; l++) {
-        const lineItemType = l === 0 ? 'STANDING_CHARGE' : pick(rng, ['USAGE', 'USAGE', 'OVERAGE_USAGE', 'MINIMUM_SPEND', 'COMMITMENT_CONSUMED', 'AD_HOC'] as const);
+        const lineItemType =
+          l === 0
+            ? 'STANDING_CHARGE'
+            : pick(rng, [
+                'USAGE',
+                'USAGE',
+                'OVERAGE_USAGE',
+                'MINIMUM_SPEND',
+                'COMMITMENT_CONSUMED',
+                'AD_HOC',
+              ] as const);
         const quantity = lineItemType === 'STANDING_CHARGE' ? 1 : intBetween(rng, 1, 5000);
         const subtotal = Math.round((lineItemType === 'STANDING_CHARGE' ? 100 : quantity * 0.05) * 100) / 100;
         total += subtotal;
         billLines.push({
-          billId, billLineItemId: seededUuid(rng), billDate, accountId: String(account.id), accountCode: String(account.code), accountName: String(account.name),
-          lineItemType, productName: pick(rng, PRODUCT_NAMES), quantity, units: lineItemType === 'STANDING_CHARGE' ? 'month' : 'units', subtotal, currency: CURRENCY,
+          billId,
+          billLineItemId: seededUuid(rng),
+          billDate,
+          accountId: String(account.id),
+          accountCode: String(account.code),
+          accountName: String(account.name),
+          lineItemType,
+          productName: pick(rng, PRODUCT_NAMES),
+          quantity,
+          units: lineItemType === 'STANDING_CHARGE' ? 'month' : 'units',
+          subtotal,
+          currency: CURRENCY,
         });
       }
-      bills.push({ id: billId, accountId: String(account.id), accountCode: String(account.code), billDate, status: m === 0 ? 'PENDING' : 'APPROVED', locked: m !== 0, currency: CURRENCY, total: Math.round(total * 100) / 100, version: 1, dtCreated: billDate });
+      bills.push({
+        id: billId,
+        accountId: String(account.id),
+        accountCode: String(account.code),
+        billDate,
+        status: m === 0 ? 'PENDING' : 'APPROVED',
+        locked: m !== 0,
+        currency: CURRENCY,
+        total: Math.round(total * 100) / 100,
+        version: 1,
+        dtCreated: billDate,
+      });
     }
   }
 
@@ -116,7 +204,14 @@ export function buildWorld(seed: number, orgId: string, anchorMs: number): Seede
     const rows: Entity[] = [];
     for (let i = 1; i <= 3; i++) {
       const account = accounts[(i - 1) % accounts.length];
-      rows.push({ id: seededUuid(typeRng), code: `${type.toLowerCase()}-${i}`, name: `${type.toLowerCase().replace(/_/g, ' ')} ${i}`, accountId: String(account.id), amount: intBetween(typeRng, 10, 10_000), ...audit(typeRng, anchorMs) });
+      rows.push({
+        id: seededUuid(typeRng),
+        code: `${type.toLowerCase()}-${i}`,
+        name: `${type.toLowerCase().replace(/_/g, ' ')} ${i}`,
+        accountId: String(account.id),
+        amount: intBetween(typeRng, 10, 10_000),
+        ...audit(typeRng, anchorMs),
+      });
     }
     generic.set(type, rows);
   }

@@ -1,4 +1,9 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { registerAdminRoutes } from './admin';
 import { authenticate, registerAuthRoutes } from './auth';
@@ -26,7 +31,11 @@ export function routeKey(request: FastifyRequest): string | undefined {
 }
 
 /** Counters, faults, rate limits and auth, in that order, for m3ter-like routes only. */
-async function m3terGate(state: SandboxState, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+async function m3terGate(
+  state: SandboxState,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
   const meta = request.routeOptions.config.m3ter;
   const key = routeKey(request);
   if (!meta || !key) return undefined;
@@ -44,7 +53,12 @@ async function m3terGate(state: SandboxState, request: FastifyRequest, reply: Fa
     const headers: Record<string, string> = {};
     if (fault.retryAfterSeconds !== undefined) headers['Retry-After'] = String(fault.retryAfterSeconds);
     else if (fault.status === 429 || fault.status === 503) headers['Retry-After'] = '1';
-    return sendError(reply, fault.status, `Sandbox injected fault (${fault.reason}): HTTP ${fault.status}`, headers);
+    return sendError(
+      reply,
+      fault.status,
+      `Sandbox injected fault (${fault.reason}): HTTP ${fault.status}`,
+      headers,
+    );
   }
 
   if (meta.rateClass) {
@@ -52,7 +66,12 @@ async function m3terGate(state: SandboxState, request: FastifyRequest, reply: Fa
     const r = state.rateLimiter.take(orgId, meta.rateClass);
     if (!r.ok) {
       // Retry-After is undocumented for m3ter (digest §13); the sandbox always sends whole seconds.
-      return sendError(reply, 429, `Rate limit exceeded for the ${meta.rateClass} API; retry after ${r.retryAfterSeconds}s`, { 'Retry-After': String(r.retryAfterSeconds) });
+      return sendError(
+        reply,
+        429,
+        `Rate limit exceeded for the ${meta.rateClass} API; retry after ${r.retryAfterSeconds}s`,
+        { 'Retry-After': String(r.retryAfterSeconds) },
+      );
     }
   }
   if (meta.auth) authenticate(state, request);
@@ -72,9 +91,13 @@ function installParsers(app: FastifyInstance): void {
       done(new SandboxHttpError(400, `Malformed JSON body: ${(err as Error).message}`), undefined);
     }
   });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
 }
 
 function installErrorHandling(app: FastifyInstance): void {
@@ -83,10 +106,19 @@ function installErrorHandling(app: FastifyInstance): void {
     switch (err.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         // The ingest API answers an oversize payload with 403 (digest §1.6); elsewhere it is a 400.
-        if (request.routeOptions.url === MEASUREMENTS_ROUTE) return sendError(reply, 403, 'Request payload exceeds the limit: it must be less than 512000 bytes');
+        if (request.routeOptions.url === MEASUREMENTS_ROUTE)
+          return sendError(
+            reply,
+            403,
+            'Request payload exceeds the limit: it must be less than 512000 bytes',
+          );
         return sendError(reply, 400, 'Request body is too large');
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return sendError(reply, 400, `Unsupported Content-Type: ${request.headers['content-type'] ?? '(none)'}; use application/json`);
+        return sendError(
+          reply,
+          400,
+          `Unsupported Content-Type: ${request.headers['content-type'] ?? '(none)'}; use application/json`,
+        );
       case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -97,7 +129,9 @@ function installErrorHandling(app: FastifyInstance): void {
     request.log.error({ err }, 'sandbox handler failed');
     return sendError(reply, 500, `Internal sandbox error: ${err.message}`);
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, 404, `No such route: ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 404, `No such route: ${request.method} ${request.url.split('?')[0]}`),
+  );
 }
 
 export function buildApp(state: SandboxState, opts: BuildOptions): FastifyInstance {

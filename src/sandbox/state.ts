@@ -116,7 +116,9 @@ export class SandboxState {
       clearTimeout(this.saveTimer);
       this.saveTimer = undefined;
     }
-    const files = [...this.files.values()].map((f) => (f.kind === 'buffer' ? { ...f, data: f.data.toString('base64') } : f));
+    const files = [...this.files.values()].map((f) =>
+      f.kind === 'buffer' ? { ...f, data: f.data.toString('base64') } : f,
+    );
     const snapshot = {
       format: 'm3ter-sandbox-data/1',
       clockOffsetMs: this.clock.offset,
@@ -158,7 +160,9 @@ export class SandboxState {
     for (const j of raw.jobs ?? []) this.jobs.set(j.id, j);
     for (const e of raw.events ?? []) this.events.set(e.id, e);
     for (const f of raw.files ?? []) {
-      const entry = (f.kind === 'buffer' ? { ...f, data: Buffer.from(f.data as unknown as string, 'base64') } : f) as FileEntry;
+      const entry = (
+        f.kind === 'buffer' ? { ...f, data: Buffer.from(f.data as unknown as string, 'base64') } : f
+      ) as FileEntry;
       this.files.set(entry.fileId, entry);
     }
   }

@@ -14,7 +14,11 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out || 'body';
 }
 
-export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, prefix: ReadonlyArray<PropertyKey> = []): T {
+export function parseOrThrow<T>(
+  schema: z.ZodType<T>,
+  input: unknown,
+  prefix: ReadonlyArray<PropertyKey> = [],
+): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
@@ -27,7 +31,9 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 
 /** ISO 8601 date-time with an explicit zone ("Z" or an offset), as m3ter's `date-time` fields. */
 export const isoDateTime = z
-  .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be an ISO 8601 date-time string') })
+  .string({
+    error: (iss) => (iss.input === undefined ? 'is required' : 'must be an ISO 8601 date-time string'),
+  })
   .refine((s) => ISO_DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)), {
     message: 'must be an ISO 8601 date-time with a zone, e.g. 2025-01-01T00:00:00Z',
   });
@@ -49,7 +55,9 @@ export const codeString = z
     message: 'must be 1-80 characters without control characters or leading/trailing whitespace',
   });
 
-export const stringArray = z.array(z.string({ error: 'must be a string' }), { error: 'must be an array of strings' });
+export const stringArray = z.array(z.string({ error: 'must be a string' }), {
+  error: 'must be an array of strings',
+});
 
 /** Accept array query parameters both repeated (`ids=a&ids=b`) and comma-joined (`ids=a,b`), digest §1.4. */
 export function queryArray(value: unknown): string[] | undefined {

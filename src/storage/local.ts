@@ -153,7 +153,13 @@ class LocalWriter implements StorageWriter {
     const finalPath = path.join(this.dir, file);
     await fs.rename(this.tempPath, finalPath);
     await fsyncDir(this.dir);
-    return { file, path: finalPath, bytes: this.bytes, sha256: this.hash.digest('hex'), newlines: this.newlines };
+    return {
+      file,
+      path: finalPath,
+      bytes: this.bytes,
+      sha256: this.hash.digest('hex'),
+      newlines: this.newlines,
+    };
   }
 
   async close(): Promise<void> {
@@ -218,7 +224,9 @@ export function createLocalStorage(opts: LocalStorageOptions): ExportStorage {
     async findManifest(base: string): Promise<Manifest | undefined> {
       await ensureDir();
       const prefix = `${sanitizeFileName(base)}.`;
-      const names = (await fs.readdir(dir)).filter((n) => n.startsWith(prefix) && n.endsWith('.manifest.json'));
+      const names = (await fs.readdir(dir)).filter(
+        (n) => n.startsWith(prefix) && n.endsWith('.manifest.json'),
+      );
       for (const n of names.sort()) {
         const manifest = await readManifest(n.slice(0, -'.manifest.json'.length));
         // A manifest is only trusted when its file is there too.

@@ -39,7 +39,9 @@ export interface TestTemporal {
 export async function connectTestTemporal(): Promise<TestTemporal> {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
   if (!address) {
-    throw new Error('TEMPORAL_TEST_ADDRESS is not set: run through jest (its global setup starts the dev server)');
+    throw new Error(
+      'TEMPORAL_TEST_ADDRESS is not set: run through jest (its global setup starts the dev server)',
+    );
   }
   const namespace = process.env.TEMPORAL_TEST_NAMESPACE ?? 'default';
   const connection = await Connection.connect({ address });

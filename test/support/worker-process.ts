@@ -13,7 +13,10 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-export async function spawnWorkerProcess(env: Record<string, string>, readyTimeoutMs = 120_000): Promise<WorkerProcess> {
+export async function spawnWorkerProcess(
+  env: Record<string, string>,
+  readyTimeoutMs = 120_000,
+): Promise<WorkerProcess> {
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin/m3ter-exports.js'), 'worker'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'debug', ...env },
@@ -29,7 +32,8 @@ export async function spawnWorkerProcess(env: Record<string, string>, readyTimeo
   const deadline = Date.now() + readyTimeoutMs;
   // "worker started" is logged after Worker.create; the RUNNING state change follows once it polls.
   while (!/Worker state changed[^\n]*RUNNING|"state":"RUNNING"/.test(output)) {
-    if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output.slice(-3000)}`);
+    if (child.exitCode !== null)
+      throw new Error(`worker exited with ${child.exitCode}:\n${output.slice(-3000)}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`worker not running after ${readyTimeoutMs} ms:\n${output.slice(-3000)}`);
@@ -58,7 +62,11 @@ export async function spawnWorkerProcess(env: Record<string, string>, readyTimeo
 }
 
 /** A local webhook receiver for alert tests. */
-export async function startWebhookReceiver(): Promise<{ url: string; received: unknown[]; close(): Promise<void> }> {
+export async function startWebhookReceiver(): Promise<{
+  url: string;
+  received: unknown[];
+  close(): Promise<void>;
+}> {
   const http = await import('node:http');
   const received: unknown[] = [];
   const server = http.createServer((req, res) => {

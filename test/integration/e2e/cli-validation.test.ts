@@ -20,23 +20,83 @@ const CASES: [string[], RegExp][] = [
   [['usage', '--start', '2025-05-01', '--end', '2025-05-01'], /endDate: .*after startDate/],
   [['usage', '--start', '2025-05-01', '--end', tomorrowPlus(1)], /endDate: .*tomorrow/i],
   [['usage', '--start', 'yesterday', '--end', '2025-05-02'], /startDate: must be an ISO 8601 date-time/],
-  [['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--format', 'XML'], /exportFileFormat: must be one of CSV, JSONL/],
-  [['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--group', 'time:DAY'], /groups: .*aggregations/],
-  [['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--aggregation', 'm1:f1:DIMENSION:SUM'], /aggregations\[0\]\.function: /],
-  [['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--aggregation', 'm1:f1:MEASURE:SUM', '--group', 'time:YEAR'], /groups\[0\]\.frequency: must be one of/],
-  [['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--aggregation', 'nonsense'], /--aggregation: .* must be meterId:fieldCode/],
+  [
+    ['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--format', 'XML'],
+    /exportFileFormat: must be one of CSV, JSONL/,
+  ],
+  [
+    ['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--group', 'time:DAY'],
+    /groups: .*aggregations/,
+  ],
+  [
+    ['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--aggregation', 'm1:f1:DIMENSION:SUM'],
+    /aggregations\[0\]\.function: /,
+  ],
+  [
+    [
+      'usage',
+      '--start',
+      '2025-05-01',
+      '--end',
+      '2025-05-02',
+      '--aggregation',
+      'm1:f1:MEASURE:SUM',
+      '--group',
+      'time:YEAR',
+    ],
+    /groups\[0\]\.frequency: must be one of/,
+  ],
+  [
+    ['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--aggregation', 'nonsense'],
+    /--aggregation: .* must be meterId:fieldCode/,
+  ],
   [['operational'], /operationalDataTypes: is required/],
   [['operational', '--types', 'INVOICES'], /operationalDataTypes\[0\]: must be one of/],
-  [['operational', '--types', 'ACCOUNTS', '--start', '05/01/2025'], /startDate: must be an ISO 8601 date-time/],
+  [
+    ['operational', '--types', 'ACCOUNTS', '--start', '05/01/2025'],
+    /startDate: must be an ISO 8601 date-time/,
+  ],
   [['operational', '--types', 'ACCOUNTS', '--storage', 's3'], /--storage: must be one of local, none/],
   [['operational', '--types', 'ACCOUNTS', '--name', 'has spaces'], /--name: must be/],
   [['operational', '--request', '{not json'], /--request: must be a JSON object/],
   [['bills', '--start', '2025-05-01', '--end', '2025-05-02'], /lineItemTypes: is required/],
-  [['bills', '--start', '2025-05-01', '--end', '2025-05-02', '--line-item-types', 'TIPS'], /lineItemTypes\[0\]: must be one of/],
-  [['bills', '--start', '2025-05-01', '--end', '2025-05-02', '--line-item-types', 'USAGE', '--limit', '0'], /limit: must be >= 1/],
-  [['bills', '--start', '2025-05-01', '--end', '2025-05-02', '--line-item-types', 'USAGE', '--limit', '2001'], /limit: must be <= 2000/],
+  [
+    ['bills', '--start', '2025-05-01', '--end', '2025-05-02', '--line-item-types', 'TIPS'],
+    /lineItemTypes\[0\]: must be one of/,
+  ],
+  [
+    ['bills', '--start', '2025-05-01', '--end', '2025-05-02', '--line-item-types', 'USAGE', '--limit', '0'],
+    /limit: must be >= 1/,
+  ],
+  [
+    [
+      'bills',
+      '--start',
+      '2025-05-01',
+      '--end',
+      '2025-05-02',
+      '--line-item-types',
+      'USAGE',
+      '--limit',
+      '2001',
+    ],
+    /limit: must be <= 2000/,
+  ],
   [['bills', '--end', '2025-05-02', '--line-item-types', 'USAGE'], /startDate: is required/],
-  [['bills', '--start', '2025-05-01', '--end', '2025-05-02', '--line-item-types', 'USAGE', '--dimension', 'account='], /dimensions\[0\]\.filter: must contain at least 1 item/],
+  [
+    [
+      'bills',
+      '--start',
+      '2025-05-01',
+      '--end',
+      '2025-05-02',
+      '--line-item-types',
+      'USAGE',
+      '--dimension',
+      'account=',
+    ],
+    /dimensions\[0\]\.filter: must contain at least 1 item/,
+  ],
 ];
 
 describe('CLI input validation (before any API call)', () => {
@@ -48,7 +108,10 @@ describe('CLI input validation (before any API call)', () => {
   beforeAll(async () => {
     temporal = await connectTestTemporal();
     sandbox = await spawnSandboxProcess();
-    Object.assign(process.env, sandbox.env, { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue });
+    Object.assign(process.env, sandbox.env, {
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+    });
   });
   afterAll(async () => {
     process.env = saved;
@@ -76,15 +139,20 @@ describe('CLI input validation (before any API call)', () => {
     const counters = await sandbox.admin.get<{ total: number; routes: Record<string, number> }>('/counters');
     expect(counters.total).toBe(0);
     const started = [];
-    for await (const wf of temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) started.push(wf.workflowId);
+    for await (const wf of temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` }))
+      started.push(wf.workflowId);
     expect(started).toEqual([]);
   });
 
   it('the installed binary exits 2 on bad input too (real process)', () => {
-    const res = spawnSync(process.execPath, [path.join(ROOT, 'bin/m3ter-exports.js'), 'export', 'operational', '--types', 'NOPE'], {
-      env: { ...process.env },
-      encoding: 'utf8',
-    });
+    const res = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'bin/m3ter-exports.js'), 'export', 'operational', '--types', 'NOPE'],
+      {
+        env: { ...process.env },
+        encoding: 'utf8',
+      },
+    );
     expect(res.status).toBe(2);
     expect(res.stderr).toMatch(/operationalDataTypes\[0\]: must be one of/);
   });

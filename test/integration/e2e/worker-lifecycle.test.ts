@@ -32,13 +32,18 @@ describe('worker process lifecycle', () => {
     });
     let metrics = '';
     for (let i = 0; i < 50 && !/temporal_/.test(metrics); i++) {
-      metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()).catch(() => '');
+      metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+        .then((r) => r.text())
+        .catch(() => '');
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(metrics).toMatch(/^temporal_\w+/m);
     const code = await worker.kill('SIGTERM');
     expect(code).toBe(0);
-    const lines = worker.output().split('\n').filter((l) => l.startsWith('{'));
+    const lines = worker
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
     const parsed = lines.map((l) => JSON.parse(l) as { msg?: string; level?: string });
     expect(parsed.map((p) => p.msg)).toEqual(expect.arrayContaining(['worker started', 'worker stopped']));
     expect(worker.output()).not.toContain(secret);
@@ -47,11 +52,18 @@ describe('worker process lifecycle', () => {
   it('refuses to start on bad configuration, naming every variable and never echoing the secret', () => {
     const secret = 'not-a-url-but-secret-value';
     const res = spawnSync(process.execPath, [path.join(ROOT, 'bin/m3ter-exports.js'), 'worker'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, M3TER_API_SECRET: secret, M3TER_API_URL: 'ftp://x', METRICS_PORT: '70000' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        M3TER_API_SECRET: secret,
+        M3TER_API_URL: 'ftp://x',
+        METRICS_PORT: '70000',
+      },
       encoding: 'utf8',
     });
     expect(res.status).toBe(2);
-    for (const name of ['M3TER_ORG_ID', 'M3TER_ACCESS_KEY_ID', 'M3TER_API_URL', 'METRICS_PORT']) expect(res.stderr).toContain(name);
+    for (const name of ['M3TER_ORG_ID', 'M3TER_ACCESS_KEY_ID', 'M3TER_API_URL', 'METRICS_PORT'])
+      expect(res.stderr).toContain(name);
     expect(res.stderr + res.stdout).not.toContain(secret);
   });
 });

@@ -17,7 +17,13 @@ interface SandboxJob {
   status: string;
   files?: { fileId: string; name: string; bytes: number; sha256: string }[];
 }
-type LocalResult = { storage: 'local'; jobId: string; recovered: boolean; polls: number; manifest: { path: string; sha256: string; bytes: number; rows?: number; file: string; jobId?: string } };
+type LocalResult = {
+  storage: 'local';
+  jobId: string;
+  recovered: boolean;
+  polls: number;
+  manifest: { path: string; sha256: string; bytes: number; rows?: number; file: string; jobId?: string };
+};
 
 const DAY = 86_400_000;
 const today = () => {
@@ -64,7 +70,10 @@ describe('export worker process against the sandbox process', () => {
     started.push(h);
     return h;
   };
-  const sandboxJobs = () => sandbox.admin.get<SandboxJob[] | { data: SandboxJob[] }>('/jobs').then((r) => (Array.isArray(r) ? r : r.data));
+  const sandboxJobs = () =>
+    sandbox.admin
+      .get<SandboxJob[] | { data: SandboxJob[] }>('/jobs')
+      .then((r) => (Array.isArray(r) ? r : r.data));
   const sandboxJob = (id: string) => sandbox.admin.get<SandboxJob>(`/jobs/${id}`);
 
   beforeAll(async () => {
@@ -80,7 +89,11 @@ describe('export worker process against the sandbox process', () => {
       EXPORT_DIR: exportDir,
       ALERT_WEBHOOK_URL: webhook.url,
     };
-    await sandbox.admin.post('/measurements/seed', { count: 2000, from: new Date(today() - 3 * DAY).toISOString(), to: new Date().toISOString() });
+    await sandbox.admin.post('/measurements/seed', {
+      count: 2000,
+      from: new Date(today() - 3 * DAY).toISOString(),
+      to: new Date().toISOString(),
+    });
     worker = await spawnWorkerProcess(env);
 
     // A job that stays RUNNING for two minutes, started first so it overlaps the rest of the suite.
@@ -114,7 +127,10 @@ describe('export worker process against the sandbox process', () => {
   });
 
   it('exports operational data and a Data Explorer bill CSV', async () => {
-    const op = await start('adhocExportWorkflow', { request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS', 'PLANS'] }, poll: fastPoll });
+    const op = await start('adhocExportWorkflow', {
+      request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS', 'PLANS'] },
+      poll: fastPoll,
+    });
     const bills = await start('billsCsvExportWorkflow', {
       request: {
         startDate: new Date(today() - 60 * DAY).toISOString(),
@@ -125,7 +141,12 @@ describe('export worker process against the sandbox process', () => {
     const opResult = (await op.result()) as LocalResult;
     const opJob = await sandboxJob(opResult.jobId);
     expect(opResult.manifest.sha256).toBe(opJob.files![0].sha256);
-    const billsManifest = (await bills.result()) as { sha256: string; path: string; bytes: number; rows?: number };
+    const billsManifest = (await bills.result()) as {
+      sha256: string;
+      path: string;
+      bytes: number;
+      rows?: number;
+    };
     expect(billsManifest.bytes).toBeGreaterThan(0);
     expect(sha256File(billsManifest.path)).toBe(billsManifest.sha256);
     expect(fs.readFileSync(billsManifest.path, 'utf8').split('\n')[0]).toMatch(/,/); // a CSV header
@@ -147,7 +168,9 @@ describe('export worker process against the sandbox process', () => {
       const { jobId } = cause.details?.[0] as { jobId: string };
       expect((await sandboxJob(jobId)).status).toBe('FAILED');
       const alert = await waitFor(
-        async () => webhook.received.find((a) => (a as { jobId?: string }).jobId === jobId) as Record<string, unknown> | undefined,
+        async () =>
+          webhook.received.find((a) => (a as { jobId?: string }).jobId === jobId) as
+            Record<string, unknown> | undefined,
         'alert at the webhook',
       );
       expect(alert).toMatchObject({ kind: 'ExportJobFailed', jobId, workflowId: h.workflowId });
@@ -162,7 +185,10 @@ describe('export worker process against the sandbox process', () => {
     try {
       const handles = await Promise.all(
         Array.from({ length: 6 }, (_, i) =>
-          start('adhocExportWorkflow', { request: i % 2 ? usageRequest() : operationalRequest, poll: fastPoll }),
+          start('adhocExportWorkflow', {
+            request: i % 2 ? usageRequest() : operationalRequest,
+            poll: fastPoll,
+          }),
         ),
       );
       const results = (await Promise.all(handles.map((h) => h.result()))) as LocalResult[];
@@ -177,7 +203,10 @@ describe('export worker process against the sandbox process', () => {
 
   it('a trigger whose response is lost after the job was created adopts that job instead of creating another', async () => {
     const jobsBefore = (await sandboxJobs()).length;
-    await sandbox.admin.post('/faults', { route: 'POST /organizations/:orgId/dataexports/adhoc', loseResponseAfterCommit: 1 });
+    await sandbox.admin.post('/faults', {
+      route: 'POST /organizations/:orgId/dataexports/adhoc',
+      loseResponseAfterCommit: 1,
+    });
     const h = await start('adhocExportWorkflow', { request: operationalRequest, poll: fastPoll });
     const result = (await h.result()) as LocalResult;
     expect(result.recovered).toBe(true);
@@ -187,7 +216,11 @@ describe('export worker process against the sandbox process', () => {
   it('a worker killed with SIGKILL mid-wait is replaced and the export finishes with one job and one file', async () => {
     const jobsBefore = (await sandboxJobs()).length;
     await sandbox.admin.post('/config', { jobTiming: { pendingMs: 500, runningMs: 15_000 } });
-    const h = await start('adhocExportWorkflow', { request: operationalRequest, name: 'killed', poll: fastPoll });
+    const h = await start('adhocExportWorkflow', {
+      request: operationalRequest,
+      name: 'killed',
+      poll: fastPoll,
+    });
     const jobId = await waitFor(async () => {
       const s = await h.query<{ phase: string; jobId?: string }>('status');
       return s.phase === 'waiting' ? s.jobId : undefined;
@@ -214,10 +247,15 @@ describe('export worker process against the sandbox process', () => {
 
   it('a download cut mid-file after its URL expired re-fetches the URL and resumes: one file, matching checksum', async () => {
     // Runs after the long-job test: the fault jumps the sandbox clock 16 minutes.
-    const counters = async () => (await sandbox.admin.get<{ routes: Record<string, number> }>('/counters')).routes;
-    const urlCalls = async () => (await counters())['GET /organizations/:orgId/dataexports/jobs/:jobId/getdownloadurl'] ?? 0;
+    const counters = async () =>
+      (await sandbox.admin.get<{ routes: Record<string, number> }>('/counters')).routes;
+    const urlCalls = async () =>
+      (await counters())['GET /organizations/:orgId/dataexports/jobs/:jobId/getdownloadurl'] ?? 0;
     await sandbox.admin.post('/config', { usageFileSizeBytes: 20_000_000 });
-    await sandbox.admin.post('/faults', { route: 'GET /files/:fileId', cutNextStream: { count: 1, afterBytes: 5_000_000, advanceClockMs: 16 * 60_000 } });
+    await sandbox.admin.post('/faults', {
+      route: 'GET /files/:fileId',
+      cutNextStream: { count: 1, afterBytes: 5_000_000, advanceClockMs: 16 * 60_000 },
+    });
     const urlCallsBefore = await urlCalls();
     try {
       const h = await start('adhocExportWorkflow', { request: usageRequest(), name: 'cut', poll: fastPoll });
@@ -227,7 +265,9 @@ describe('export worker process against the sandbox process', () => {
       expect(result.manifest.sha256).toBe(file.sha256);
       expect(sha256File(result.manifest.path)).toBe(file.sha256);
       expect((await urlCalls()) - urlCallsBefore).toBeGreaterThanOrEqual(2);
-      expect(fs.readdirSync(exportDir).filter((f) => f.includes(result.jobId) && !f.endsWith('.manifest.json'))).toHaveLength(1);
+      expect(
+        fs.readdirSync(exportDir).filter((f) => f.includes(result.jobId) && !f.endsWith('.manifest.json')),
+      ).toHaveLength(1);
     } finally {
       await sandbox.admin.post('/config', { usageFileSizeBytes: null });
       await sandbox.admin.del('/faults');
@@ -237,9 +277,15 @@ describe('export worker process against the sandbox process', () => {
   it('keeps working when the bearer token expires mid-run', async () => {
     // The worker holds a token with the default 5 h lifetime: jump the sandbox clock past it (runs after the
     // long-job test, which this jump would otherwise cut short), and make new tokens last 2 s.
-    await sandbox.admin.post('/config', { tokenLifetimeSeconds: 2, jobTiming: { pendingMs: 500, runningMs: 6000 } });
+    await sandbox.admin.post('/config', {
+      tokenLifetimeSeconds: 2,
+      jobTiming: { pendingMs: 500, runningMs: 6000 },
+    });
     await sandbox.admin.post('/clock', { advanceMs: 18_001_000 });
-    const tokenCalls = async () => (await sandbox.admin.get<{ routes: Record<string, number> }>('/counters')).routes['POST /oauth/token'] ?? 0;
+    const tokenCalls = async () =>
+      (await sandbox.admin.get<{ routes: Record<string, number> }>('/counters')).routes[
+        'POST /oauth/token'
+      ] ?? 0;
     const before = await tokenCalls();
     try {
       const h = await start('adhocExportWorkflow', { request: operationalRequest, poll: fastPoll });
@@ -249,7 +295,10 @@ describe('export worker process against the sandbox process', () => {
       // of expiry during the 6.5 s job.
       expect((await tokenCalls()) - before).toBeGreaterThanOrEqual(2);
     } finally {
-      await sandbox.admin.post('/config', { tokenLifetimeSeconds: 18000, jobTiming: { pendingMs: 200, runningMs: 600 } });
+      await sandbox.admin.post('/config', {
+        tokenLifetimeSeconds: 18000,
+        jobTiming: { pendingMs: 200, runningMs: 600 },
+      });
     }
   });
 
@@ -274,9 +323,15 @@ describe('export worker process against the sandbox process', () => {
     expect(token).toMatch(/^eyJ/);
     for (const [where, text] of Object.entries(haystacks)) {
       expect({ where, secret: text.includes(sandbox.apiSecret) }).toEqual({ where, secret: false });
-      expect({ where, jwt: /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/.test(text) }).toEqual({ where, jwt: false });
+      expect({ where, jwt: /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/.test(text) }).toEqual({
+        where,
+        jwt: false,
+      });
       expect({ where, bearer: /Bearer\s+[A-Za-z0-9._-]{8,}/.test(text) }).toEqual({ where, bearer: false });
-      expect({ where, signedUrl: /[?&](sig|expires|X-Amz-Signature)=/.test(text) }).toEqual({ where, signedUrl: false });
+      expect({ where, signedUrl: /[?&](sig|expires|X-Amz-Signature)=/.test(text) }).toEqual({
+        where,
+        signedUrl: false,
+      });
     }
   });
 });

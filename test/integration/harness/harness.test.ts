@@ -37,7 +37,11 @@ describe('Temporal harness (real dev server)', () => {
   });
 
   it('registered the custom search attributes the export workflows rely on', async () => {
-    const res = await temporal.connection.operatorService.listSearchAttributes({ namespace: temporal.namespace });
-    expect(Object.keys(res.customAttributes)).toEqual(expect.arrayContaining(['M3terExportJobId', 'M3terExportKind']));
+    const res = await temporal.connection.operatorService.listSearchAttributes({
+      namespace: temporal.namespace,
+    });
+    expect(Object.keys(res.customAttributes)).toEqual(
+      expect.arrayContaining(['M3terExportJobId', 'M3terExportKind']),
+    );
   });
 });

@@ -9,38 +9,140 @@ describe('sandbox: POST /dataexports/adhoc validation', () => {
   afterAll(() => ctx.close());
 
   const post = (body: unknown) => ctx.api('POST', ctx.org('/dataexports/adhoc'), { body });
-  const agg = (o: Record<string, unknown> = {}) => ({ meterId: 'api-calls', fieldCode: 'quantity', fieldType: 'MEASURE', function: 'SUM', ...o });
+  const agg = (o: Record<string, unknown> = {}) => ({
+    meterId: 'api-calls',
+    fieldCode: 'quantity',
+    fieldType: 'MEASURE',
+    function: 'SUM',
+    ...o,
+  });
 
-  const ALL_TYPES = ['BILLS', 'COMMITMENTS', 'ACCOUNTS', 'BALANCES', 'CONTRACTS', 'ACCOUNT_PLANS', 'AGGREGATIONS', 'PLANS', 'PRICING', 'PRICING_BANDS', 'BILL_LINE_ITEMS', 'METERS', 'PRODUCTS', 'COMPOUND_AGGREGATIONS', 'PLAN_GROUPS', 'PLAN_GROUP_LINKS', 'PLAN_TEMPLATES', 'BALANCE_TRANSACTIONS', 'TRANSACTION_TYPES', 'CHARGES'];
+  const ALL_TYPES = [
+    'BILLS',
+    'COMMITMENTS',
+    'ACCOUNTS',
+    'BALANCES',
+    'CONTRACTS',
+    'ACCOUNT_PLANS',
+    'AGGREGATIONS',
+    'PLANS',
+    'PRICING',
+    'PRICING_BANDS',
+    'BILL_LINE_ITEMS',
+    'METERS',
+    'PRODUCTS',
+    'COMPOUND_AGGREGATIONS',
+    'PLAN_GROUPS',
+    'PLAN_GROUP_LINKS',
+    'PLAN_TEMPLATES',
+    'BALANCE_TRANSACTIONS',
+    'TRANSACTION_TYPES',
+    'CHARGES',
+  ];
 
   const invalid: Array<[string, unknown, string]> = [
     ['a non-object body', [1, 2], 'body'],
     ['no sourceType', { operationalDataTypes: ['ACCOUNTS'] }, 'sourceType'],
     ['an unknown sourceType', { sourceType: 'BILLING' }, 'sourceType'],
     ['OPERATIONAL without operationalDataTypes', { sourceType: 'OPERATIONAL' }, 'operationalDataTypes'],
-    ['OPERATIONAL with empty operationalDataTypes', { sourceType: 'OPERATIONAL', operationalDataTypes: [] }, 'operationalDataTypes'],
-    ['OPERATIONAL with an unknown type', { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS', 'INVOICES'] }, 'operationalDataTypes[1]'],
-    ['OPERATIONAL with a malformed startDate', { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'], startDate: '2025-13-01' }, 'startDate'],
+    [
+      'OPERATIONAL with empty operationalDataTypes',
+      { sourceType: 'OPERATIONAL', operationalDataTypes: [] },
+      'operationalDataTypes',
+    ],
+    [
+      'OPERATIONAL with an unknown type',
+      { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS', 'INVOICES'] },
+      'operationalDataTypes[1]',
+    ],
+    [
+      'OPERATIONAL with a malformed startDate',
+      { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'], startDate: '2025-13-01' },
+      'startDate',
+    ],
     ['USAGE without startDate', usageBody({ startDate: undefined }), 'startDate'],
     ['USAGE without endDate', usageBody({ endDate: undefined }), 'endDate'],
     ['USAGE with a date without zone', usageBody({ startDate: '2025-01-01T00:00:00' }), 'startDate'],
-    ['USAGE with endDate equal to startDate', usageBody({ startDate: '2025-01-01T00:00:00Z', endDate: '2025-01-01T00:00:00Z' }), 'endDate'],
-    ['USAGE with endDate before startDate', usageBody({ startDate: '2025-01-02T00:00:00Z', endDate: '2025-01-01T00:00:00Z' }), 'endDate'],
-    ['a MEASURE aggregation with UNIQUE', usageBody({ aggregations: [agg({ function: 'UNIQUE' })] }), 'aggregations[0].function'],
-    ['a DIMENSION aggregation with SUM', usageBody({ aggregations: [agg({ fieldType: 'DIMENSION', function: 'SUM' })] }), 'aggregations[0].function'],
-    ['a DIMENSION aggregation with MEAN', usageBody({ aggregations: [agg(), agg({ fieldType: 'DIMENSION', function: 'MEAN' })] }), 'aggregations[1].function'],
-    ['an unknown aggregation function', usageBody({ aggregations: [agg({ function: 'MEDIAN' })] }), 'aggregations[0].function'],
-    ['an unknown fieldType', usageBody({ aggregations: [agg({ fieldType: 'METRIC' })] }), 'aggregations[0].fieldType'],
-    ['an aggregation without meterId', usageBody({ aggregations: [agg({ meterId: undefined })] }), 'aggregations[0].meterId'],
-    ['an aggregation without fieldCode', usageBody({ aggregations: [agg({ fieldCode: '' })] }), 'aggregations[0].fieldCode'],
+    [
+      'USAGE with endDate equal to startDate',
+      usageBody({ startDate: '2025-01-01T00:00:00Z', endDate: '2025-01-01T00:00:00Z' }),
+      'endDate',
+    ],
+    [
+      'USAGE with endDate before startDate',
+      usageBody({ startDate: '2025-01-02T00:00:00Z', endDate: '2025-01-01T00:00:00Z' }),
+      'endDate',
+    ],
+    [
+      'a MEASURE aggregation with UNIQUE',
+      usageBody({ aggregations: [agg({ function: 'UNIQUE' })] }),
+      'aggregations[0].function',
+    ],
+    [
+      'a DIMENSION aggregation with SUM',
+      usageBody({ aggregations: [agg({ fieldType: 'DIMENSION', function: 'SUM' })] }),
+      'aggregations[0].function',
+    ],
+    [
+      'a DIMENSION aggregation with MEAN',
+      usageBody({ aggregations: [agg(), agg({ fieldType: 'DIMENSION', function: 'MEAN' })] }),
+      'aggregations[1].function',
+    ],
+    [
+      'an unknown aggregation function',
+      usageBody({ aggregations: [agg({ function: 'MEDIAN' })] }),
+      'aggregations[0].function',
+    ],
+    [
+      'an unknown fieldType',
+      usageBody({ aggregations: [agg({ fieldType: 'METRIC' })] }),
+      'aggregations[0].fieldType',
+    ],
+    [
+      'an aggregation without meterId',
+      usageBody({ aggregations: [agg({ meterId: undefined })] }),
+      'aggregations[0].meterId',
+    ],
+    [
+      'an aggregation without fieldCode',
+      usageBody({ aggregations: [agg({ fieldCode: '' })] }),
+      'aggregations[0].fieldCode',
+    ],
     ['groups without aggregations', usageBody({ groups: [{ groupType: 'ACCOUNT' }] }), 'groups'],
-    ['a TIME group without frequency', usageBody({ aggregations: [agg()], groups: [{ groupType: 'TIME' }] }), 'groups[0].frequency'],
-    ['a TIME group with frequency YEAR', usageBody({ aggregations: [agg()], groups: [{ groupType: 'ACCOUNT' }, { groupType: 'TIME', frequency: 'YEAR' }] }), 'groups[1].frequency'],
-    ['a group with an unknown groupType', usageBody({ aggregations: [agg()], groups: [{ groupType: 'PRODUCT' }] }), 'groups[0].groupType'],
+    [
+      'a TIME group without frequency',
+      usageBody({ aggregations: [agg()], groups: [{ groupType: 'TIME' }] }),
+      'groups[0].frequency',
+    ],
+    [
+      'a TIME group with frequency YEAR',
+      usageBody({
+        aggregations: [agg()],
+        groups: [{ groupType: 'ACCOUNT' }, { groupType: 'TIME', frequency: 'YEAR' }],
+      }),
+      'groups[1].frequency',
+    ],
+    [
+      'a group with an unknown groupType',
+      usageBody({ aggregations: [agg()], groups: [{ groupType: 'PRODUCT' }] }),
+      'groups[0].groupType',
+    ],
     ['a group without groupType', usageBody({ aggregations: [agg()], groups: [{}] }), 'groups[0].groupType'],
-    ['a DIMENSION group without fieldCode', usageBody({ aggregations: [agg()], groups: [{ groupType: 'DIMENSION', meterId: 'api-calls' }] }), 'groups[0].fieldCode'],
-    ['a dimension filter with no values', usageBody({ dimensionFilters: [{ meterId: 'api-calls', fieldCode: 'region', values: [] }] }), 'dimensionFilters[0].values'],
-    ['a dimension filter without meterId', usageBody({ dimensionFilters: [{ fieldCode: 'region', values: ['x'] }] }), 'dimensionFilters[0].meterId'],
+    [
+      'a DIMENSION group without fieldCode',
+      usageBody({ aggregations: [agg()], groups: [{ groupType: 'DIMENSION', meterId: 'api-calls' }] }),
+      'groups[0].fieldCode',
+    ],
+    [
+      'a dimension filter with no values',
+      usageBody({ dimensionFilters: [{ meterId: 'api-calls', fieldCode: 'region', values: [] }] }),
+      'dimensionFilters[0].values',
+    ],
+    [
+      'a dimension filter without meterId',
+      usageBody({ dimensionFilters: [{ fieldCode: 'region', values: ['x'] }] }),
+      'dimensionFilters[0].meterId',
+    ],
     ['an unknown exportFileFormat', usageBody({ exportFileFormat: 'XML' }), 'exportFileFormat'],
     ['meterIds that is not an array', usageBody({ meterIds: 'api-calls' }), 'meterIds'],
     ['accountIds with a number', usageBody({ accountIds: [42] }), 'accountIds[0]'],
@@ -71,8 +173,16 @@ describe('sandbox: POST /dataexports/adhoc validation', () => {
         meterIds: ['api-calls'],
         accountIds: ['acct-001'],
         dimensionFilters: [{ meterId: 'api-calls', fieldCode: 'region', values: ['eu-west-1'] }],
-        aggregations: [agg(), agg({ function: 'COUNT' }), agg({ fieldType: 'DIMENSION', fieldCode: 'region', function: 'UNIQUE' })],
-        groups: [{ groupType: 'ACCOUNT' }, { groupType: 'TIME', frequency: 'DAY' }, { groupType: 'DIMENSION', meterId: 'api-calls', fieldCode: 'region' }],
+        aggregations: [
+          agg(),
+          agg({ function: 'COUNT' }),
+          agg({ fieldType: 'DIMENSION', fieldCode: 'region', function: 'UNIQUE' }),
+        ],
+        groups: [
+          { groupType: 'ACCOUNT' },
+          { groupType: 'TIME', frequency: 'DAY' },
+          { groupType: 'DIMENSION', meterId: 'api-calls', fieldCode: 'region' },
+        ],
         exportFileFormat: 'CSV',
         destinationIds: [],
         version: 1,
@@ -84,7 +194,16 @@ describe('sandbox: POST /dataexports/adhoc validation', () => {
 
   it('accepts every one of the 20 operational data types, with or without startDate', async () => {
     expect((await post({ sourceType: 'OPERATIONAL', operationalDataTypes: ALL_TYPES })).status).toBe(200);
-    expect((await post({ sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'], startDate: '2024-01-01T00:00:00Z', exportFileFormat: 'JSONL' })).status).toBe(200);
+    expect(
+      (
+        await post({
+          sourceType: 'OPERATIONAL',
+          operationalDataTypes: ['ACCOUNTS'],
+          startDate: '2024-01-01T00:00:00Z',
+          exportFileFormat: 'JSONL',
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('has no idempotency: the same body twice makes two jobs', async () => {

@@ -11,9 +11,18 @@ describe('sandbox: OAuth token and bearer auth', () => {
   const tokenUrl = (): string => `${ctx.sb.baseUrl}/oauth/token`;
 
   it('issues a JWT-shaped token for a form body with Basic credentials', async () => {
-    const r = await ctx.raw(tokenUrl(), { method: 'POST', headers: { authorization: basicAuth(ctx.sb), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    const r = await ctx.raw(tokenUrl(), {
+      method: 'POST',
+      headers: { authorization: basicAuth(ctx.sb), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 18000, scope: null });
+    expect(r.json).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 18000,
+      scope: null,
+    });
     const parts = (r.json.access_token as string).split('.');
     expect(parts).toHaveLength(3);
     const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
@@ -23,7 +32,11 @@ describe('sandbox: OAuth token and bearer auth', () => {
   });
 
   it('accepts a JSON body too (the SDKs send JSON)', async () => {
-    const r = await ctx.raw(tokenUrl(), { method: 'POST', headers: { authorization: basicAuth(ctx.sb), 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials' }) });
+    const r = await ctx.raw(tokenUrl(), {
+      method: 'POST',
+      headers: { authorization: basicAuth(ctx.sb), 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials' }),
+    });
     expect(r.status).toBe(200);
     expect(r.json.token_type).toBe('Bearer');
   });
@@ -37,18 +50,30 @@ describe('sandbox: OAuth token and bearer auth', () => {
     const a = auth(ctx);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (a) headers.authorization = a;
-    const r = await ctx.raw(tokenUrl(), { method: 'POST', headers, body: JSON.stringify({ grant_type: 'client_credentials' }) });
+    const r = await ctx.raw(tokenUrl(), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ grant_type: 'client_credentials' }),
+    });
     expect(r.status).toBe(401);
     expect(r.json).toEqual({ message: expect.any(String) });
   });
 
   it('refuses a grant_type other than client_credentials with 400 naming grant_type', async () => {
     for (const body of [{ grant_type: 'password' }, {}]) {
-      const r = await ctx.raw(tokenUrl(), { method: 'POST', headers: { authorization: basicAuth(ctx.sb), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const r = await ctx.raw(tokenUrl(), {
+        method: 'POST',
+        headers: { authorization: basicAuth(ctx.sb), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(r.status).toBe(400);
       expect(r.json.message).toContain('grant_type');
     }
-    const form = await ctx.raw(tokenUrl(), { method: 'POST', headers: { authorization: basicAuth(ctx.sb), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code' });
+    const form = await ctx.raw(tokenUrl(), {
+      method: 'POST',
+      headers: { authorization: basicAuth(ctx.sb), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=authorization_code',
+    });
     expect(form.status).toBe(400);
   });
 
@@ -65,7 +90,9 @@ describe('sandbox: OAuth token and bearer auth', () => {
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 999999 })).toString('base64url')}.${s}`;
     expect((await ctx.api('GET', path, { token: forged })).status).toBe(401);
     expect((await ctx.api('GET', path, { token: good })).status).toBe(200);
-    expect((await ctx.api('GET', path, { token: null, headers: { authorization: `Basic ${good}` } })).status).toBe(401);
+    expect(
+      (await ctx.api('GET', path, { token: null, headers: { authorization: `Basic ${good}` } })).status,
+    ).toBe(401);
   });
 
   it('answers 403 when the path org differs from the token org', async () => {
@@ -77,7 +104,11 @@ describe('sandbox: OAuth token and bearer auth', () => {
   it('expires tokens by the sandbox clock (lifetime configurable)', async () => {
     expect((await ctx.admin('POST', '/config', { tokenLifetimeSeconds: 60 })).status).toBe(200);
     const tok = await ctx.token();
-    const r0 = await ctx.raw(`${ctx.sb.baseUrl}/oauth/token`, { method: 'POST', headers: { authorization: basicAuth(ctx.sb), 'content-type': 'application/json' }, body: '{"grant_type":"client_credentials"}' });
+    const r0 = await ctx.raw(`${ctx.sb.baseUrl}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(ctx.sb), 'content-type': 'application/json' },
+      body: '{"grant_type":"client_credentials"}',
+    });
     expect(r0.json.expires_in).toBe(60);
     expect((await ctx.api('GET', ctx.org('/events'), { token: tok })).status).toBe(200);
     await advance(ctx, 61_000);

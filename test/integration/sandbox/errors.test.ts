@@ -8,7 +8,8 @@ describe('sandbox: malformed requests and unknown routes', () => {
   });
   afterAll(() => ctx.close());
 
-  const adhoc = (body: string, contentType: string) => ctx.api('POST', ctx.org('/dataexports/adhoc'), { body, headers: { 'content-type': contentType } });
+  const adhoc = (body: string, contentType: string) =>
+    ctx.api('POST', ctx.org('/dataexports/adhoc'), { body, headers: { 'content-type': contentType } });
 
   it.each([
     ['malformed JSON', '{"sourceType": "USAGE",', 'application/json'],
@@ -18,7 +19,15 @@ describe('sandbox: malformed requests and unknown routes', () => {
     ['a text/plain body', 'sourceType=USAGE', 'text/plain'],
     ['an XML body', '<adhoc/>', 'application/xml'],
     ['a form body', 'sourceType=USAGE', 'application/x-www-form-urlencoded'],
-    ['a 2 MB body', JSON.stringify({ sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'], pad: 'x'.repeat(2_000_000) }), 'application/json'],
+    [
+      'a 2 MB body',
+      JSON.stringify({
+        sourceType: 'OPERATIONAL',
+        operationalDataTypes: ['ACCOUNTS'],
+        pad: 'x'.repeat(2_000_000),
+      }),
+      'application/json',
+    ],
   ])('answers %s with 400 {message}', async (_n, body, type) => {
     const r = await adhoc(body, type);
     expect(r.status).toBe(400);

@@ -8,7 +8,8 @@ describe('sandbox: POST /notifications/evaluate', () => {
     ctx = await startCtx();
     const jobId = await createJob(ctx);
     await finishJob(ctx, jobId, 'FAILED');
-    failureEventId = (await ctx.api('GET', ctx.org('/events?eventType=DataExportJobFailure'))).json.data[0].id;
+    failureEventId = (await ctx.api('GET', ctx.org('/events?eventType=DataExportJobFailure'))).json.data[0]
+      .id;
   });
   afterAll(() => ctx.close());
 
@@ -43,14 +44,21 @@ describe('sandbox: POST /notifications/evaluate', () => {
   });
 
   it('evaluates against a real event by eventId (DataExportJobFailure payload)', async () => {
-    const yes = await evaluate({ calculation: "status == 'FAILED' AND sourceType == 'OPERATIONAL' AND scheduleId == null", eventId: failureEventId });
+    const yes = await evaluate({
+      calculation: "status == 'FAILED' AND sourceType == 'OPERATIONAL' AND scheduleId == null",
+      eventId: failureEventId,
+    });
     expect(yes.json).toEqual({ success: true, errorMessage: null });
     const unknown = await evaluate({ calculation: 'new.amount > 1', eventId: failureEventId });
     expect(unknown.json.success).toBe(false);
   });
 
   it('lets eventName win over eventId', async () => {
-    const r = await evaluate({ calculation: 'new.amount >= 100', eventId: failureEventId, eventName: 'configuration.account.updated' });
+    const r = await evaluate({
+      calculation: 'new.amount >= 100',
+      eventId: failureEventId,
+      eventName: 'configuration.account.updated',
+    });
     expect(r.json).toEqual({ success: true, errorMessage: null });
   });
 
@@ -59,7 +67,9 @@ describe('sandbox: POST /notifications/evaluate', () => {
     expect(noCalc.status).toBe(400);
     expect(noCalc.json.message).toMatch(/^calculation:/);
     expect((await evaluate({ calculation: 'true' })).status).toBe(400);
-    expect((await evaluate({ calculation: 'true', eventId: '00000000-0000-4000-8000-000000000000' })).status).toBe(404);
+    expect(
+      (await evaluate({ calculation: 'true', eventId: '00000000-0000-4000-8000-000000000000' })).status,
+    ).toBe(404);
     const unknownName = await evaluate({ calculation: 'true', eventName: 'no.such.event' });
     expect(unknownName.json.success).toBe(false);
   });

@@ -19,19 +19,36 @@ describe('sandbox: events', () => {
   };
 
   it('emits exactly one dataexport.job.failure event per FAILED job', async () => {
-    await ctx.admin('POST', '/config', { nextJobOutcome: 'FAILED', jobTiming: { pendingMs: 10, runningMs: 10 } });
+    await ctx.admin('POST', '/config', {
+      nextJobOutcome: 'FAILED',
+      jobTiming: { pendingMs: 10, runningMs: 10 },
+    });
     const jobId = await createJob(ctx);
-    await ctx.admin('POST', '/config', { nextJobOutcome: 'SUCCEEDED', jobTiming: { pendingMs: 100, runningMs: 150 } });
+    await ctx.admin('POST', '/config', {
+      nextJobOutcome: 'SUCCEEDED',
+      jobTiming: { pendingMs: 100, runningMs: 150 },
+    });
     await advance(ctx, 1_000);
-    for (let i = 0; i < 3; i++) expect((await ctx.api('GET', ctx.org(`/dataexports/jobs/${jobId}`))).json.status).toBe('FAILED');
+    for (let i = 0; i < 3; i++)
+      expect((await ctx.api('GET', ctx.org(`/dataexports/jobs/${jobId}`))).json.status).toBe('FAILED');
     const r = await list('?eventType=DataExportJobFailure');
     expect(r.status).toBe(200);
     expect(r.json.data).toHaveLength(1);
     const e = r.json.data[0];
     expect(Object.keys(e).sort()).toEqual(['dtActioned', 'eventName', 'eventTime', 'id', 'm3terEvent']);
-    expect(e).toMatchObject({ id: expect.stringMatching(UUID_RE), eventName: 'dataexport.job.failure', dtActioned: null });
+    expect(e).toMatchObject({
+      id: expect.stringMatching(UUID_RE),
+      eventName: 'dataexport.job.failure',
+      dtActioned: null,
+    });
     // The payload is an assumption (documented): eventData carries the job id, source type and error.
-    expect(e.m3terEvent.eventData).toMatchObject({ jobId, sourceType: 'OPERATIONAL', status: 'FAILED', errorMessage: expect.any(String), scheduleId: null });
+    expect(e.m3terEvent.eventData).toMatchObject({
+      jobId,
+      sourceType: 'OPERATIONAL',
+      status: 'FAILED',
+      errorMessage: expect.any(String),
+      scheduleId: null,
+    });
     const one = await ctx.api('GET', ctx.org(`/events/${e.id}`));
     expect(one.json).toEqual(e);
     expect((await list('?eventType=IngestValidationFailure')).json.data).toEqual([]);
@@ -52,8 +69,14 @@ describe('sandbox: events', () => {
     const pages: string[][] = [];
     let token: string | undefined;
     do {
-      const r = await list(`?eventName=dataexport.job.failure&pageSize=5${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`);
-      pages.push(r.json.data.map((e: { m3terEvent: { eventData: { jobId: string } } }) => e.m3terEvent.eventData.jobId));
+      const r = await list(
+        `?eventName=dataexport.job.failure&pageSize=5${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`,
+      );
+      pages.push(
+        r.json.data.map(
+          (e: { m3terEvent: { eventData: { jobId: string } } }) => e.m3terEvent.eventData.jobId,
+        ),
+      );
       token = r.json.nextToken;
     } while (token);
     expect(pages.map((p) => p.length)).toEqual([5, 5, 2]);
@@ -70,7 +93,15 @@ describe('sandbox: events', () => {
     for (const q of [`?ids=${a}&ids=${c}`, `?ids=${a},${c}`]) {
       expect((await list(q)).json.data.map((e: { id: string }) => e.id)).toEqual([a, c]);
     }
-    for (const extra of ['eventType=DataExportJobFailure', 'eventName=dataexport.job.failure', 'includeActioned=true', 'accountId=x', 'resourceId=x', 'notificationId=x', 'notificationCode=x']) {
+    for (const extra of [
+      'eventType=DataExportJobFailure',
+      'eventName=dataexport.job.failure',
+      'includeActioned=true',
+      'accountId=x',
+      'resourceId=x',
+      'notificationId=x',
+      'notificationCode=x',
+    ]) {
       const r = await list(`?ids=${a}&${extra}`);
       expect(r.status).toBe(400);
       expect(r.json.message).toMatch(/^ids:/);
@@ -84,10 +115,14 @@ describe('sandbox: events', () => {
     const actioned = await ctx.admin('POST', `/events/${oldest.id}/action`);
     expect(actioned.status).toBe(200);
     expect(actioned.json.dtActioned).toEqual(expect.any(String));
-    expect((await ctx.api('GET', ctx.org(`/events/${oldest.id}`))).json.dtActioned).toBe(actioned.json.dtActioned);
+    expect((await ctx.api('GET', ctx.org(`/events/${oldest.id}`))).json.dtActioned).toBe(
+      actioned.json.dtActioned,
+    );
     expect((await list()).json.data).toHaveLength(2);
     expect((await list('?includeActioned=true')).json.data).toHaveLength(2);
-    expect((await list('?includeActioned=false')).json.data.map((e: { id: string }) => e.id)).toEqual([newest.id]);
+    expect((await list('?includeActioned=false')).json.data.map((e: { id: string }) => e.id)).toEqual([
+      newest.id,
+    ]);
     expect((await list('?includeActioned=maybe')).status).toBe(400);
     expect((await ctx.admin('POST', '/events/00000000-0000-4000-8000-000000000000/action')).status).toBe(404);
   });
@@ -98,7 +133,11 @@ describe('sandbox: events', () => {
     expect((await list('?eventName=dataexport.job.failure')).json.data).toHaveLength(2);
     expect((await list('?eventName=configuration.account.created')).json.data).toHaveLength(0);
     const byResource = await list(`?resourceId=${jobId}`);
-    expect(byResource.json.data.map((e: { m3terEvent: { eventData: { jobId: string } } }) => e.m3terEvent.eventData.jobId)).toEqual([jobId]);
+    expect(
+      byResource.json.data.map(
+        (e: { m3terEvent: { eventData: { jobId: string } } }) => e.m3terEvent.eventData.jobId,
+      ),
+    ).toEqual([jobId]);
     expect((await list('?accountId=acct-001')).json.data).toHaveLength(0);
   });
 
@@ -117,9 +156,19 @@ describe('sandbox: events', () => {
   });
 
   it('emits an ingest.validation.failure (DuplicateUid) event for a repeated uid', async () => {
-    const m = { uid: 'dup-1', meter: 'api-calls', account: 'acct-001', ts: '2025-01-01T00:00:00Z', measure: { quantity: 1 } };
-    expect((await ctx.api('POST', ctx.org('/measurements'), { body: { measurements: [m] } })).status).toBe(200);
-    expect((await ctx.api('POST', ctx.org('/measurements'), { body: { measurements: [m] } })).status).toBe(200);
+    const m = {
+      uid: 'dup-1',
+      meter: 'api-calls',
+      account: 'acct-001',
+      ts: '2025-01-01T00:00:00Z',
+      measure: { quantity: 1 },
+    };
+    expect((await ctx.api('POST', ctx.org('/measurements'), { body: { measurements: [m] } })).status).toBe(
+      200,
+    );
+    expect((await ctx.api('POST', ctx.org('/measurements'), { body: { measurements: [m] } })).status).toBe(
+      200,
+    );
     expect((await ctx.admin('GET', '/measurements')).json.count).toBe(1);
     const r = await list('?eventType=IngestValidationFailure');
     expect(r.json.data).toHaveLength(1);
@@ -129,11 +178,23 @@ describe('sandbox: events', () => {
 
   it('lists event types and event fields', async () => {
     const types = await ctx.api('GET', ctx.org('/events/types'));
-    expect(types.json.events).toEqual(expect.arrayContaining(['dataexport.job.failure', 'ingest.validation.failure', 'configuration.account.created']));
+    expect(types.json.events).toEqual(
+      expect.arrayContaining([
+        'dataexport.job.failure',
+        'ingest.validation.failure',
+        'configuration.account.created',
+      ]),
+    );
     const fields = await ctx.api('GET', ctx.org('/events/fields?eventName=dataexport.job.failure'));
-    expect(fields.json.events['dataexport.job.failure']).toMatchObject({ jobId: 'string', errorMessage: 'string' });
+    expect(fields.json.events['dataexport.job.failure']).toMatchObject({
+      jobId: 'string',
+      errorMessage: 'string',
+    });
     const updated = await ctx.api('GET', ctx.org('/events/fields?eventName=configuration.account.updated'));
-    expect(updated.json.events['configuration.account.updated']).toMatchObject({ 'new.amount': 'int', 'old.amount': 'int' });
+    expect(updated.json.events['configuration.account.updated']).toMatchObject({
+      'new.amount': 'int',
+      'old.amount': 'int',
+    });
     expect((await ctx.api('GET', ctx.org('/events/fields?eventName=no.such.event'))).status).toBe(400);
   });
 });

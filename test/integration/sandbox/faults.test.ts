@@ -31,7 +31,8 @@ describe('sandbox: fault injection, counters, reset, rate limits', () => {
     const run = async (c: Ctx, tok: string) => {
       await c.admin('POST', '/faults', { route: JOBS, errorRate: 0.3 });
       const statuses: number[] = [];
-      for (let i = 0; i < 100; i++) statuses.push((await c.api('GET', c.org('/dataexports/jobs'), { token: tok })).status);
+      for (let i = 0; i < 100; i++)
+        statuses.push((await c.api('GET', c.org('/dataexports/jobs'), { token: tok })).status);
       return statuses;
     };
     const statuses = await run(ctx, token);
@@ -62,7 +63,10 @@ describe('sandbox: fault injection, counters, reset, rate limits', () => {
   });
 
   it('failNext fails exactly the next N calls of the route with the given status and Retry-After', async () => {
-    await ctx.admin('POST', '/faults', { route: JOBS, failNext: { count: 2, status: 429, retryAfterSeconds: 3 } });
+    await ctx.admin('POST', '/faults', {
+      route: JOBS,
+      failNext: { count: 2, status: 429, retryAfterSeconds: 3 },
+    });
     const a = await listJobs();
     const b = await listJobs();
     expect([a.status, b.status]).toEqual([429, 429]);
@@ -74,7 +78,14 @@ describe('sandbox: fault injection, counters, reset, rate limits', () => {
 
   it('"*" applies to every m3ter route, including the token endpoint; admin routes are never faulted', async () => {
     await ctx.admin('POST', '/faults', { failNext: { count: 1, status: 500 } });
-    const tokenCall = await ctx.raw(`${ctx.sb.baseUrl}/oauth/token`, { method: 'POST', headers: { authorization: 'Basic ' + Buffer.from(`${ctx.sb.accessKeyId}:${ctx.sb.apiSecret}`).toString('base64'), 'content-type': 'application/json' }, body: '{"grant_type":"client_credentials"}' });
+    const tokenCall = await ctx.raw(`${ctx.sb.baseUrl}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Basic ' + Buffer.from(`${ctx.sb.accessKeyId}:${ctx.sb.apiSecret}`).toString('base64'),
+        'content-type': 'application/json',
+      },
+      body: '{"grant_type":"client_credentials"}',
+    });
     expect(tokenCall.status).toBe(500);
     await ctx.admin('POST', '/faults', { failNext: { count: 5, status: 502 } });
     expect((await ctx.admin('GET', '/counters')).status).toBe(200);
@@ -100,7 +111,18 @@ describe('sandbox: fault injection, counters, reset, rate limits', () => {
     const outcome = await new Promise<string>((resolve) => {
       const body = JSON.stringify(usageBody());
       const u = new URL(`${ctx.sb.baseUrl}${ctx.org('/dataexports/adhoc')}`);
-      const req = httpRequest(u, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => resolve(`status ${res.statusCode}`));
+      const req = httpRequest(
+        u,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => resolve(`status ${res.statusCode}`),
+      );
       req.on('error', (err) => resolve(`error ${(err as NodeJS.ErrnoException).code ?? err.message}`));
       req.end(body);
     });
@@ -163,7 +185,8 @@ describe('sandbox: fault injection, counters, reset, rate limits', () => {
     try {
       const m = { measurements: [{ meter: 'api-calls', account: 'acct-001', ts: '2025-01-01T00:00:00Z' }] };
       const statuses = [];
-      for (let i = 0; i < 3; i++) statuses.push((await ctx.api('POST', ctx.org('/measurements'), { body: m, token })).status);
+      for (let i = 0; i < 3; i++)
+        statuses.push((await ctx.api('POST', ctx.org('/measurements'), { body: m, token })).status);
       expect(statuses).toEqual([200, 200, 429]);
       expect((await listJobs()).status).toBe(200);
     } finally {

@@ -16,7 +16,14 @@ describe('sandbox: download URLs and export files', () => {
     const res = await fetch(url, { headers });
     return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
   };
-  const jobFiles = async (jobId: string) => (await ctx.admin('GET', `/jobs/${jobId}`)).json.files as Array<{ fileId: string; name: string; bytes: number; sha256: string; contentType: string }>;
+  const jobFiles = async (jobId: string) =>
+    (await ctx.admin('GET', `/jobs/${jobId}`)).json.files as Array<{
+      fileId: string;
+      name: string;
+      bytes: number;
+      sha256: string;
+      contentType: string;
+    }>;
 
   it('refuses a download URL before SUCCEEDED (400), for FAILED (400) and for unknown jobs (404)', async () => {
     const pending = await createJob(ctx);
@@ -30,7 +37,10 @@ describe('sandbox: download URLs and export files', () => {
   });
 
   it('serves a presigned sandbox URL valid for 15 minutes; the bytes match the admin sha256', async () => {
-    const jobId = await createJob(ctx, { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS', 'METERS'] });
+    const jobId = await createJob(ctx, {
+      sourceType: 'OPERATIONAL',
+      operationalDataTypes: ['ACCOUNTS', 'METERS'],
+    });
     await finishJob(ctx, jobId);
     const now = await sandboxNow(ctx);
     const r = await urlFor(jobId);
@@ -47,7 +57,11 @@ describe('sandbox: download URLs and export files', () => {
     expect(file.headers.get('accept-ranges')).toBe('bytes');
     expect(Number(file.headers.get('content-length'))).toBe(file.body.length);
     const [meta] = await jobFiles(jobId);
-    expect(meta).toMatchObject({ bytes: file.body.length, sha256: sha(file.body), contentType: expect.stringContaining('text/csv') });
+    expect(meta).toMatchObject({
+      bytes: file.body.length,
+      sha256: sha(file.body),
+      contentType: expect.stringContaining('text/csv'),
+    });
     expect(meta.name).toBe(`${jobId}_operational.csv`);
 
     // One file for several types, each row tagged with entityType (documented choice).
@@ -136,10 +150,38 @@ describe('sandbox: download URLs and export files', () => {
       await ctx.admin('POST', '/reset');
       const day = (d: number, h: number) => new Date(Date.UTC(2025, 0, d, h)).toISOString();
       const measurements = [
-        { uid: 'u1', meter: 'api-calls', account: 'acct-001', ts: day(1, 1), measure: { quantity: 10 }, where: { region: 'eu' } },
-        { uid: 'u2', meter: 'api-calls', account: 'acct-001', ts: day(1, 5), measure: { quantity: 5 }, where: { region: 'us' } },
-        { uid: 'u3', meter: 'api-calls', account: 'acct-002', ts: day(1, 7), measure: { quantity: 7 }, where: { region: 'eu' } },
-        { uid: 'u4', meter: 'api-calls', account: 'acct-001', ts: day(2, 3), measure: { quantity: 1 }, where: { region: 'eu' } },
+        {
+          uid: 'u1',
+          meter: 'api-calls',
+          account: 'acct-001',
+          ts: day(1, 1),
+          measure: { quantity: 10 },
+          where: { region: 'eu' },
+        },
+        {
+          uid: 'u2',
+          meter: 'api-calls',
+          account: 'acct-001',
+          ts: day(1, 5),
+          measure: { quantity: 5 },
+          where: { region: 'us' },
+        },
+        {
+          uid: 'u3',
+          meter: 'api-calls',
+          account: 'acct-002',
+          ts: day(1, 7),
+          measure: { quantity: 7 },
+          where: { region: 'eu' },
+        },
+        {
+          uid: 'u4',
+          meter: 'api-calls',
+          account: 'acct-001',
+          ts: day(2, 3),
+          measure: { quantity: 1 },
+          where: { region: 'eu' },
+        },
         { uid: 'u5', meter: 'storage-gb', account: 'acct-001', ts: day(1, 2), measure: { quantity: 100 } },
         { uid: 'u6', meter: 'api-calls', account: 'acct-001', ts: day(5, 0), measure: { quantity: 1000 } }, // outside the range
       ];
@@ -147,7 +189,12 @@ describe('sandbox: download URLs and export files', () => {
     });
 
     const exportCsv = async (body: Record<string, unknown>) => {
-      const jobId = await createJob(ctx, { sourceType: 'USAGE', startDate: '2025-01-01T00:00:00Z', endDate: '2025-01-05T00:00:00Z', ...body });
+      const jobId = await createJob(ctx, {
+        sourceType: 'USAGE',
+        startDate: '2025-01-01T00:00:00Z',
+        endDate: '2025-01-05T00:00:00Z',
+        ...body,
+      });
       await finishJob(ctx, jobId);
       const [meta] = await jobFiles(jobId);
       expect(meta.name).toBe(`${jobId}_measurements.${body.exportFileFormat === 'JSONL' ? 'jsonl' : 'csv'}`);
@@ -161,9 +208,14 @@ describe('sandbox: download URLs and export files', () => {
       expect(all.slice(1).map((l) => l.split(',')[0])).toEqual(['u1', 'u5', 'u2', 'u3', 'u4']);
       const filtered = await exportCsv({ meterIds: ['api-calls'], accountIds: ['acct-001'] });
       expect(filtered.slice(1).map((l) => l.split(',')[0])).toEqual(['u1', 'u2', 'u4']);
-      const dims = await exportCsv({ dimensionFilters: [{ meterId: 'api-calls', fieldCode: 'region', values: ['eu'] }] });
+      const dims = await exportCsv({
+        dimensionFilters: [{ meterId: 'api-calls', fieldCode: 'region', values: ['eu'] }],
+      });
       expect(dims.slice(1).map((l) => l.split(',')[0])).toEqual(['u1', 'u5', 'u3', 'u4']);
-      const windowed = await exportCsv({ startDate: '2025-01-01T05:00:00Z', endDate: '2025-01-02T03:00:00Z' });
+      const windowed = await exportCsv({
+        startDate: '2025-01-01T05:00:00Z',
+        endDate: '2025-01-02T03:00:00Z',
+      });
       expect(windowed.slice(1).map((l) => l.split(',')[0])).toEqual(['u2', 'u3']);
     });
 
@@ -187,12 +239,27 @@ describe('sandbox: download URLs and export files', () => {
     it('aggregates without groups, with MIN/MAX/MEAN/LATEST/UNIQUE, and writes JSONL on request', async () => {
       const rows = await exportCsv({
         exportFileFormat: 'JSONL',
-        aggregations: ['MIN', 'MAX', 'MEAN', 'LATEST'].map((fn) => ({ meterId: 'api-calls', fieldCode: 'quantity', fieldType: 'MEASURE', function: fn })).concat([{ meterId: 'api-calls', fieldCode: 'region', fieldType: 'DIMENSION', function: 'UNIQUE' }]),
+        aggregations: ['MIN', 'MAX', 'MEAN', 'LATEST']
+          .map((fn) => ({ meterId: 'api-calls', fieldCode: 'quantity', fieldType: 'MEASURE', function: fn }))
+          .concat([
+            { meterId: 'api-calls', fieldCode: 'region', fieldType: 'DIMENSION', function: 'UNIQUE' },
+          ]),
       });
       expect(rows.map((l) => JSON.parse(l))).toEqual([
-        { 'api-calls.quantity.MIN': 1, 'api-calls.quantity.MAX': 10, 'api-calls.quantity.MEAN': 23 / 4, 'api-calls.quantity.LATEST': 1, 'api-calls.region.UNIQUE': 2 },
+        {
+          'api-calls.quantity.MIN': 1,
+          'api-calls.quantity.MAX': 10,
+          'api-calls.quantity.MEAN': 23 / 4,
+          'api-calls.quantity.LATEST': 1,
+          'api-calls.region.UNIQUE': 2,
+        },
       ]);
-      const hourly = await exportCsv({ aggregations: [{ meterId: 'api-calls', fieldCode: 'quantity', fieldType: 'MEASURE', function: 'SUM' }], groups: [{ groupType: 'TIME', frequency: 'MONTH' }] });
+      const hourly = await exportCsv({
+        aggregations: [
+          { meterId: 'api-calls', fieldCode: 'quantity', fieldType: 'MEASURE', function: 'SUM' },
+        ],
+        groups: [{ groupType: 'TIME', frequency: 'MONTH' }],
+      });
       expect(hourly).toEqual(['ts,api-calls.quantity.SUM', '2025-01-01T00:00:00.000Z,23']);
     });
   });
@@ -227,12 +294,16 @@ describe('sandbox: download URLs and export files', () => {
     await ctx.admin('POST', '/config', { usageFileSizeBytes: null });
     const [file] = await jobFiles(jobId);
     const first = (await urlFor(jobId)).json.url as string;
-    await ctx.admin('POST', '/faults', { route: 'GET /files/:fileId', cutNextStream: { count: 1, afterBytes: 300_000, advanceClockMs: 16 * 60_000 } });
+    await ctx.admin('POST', '/faults', {
+      route: 'GET /files/:fileId',
+      cutNextStream: { count: 1, afterBytes: 300_000, advanceClockMs: 16 * 60_000 },
+    });
     const received: Buffer[] = [];
     let failed = false;
     try {
       const res = await fetch(first);
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) received.push(Buffer.from(chunk));
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+        received.push(Buffer.from(chunk));
     } catch {
       failed = true;
     }

@@ -14,7 +14,11 @@ export interface Ctx {
   sb: RunningSandbox;
   org: (path: string) => string;
   token: () => Promise<string>;
-  api: (method: string, path: string, init?: { body?: unknown; token?: string | null; headers?: Record<string, string>; base?: string }) => Promise<HttpResult>;
+  api: (
+    method: string,
+    path: string,
+    init?: { body?: unknown; token?: string | null; headers?: Record<string, string>; base?: string },
+  ) => Promise<HttpResult>;
   admin: (method: string, path: string, body?: unknown) => Promise<HttpResult>;
   raw: (url: string, init?: RequestInit) => Promise<HttpResult>;
   close: () => Promise<void>;
@@ -25,7 +29,11 @@ export async function startCtx(opts: SandboxOptions = {}): Promise<Ctx> {
   const sb = await startSandbox({
     jobTiming: { pendingMs: 100, runningMs: 150 },
     ...opts,
-    rateLimits: { config: { ratePerSec: 10_000, burst: 10_000 }, ingest: { ratePerSec: 10_000, burst: 10_000 }, ...(opts.rateLimits ?? {}) },
+    rateLimits: {
+      config: { ratePerSec: 10_000, burst: 10_000 },
+      ingest: { ratePerSec: 10_000, burst: 10_000 },
+      ...(opts.rateLimits ?? {}),
+    },
   });
   let cached: string | undefined;
   const raw = async (url: string, init?: RequestInit): Promise<HttpResult> => {
@@ -41,7 +49,11 @@ export async function startCtx(opts: SandboxOptions = {}): Promise<Ctx> {
   };
   const basic = 'Basic ' + Buffer.from(`${sb.accessKeyId}:${sb.apiSecret}`).toString('base64');
   const token = async (): Promise<string> => {
-    const r = await raw(`${sb.baseUrl}/oauth/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials' }) });
+    const r = await raw(`${sb.baseUrl}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials' }),
+    });
     if (r.status !== 200) throw new Error(`token: ${r.status} ${r.text}`);
     return r.json.access_token as string;
   };
@@ -69,13 +81,18 @@ export async function startCtx(opts: SandboxOptions = {}): Promise<Ctx> {
       return send(cached);
     },
     admin: (method, path, body) =>
-      raw(`${sb.adminUrl}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }),
+      raw(`${sb.adminUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
     close: () => sb.close(),
   };
   return ctx;
 }
 
-export const basicAuth = (sb: RunningSandbox, key = sb.accessKeyId, secret = sb.apiSecret): string => 'Basic ' + Buffer.from(`${key}:${secret}`).toString('base64');
+export const basicAuth = (sb: RunningSandbox, key = sb.accessKeyId, secret = sb.apiSecret): string =>
+  'Basic ' + Buffer.from(`${key}:${secret}`).toString('base64');
 
 export async function sandboxNow(ctx: Ctx): Promise<number> {
   const r = await ctx.admin('GET', '/clock');
@@ -94,13 +111,20 @@ export function usageBody(overrides: Record<string, unknown> = {}): Record<strin
   return { sourceType: 'USAGE', startDate: start.toISOString(), endDate: end.toISOString(), ...overrides };
 }
 
-export async function createJob(ctx: Ctx, body: Record<string, unknown> = { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] }): Promise<string> {
+export async function createJob(
+  ctx: Ctx,
+  body: Record<string, unknown> = { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] },
+): Promise<string> {
   const r = await ctx.api('POST', ctx.org('/dataexports/adhoc'), { body });
   if (r.status !== 200) throw new Error(`adhoc: ${r.status} ${r.text}`);
   return r.json.jobId as string;
 }
 
-export async function finishJob(ctx: Ctx, jobId: string, status: 'SUCCEEDED' | 'FAILED' = 'SUCCEEDED'): Promise<void> {
+export async function finishJob(
+  ctx: Ctx,
+  jobId: string,
+  status: 'SUCCEEDED' | 'FAILED' = 'SUCCEEDED',
+): Promise<void> {
   const r = await ctx.admin('POST', `/jobs/${jobId}`, { status });
   if (r.status !== 200) throw new Error(`force: ${r.status} ${r.text}`);
 }

@@ -9,7 +9,10 @@ describe('sandbox: export jobs', () => {
   afterAll(() => ctx.close());
   beforeEach(async () => {
     await ctx.admin('POST', '/reset');
-    await ctx.admin('POST', '/config', { jobTiming: { pendingMs: 2_000, runningMs: 3_000 }, nextJobOutcome: 'SUCCEEDED' });
+    await ctx.admin('POST', '/config', {
+      jobTiming: { pendingMs: 2_000, runningMs: 3_000 },
+      nextJobOutcome: 'SUCCEEDED',
+    });
   });
 
   const getJob = (id: string) => ctx.api('GET', ctx.org(`/dataexports/jobs/${id}`));
@@ -19,7 +22,12 @@ describe('sandbox: export jobs', () => {
     const id = await createJob(ctx, usageBody());
     const pending = await getJob(id);
     expect(pending.status).toBe(200);
-    expect(pending.json).toMatchObject({ id, sourceType: 'USAGE', status: 'PENDING', dateCreated: expect.any(String) });
+    expect(pending.json).toMatchObject({
+      id,
+      sourceType: 'USAGE',
+      status: 'PENDING',
+      dateCreated: expect.any(String),
+    });
     expect(pending.json.startedAt).toBeUndefined();
     expect(pending.json.scheduleId).toBeUndefined();
 
@@ -33,7 +41,14 @@ describe('sandbox: export jobs', () => {
     expect(done.json.status).toBe('SUCCEEDED');
     expect(done.json.startedAt).toBe(running.json.startedAt);
     // No error, completion time or file list on JobResponse (digest §4.1).
-    expect(Object.keys(done.json).sort()).toEqual(['dateCreated', 'id', 'sourceType', 'startedAt', 'status', 'version']);
+    expect(Object.keys(done.json).sort()).toEqual([
+      'dateCreated',
+      'id',
+      'sourceType',
+      'startedAt',
+      'status',
+      'version',
+    ]);
   });
 
   it('also progresses in real time with short timings', async () => {
@@ -136,7 +151,8 @@ describe('sandbox: export jobs', () => {
     const b = await createJob(ctx);
     await advance(ctx, 3_600_000);
     const c = await createJob(ctx);
-    const created = async (id: string) => (await ctx.api('GET', ctx.org(`/dataexports/jobs/${id}`))).json.dateCreated as string;
+    const created = async (id: string) =>
+      (await ctx.api('GET', ctx.org(`/dataexports/jobs/${id}`))).json.dateCreated as string;
     const bCreated = await created(b);
     const seconds = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
     const names = (r: { json: { data: Array<{ id: string }> } }) => r.json.data.map((j) => j.id);
@@ -144,7 +160,9 @@ describe('sandbox: export jobs', () => {
     // yyyy-MM-dd'T'HH:mm:ss'Z' (seconds precision)
     expect(names(await list(`?dateCreatedStart=${seconds(bCreated)}`))).toEqual([c, b]);
     expect(names(await list(`?dateCreatedEnd=${seconds(await created(c))}`))).toEqual([b, a]);
-    expect(names(await list(`?dateCreatedStart=${seconds(bCreated)}&dateCreatedEnd=${seconds(await created(c))}`))).toEqual([b]);
+    expect(
+      names(await list(`?dateCreatedStart=${seconds(bCreated)}&dateCreatedEnd=${seconds(await created(c))}`)),
+    ).toEqual([b]);
     // Full ISO with millis: start is inclusive, end exclusive at the exact instant.
     expect(names(await list(`?dateCreatedStart=${bCreated}`))).toEqual([c, b]);
     expect(names(await list(`?dateCreatedEnd=${bCreated}`))).toEqual([a]);

@@ -33,11 +33,20 @@ describe('webhook alerts', () => {
         workflowId: 'wf-1',
         jobId: 'job-9',
         message: 'export job job-9 FAILED (see https://files.example/x?sig=abc)',
-        details: { sourceType: 'USAGE', downloadUrl: 'https://files.example/x?sig=abc', note: 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig' },
+        details: {
+          sourceType: 'USAGE',
+          downloadUrl: 'https://files.example/x?sig=abc',
+          note: 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig',
+        },
       });
       expect(rx.bodies).toHaveLength(2);
       const body = rx.bodies[1] as Record<string, unknown>;
-      expect(body).toMatchObject({ source: 'm3ter-export-worker', kind: 'ExportJobFailed', workflowId: 'wf-1', jobId: 'job-9' });
+      expect(body).toMatchObject({
+        source: 'm3ter-export-worker',
+        kind: 'ExportJobFailed',
+        workflowId: 'wf-1',
+        jobId: 'job-9',
+      });
       const text = JSON.stringify(body);
       expect(text).not.toMatch(/sig=abc|eyJhbGci/);
       expect(body.details).not.toHaveProperty('downloadUrl');
@@ -51,7 +60,9 @@ describe('webhook alerts', () => {
     try {
       silentLog.lines.length = 0;
       const alerter = createWebhookAlerter({ url: rx.url, log: silentLog, attempts: 2 });
-      await expect(alerter.send({ kind: 'ExportJobFailed', workflowId: 'w', message: 'm' })).rejects.toThrow('HTTP 500');
+      await expect(alerter.send({ kind: 'ExportJobFailed', workflowId: 'w', message: 'm' })).rejects.toThrow(
+        'HTTP 500',
+      );
       expect(rx.bodies).toHaveLength(2);
       expect(JSON.stringify(silentLog.lines)).not.toContain('hook-secret-123');
     } finally {
@@ -67,14 +78,33 @@ describe('webhook alerts', () => {
       log: silentLog,
       alerter: createWebhookAlerter({ log: silentLog }),
     });
-    await expect(mockEnv().exec(() => activities.sendAlert({ kind: 'ExportJobFailed', workflowId: 'w', jobId: 'j', message: 'export job j FAILED' }))).resolves.toEqual({
+    await expect(
+      mockEnv().exec(() =>
+        activities.sendAlert({
+          kind: 'ExportJobFailed',
+          workflowId: 'w',
+          jobId: 'j',
+          message: 'export job j FAILED',
+        }),
+      ),
+    ).resolves.toEqual({
       delivered: false,
     });
     expect(silentLog.lines.some((l) => l.level === 'error')).toBe(true);
   });
 
   it('payload builder keeps only allow-listed fields', () => {
-    const p = alertPayload({ kind: 'ExportJobFailed', workflowId: 'w', message: 'x', details: { apiSecret: 's3cr3t', n: 1 } }, new Date(0));
-    expect(p).toEqual({ source: 'm3ter-export-worker', kind: 'ExportJobFailed', workflowId: 'w', message: 'x', details: { n: 1 }, at: '1970-01-01T00:00:00.000Z' });
+    const p = alertPayload(
+      { kind: 'ExportJobFailed', workflowId: 'w', message: 'x', details: { apiSecret: 's3cr3t', n: 1 } },
+      new Date(0),
+    );
+    expect(p).toEqual({
+      source: 'm3ter-export-worker',
+      kind: 'ExportJobFailed',
+      workflowId: 'w',
+      message: 'x',
+      details: { n: 1 },
+      at: '1970-01-01T00:00:00.000Z',
+    });
   });
 });

@@ -14,7 +14,8 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function csv(lines: number): Buffer {
   const rows = ['account,meter,ts,value'];
-  for (let i = 0; i < lines; i++) rows.push(`acc-${i % 97},meter-${i % 7},2025-01-01T00:00:${String(i % 60).padStart(2, '0')}Z,${i}`);
+  for (let i = 0; i < lines; i++)
+    rows.push(`acc-${i % 97},meter-${i % 7},2025-01-01T00:00:${String(i % 60).padStart(2, '0')}Z,${i}`);
   return Buffer.from(`${rows.join('\n')}\n`);
 }
 
@@ -58,7 +59,12 @@ describe('export file download', () => {
     kind: 'usage' as const,
     sourceType: 'USAGE',
     window: { start: '2025-01-01T00:00:00Z', end: '2025-01-02T00:00:00Z' },
-    request: { sourceType: 'USAGE', startDate: '2025-01-01T00:00:00Z', endDate: '2025-01-02T00:00:00Z', version: 3 },
+    request: {
+      sourceType: 'USAGE',
+      startDate: '2025-01-01T00:00:00Z',
+      endDate: '2025-01-02T00:00:00Z',
+      version: 3,
+    },
   };
 
   it('streams the file to storage with a manifest beside it', async () => {
@@ -84,7 +90,9 @@ describe('export file download', () => {
     expect(manifest.request).not.toHaveProperty('version');
     expect(sha(await fs.readFile(manifest.path))).toBe(sha(data));
     expect((await fs.readdir(dir)).sort()).toEqual([manifest.file, `${manifest.file}.manifest.json`]);
-    expect(JSON.parse(await fs.readFile(path.join(dir, `${manifest.file}.manifest.json`), 'utf8'))).toEqual(manifest);
+    expect(JSON.parse(await fs.readFile(path.join(dir, `${manifest.file}.manifest.json`), 'utf8'))).toEqual(
+      manifest,
+    );
     expect(beats[beats.length - 1]).toEqual({ bytesWritten: data.length });
   });
 
@@ -126,7 +134,15 @@ describe('export file download', () => {
       if (calls === 2) throw new Error('worker lost its network');
       return server!.issueUrl();
     };
-    const common = { storage, base: 'wf__job', defaultExt: '.csv', log: silentLog, clock: { now: Date.now }, heartbeat: () => undefined, sleep: noSleep };
+    const common = {
+      storage,
+      base: 'wf__job',
+      defaultExt: '.csv',
+      log: silentLog,
+      clock: { now: Date.now },
+      heartbeat: () => undefined,
+      sleep: noSleep,
+    };
     server.expireAfter(1_234_567);
     await expect(streamDownloadToStorage({ ...common, fetchUrl })).rejects.toThrow('worker lost its network');
     // The server cuts the connection after 1,234,567 bytes; bytes still in flight when the socket is torn
@@ -154,11 +170,19 @@ describe('export file download', () => {
   it('a SUCCEEDED job whose URL endpoint answers 404 is past the 24 h window: non-retryable', async () => {
     const m3ter = fakeM3ter({
       getExportDownloadUrl: async () => {
-        throw new M3terNotFoundError('HTTP 404', { status: 404, m3terMessage: 'export file no longer available' });
+        throw new M3terNotFoundError('HTTP 404', {
+          status: 404,
+          m3terMessage: 'export file no longer available',
+        });
       },
-      getExportJob: async (id) => job(id, { status: 'SUCCEEDED', startedAt: new Date(Date.now() - 25 * 3600_000).toISOString() }),
+      getExportJob: async (id) =>
+        job(id, { status: 'SUCCEEDED', startedAt: new Date(Date.now() - 25 * 3600_000).toISOString() }),
     });
-    const activities = createExportActivities({ m3ter, storage: createLocalStorage({ dir }), log: silentLog });
+    const activities = createExportActivities({
+      m3ter,
+      storage: createLocalStorage({ dir }),
+      log: silentLog,
+    });
     const f = await failure(mockEnv().exec(() => activities.downloadExportFile(input)));
     expect(f.type).toBe('ExportDownloadWindowExpired');
     expect(f.nonRetryable).toBe(true);
@@ -169,12 +193,20 @@ describe('export file download', () => {
     server = await startFileServer({ data });
     const { activities } = activitiesFor(server);
     const res = await mockEnv().exec(() => activities.resolveDownloadUrl({ jobId: 'job-1' }));
-    expect(res).toEqual({ jobId: 'job-1', expirationTime: '2099-01-01T00:00:00Z', urlWithoutQuery: `${server.baseUrl}/files/abc` });
+    expect(res).toEqual({
+      jobId: 'job-1',
+      expirationTime: '2099-01-01T00:00:00Z',
+      urlWithoutQuery: `${server.baseUrl}/files/abc`,
+    });
   });
 
   it('keeps memory flat while streaming a large file', async () => {
     const size = 160 * 1024 * 1024;
-    server = await startFileServer({ generatedSize: size, fileName: 'big.bin', contentType: 'application/octet-stream' });
+    server = await startFileServer({
+      generatedSize: size,
+      fileName: 'big.bin',
+      contentType: 'application/octet-stream',
+    });
     const storage = createLocalStorage({ dir });
     global.gc?.();
     const before = process.memoryUsage().rss;
@@ -193,7 +225,8 @@ describe('export file download', () => {
       });
       expect(res.committed.bytes).toBe(size);
       const expected = createHash('sha256');
-      for (let off = 0; off < size; off += 1024 * 1024) expected.update(generatedChunk(off, Math.min(1024 * 1024, size - off)));
+      for (let off = 0; off < size; off += 1024 * 1024)
+        expected.update(generatedChunk(off, Math.min(1024 * 1024, size - off)));
       expect(res.committed.sha256).toBe(expected.digest('hex'));
       const secs = (Date.now() - t0) / 1000;
       process.stderr.write(`[download] 160 MiB in ${secs.toFixed(2)} s (${(160 / secs).toFixed(0)} MiB/s)\n`);

@@ -1,11 +1,28 @@
-import { canonicalJson, exportKindOf, exportWorkflowId, TASK_QUEUE_DEFAULT, SEARCH_ATTRIBUTE_JOB_ID, SEARCH_ATTRIBUTE_KIND } from '../../../src/export-ids';
+import {
+  canonicalJson,
+  exportKindOf,
+  exportWorkflowId,
+  TASK_QUEUE_DEFAULT,
+  SEARCH_ATTRIBUTE_JOB_ID,
+  SEARCH_ATTRIBUTE_KIND,
+} from '../../../src/export-ids';
 
 describe('export ids', () => {
-  const req = { sourceType: 'USAGE', startDate: '2025-05-01T00:00:00Z', endDate: '2025-05-02T00:00:00Z', meterIds: ['m1', 'm2'] };
+  const req = {
+    sourceType: 'USAGE',
+    startDate: '2025-05-01T00:00:00Z',
+    endDate: '2025-05-02T00:00:00Z',
+    meterIds: ['m1', 'm2'],
+  };
 
   it('is deterministic and independent of key order', () => {
     const a = exportWorkflowId('usage', req);
-    const b = exportWorkflowId('usage', { meterIds: ['m1', 'm2'], endDate: req.endDate, startDate: req.startDate, sourceType: 'USAGE' });
+    const b = exportWorkflowId('usage', {
+      meterIds: ['m1', 'm2'],
+      endDate: req.endDate,
+      startDate: req.startDate,
+      sourceType: 'USAGE',
+    });
     expect(a).toBe(b);
     expect(a).toMatch(/^export:usage:adhoc:2025-05-01T00-00-00Z:[0-9a-f]{12}$/);
   });
@@ -14,11 +31,15 @@ describe('export ids', () => {
     const a = exportWorkflowId('usage', req);
     expect(exportWorkflowId('usage', { ...req, meterIds: ['m2', 'm1'] })).not.toBe(a);
     expect(exportWorkflowId('usage', req, 'nightly')).toMatch(/^export:usage:nightly:/);
-    expect(exportWorkflowId('operational', { sourceType: 'OPERATIONAL', operationalDataTypes: ['BILLS'] })).toMatch(/^export:operational:adhoc:all:[0-9a-f]{12}$/);
+    expect(
+      exportWorkflowId('operational', { sourceType: 'OPERATIONAL', operationalDataTypes: ['BILLS'] }),
+    ).toMatch(/^export:operational:adhoc:all:[0-9a-f]{12}$/);
   });
 
   it('canonical JSON sorts keys recursively and drops undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: undefined, c: [2, { z: 1, y: 2 }] } })).toBe('{"a":{"c":[2,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: undefined, c: [2, { z: 1, y: 2 }] } })).toBe(
+      '{"a":{"c":[2,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   it('constants', () => {

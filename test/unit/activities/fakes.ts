@@ -51,7 +51,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /** A MockActivityEnvironment that does not print the SDK's "Activity failed" lines. */
-export function mockEnv(info: Partial<Info> = {}): MockActivityEnvironment & { exec<T>(fn: () => Promise<T>): Promise<T> } {
+export function mockEnv(
+  info: Partial<Info> = {},
+): MockActivityEnvironment & { exec<T>(fn: () => Promise<T>): Promise<T> } {
   const env = new MockActivityEnvironment(info, { logger: quiet });
   // `run`'s generics do not infer the result type of a closure; this typed wrapper does.
   return Object.assign(env, { exec: <T>(fn: () => Promise<T>) => env.run(fn) as Promise<T> });

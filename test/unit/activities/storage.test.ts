@@ -100,7 +100,9 @@ describe('local storage', () => {
 
   it('sanitizes names: no path traversal, no hidden files', () => {
     expect(sanitizeFileName('../../etc/passwd')).toBe('etc_passwd');
-    expect(sanitizeFileName('export:usage:adhoc:2025-01-01T00:00:00Z:abc')).toBe('export_usage_adhoc_2025-01-01T00_00_00Z_abc');
+    expect(sanitizeFileName('export:usage:adhoc:2025-01-01T00:00:00Z:abc')).toBe(
+      'export_usage_adhoc_2025-01-01T00_00_00Z_abc',
+    );
     expect(() => sanitizeFileName('...')).toThrow();
   });
 });

@@ -17,10 +17,19 @@ const request: AdhocExportRequest = {
   endDate: '2025-01-02T00:00:00Z',
 };
 
-const lostResponse = () => new M3terTimeoutError('m3ter POST /dataexports/adhoc timed out', { retryable: true, mayHaveBeenProcessed: true });
-const serverError = () => new M3terServerError('HTTP 500', { status: 500, retryable: true, mayHaveBeenProcessed: true });
+const lostResponse = () =>
+  new M3terTimeoutError('m3ter POST /dataexports/adhoc timed out', {
+    retryable: true,
+    mayHaveBeenProcessed: true,
+  });
+const serverError = () =>
+  new M3terServerError('HTTP 500', { status: 500, retryable: true, mayHaveBeenProcessed: true });
 
-function setup(opts: { create: Array<() => Promise<{ jobId: string }>>; list?: (q: unknown) => ExportJob[]; claimed?: string[] }) {
+function setup(opts: {
+  create: Array<() => Promise<{ jobId: string }>>;
+  list?: (q: unknown) => ExportJob[];
+  claimed?: string[];
+}) {
   let creates = 0;
   const m3ter = fakeM3ter({
     createAdhocExport: async () => {
@@ -61,7 +70,10 @@ async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
 describe('triggerAdhocExport', () => {
   it('returns the job id of a successful POST', async () => {
     const { trigger, posts } = setup({ create: [async () => ({ jobId: 'j1' })] });
-    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({ jobId: 'j1', recovered: false });
+    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
+      jobId: 'j1',
+      recovered: false,
+    });
     expect(posts()).toBe(1);
   });
 
@@ -74,7 +86,10 @@ describe('triggerAdhocExport', () => {
       ],
       list: () => [job('committed')],
     });
-    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({ jobId: 'committed', recovered: true });
+    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
+      jobId: 'committed',
+      recovered: true,
+    });
     expect(posts()).toBe(1);
     const q = m3ter.calls.listExportJobs[0][0] as { dateCreatedStart: string };
     // Whole seconds, as m3ter's filter format requires.
@@ -91,7 +106,10 @@ describe('triggerAdhocExport', () => {
       ],
       list: () => [],
     });
-    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({ jobId: 'second', recovered: false });
+    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
+      jobId: 'second',
+      recovered: false,
+    });
     expect(posts()).toBe(2);
   });
 
@@ -128,7 +146,10 @@ describe('triggerAdhocExport', () => {
       ],
       claimed: ['claimed-by-other'],
     });
-    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({ jobId: 'mine', recovered: true });
+    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
+      jobId: 'mine',
+      recovered: true,
+    });
   });
 
   it('a candidate that its owner claims a moment later is not adopted: nothing of ours was committed, resend', async () => {
@@ -151,7 +172,10 @@ describe('triggerAdhocExport', () => {
       claimedJobIds: async (ids) => new Set(checks++ === 0 ? [] : ids),
       tuning: { recoveryGraceMs: 0, claimSettleMs: 1, claimSettleRounds: 2 },
     });
-    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({ jobId: 'ours', recovered: false });
+    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
+      jobId: 'ours',
+      recovered: false,
+    });
     expect(m3ter.calls.createAdhocExport).toHaveLength(2);
   });
 
@@ -165,19 +189,28 @@ describe('triggerAdhocExport', () => {
       ],
       list: () => [job('later', { dateCreated: new Date(Date.now() + 60_000).toISOString() })],
     });
-    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({ jobId: 'second', recovered: false });
+    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
+      jobId: 'second',
+      recovered: false,
+    });
     expect(posts()).toBe(2);
   });
 
   it('a retry attempt looks for a committed job before sending (worker died mid-POST)', async () => {
     const { trigger, posts } = setup({ create: [], list: () => [job('from-attempt-1')] });
-    await expect(run(() => trigger({ request, workflowId: 'wf' }), 2)).resolves.toEqual({ jobId: 'from-attempt-1', recovered: true });
+    await expect(run(() => trigger({ request, workflowId: 'wf' }), 2)).resolves.toEqual({
+      jobId: 'from-attempt-1',
+      recovered: true,
+    });
     expect(posts()).toBe(0);
   });
 
   it('a retry attempt with nothing committed sends once', async () => {
     const { trigger, posts } = setup({ create: [async () => ({ jobId: 'fresh' })], list: () => [] });
-    await expect(run(() => trigger({ request, workflowId: 'wf' }), 3)).resolves.toEqual({ jobId: 'fresh', recovered: false });
+    await expect(run(() => trigger({ request, workflowId: 'wf' }), 3)).resolves.toEqual({
+      jobId: 'fresh',
+      recovered: false,
+    });
     expect(posts()).toBe(1);
   });
 
@@ -185,7 +218,10 @@ describe('triggerAdhocExport', () => {
     const { trigger, posts } = setup({
       create: [
         async () => {
-          throw new M3terBadRequestError('HTTP 400', { status: 400, m3terMessage: 'endDate must be after startDate' });
+          throw new M3terBadRequestError('HTTP 400', {
+            status: 400,
+            m3terMessage: 'endDate must be after startDate',
+          });
         },
       ],
     });
@@ -252,9 +288,19 @@ describe('triggerAdhocExport', () => {
   it('classifies client errors by whether the POST may have been committed', () => {
     expect(classifyTriggerFailure(new M3terRequestValidationError('bad', []))).toBe('invalid');
     expect(classifyTriggerFailure(new M3terBadRequestError('x', { status: 400 }))).toBe('rejected');
-    expect(classifyTriggerFailure(new M3terRateLimitError('x', { status: 429, retryable: true }))).toBe('not-committed');
-    expect(classifyTriggerFailure(new M3terConnectionError('refused', { retryable: true, mayHaveBeenProcessed: false }))).toBe('not-committed');
-    expect(classifyTriggerFailure(new M3terConnectionError('reset', { retryable: true, mayHaveBeenProcessed: true }))).toBe('ambiguous');
+    expect(classifyTriggerFailure(new M3terRateLimitError('x', { status: 429, retryable: true }))).toBe(
+      'not-committed',
+    );
+    expect(
+      classifyTriggerFailure(
+        new M3terConnectionError('refused', { retryable: true, mayHaveBeenProcessed: false }),
+      ),
+    ).toBe('not-committed');
+    expect(
+      classifyTriggerFailure(
+        new M3terConnectionError('reset', { retryable: true, mayHaveBeenProcessed: true }),
+      ),
+    ).toBe('ambiguous');
     expect(classifyTriggerFailure(serverError())).toBe('ambiguous');
     expect(classifyTriggerFailure(lostResponse())).toBe('ambiguous');
     expect(classifyTriggerFailure(new Error('weird'))).toBe('ambiguous');

@@ -1,6 +1,11 @@
 import { prepareExport } from '../../../src/cli/export-command';
 import { CliInputError } from '../../../src/cli/exit-codes';
-import { billsRequestFromFlags, normaliseDate, operationalRequestFromFlags, usageRequestFromFlags } from '../../../src/cli/request-flags';
+import {
+  billsRequestFromFlags,
+  normaliseDate,
+  operationalRequestFromFlags,
+  usageRequestFromFlags,
+} from '../../../src/cli/request-flags';
 
 const NOW = Date.parse('2025-05-20T12:00:00Z');
 
@@ -24,13 +29,24 @@ describe('CLI flags to m3ter request bodies', () => {
       endDate: '2025-05-02T00:00:00.000Z',
       meterIds: ['m1', 'm2', 'm3'],
       aggregations: [{ meterId: 'm1', fieldCode: 'calls', fieldType: 'MEASURE', function: 'SUM' }],
-      groups: [{ groupType: 'ACCOUNT' }, { groupType: 'TIME', frequency: 'DAY' }, { groupType: 'DIMENSION', meterId: 'm1', fieldCode: 'region' }],
+      groups: [
+        { groupType: 'ACCOUNT' },
+        { groupType: 'TIME', frequency: 'DAY' },
+        { groupType: 'DIMENSION', meterId: 'm1', fieldCode: 'region' },
+      ],
     });
   });
 
   it('lets flags override fields of --request', () => {
-    const body = operationalRequestFromFlags({ request: '{"operationalDataTypes":["BILLS"],"exportFileFormat":"CSV"}', types: ['accounts'] });
-    expect(body).toEqual({ sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'], exportFileFormat: 'CSV' });
+    const body = operationalRequestFromFlags({
+      request: '{"operationalDataTypes":["BILLS"],"exportFileFormat":"CSV"}',
+      types: ['accounts'],
+    });
+    expect(body).toEqual({
+      sourceType: 'OPERATIONAL',
+      operationalDataTypes: ['ACCOUNTS'],
+      exportFileFormat: 'CSV',
+    });
   });
 
   it('passes a non-numeric --limit through for the schema to reject by name', () => {
@@ -44,27 +60,53 @@ describe('prepareExport', () => {
 
   it('derives the same workflow id for the same request, whatever the key order', () => {
     const a = prepareExport('usage', usage, { name: 'nightly' }, NOW);
-    const b = prepareExport('usage', { endDate: usage.endDate, sourceType: 'USAGE', startDate: usage.startDate }, { name: 'nightly' }, NOW);
+    const b = prepareExport(
+      'usage',
+      { endDate: usage.endDate, sourceType: 'USAGE', startDate: usage.startDate },
+      { name: 'nightly' },
+      NOW,
+    );
     expect(a.workflowId).toBe(b.workflowId);
     expect(a.workflowId).toMatch(/^export:usage:nightly:/);
-    expect(prepareExport('usage', { ...usage, meterIds: ['m1'] }, { name: 'nightly' }, NOW).workflowId).not.toBe(a.workflowId);
+    expect(
+      prepareExport('usage', { ...usage, meterIds: ['m1'] }, { name: 'nightly' }, NOW).workflowId,
+    ).not.toBe(a.workflowId);
   });
 
   it('honours --id and picks the workflow type per kind', () => {
-    expect(prepareExport('usage', usage, { id: 'mine' }, NOW)).toMatchObject({ workflowId: 'mine', workflowType: 'adhocExportWorkflow' });
-    const bills = prepareExport('bills', { startDate: usage.startDate, endDate: usage.endDate, lineItemTypes: ['USAGE'] }, {}, NOW);
+    expect(prepareExport('usage', usage, { id: 'mine' }, NOW)).toMatchObject({
+      workflowId: 'mine',
+      workflowType: 'adhocExportWorkflow',
+    });
+    const bills = prepareExport(
+      'bills',
+      { startDate: usage.startDate, endDate: usage.endDate, lineItemTypes: ['USAGE'] },
+      {},
+      NOW,
+    );
     expect(bills.workflowType).toBe('billsCsvExportWorkflow');
   });
 
   it('collects every problem, flags and body alike, in one error', () => {
     let err: unknown;
     try {
-      prepareExport('usage', { sourceType: 'USAGE', endDate: '2025-05-02T00:00:00Z' }, { storage: 'ftp', name: '../x' }, NOW);
+      prepareExport(
+        'usage',
+        { sourceType: 'USAGE', endDate: '2025-05-02T00:00:00Z' },
+        { storage: 'ftp', name: '../x' },
+        NOW,
+      );
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(CliInputError);
     const problems = (err as CliInputError).problems;
-    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^--name: /), expect.stringMatching(/^--storage: /), 'startDate: is required']));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^--name: /),
+        expect.stringMatching(/^--storage: /),
+        'startDate: is required',
+      ]),
+    );
   });
 });

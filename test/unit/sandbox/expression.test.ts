@@ -1,6 +1,10 @@
 import { checkCalculation, parseExpression } from '../../../src/sandbox/expression';
 
-const data = { new: { amount: 120, limit: 100, name: 'acme', active: true, gone: null }, old: { amount: 80 }, jobId: 'j1' };
+const data = {
+  new: { amount: 120, limit: 100, name: 'acme', active: true, gone: null },
+  old: { amount: 80 },
+  jobId: 'j1',
+};
 
 describe('sandbox expression language', () => {
   it.each([
@@ -44,6 +48,10 @@ describe('sandbox expression language', () => {
   });
 
   it('binds AND tighter than OR and comparisons tighter than AND', () => {
-    expect(parseExpression('a == 1 OR b == 2 AND c == 3')).toMatchObject({ kind: 'bin', op: 'OR', right: { op: 'AND' } });
+    expect(parseExpression('a == 1 OR b == 2 AND c == 3')).toMatchObject({
+      kind: 'bin',
+      op: 'OR',
+      right: { op: 'AND' },
+    });
   });
 });

@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
 import { generatedSha256, generateRange, GENERATED_HEADER } from '../../../src/sandbox/generated';
 
-const all = (seed: number, size: number, start = 0, end = size - 1) => Buffer.concat([...generateRange(seed, size, start, end)]);
+const all = (seed: number, size: number, start = 0, end = size - 1) =>
+  Buffer.concat([...generateRange(seed, size, start, end)]);
 
 describe('sandbox generated usage files', () => {
-  it.each([0, 5, GENERATED_HEADER.length, GENERATED_HEADER.length + 3, 1000, 128 * 3 + 38, 1_048_576 + 7])('is exactly %d bytes', (size) => {
-    expect(all(1, size).length).toBe(size);
-  });
+  it.each([0, 5, GENERATED_HEADER.length, GENERATED_HEADER.length + 3, 1000, 128 * 3 + 38, 1_048_576 + 7])(
+    'is exactly %d bytes',
+    (size) => {
+      expect(all(1, size).length).toBe(size);
+    },
+  );
 
   it('is deterministic per seed and differs between seeds', () => {
     expect(all(1, 50_000).equals(all(1, 50_000))).toBe(true);

@@ -31,7 +31,11 @@ describe('sandbox primitives', () => {
   });
 
   it('refills token buckets at the configured rate', () => {
-    const rl = new RateLimiter({ config: { ratePerSec: 2, burst: 2 }, dataExplorer: { ratePerSec: 1, burst: 10 }, ingest: { ratePerSec: 50, burst: 50 } });
+    const rl = new RateLimiter({
+      config: { ratePerSec: 2, burst: 2 },
+      dataExplorer: { ratePerSec: 1, burst: 10 },
+      ingest: { ratePerSec: 50, burst: 50 },
+    });
     expect(rl.take('o', 'config', 0).ok).toBe(true);
     expect(rl.take('o', 'config', 0).ok).toBe(true);
     expect(rl.take('o', 'config', 0)).toEqual({ ok: false, retryAfterSeconds: 1 });
@@ -59,6 +63,8 @@ describe('sandbox primitives', () => {
     expect(new Date(timeBucket(t, 'WEEK')).toISOString()).toBe('2024-10-14T00:00:00.000Z');
     expect(new Date(timeBucket(t, 'MONTH')).toISOString()).toBe('2024-10-01T00:00:00.000Z');
     expect(new Date(timeBucket(t, 'QUARTER')).toISOString()).toBe('2024-10-01T00:00:00.000Z');
-    expect(new Date(timeBucket(Date.parse('2024-10-13T23:00:00Z'), 'WEEK')).toISOString()).toBe('2024-10-07T00:00:00.000Z');
+    expect(new Date(timeBucket(Date.parse('2024-10-13T23:00:00Z'), 'WEEK')).toISOString()).toBe(
+      '2024-10-07T00:00:00.000Z',
+    );
   });
 });

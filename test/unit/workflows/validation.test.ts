@@ -11,14 +11,46 @@ const badAdhoc: Array<[string, unknown, string]> = [
   ['request not an object', { request: 'x' }, 'request: is required'],
   ['no sourceType', { request: {} }, 'request.sourceType: must be one of USAGE, OPERATIONAL'],
   ['bad sourceType', { request: { sourceType: 'BILLS' } }, 'request.sourceType'],
-  ['usage without startDate', { request: { sourceType: 'USAGE', endDate: usage.endDate } }, 'request.startDate: is required'],
-  ['usage without endDate', { request: { sourceType: 'USAGE', startDate: usage.startDate } }, 'request.endDate: is required'],
-  ['usage bad date', { request: { ...usage, startDate: 'yesterday' } }, 'request.startDate: must be an ISO 8601 date-time'],
-  ['usage end before start', { request: { ...usage, endDate: '2024-12-31T00:00:00Z' } }, 'request.endDate: must be after startDate'],
-  ['operational without types', { request: { sourceType: 'OPERATIONAL' } }, 'request.operationalDataTypes: must contain at least 1 item'],
-  ['operational empty types', { request: { sourceType: 'OPERATIONAL', operationalDataTypes: [] } }, 'request.operationalDataTypes'],
-  ['operational bad type item', { request: { sourceType: 'OPERATIONAL', operationalDataTypes: [''] } }, 'request.operationalDataTypes[0]'],
-  ['operational bad startDate', { request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['BILLS'], startDate: 5 } }, 'request.startDate'],
+  [
+    'usage without startDate',
+    { request: { sourceType: 'USAGE', endDate: usage.endDate } },
+    'request.startDate: is required',
+  ],
+  [
+    'usage without endDate',
+    { request: { sourceType: 'USAGE', startDate: usage.startDate } },
+    'request.endDate: is required',
+  ],
+  [
+    'usage bad date',
+    { request: { ...usage, startDate: 'yesterday' } },
+    'request.startDate: must be an ISO 8601 date-time',
+  ],
+  [
+    'usage end before start',
+    { request: { ...usage, endDate: '2024-12-31T00:00:00Z' } },
+    'request.endDate: must be after startDate',
+  ],
+  [
+    'operational without types',
+    { request: { sourceType: 'OPERATIONAL' } },
+    'request.operationalDataTypes: must contain at least 1 item',
+  ],
+  [
+    'operational empty types',
+    { request: { sourceType: 'OPERATIONAL', operationalDataTypes: [] } },
+    'request.operationalDataTypes',
+  ],
+  [
+    'operational bad type item',
+    { request: { sourceType: 'OPERATIONAL', operationalDataTypes: [''] } },
+    'request.operationalDataTypes[0]',
+  ],
+  [
+    'operational bad startDate',
+    { request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['BILLS'], startDate: 5 } },
+    'request.startDate',
+  ],
   ['bad storage', { request: usage, storage: 's3' }, "storage: must be 'local' or 'none'"],
   ['bad deadline', { request: usage, deadlineMs: 5 }, 'deadlineMs: must be a number >= 10000'],
   ['bad poll', { request: usage, poll: { fastPollMs: -1 } }, 'poll.fastPollMs: must be a positive number'],
@@ -41,7 +73,12 @@ describe('adhocExportWorkflow input checks', () => {
 
   it('accepts valid usage and operational requests', () => {
     expect(() => validateAdhocExportInput({ request: usage })).not.toThrow();
-    expect(() => validateAdhocExportInput({ request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['BILLS'] }, storage: 'none' })).not.toThrow();
+    expect(() =>
+      validateAdhocExportInput({
+        request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['BILLS'] },
+        storage: 'none',
+      }),
+    ).not.toThrow();
   });
 });
 
@@ -55,5 +92,6 @@ describe('billsCsvExportWorkflow input checks', () => {
   ])('refuses %j', (input, message) => {
     expect(() => validateBillsCsvExportInput(input)).toThrow(message);
   });
-  it('accepts a valid request', () => expect(() => validateBillsCsvExportInput({ request: ok })).not.toThrow());
+  it('accepts a valid request', () =>
+    expect(() => validateBillsCsvExportInput({ request: ok })).not.toThrow());
 });
