@@ -5,11 +5,11 @@
 // (20 s, under the 30 s heartbeat timeout) until `inActivityPhaseMs` (5 min). That is ~48 polls in the first
 // five minutes and one a minute after, so jobs of ten minutes or more average under one poll per 10 s
 // (the DESIGN.md bar) while jobs under a minute are still noticed within ~1-4 s (see `npm run bench`).
-// It heartbeats `{ polls }` at each poll, and sleeps with the activity's cancellation-aware sleep. If the job is still not terminal it throws the retryable
-// `ExportJobStillRunning`. From then on each retry polls ONCE and throws again, so the activity's retry
-// policy (fixed interval, e.g. 60 s; unlimited attempts; scheduleToClose = the overall deadline) is the
-// infrequent poller. Retries add no history events: whatever the job's duration the workflow records one
-// ActivityTaskScheduled/Started/Completed triple for the whole wait.
+// It heartbeats `{ polls }` at each poll, and sleeps with the activity's cancellation-aware sleep. If the
+// job is still not terminal it throws the retryable `ExportJobStillRunning`. From then on each retry polls
+// ONCE and throws again, so the activity's retry policy (fixed interval, e.g. 60 s; unlimited attempts;
+// scheduleToClose = the overall deadline) is the infrequent poller. Retries add no history events: whatever
+// the job's duration the workflow records one ActivityTaskScheduled/Started/Completed triple for the wait.
 //
 // Transient errors (429, 5xx, timeouts) inside attempt 1 are counted and polling continues; only a long run
 // of consecutive errors ends the attempt (retryably). 404 means the job does not exist: non-retryable

@@ -1,245 +1,54 @@
-// npm run bench [-- --short 6 --long 2 --long-ms 360000]
+// npm run bench [-- --only detection|download] [--short 6 --long 2 --long-ms 360000] [--size-mib 1024 --rounds 3]
 //
-// Detection benchmark: how long after an ExportJob reaches SUCCEEDED does the workflow notice, and how many
-// API calls does a job cost? Two strategies side by side in ONE run, on the same machine at the same time:
-//   tiered  the production wait (1 s polls for a minute, growing to 15 s, then the retry policy every 60 s)
-//   fixed60 a fixed 60-second poll (the wait activity's retry policy only)
-// for short jobs (a few seconds to ~40 s) and long jobs (minutes). Each strategy x length pair gets its own
-// sandbox (so its request counters are its own) and its own worker and task queue; all share one Temporal
-// dev server and one process. Prints a table; exits non-zero only if an export fails.
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+// Prints tables of figures measured side by side in one run:
+//   detection  delay from ExportJob SUCCEEDED to the workflow noticing, and API calls per job, for the
+//              production wait against a fixed 60-second poll (bench/detection.ts)
+//   download   the worker's download path against `curl` on the same presigned URL (bench/download.ts)
+// Exits non-zero only if something failed; the figures themselves are for people to read, not assertions.
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import type { AppConfig } from '../src/config';
-import { startDevServer } from '../src/devserver';
-import { createLogger } from '../src/log/logger';
-import { startSandbox, type RunningSandbox } from '../src/sandbox';
-import { createExportWorker, installRuntime } from '../src/worker';
-import { writeWorkflowBundle } from '../src/workflow-bundle';
+import { benchDetection } from './detection';
+import { benchDownload } from './download';
 
-type Strategy = 'tiered' | 'fixed60';
-const POLL: Record<Strategy, Record<string, number> | undefined> = {
-  tiered: undefined, // production defaults
-  fixed60: { fastPollMs: 60_000, fastPhaseMs: 1, inActivityPhaseMs: 1, slowPollMs: 60_000 },
-};
-
-interface Measured {
-  strategy: Strategy;
-  length: 'short' | 'long';
-  runningMs: number;
-  detectionMs: number;
-  polls: number;
-  apiCalls: number;
-  historyEvents: number;
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+function printTable(rows: string[][]) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  console.log(rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('  ')).join('\n') + '\n');
 }
 
 async function main() {
   const { values } = parseArgs({
     options: {
+      only: { type: 'string' },
       short: { type: 'string', default: '6' },
       long: { type: 'string', default: '2' },
       'long-ms': { type: 'string', default: '360000' },
+      'size-mib': { type: 'string', default: '1024' },
+      rounds: { type: 'string', default: '3' },
     },
   });
-  const shortN = Number(values.short);
-  const longN = Number(values.long);
-  const longMs = Number(values['long-ms']);
   const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
-
-  const temporal = await startDevServer({ log: say });
-  const log = createLogger({
-    level: 'warn',
-    destination: (await import('pino')).default.destination({ fd: 2 }),
-  });
-  installRuntime(log);
-  process.env.M3TER_WORKFLOW_BUNDLE = await writeWorkflowBundle(
-    path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'wf.js'),
-  );
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
-  const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-exports-'));
-
-  const lanes: { strategy: Strategy; length: 'short' | 'long'; durations: number[] }[] = [];
-  const shortDurations = Array.from({ length: shortN }, (_, i) =>
-    Math.round(3_000 + (i * 37_000) / Math.max(1, shortN - 1)),
-  );
-  const longDurations = Array.from({ length: longN }, (_, i) => longMs + i * 17_000);
-  for (const strategy of ['tiered', 'fixed60'] as Strategy[]) {
-    lanes.push(
-      { strategy, length: 'short', durations: shortDurations },
-      { strategy, length: 'long', durations: longDurations },
-    );
-  }
-  say(
-    `short jobs RUNNING ${shortDurations.map((d) => d / 1000).join(', ')} s; long jobs ${longDurations.map((d) => d / 1000).join(', ')} s`,
-  );
-
-  const sandboxes: RunningSandbox[] = [];
-  const workers: { shutdown(): void; run(): Promise<void> }[] = [];
-  const running: Promise<void>[] = [];
-  const measured: Measured[] = [];
-  let failures = 0;
-  try {
-    const settled = await Promise.allSettled(
-      lanes.map(async (lane) => {
-        const sandbox = await startSandbox({ jobTiming: { pendingMs: 200, runningMs: 300 } });
-        sandboxes.push(sandbox);
-        const taskQueue = `bench-${lane.strategy}-${lane.length}-${randomUUID().slice(0, 6)}`;
-        const config: AppConfig = {
-          m3ter: {
-            orgId: sandbox.orgId,
-            accessKeyId: sandbox.accessKeyId,
-            apiSecret: sandbox.apiSecret,
-            apiUrl: sandbox.baseUrl,
-            ingestUrl: sandbox.ingestUrl,
-          },
-          temporal: { address: temporal.address, namespace: 'default', taskQueue },
-          exportDir: path.join(exportDir, taskQueue),
-          logLevel: 'warn',
-        };
-        const worker = await createExportWorker(config, log);
-        workers.push(worker);
-        running.push(worker.run());
-        const admin = async (p: string, body?: unknown) => {
-          const res = await fetch(`${sandbox.adminUrl}${p}`, {
-            method: body === undefined ? 'GET' : 'POST',
-            headers: body === undefined ? {} : { 'content-type': 'application/json' },
-            body: body === undefined ? undefined : JSON.stringify(body),
-          });
-          return res.json() as Promise<Record<string, unknown>>;
-        };
-        // Warm up first: a worker's first workflow tasks load the bundle into fresh VMs, which on 2 busy
-        // cores takes seconds and would be charged to the first jobs' detection delay.
-        await client.workflow
-          .execute('adhocExportWorkflow', {
-            taskQueue,
-            workflowId: `bench-warmup-${taskQueue}`,
-            args: [
-              {
-                request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] },
-                poll: { fastPollMs: 100 },
-              },
-            ],
-          })
-          .catch(() => undefined);
-        // Then count from zero, and let jobs default to an hour RUNNING: each job's own duration is set as
-        // soon as its id is known.
-        await admin('/reset', {});
-        await admin('/config', { jobTiming: { pendingMs: 500, runningMs: 3_600_000 } });
-        // All jobs of a lane run at once, staggered so their trigger times differ.
-        await Promise.all(
-          lane.durations.map(async (runningMs, i) => {
-            await new Promise((r) => setTimeout(r, i * 1500));
-            const handle = await client.workflow.start('adhocExportWorkflow', {
-              taskQueue,
-              workflowId: `bench-${taskQueue}-${i}`,
-              args: [
-                {
-                  request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] },
-                  poll: POLL[lane.strategy],
-                },
-              ],
-            });
-            let jobId: string | undefined;
-            while (!jobId) {
-              // A query fails until a worker has run the first workflow task: keep asking.
-              jobId = await handle.query<{ jobId?: string }>('status').then(
-                (st) => st.jobId,
-                () => undefined,
-              );
-              if (!jobId) await new Promise((r) => setTimeout(r, 50));
-            }
-            await admin(`/jobs/${jobId}`, { runningMs });
-            const result = (await handle.result()) as { polls: number };
-            const job = (await admin(`/jobs/${jobId}`)) as { completedAt: string };
-            const history = await handle.fetchHistory();
-            const events = history.events ?? [];
-            const scheduled = events.find(
-              (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForExportJob',
-            );
-            const completed = events.find(
-              (e) =>
-                e.activityTaskCompletedEventAttributes &&
-                Number(e.activityTaskCompletedEventAttributes.scheduledEventId) ===
-                  Number(scheduled?.eventId),
-            );
-            const t = completed?.eventTime;
-            const noticedAt = t ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : NaN;
-            measured.push({
-              strategy: lane.strategy,
-              length: lane.length,
-              runningMs,
-              detectionMs: noticedAt - Date.parse(job.completedAt),
-              polls: result.polls,
-              apiCalls: 0,
-              historyEvents: events.length,
-            });
-          }),
-        );
-        // API calls per job for this lane: every request the lane's sandbox served, divided by its jobs.
-        const total = (await admin('/counters')).total as number;
-        for (const m of measured.filter((x) => x.strategy === lane.strategy && x.length === lane.length))
-          m.apiCalls = total / lane.durations.length;
-        say(`${lane.strategy}/${lane.length}: done`);
+  const only = values.only;
+  if (only !== undefined && only !== 'detection' && only !== 'download')
+    throw new Error(`--only: must be "detection" or "download", got "${only}"`);
+  // Download first: it needs the machine to itself, and the detection lanes keep a worker busy for minutes.
+  if (only !== 'detection') {
+    printTable(
+      await benchDownload({
+        sizeBytes: Number(values['size-mib']) * 2 ** 20,
+        rounds: Number(values.rounds),
+        say,
       }),
     );
-    for (const r of settled) {
-      if (r.status === 'rejected') {
-        failures++;
-        say(`lane failed: ${r.reason instanceof Error ? r.reason.stack : String(r.reason)}`);
-      }
-    }
-  } finally {
-    workers.forEach((w) => w.shutdown());
-    await Promise.allSettled(running);
-    await Promise.allSettled(sandboxes.map((s) => s.close()));
-    await connection.close();
-    await temporal.stop();
   }
-
-  const rows = [
-    [
-      'strategy',
-      'jobs',
-      'RUNNING (s)',
-      'detect median (s)',
-      'detect p90 (s)',
-      'detect max (s)',
-      'polls/job',
-      's per poll',
-      'API calls/job',
-      'history events (max)',
-    ],
-  ];
-  for (const lane of lanes) {
-    const ms = measured.filter((m) => m.strategy === lane.strategy && m.length === lane.length);
-    const det = ms.map((m) => m.detectionMs / 1000);
-    const polls = ms.reduce((a, m) => a + m.polls, 0) / ms.length;
-    const secPerPoll = ms.reduce((a, m) => a + m.runningMs / 1000 / Math.max(1, m.polls), 0) / ms.length;
-    rows.push([
-      `${lane.strategy}/${lane.length}`,
-      String(ms.length),
-      `${Math.min(...lane.durations) / 1000}-${Math.max(...lane.durations) / 1000}`,
-      quantile(det, 0.5).toFixed(2),
-      quantile(det, 0.9).toFixed(2),
-      Math.max(...det).toFixed(2),
-      polls.toFixed(1),
-      secPerPoll.toFixed(1),
-      (ms[0]?.apiCalls ?? 0).toFixed(1),
-      String(Math.max(...ms.map((m) => m.historyEvents))),
-    ]);
+  if (only !== 'download') {
+    const { rows, failures } = await benchDetection({
+      shortJobs: Number(values.short),
+      longJobs: Number(values.long),
+      longMs: Number(values['long-ms']),
+      say,
+    });
+    printTable(rows);
+    if (failures) process.exitCode = 1;
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  console.log(rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('  ')).join('\n'));
-  if (failures) process.exitCode = 1;
 }
 
 main().catch((err) => {
