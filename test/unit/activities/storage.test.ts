@@ -50,6 +50,54 @@ describe('local storage', () => {
     expect(committed.bytes).toBe(data.length);
   });
 
+  it('a failed write leaves the hash describing exactly the bytes on disk (hashing overlaps the write)', async () => {
+    const storage = createLocalStorage({ dir });
+    const a = randomBytes(200_000);
+    const b = randomBytes(300_000);
+    const c = randomBytes(100_000);
+    const writer = await storage.openWriter('failing');
+    await pipeline(Readable.from([a]), writer.createStream());
+    // The disk refuses the next write after the writer has already started hashing its buffers.
+    const handle = (writer as unknown as { handle: { write: (...args: unknown[]) => Promise<unknown> } })
+      .handle;
+    const realWrite = handle.write.bind(handle);
+    handle.write = () => {
+      handle.write = realWrite;
+      return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    };
+    await expect(pipeline(Readable.from([b]), writer.createStream())).rejects.toThrow('ENOSPC');
+    await writer.settle();
+    expect(writer.bytesWritten).toBe(a.length);
+    await pipeline(Readable.from([c]), writer.createStream());
+    const committed = await writer.commit('failing.bin');
+    const expected = Buffer.concat([a, c]);
+    expect(committed.bytes).toBe(expected.length);
+    expect(committed.sha256).toBe(sha(expected));
+    expect(sha(await fs.readFile(committed.path))).toBe(sha(expected));
+  });
+
+  it('flushes in the background on big files and still commits the exact bytes', async () => {
+    const storage = createLocalStorage({ dir });
+    const chunk = randomBytes(4 * 1024 * 1024);
+    const chunks = Array.from({ length: 40 }, (_, i) =>
+      Buffer.concat([chunk.subarray(i), chunk.subarray(0, i)]),
+    );
+    const writer = await storage.openWriter('big');
+    const handle = (writer as unknown as { handle: { datasync: () => Promise<void> } }).handle;
+    const realDatasync = handle.datasync.bind(handle);
+    let datasyncs = 0;
+    handle.datasync = () => {
+      datasyncs++;
+      return realDatasync();
+    };
+    await pipeline(Readable.from(chunks), writer.createStream());
+    const committed = await writer.commit('big.bin');
+    // 160 MiB with a flush every 64 MiB: at least one, at most two background flushes.
+    expect(datasyncs).toBeGreaterThanOrEqual(1);
+    expect(datasyncs).toBeLessThanOrEqual(2);
+    expect(committed.sha256).toBe(sha(Buffer.concat(chunks)));
+  });
+
   it('truncate restarts from zero (server ignored Range)', async () => {
     const storage = createLocalStorage({ dir });
     const writer = await storage.openWriter('t');
