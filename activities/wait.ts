@@ -15,6 +15,7 @@
 // of consecutive errors ends the attempt (retryably). 404 means the job does not exist: non-retryable
 // after a couple of confirmations.
 import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import { M3terError, M3terNotFoundError } from '../src/m3ter/errors';
 import type { ExportJob } from '../src/m3ter/schemas';
 import type { ActivityLogger, Clock, M3terExportsApi } from './deps';
@@ -138,6 +139,9 @@ export function createWaitActivity(deps: WaitDeps) {
         type: FailureTypes.ExportJobStillRunning,
         message: `export job ${jobId} is still ${progress.lastStatus ?? 'not terminal'} after ${progress.polls} polls; polling again later`,
         details: [{ jobId, polls: progress.polls, status: progress.lastStatus }],
+        // Expected, not an error: the SDK then logs the retry at DEBUG instead of a WARN with a stack trace
+        // every minute per long job, and does not count it in activity failure metrics.
+        category: ApplicationFailureCategory.BENIGN,
       });
     };
 

@@ -92,13 +92,7 @@ export async function benchDetection(
         sandboxes.push(sandbox);
         const taskQueue = `bench-${lane.strategy}-${lane.length}-${randomUUID().slice(0, 6)}`;
         const config: AppConfig = {
-          m3ter: {
-            orgId: sandbox.orgId,
-            accessKeyId: sandbox.accessKeyId,
-            apiSecret: sandbox.apiSecret,
-            apiUrl: sandbox.baseUrl,
-            ingestUrl: sandbox.ingestUrl,
-          },
+          m3ter: sandbox.m3ter,
           temporal: { address: temporal.address, namespace: 'default', taskQueue },
           exportDir: path.join(exportDir, taskQueue),
           logLevel: 'warn',

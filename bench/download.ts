@@ -54,13 +54,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       usageFileSizeBytes: sizeBytes,
       jobTiming: { pendingMs: 100, runningMs: 200 },
     });
-    const m3ter = new M3terClient({
-      orgId: sandbox.orgId,
-      accessKeyId: sandbox.accessKeyId,
-      apiSecret: sandbox.apiSecret,
-      apiUrl: sandbox.baseUrl,
-      timeoutMs: 600_000,
-    });
+    const m3ter = new M3terClient({ ...sandbox.m3ter, timeoutMs: 600_000 });
     const { jobId } = await m3ter.createAdhocExport({
       sourceType: 'USAGE',
       startDate: '2025-01-01T00:00:00Z',

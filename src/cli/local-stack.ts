@@ -34,13 +34,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   try {
     sandbox = await startSandbox({ port: opts.sandboxPort ?? 0 });
     const config: AppConfig = {
-      m3ter: {
-        orgId: sandbox.orgId,
-        accessKeyId: sandbox.accessKeyId,
-        apiSecret: sandbox.apiSecret,
-        apiUrl: sandbox.baseUrl,
-        ingestUrl: sandbox.ingestUrl,
-      },
+      m3ter: sandbox.m3ter,
       temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: 'm3ter-exports' },
       exportDir: path.resolve(opts.exportDir),
       logLevel: opts.logLevel ?? 'warn',

@@ -32,7 +32,17 @@ export interface RunningSandbox {
   orgId: string;
   accessKeyId: string;
   apiSecret: string;
+  /** What a worker or M3terClient needs to talk to this sandbox (the shape of `AppConfig['m3ter']`). */
+  m3ter: SandboxM3terSettings;
   close(): Promise<void>;
+}
+
+export interface SandboxM3terSettings {
+  orgId: string;
+  accessKeyId: string;
+  apiSecret: string;
+  apiUrl: string;
+  ingestUrl: string;
 }
 
 export const DEFAULT_JOB_TIMING = { pendingMs: 300, runningMs: 700 };
@@ -88,6 +98,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       orgId: state.orgId,
       accessKeyId: state.accessKeyId,
       apiSecret: state.apiSecret,
+      m3ter: {
+        orgId: state.orgId,
+        accessKeyId: state.accessKeyId,
+        apiSecret: state.apiSecret,
+        apiUrl: state.baseUrl,
+        ingestUrl,
+      },
       async close() {
         if (closed) return;
         closed = true;

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { stopChild } from '../../src/devserver';
+import type { SandboxM3terSettings } from '../../src/sandbox';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -21,6 +22,8 @@ export interface SandboxProcess {
   apiSecret: string;
   pid: number;
   admin: SandboxAdmin;
+  /** Settings for an M3terClient or worker config pointed at this sandbox. */
+  m3ter: SandboxM3terSettings;
   /** Env for a worker/CLI pointed at this sandbox. */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -85,6 +88,13 @@ export async function spawnSandboxProcess(opts: SpawnSandboxOptions = {}): Promi
     accessKeyId: ready.accessKeyId,
     apiSecret: ready.apiSecret,
     pid: child.pid!,
+    m3ter: {
+      orgId: ready.orgId,
+      accessKeyId: ready.accessKeyId,
+      apiSecret: ready.apiSecret,
+      apiUrl: ready.baseUrl,
+      ingestUrl: ready.ingestUrl ?? ready.baseUrl,
+    },
     admin: {
       get: (p) => adminCall(adminUrl, 'GET', p),
       post: (p, body) => adminCall(adminUrl, 'POST', p, body ?? {}),

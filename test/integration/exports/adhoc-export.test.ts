@@ -133,13 +133,7 @@ describe('export workflows (dev server + sandbox process)', () => {
     [temporal, sandbox, webhook] = await Promise.all([connectTestTemporal(), spawnSandboxProcess(), startWebhookReceiver()]);
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'm3ter-exports-it-'));
     const log = captureLog(logLines);
-    const m3ter = new M3terClient({
-      orgId: sandbox.orgId,
-      accessKeyId: sandbox.accessKeyId,
-      apiSecret: sandbox.apiSecret,
-      apiUrl: sandbox.baseUrl,
-      logger: log,
-    });
+    const m3ter = new M3terClient({ ...sandbox.m3ter, logger: log });
     const realStorage = createLocalStorage({ dir });
     // Storage is looked up per call so one test can swap in the cutting decorator.
     const storage: ExportStorage = {

@@ -70,6 +70,8 @@ describe('waitForExportJob', () => {
     const f = await failure(mockEnv().exec(() => wait({ jobId: 'j2' })));
     expect(f.type).toBe('ExportJobStillRunning');
     expect(f.nonRetryable).toBe(false);
+    // Benign: the SDK logs each retry at DEBUG and leaves it out of failure metrics.
+    expect(f.category).toBe('BENIGN');
     // 30 polls 1 s apart, then 1.5, 2.25, 3.38, 5.06, 7.59, 11.39, 17.09, then 20 s until 5 minutes.
     expect(time.sleeps.slice(0, 30).every((s) => s === 1000)).toBe(true);
     expect(time.sleeps.slice(30, 38)).toEqual([1500, 2250, 3375, 5063, 7595, 11393, 17090, 20000]);
