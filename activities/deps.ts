@@ -1,6 +1,7 @@
 // Dependencies the activity factories receive. Structural types, so tests pass small fakes and the worker
 // passes the real M3terClient, pino logger and storage.
 import type { M3terClient } from '../src/m3ter';
+import type { ExportJobReader } from '../src/m3ter/export-job-batcher';
 import type { Alerter } from '../src/alerts/webhook';
 import type { ExportStorage } from '../src/storage/types';
 
@@ -38,6 +39,11 @@ export interface ExportActivityDeps {
   clock?: Clock;
   alerter?: Alerter;
   claimedJobIds?: ClaimedJobIds;
+  /**
+   * How the wait reads a job's status. The worker passes one `createExportJobBatcher` shared by every wait
+   * in the process; the default reads each job on its own.
+   */
+  readExportJob?: ExportJobReader;
   /** Replaces the activities' cancellation-aware sleep (tests with a fake clock). */
   sleep?: (ms: number) => Promise<void>;
   /** Tuning of the trigger's recovery; defaults suit production. */

@@ -127,7 +127,12 @@ export function createExportActivities(deps: ExportActivityDeps) {
     tuning: deps.trigger,
   });
 
-  const waitForExportJob = createWaitActivity({ m3ter, log, clock, sleep: deps.sleep });
+  const waitForExportJob = createWaitActivity({
+    readExportJob: deps.readExportJob ?? ((jobId) => m3ter.getExportJob(jobId)),
+    log,
+    clock,
+    sleep: deps.sleep,
+  });
 
   async function downloadExportFile(input: DownloadExportFileInput): Promise<Manifest> {
     const base = exportFileBase(input.workflowId, input.jobId);

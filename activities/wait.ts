@@ -18,7 +18,8 @@ import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { M3terError, M3terNotFoundError } from '../src/m3ter/errors';
 import type { ExportJob } from '../src/m3ter/schemas';
-import type { ActivityLogger, Clock, M3terExportsApi } from './deps';
+import type { ActivityLogger, Clock } from './deps';
+import type { ExportJobReader } from '../src/m3ter/export-job-batcher';
 import { errorMessage, FailureTypes, toApplicationFailure } from './failures';
 
 export interface WaitForExportJobInput {
@@ -52,7 +53,8 @@ export interface WaitProgress {
 }
 
 interface WaitDeps {
-  m3ter: M3terExportsApi;
+  /** Reads a job's status: `m3ter.getExportJob`, or the worker's shared batcher. */
+  readExportJob: ExportJobReader;
   log: ActivityLogger;
   clock: Clock;
   /** Defaults to the activity's cancellation-aware sleep; tests inject one that advances a fake clock. */
@@ -98,7 +100,7 @@ export function createWaitActivity(deps: WaitDeps) {
     const poll = async (): Promise<ExportJob | undefined> => {
       progress.polls++;
       try {
-        const job = await deps.m3ter.getExportJob(jobId);
+        const job = await deps.readExportJob(jobId);
         consecutiveErrors = 0;
         notFound = 0;
         progress.lastStatus = job.status;

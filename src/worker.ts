@@ -7,7 +7,7 @@ import { createActivities, createVisibilityClaimChecker } from '../activities';
 import { createWebhookAlerter } from './alerts/webhook';
 import type { AppConfig } from './config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
-import { M3terClient } from './m3ter';
+import { createExportJobBatcher, M3terClient } from './m3ter';
 import { createLocalStorage } from './storage/local';
 import { workflowSource } from './workflow-bundle';
 
@@ -61,6 +61,8 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     log: log.child({ component: 'activities' }),
     alerter: createWebhookAlerter({ url: config.alertWebhookUrl, log: log.child({ component: 'alerts' }) }),
     claimedJobIds: createVisibilityClaimChecker(client),
+    // One batcher for every wait in this process: concurrent polls share list calls (see its header).
+    readExportJob: createExportJobBatcher(m3ter),
   });
 
   const worker = await Worker.create({

@@ -45,7 +45,12 @@ describe('waitForExportJob', () => {
   it('polls every second during the first minute, so a short job is noticed within a second', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: jobAt(time, 12_300) });
-    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const wait = createWaitActivity({
+      readExportJob: (id) => m3ter.getExportJob(id),
+      log: silentLog,
+      clock: time.clock,
+      sleep: time.sleep,
+    });
     const env = mockEnv();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
@@ -66,7 +71,12 @@ describe('waitForExportJob', () => {
   it('after the 30 s fast phase the interval grows x1.5 up to 20 s, then the attempt ends with ExportJobStillRunning', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: jobAt(time, Number.POSITIVE_INFINITY) });
-    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const wait = createWaitActivity({
+      readExportJob: (id) => m3ter.getExportJob(id),
+      log: silentLog,
+      clock: time.clock,
+      sleep: time.sleep,
+    });
     const f = await failure(mockEnv().exec(() => wait({ jobId: 'j2' })));
     expect(f.type).toBe('ExportJobStillRunning');
     expect(f.nonRetryable).toBe(false);
@@ -87,7 +97,12 @@ describe('waitForExportJob', () => {
     const time = fakeTime();
     time.sleeps.length = 0;
     const m3ter = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'RUNNING' }) });
-    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const wait = createWaitActivity({
+      readExportJob: (id) => m3ter.getExportJob(id),
+      log: silentLog,
+      clock: time.clock,
+      sleep: time.sleep,
+    });
     const env = mockEnv({ attempt: 5, heartbeatDetails: { polls: 90, errors: 1 } });
     const f = await failure(env.exec(() => wait({ jobId: 'j3' })));
     expect(f.type).toBe('ExportJobStillRunning');
@@ -95,7 +110,12 @@ describe('waitForExportJob', () => {
     expect(f.details?.[0]).toMatchObject({ polls: 91, status: 'RUNNING' });
 
     const done = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'FAILED' }) });
-    const wait2 = createWaitActivity({ m3ter: done, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const wait2 = createWaitActivity({
+      readExportJob: (id) => done.getExportJob(id),
+      log: silentLog,
+      clock: time.clock,
+      sleep: time.sleep,
+    });
     await expect(
       mockEnv({ attempt: 6, heartbeatDetails: { polls: 91, errors: 1 } }).exec(() => wait2({ jobId: 'j3' })),
     ).resolves.toMatchObject({
@@ -114,7 +134,12 @@ describe('waitForExportJob', () => {
         return job(id, { status: n >= 5 ? 'SUCCEEDED' : 'RUNNING' });
       },
     });
-    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const wait = createWaitActivity({
+      readExportJob: (id) => m3ter.getExportJob(id),
+      log: silentLog,
+      clock: time.clock,
+      sleep: time.sleep,
+    });
     await expect(mockEnv().exec(() => wait({ jobId: 'j4' }))).resolves.toMatchObject({
       status: 'SUCCEEDED',
       polls: 5,
@@ -129,7 +154,12 @@ describe('waitForExportJob', () => {
         throw new M3terServerError('HTTP 500', { status: 500, retryable: true });
       },
     });
-    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const wait = createWaitActivity({
+      readExportJob: (id) => m3ter.getExportJob(id),
+      log: silentLog,
+      clock: time.clock,
+      sleep: time.sleep,
+    });
     const f = await failure(mockEnv().exec(() => wait({ jobId: 'j5', maxConsecutiveErrors: 4 })));
     expect(f.nonRetryable).toBe(false);
     expect(m3ter.calls.getExportJob).toHaveLength(4);
@@ -142,7 +172,12 @@ describe('waitForExportJob', () => {
         throw new M3terNotFoundError('HTTP 404', { status: 404 });
       },
     });
-    const wait = createWaitActivity({ m3ter, log: silentLog, clock: time.clock, sleep: time.sleep });
+    const wait = createWaitActivity({
+      readExportJob: (id) => m3ter.getExportJob(id),
+      log: silentLog,
+      clock: time.clock,
+      sleep: time.sleep,
+    });
     const f = await failure(mockEnv().exec(() => wait({ jobId: 'nope' })));
     expect(f.type).toBe('ExportJobNotFound');
     expect(f.nonRetryable).toBe(true);
@@ -150,7 +185,11 @@ describe('waitForExportJob', () => {
 
   it('is cancellation-aware with the default sleep', async () => {
     const m3ter = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'RUNNING' }) });
-    const wait = createWaitActivity({ m3ter, log: silentLog, clock: { now: () => Date.now() } });
+    const wait = createWaitActivity({
+      readExportJob: (id) => m3ter.getExportJob(id),
+      log: silentLog,
+      clock: { now: () => Date.now() },
+    });
     const env = mockEnv();
     const p = env.exec(() => wait({ jobId: 'j6', fastPollMs: 60_000 }));
     setTimeout(() => env.cancel(), 50);
