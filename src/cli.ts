@@ -84,14 +84,8 @@ async function printFreshDownloadUrl(_workflowId: string, result: unknown): Prom
   const jobId = (result as { jobId?: string } | undefined)?.jobId;
   if (!jobId) return;
   const config = loadConfig();
-  const { M3terClient } = await import('./m3ter');
-  const m3ter = new M3terClient({
-    orgId: config.m3ter.orgId,
-    accessKeyId: config.m3ter.accessKeyId,
-    apiSecret: config.m3ter.apiSecret,
-    apiUrl: config.m3ter.apiUrl,
-    ingestUrl: config.m3ter.ingestUrl,
-  });
+  const { createM3terClient } = await import('./m3ter');
+  const m3ter = createM3terClient(config.m3ter);
   const { url, expirationTime } = await m3ter.getExportDownloadUrl(jobId);
   io.stderr(`download URL (valid until ${expirationTime ?? 'unknown'}; do not paste it into tickets):`);
   io.stdout(url);

@@ -7,7 +7,7 @@ import { createActivities, createVisibilityClaimChecker } from '../activities';
 import { createWebhookAlerter } from './alerts/webhook';
 import type { AppConfig } from './config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
-import { createExportJobBatcher, M3terClient } from './m3ter';
+import { createExportJobBatcher, createM3terClient } from './m3ter';
 import { createLocalStorage } from './storage/local';
 import { workflowSource } from './workflow-bundle';
 
@@ -42,14 +42,7 @@ export interface ExportWorker {
  * trigger's lost-response recovery.
  */
 export async function createExportWorker(config: AppConfig, log: AppLogger): Promise<ExportWorker> {
-  const m3ter = new M3terClient({
-    orgId: config.m3ter.orgId,
-    accessKeyId: config.m3ter.accessKeyId,
-    apiSecret: config.m3ter.apiSecret,
-    apiUrl: config.m3ter.apiUrl,
-    ingestUrl: config.m3ter.ingestUrl,
-    logger: log.child({ component: 'm3ter' }),
-  });
+  const m3ter = createM3terClient(config.m3ter, { logger: log.child({ component: 'm3ter' }) });
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });

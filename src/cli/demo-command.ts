@@ -2,7 +2,7 @@
 // sandbox's real ingest API, runs one usage, one operational and one bill CSV export as workflows on the
 // real Temporal dev server, and prints their manifests.
 import { randomUUID } from 'node:crypto';
-import { M3terClient } from '../m3ter';
+import { createM3terClient } from '../m3ter';
 import type { Measurement } from '../m3ter/schemas';
 import { EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
 import { describeFailure } from './export-command';
@@ -40,7 +40,7 @@ export async function runDemo(opts: { exportDir: string }): Promise<number> {
   try {
     const { config } = stack;
     say(`sandbox (not m3ter) at ${config.m3ter.apiUrl}; Temporal at ${config.temporal.address}`);
-    const m3ter = new M3terClient({ ...config.m3ter });
+    const m3ter = createM3terClient(config.m3ter);
     const measurements = demoMeasurements(Date.now());
     for (let i = 0; i < measurements.length; i += 200) {
       await m3ter.submitMeasurements({ measurements: measurements.slice(i, i + 200) });

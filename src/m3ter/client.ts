@@ -1,8 +1,10 @@
+import type { M3terConfig } from '../config';
 import { Redactor } from '../log/redact';
 import { TokenProvider } from './auth';
 import type { Jitter } from './backoff';
 import { M3terRequestValidationError, M3terResponseValidationError, type ValidationIssue } from './errors';
 import { Transport, defaultSleep, type HttpMethod, type M3terLogger, type RetryMode } from './http';
+import { DEFAULT_CLIENT_RATE_LIMITS, TokenBucket, type RateClass, type RateLimitSpec } from './rate-limit';
 import {
   AdhocExportResponseSchema,
   BillsCsvRequestSchema,
@@ -56,6 +58,11 @@ export interface M3terClientOptions {
   maxRetryAfterMs?: number;
   /** Refresh this long before expiry. Default 300 000, never more than half the token lifetime. */
   tokenRefreshSkewMs?: number;
+  /**
+   * Client-side pacing per API class (see rate-limit.ts); `false` turns a class's pacing off. Defaults:
+   * Config API 25 rps, Data Explorer 1 rps with bursts of 10, Ingest 15 rps.
+   */
+  rateLimits?: Partial<Record<RateClass, RateLimitSpec | false>>;
   /** pino-compatible; receives only redacted data. */
   logger?: M3terLogger;
   now?: () => number;
@@ -68,6 +75,25 @@ export interface M3terClientOptions {
 export type { Page };
 
 const USER_AGENT = 'm3ter-export-worker/0.1';
+
+/** The client for a loaded configuration: the worker, the CLI and the demo all build it this way. */
+export function createM3terClient(
+  config: M3terConfig,
+  extra: Omit<Partial<M3terClientOptions>, keyof M3terConfig> = {},
+): M3terClient {
+  const { maxRequestsPerSecond, ...connection } = config;
+  return new M3terClient({
+    ...connection,
+    ...(maxRequestsPerSecond === undefined
+      ? {}
+      : {
+          rateLimits: {
+            config: { ratePerSec: maxRequestsPerSecond, burst: Math.max(1, maxRequestsPerSecond) },
+          },
+        }),
+    ...extra,
+  });
+}
 
 /** `https://api.m3ter.com` -> `https://ingest.m3ter.com`; any other host is used as-is (§1.1). */
 export function deriveIngestUrl(apiUrl: string): string {
@@ -112,6 +138,13 @@ function checkOptions(opts: M3terClientOptions): void {
   if (opts.maxAttempts !== undefined && !(Number.isInteger(opts.maxAttempts) && opts.maxAttempts >= 1)) {
     issues.push({ path: 'maxAttempts', message: 'must be an integer >= 1' });
   }
+  for (const [rateClass, spec] of Object.entries(opts.rateLimits ?? {})) {
+    if (spec === false || spec === undefined) continue;
+    if (!(Number.isFinite(spec.ratePerSec) && spec.ratePerSec > 0))
+      issues.push({ path: `rateLimits.${rateClass}.ratePerSec`, message: 'must be a number > 0' });
+    if (!(Number.isFinite(spec.burst) && spec.burst >= 1))
+      issues.push({ path: `rateLimits.${rateClass}.burst`, message: 'must be a number >= 1' });
+  }
   if (issues.length > 0) throw new M3terRequestValidationError('Invalid m3ter client options', issues);
 }
 
@@ -149,6 +182,7 @@ export class M3terClient {
   private readonly ingestUrl: string;
   private readonly orgPath: string;
   private readonly now: () => number;
+  private readonly limiters: Partial<Record<RateClass, TokenBucket>> = {};
   private readonly adhocSchema: ReturnType<typeof createAdhocExportRequestSchema>;
 
   constructor(opts: M3terClientOptions) {
@@ -182,6 +216,10 @@ export class M3terClient {
       refreshSkewMs: opts.tokenRefreshSkewMs ?? 300_000,
       now: this.now,
     });
+    for (const rateClass of Object.keys(DEFAULT_CLIENT_RATE_LIMITS) as RateClass[]) {
+      const spec = opts.rateLimits?.[rateClass] ?? DEFAULT_CLIENT_RATE_LIMITS[rateClass];
+      if (spec) this.limiters[rateClass] = new TokenBucket(spec, this.now, opts.sleep ?? defaultSleep);
+    }
   }
 
   /** Redacts a string with this client's registered secrets (API secret, tokens seen so far). */
@@ -308,14 +346,22 @@ export class M3terClient {
     opts: { query?: URLSearchParams; json?: unknown; retry?: RetryMode; baseUrl?: string } = {},
   ): Promise<z.output<S>> {
     const path = `${this.orgPath}${subPath}`;
+    const baseUrl = opts.baseUrl ?? this.apiUrl;
+    const rateClass: RateClass =
+      baseUrl === this.ingestUrl && subPath === '/measurements'
+        ? 'ingest'
+        : subPath.startsWith('/dataexplorer/')
+          ? 'dataExplorer'
+          : 'config';
     const res = await this.transport.request({
       method,
-      baseUrl: opts.baseUrl ?? this.apiUrl,
+      baseUrl,
       path,
       query: opts.query,
       json: opts.json,
       retry: opts.retry ?? 'standard',
       auth: this.tokens,
+      limiter: this.limiters[rateClass],
     });
     return validateResponse(schema, res.body, {
       method,

@@ -66,6 +66,8 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   retry: RetryMode;
   auth?: AuthHooks;
+  /** Paces every attempt, retries included. */
+  limiter?: { take(): Promise<void> };
 }
 
 export interface TransportResponse {
@@ -143,6 +145,7 @@ export class Transport {
       attempts++;
       budgetUsed++;
       const token = spec.auth ? await spec.auth.getToken() : undefined;
+      await spec.limiter?.take();
       const started = this.opts.now();
       let outcome: Outcome;
       try {

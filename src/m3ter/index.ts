@@ -1,5 +1,10 @@
-export { M3terClient, deriveIngestUrl, type M3terClientOptions } from './client';
-export { createExportJobBatcher, type ExportJobReader, type ExportJobBatcherOptions } from './export-job-batcher';
+export { createM3terClient, M3terClient, deriveIngestUrl, type M3terClientOptions } from './client';
+export { DEFAULT_CLIENT_RATE_LIMITS, TokenBucket, type RateClass, type RateLimitSpec } from './rate-limit';
+export {
+  createExportJobBatcher,
+  type ExportJobReader,
+  type ExportJobBatcherOptions,
+} from './export-job-batcher';
 export * from './errors';
 export * from './schemas';
 export { computeBackoffMs, parseRetryAfterMs, type BackoffOptions, type Jitter } from './backoff';

@@ -99,6 +99,22 @@ describe('loadConfig', () => {
     for (const i of e.issues) expect(e.message).toContain(`${i.variable}: ${i.message}`);
   });
 
+  it.each(['0', '-5', 'fast', '1001', '1e3'])('refuses M3TER_MAX_REQUESTS_PER_SECOND=%s', (rps) => {
+    expect(configError(() => loadConfig({ ...creds, M3TER_MAX_REQUESTS_PER_SECOND: rps })).issues).toEqual([
+      {
+        variable: 'M3TER_MAX_REQUESTS_PER_SECOND',
+        message: 'must be a number greater than 0 and at most 1000',
+      },
+    ]);
+  });
+
+  it('reads M3TER_MAX_REQUESTS_PER_SECOND, and leaves it unset by default', () => {
+    expect(loadConfig({ ...creds, M3TER_MAX_REQUESTS_PER_SECOND: '12.5' }).m3ter.maxRequestsPerSecond).toBe(
+      12.5,
+    );
+    expect(loadConfig(creds).m3ter.maxRequestsPerSecond).toBeUndefined();
+  });
+
   it.each(['0', '65536', '12.5', 'abc', '-1'])('refuses METRICS_PORT=%s', (port) => {
     expect(configError(() => loadConfig({ ...creds, METRICS_PORT: port })).issues).toEqual([
       { variable: 'METRICS_PORT', message: 'must be an integer from 1 to 65535' },

@@ -25,7 +25,7 @@ describe('createExportJobBatcher (real sandbox)', () => {
       rateLimits: { config: { ratePerSec: 10_000, burst: 10_000 } },
       jobTiming: { pendingMs: 60_000, runningMs: 60_000 },
     });
-    m3ter = new M3terClient({ ...sandbox.m3ter, maxAttempts: 1 });
+    m3ter = new M3terClient({ ...sandbox.m3ter, maxAttempts: 1, rateLimits: { config: false } });
     for (let i = 0; i < 120; i++) {
       const { jobId } = await m3ter.createAdhocExport({
         sourceType: 'OPERATIONAL',
