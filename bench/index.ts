@@ -1,13 +1,16 @@
-// npm run bench [-- --only detection|download] [--short 6 --long 2 --long-ms 360000] [--size-mib 1024 --rounds 3]
+// npm run bench [-- --only detection|download|scale] [--short 6 --long 2 --long-ms 360000]
+//                  [--size-mib 1024 --rounds 3] [--exports 1000 --scale-running-ms 20000]
 //
 // Prints tables of figures measured side by side in one run:
 //   detection  delay from ExportJob SUCCEEDED to the workflow noticing, and API calls per job, for the
 //              production wait against a fixed 60-second poll (bench/detection.ts)
 //   download   the worker's download path against `curl` on the same presigned URL (bench/download.ts)
+//   scale      many concurrent exports on one worker process: completion, RSS, m3ter calls (bench/scale.ts)
 // Exits non-zero only if something failed; the figures themselves are for people to read, not assertions.
 import { parseArgs } from 'node:util';
 import { benchDetection } from './detection';
 import { benchDownload } from './download';
+import { benchScale } from './scale';
 
 function printTable(rows: string[][]) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -23,14 +26,17 @@ async function main() {
       'long-ms': { type: 'string', default: '360000' },
       'size-mib': { type: 'string', default: '1024' },
       rounds: { type: 'string', default: '3' },
+      exports: { type: 'string', default: '1000' },
+      'scale-running-ms': { type: 'string', default: '20000' },
     },
   });
   const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   const only = values.only;
-  if (only !== undefined && only !== 'detection' && only !== 'download')
-    throw new Error(`--only: must be "detection" or "download", got "${only}"`);
+  const sections = ['download', 'scale', 'detection'];
+  if (only !== undefined && !sections.includes(only))
+    throw new Error(`--only: must be one of ${sections.join(', ')}; got "${only}"`);
   // Download first: it needs the machine to itself, and the detection lanes keep a worker busy for minutes.
-  if (only !== 'detection') {
+  if (only === undefined || only === 'download') {
     printTable(
       await benchDownload({
         sizeBytes: Number(values['size-mib']) * 2 ** 20,
@@ -39,7 +45,16 @@ async function main() {
       }),
     );
   }
-  if (only !== 'download') {
+  if (only === undefined || only === 'scale') {
+    const { rows, failures } = await benchScale({
+      exports: Number(values.exports),
+      runningMs: Number(values['scale-running-ms']),
+      say,
+    });
+    printTable(rows);
+    if (failures) process.exitCode = 1;
+  }
+  if (only === undefined || only === 'detection') {
     const { rows, failures } = await benchDetection({
       shortJobs: Number(values.short),
       longJobs: Number(values.long),

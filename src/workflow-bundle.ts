@@ -1,17 +1,27 @@
 // Where the worker gets its workflow code. Bundling workflows/ with webpack takes tens of seconds on a busy
-// 2-core machine, so a prebuilt bundle can be supplied (M3TER_WORKFLOW_BUNDLE): the jest global setup builds
-// one per test run, and `npm run build:bundle` builds one for deployments.
+// 2-core machine and leaves the worker process ~100 MB larger for good, so a prebuilt bundle is used when
+// there is one: M3TER_WORKFLOW_BUNDLE (the jest global setup builds one per test run), else, when running
+// compiled code, the `dist/workflow-bundle.js` that `npm run build` writes (the Docker image has it).
+// Running from the TypeScript sources without M3TER_WORKFLOW_BUNDLE always bundles afresh, so a stale
+// bundle can never shadow edited workflows.
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
+/** `dist/workflow-bundle.js` when this module runs compiled from `dist/src/`; none from the sources. */
+export const PACKAGED_BUNDLE = __filename.endsWith('.js')
+  ? path.resolve(__dirname, '..', 'workflow-bundle.js')
+  : undefined;
+
 export function workflowSource(
   env: NodeJS.ProcessEnv = process.env,
 ): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
   const prebuilt = env.M3TER_WORKFLOW_BUNDLE;
   if (prebuilt && fs.existsSync(prebuilt)) return { workflowBundle: { codePath: prebuilt } };
+  if (PACKAGED_BUNDLE && fs.existsSync(PACKAGED_BUNDLE))
+    return { workflowBundle: { codePath: PACKAGED_BUNDLE } };
   return { workflowsPath: WORKFLOWS_PATH };
 }
 

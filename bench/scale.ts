@@ -1,0 +1,130 @@
+// Scale benchmark: N concurrent ad-hoc exports on ONE worker process against a sandbox process that enforces
+// m3ter's Config API limit (50 requests per second per Organization). Reports how many completed, how long
+// the whole batch took, the worker's peak RSS (DESIGN.md bar: 1,000 exports, RSS under 400 MB), and the
+// m3ter calls the batch cost: total, per export, and the status reads among them.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startDevServer } from '../src/devserver';
+import { writeWorkflowBundle } from '../src/workflow-bundle';
+import { spawnSandboxProcess } from '../test/support/sandbox-process';
+import { spawnWorkerProcess } from '../test/support/worker-process';
+
+export interface ScaleBenchOptions {
+  exports: number;
+  runningMs: number;
+  say: (m: string) => void;
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: string[][]; failures: number }> {
+  const { exports: n, runningMs, say } = opts;
+  const temporal = await startDevServer({ log: say });
+  const sandbox = await spawnSandboxProcess();
+  const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scale-'));
+  const taskQueue = 'bench-scale';
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  let worker: Awaited<ReturnType<typeof spawnWorkerProcess>> | undefined;
+  let failures = 0;
+  try {
+    await sandbox.admin.post('/config', { jobTiming: { pendingMs: 1_000, runningMs } });
+    // As deployed: a prebuilt workflow bundle (the image's dist/workflow-bundle.js), not webpack at startup.
+    const bundle = await writeWorkflowBundle(path.join(exportDir, '.bundle', 'workflows.js'));
+    worker = await spawnWorkerProcess({
+      ...sandbox.env,
+      M3TER_WORKFLOW_BUNDLE: bundle,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      EXPORT_DIR: exportDir,
+      // info, not warn: readiness is read from the SDK's "Worker state changed" line.
+      LOG_LEVEL: 'info',
+    });
+    const pid = worker.pid;
+    const idleRss = rssBytes(pid);
+    let peakRss = idleRss;
+    const sampler = setInterval(() => {
+      try {
+        peakRss = Math.max(peakRss, rssBytes(pid));
+      } catch {
+        /* the worker exited; reported below */
+      }
+    }, 250);
+    say(`scale: ${n} exports, each job RUNNING ${runningMs / 1000} s, one worker (pid ${pid})`);
+
+    const started = Date.now();
+    const handles = [];
+    // Start in waves of 50 so the starts themselves do not dominate the measurement.
+    for (let i = 0; i < n; i += 50) {
+      handles.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+            client.workflow.start('adhocExportWorkflow', {
+              taskQueue,
+              workflowId: `bench-scale-${started}-${i + k}`,
+              args: [{ request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] } }],
+            }),
+          ),
+        )),
+      );
+    }
+    let done = 0;
+    const progress = setInterval(() => say(`scale: ${done}/${n} done`), 15_000);
+    const results = await Promise.allSettled(
+      handles.map((h) =>
+        h.result().finally(() => {
+          done++;
+        }),
+      ),
+    );
+    clearInterval(progress);
+    clearInterval(sampler);
+    const seconds = (Date.now() - started) / 1000;
+    failures = results.filter((r) => r.status === 'rejected').length;
+    const counters = await sandbox.admin.get<{ total: number; routes: Record<string, number> }>('/counters');
+    const statusReads =
+      (counters.routes['GET /organizations/:orgId/dataexports/jobs'] ?? 0) +
+      (counters.routes['GET /organizations/:orgId/dataexports/jobs/:id'] ?? 0);
+    const files = fs
+      .readdirSync(exportDir)
+      .filter((f) => !f.endsWith('.manifest.json') && !f.startsWith('.'));
+    return {
+      failures,
+      rows: [
+        [
+          'exports',
+          'completed',
+          'files',
+          'wall (s)',
+          'worker RSS idle (MiB)',
+          'worker RSS peak (MiB)',
+          'm3ter calls',
+          'calls/export',
+          'status reads',
+        ],
+        [
+          String(n),
+          String(n - failures),
+          String(files.length),
+          seconds.toFixed(1),
+          (idleRss / 2 ** 20).toFixed(0),
+          (peakRss / 2 ** 20).toFixed(0),
+          String(counters.total),
+          (counters.total / n).toFixed(2),
+          String(statusReads),
+        ],
+      ],
+    };
+  } finally {
+    await worker?.stop();
+    await sandbox.stop();
+    await connection.close();
+    await temporal.stop();
+    fs.rmSync(exportDir, { recursive: true, force: true });
+  }
+}
