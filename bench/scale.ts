@@ -2,6 +2,7 @@
 // m3ter's Config API limit (50 requests per second per Organization). Reports how many completed, how long
 // the whole batch took, the worker's peak RSS (DESIGN.md bar: 1,000 exports, RSS under 400 MB), and the
 // m3ter calls the batch cost: total, per export, and the status reads among them.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,31 @@ export interface ScaleBenchOptions {
   exports: number;
   runningMs: number;
   say: (m: string) => void;
+}
+
+const ROOT = path.resolve(__dirname, '..');
+
+/**
+ * The Docker image's layout in `dir`: bin/, dist/ compiled by tsc, node_modules (linked), and no sources,
+ * so bin/ runs the compiled code and the worker loads dist/workflow-bundle.js (src/workflow-bundle.ts).
+ */
+function buildCompiledInstall(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync(
+    process.execPath,
+    [
+      require.resolve('typescript/bin/tsc'),
+      '-p',
+      path.join(ROOT, 'tsconfig.build.json'),
+      '--outDir',
+      path.join(dir, 'dist'),
+    ],
+    { stdio: 'inherit' },
+  );
+  fs.cpSync(path.join(ROOT, 'bin'), path.join(dir, 'bin'), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return dir;
 }
 
 function rssBytes(pid: number): number {
@@ -34,17 +60,21 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
   let failures = 0;
   try {
     await sandbox.admin.post('/config', { jobTiming: { pendingMs: 1_000, runningMs } });
-    // As deployed: a prebuilt workflow bundle (the image's dist/workflow-bundle.js), not webpack at startup.
-    const bundle = await writeWorkflowBundle(path.join(exportDir, '.bundle', 'workflows.js'));
-    worker = await spawnWorkerProcess({
-      ...sandbox.env,
-      M3TER_WORKFLOW_BUNDLE: bundle,
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      EXPORT_DIR: exportDir,
-      // info, not warn: readiness is read from the SDK's "Worker state changed" line.
-      LOG_LEVEL: 'info',
-    });
+    say('scale: building a compiled install, as the Docker image has it ...');
+    const image = buildCompiledInstall(path.join(exportDir, '.image'));
+    await writeWorkflowBundle(path.join(image, 'dist', 'workflow-bundle.js'));
+    worker = await spawnWorkerProcess(
+      {
+        ...sandbox.env,
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        EXPORT_DIR: exportDir,
+        // info, not warn: readiness is read from the SDK's "Worker state changed" line.
+        LOG_LEVEL: 'info',
+      },
+      120_000,
+      image,
+    );
     const pid = worker.pid;
     const idleRss = rssBytes(pid);
     let peakRss = idleRss;

@@ -25,6 +25,8 @@ export interface TemporalConfig {
   taskQueue: string;
   /** An existing `temporal` binary for the embedded dev server. */
   cliPath?: string;
+  /** Workflow runs kept in the worker's memory between tasks (default 250, see src/worker.ts). */
+  maxCachedWorkflows?: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -63,6 +65,7 @@ export const DEFAULTS = {
   TEMPORAL_NAMESPACE: 'default',
   TEMPORAL_TASK_QUEUE: 'm3ter-exports',
   EXPORT_DIR: './exports',
+  TEMPORAL_MAX_CACHED_WORKFLOWS: '250',
   LOG_LEVEL: 'info',
 } as const;
 
@@ -122,6 +125,15 @@ const temporalShape = {
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default(DEFAULTS.TEMPORAL_NAMESPACE),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(DEFAULTS.TEMPORAL_TASK_QUEUE),
   TEMPORAL_CLI_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_MAX_CACHED_WORKFLOWS: z
+    .string()
+    .trim()
+    // The SDK takes 0 (no cache) or at least 2.
+    .refine((v) => /^\d+$/.test(v) && Number(v) !== 1 && Number(v) <= 100_000, {
+      error: 'must be 0 or an integer from 2 to 100000',
+    })
+    .default(DEFAULTS.TEMPORAL_MAX_CACHED_WORKFLOWS)
+    .transform(Number),
 };
 
 const appShape = {
@@ -202,6 +214,7 @@ function toTemporal(v: z.output<z.ZodObject<typeof temporalShape>>): TemporalCon
     address: v.TEMPORAL_ADDRESS,
     namespace: v.TEMPORAL_NAMESPACE,
     taskQueue: v.TEMPORAL_TASK_QUEUE,
+    maxCachedWorkflows: v.TEMPORAL_MAX_CACHED_WORKFLOWS,
   };
   if (v.TEMPORAL_CLI_PATH !== undefined) t.cliPath = v.TEMPORAL_CLI_PATH;
   return t;

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, createVisibilityClaimChecker } from '../activities';
 import { createWebhookAlerter } from './alerts/webhook';
-import type { AppConfig } from './config';
+import { DEFAULTS, type AppConfig } from './config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
 import { createLocalStorage } from './storage/local';
@@ -67,6 +67,10 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     shutdownGraceTime: '30 seconds',
     // Polls are cheap and mostly asleep; downloads are I/O bound. These bound memory, not throughput.
     maxConcurrentActivityTaskExecutions: 200,
+    // The SDK's default scales with the heap limit (~2,000 on a 4 GB heap), and each cached run costs
+    // ~0.3 MB: 1,000 concurrent exports then took the worker to ~600 MB. Evicted runs replay their short
+    // history (< 60 events) on their next task. See `npm run bench -- --only scale`.
+    maxCachedWorkflows: config.temporal.maxCachedWorkflows ?? Number(DEFAULTS.TEMPORAL_MAX_CACHED_WORKFLOWS),
   });
 
   return {

@@ -16,9 +16,11 @@ export interface WorkerProcess {
 export async function spawnWorkerProcess(
   env: Record<string, string>,
   readyTimeoutMs = 120_000,
+  /** Another install's root (e.g. a compiled image built by the scale bench); default this checkout. */
+  root = ROOT,
 ): Promise<WorkerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin/m3ter-exports.js'), 'worker'], {
-    cwd: ROOT,
+  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'bin/m3ter-exports.js'), 'worker'], {
+    cwd: root,
     env: { ...process.env, LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -26,7 +26,12 @@ describe('loadConfig', () => {
         apiUrl: 'https://api.m3ter.com',
         ingestUrl: 'https://ingest.m3ter.com',
       },
-      temporal: { address: 'localhost:7233', namespace: 'default', taskQueue: 'm3ter-exports' },
+      temporal: {
+        address: 'localhost:7233',
+        namespace: 'default',
+        taskQueue: 'm3ter-exports',
+        maxCachedWorkflows: 250,
+      },
       exportDir: './exports',
       logLevel: 'info',
     });
@@ -44,6 +49,8 @@ describe('loadConfig', () => {
       ALERT_WEBHOOK_URL: 'https://hooks.example.com/T/B/x',
       METRICS_PORT: '9464',
       TEMPORAL_CLI_PATH: '/usr/local/bin/temporal',
+      TEMPORAL_MAX_CACHED_WORKFLOWS: '40',
+      M3TER_MAX_REQUESTS_PER_SECOND: '10',
       LOG_LEVEL: 'DEBUG',
     });
     expect(c).toEqual({
@@ -51,12 +58,14 @@ describe('loadConfig', () => {
         ...loadM3terConfig(creds),
         apiUrl: 'http://127.0.0.1:4010',
         ingestUrl: 'http://127.0.0.1:4011',
+        maxRequestsPerSecond: 10,
       },
       temporal: {
         address: 'temporal.internal:7233',
         namespace: 'prod',
         taskQueue: 'q',
         cliPath: '/usr/local/bin/temporal',
+        maxCachedWorkflows: 40,
       },
       exportDir: '/data/exports',
       alertWebhookUrl: 'https://hooks.example.com/T/B/x',
@@ -108,6 +117,17 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it.each(['1', '-2', 'many', '2.5'])('refuses TEMPORAL_MAX_CACHED_WORKFLOWS=%s', (n) => {
+    expect(configError(() => loadConfig({ ...creds, TEMPORAL_MAX_CACHED_WORKFLOWS: n })).issues).toEqual([
+      { variable: 'TEMPORAL_MAX_CACHED_WORKFLOWS', message: 'must be 0 or an integer from 2 to 100000' },
+    ]);
+  });
+
+  it('caches 250 workflow runs by default; 0 turns the cache off', () => {
+    expect(loadConfig(creds).temporal.maxCachedWorkflows).toBe(250);
+    expect(loadConfig({ ...creds, TEMPORAL_MAX_CACHED_WORKFLOWS: '0' }).temporal.maxCachedWorkflows).toBe(0);
+  });
+
   it('reads M3TER_MAX_REQUESTS_PER_SECOND, and leaves it unset by default', () => {
     expect(loadConfig({ ...creds, M3TER_MAX_REQUESTS_PER_SECOND: '12.5' }).m3ter.maxRequestsPerSecond).toBe(
       12.5,
@@ -157,6 +177,7 @@ describe('loadTemporalConfig', () => {
       address: 'localhost:7233',
       namespace: 'default',
       taskQueue: 'm3ter-exports',
+      maxCachedWorkflows: 250,
     });
   });
   it('accepts IPv6 and refuses a bad port', () => {
