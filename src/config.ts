@@ -25,7 +25,7 @@ export interface TemporalConfig {
   taskQueue: string;
   /** An existing `temporal` binary for the embedded dev server. */
   cliPath?: string;
-  /** Workflow runs kept in the worker's memory between tasks (default 250, see src/worker.ts). */
+  /** Workflow runs kept in the worker's memory between tasks (default 100, see src/worker.ts). */
   maxCachedWorkflows?: number;
 }
 
@@ -65,7 +65,7 @@ export const DEFAULTS = {
   TEMPORAL_NAMESPACE: 'default',
   TEMPORAL_TASK_QUEUE: 'm3ter-exports',
   EXPORT_DIR: './exports',
-  TEMPORAL_MAX_CACHED_WORKFLOWS: '250',
+  TEMPORAL_MAX_CACHED_WORKFLOWS: '100',
   LOG_LEVEL: 'info',
 } as const;
 

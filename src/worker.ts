@@ -67,9 +67,9 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     shutdownGraceTime: '30 seconds',
     // Polls are cheap and mostly asleep; downloads are I/O bound. These bound memory, not throughput.
     maxConcurrentActivityTaskExecutions: 200,
-    // The SDK's default scales with the heap limit (~2,000 on a 4 GB heap), and each cached run costs
-    // ~0.3 MB: 1,000 concurrent exports then took the worker to ~600 MB. Evicted runs replay their short
-    // history (< 60 events) on their next task. See `npm run bench -- --only scale`.
+    // The SDK's default scales with the heap limit (~2,000 runs on a 4 GB heap) at ~0.3 MB a run: 1,000
+    // concurrent exports took the worker to ~600 MB. At 100 they peak at ~350 MB in the same wall time;
+    // evicted runs replay their short history (< 60 events) on their next task. `npm run bench -- --only scale`.
     maxCachedWorkflows: config.temporal.maxCachedWorkflows ?? Number(DEFAULTS.TEMPORAL_MAX_CACHED_WORKFLOWS),
   });
 

@@ -30,7 +30,7 @@ describe('loadConfig', () => {
         address: 'localhost:7233',
         namespace: 'default',
         taskQueue: 'm3ter-exports',
-        maxCachedWorkflows: 250,
+        maxCachedWorkflows: 100,
       },
       exportDir: './exports',
       logLevel: 'info',
@@ -123,8 +123,8 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('caches 250 workflow runs by default; 0 turns the cache off', () => {
-    expect(loadConfig(creds).temporal.maxCachedWorkflows).toBe(250);
+  it('caches 100 workflow runs by default; 0 turns the cache off', () => {
+    expect(loadConfig(creds).temporal.maxCachedWorkflows).toBe(100);
     expect(loadConfig({ ...creds, TEMPORAL_MAX_CACHED_WORKFLOWS: '0' }).temporal.maxCachedWorkflows).toBe(0);
   });
 
@@ -177,7 +177,7 @@ describe('loadTemporalConfig', () => {
       address: 'localhost:7233',
       namespace: 'default',
       taskQueue: 'm3ter-exports',
-      maxCachedWorkflows: 250,
+      maxCachedWorkflows: 100,
     });
   });
   it('accepts IPv6 and refuses a bad port', () => {
