@@ -190,7 +190,13 @@ export async function benchDetection(
       }
     }
   } finally {
-    workers.forEach((w) => w.shutdown());
+    for (const w of workers) {
+      try {
+        w.shutdown();
+      } catch {
+        // Already stopping: SIGINT/SIGTERM reach the SDK runtime, which shuts workers down itself.
+      }
+    }
     await Promise.allSettled(running);
     await Promise.allSettled(sandboxes.map((s) => s.close()));
     await connection.close();
@@ -208,6 +214,7 @@ export async function benchDetection(
       'polls/job',
       's per poll',
       'API calls/job',
+      's per API call',
       'history events (max)',
     ],
   ];
@@ -226,6 +233,8 @@ export async function benchDetection(
       polls.toFixed(1),
       secPerPoll.toFixed(1),
       (ms[0]?.apiCalls ?? 0).toFixed(1),
+      // Per job: its RUNNING time over its share of the lane's calls (status reads are batched across jobs).
+      (ms.reduce((a, m) => a + m.runningMs / 1000 / Math.max(1, m.apiCalls), 0) / ms.length).toFixed(1),
       String(Math.max(...ms.map((m) => m.historyEvents))),
     ]);
   }
