@@ -190,13 +190,7 @@ export async function benchDetection(
       }
     }
   } finally {
-    for (const w of workers) {
-      try {
-        w.shutdown();
-      } catch {
-        // Already stopping: SIGINT/SIGTERM reach the SDK runtime, which shuts workers down itself.
-      }
-    }
+    workers.forEach((w) => w.shutdown());
     await Promise.allSettled(running);
     await Promise.allSettled(sandboxes.map((s) => s.close()));
     await connection.close();

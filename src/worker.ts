@@ -83,7 +83,11 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
         await clientConnection.close();
       }
     },
-    shutdown: () => worker.shutdown(),
+    // Idempotent: SIGINT/SIGTERM reach the SDK runtime (shutdownSignals), which may already be draining
+    // the worker when our own shutdown path runs; the SDK throws if asked twice.
+    shutdown: () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
   };
 }
 
