@@ -348,7 +348,7 @@ export class M3terClient {
     const path = `${this.orgPath}${subPath}`;
     const baseUrl = opts.baseUrl ?? this.apiUrl;
     const rateClass: RateClass =
-      baseUrl === this.ingestUrl && subPath === '/measurements'
+      subPath === '/measurements'
         ? 'ingest'
         : subPath.startsWith('/dataexplorer/')
           ? 'dataExplorer'

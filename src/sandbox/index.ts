@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { M3terConfig } from '../config';
 import { DEFAULT_RATE_LIMITS } from './ratelimit';
 import { buildApp } from './server';
 import { SandboxState } from './state';
@@ -32,17 +33,9 @@ export interface RunningSandbox {
   orgId: string;
   accessKeyId: string;
   apiSecret: string;
-  /** What a worker or M3terClient needs to talk to this sandbox (the shape of `AppConfig['m3ter']`). */
-  m3ter: SandboxM3terSettings;
+  /** What a worker or M3terClient needs to talk to this sandbox. */
+  m3ter: M3terConfig;
   close(): Promise<void>;
-}
-
-export interface SandboxM3terSettings {
-  orgId: string;
-  accessKeyId: string;
-  apiSecret: string;
-  apiUrl: string;
-  ingestUrl: string;
 }
 
 export const DEFAULT_JOB_TIMING = { pendingMs: 300, runningMs: 700 };

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { stopChild } from '../../src/devserver';
-import type { SandboxM3terSettings } from '../../src/sandbox';
+import type { M3terConfig } from '../../src/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -23,7 +23,7 @@ export interface SandboxProcess {
   pid: number;
   admin: SandboxAdmin;
   /** Settings for an M3terClient or worker config pointed at this sandbox. */
-  m3ter: SandboxM3terSettings;
+  m3ter: M3terConfig;
   /** Env for a worker/CLI pointed at this sandbox. */
   env: Record<string, string>;
   stop(): Promise<void>;

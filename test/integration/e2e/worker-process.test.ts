@@ -6,11 +6,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
 import { spawnWorkerProcess, startWebhookReceiver, type WorkerProcess } from '../../support/worker-process';
+import { workflowFailure } from '../../support/workflow-failure';
 
 interface SandboxJob {
   id: string;
@@ -158,13 +158,7 @@ describe('export worker process against the sandbox process', () => {
     await sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
     try {
       const h = await start('adhocExportWorkflow', { request: operationalRequest, poll: fastPoll });
-      const err = await h.result().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(WorkflowFailedError);
-      const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
-      expect(cause).toBeInstanceOf(ApplicationFailure);
+      const cause = await workflowFailure(h);
       expect(cause.type).toBe('ExportJobFailed');
       expect(cause.nonRetryable).toBe(true);
       const { jobId } = cause.details?.[0] as { jobId: string };

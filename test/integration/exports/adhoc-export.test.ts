@@ -6,8 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, createVisibilityClaimChecker, type ActivityLogger } from '../../../activities';
 import { createWebhookAlerter } from '../../../src/alerts/webhook';
@@ -17,6 +16,7 @@ import type { ExportStorage, StorageWriter } from '../../../src/storage/types';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
 import { startWebhookReceiver } from '../../support/worker-process';
+import { workflowFailure } from '../../support/workflow-failure';
 import type { AdhocExportInput, AdhocExportResult, BillsCsvExportInput, ExportStatus } from '../../../workflows';
 import type { Manifest } from '../../../src/storage/types';
 import { M3terExportJobId } from '../../../workflows/search-attributes';
@@ -269,13 +269,7 @@ describe('export workflows (dev server + sandbox process)', () => {
     await sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
     webhook.received.length = 0;
     const handle = await startAdhoc({ request: usageRequest(), poll: fastPoll });
-    const err = await handle.result().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
-    expect(cause).toBeInstanceOf(ApplicationFailure);
+    const cause = await workflowFailure(handle);
     expect(cause.type).toBe('ExportJobFailed');
     expect(cause.nonRetryable).toBe(true);
     const [{ jobId }] = cause.details as Array<{ jobId: string }>;
@@ -365,11 +359,7 @@ describe('export workflows (dev server + sandbox process)', () => {
 
   it('refuses a malformed request before any API call', async () => {
     const handle = await startAdhoc({ request: { sourceType: 'USAGE', startDate: 'yesterday' } as never });
-    const err = await handle.result().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    const cause = await workflowFailure(handle);
     expect(cause.type).toBe('InvalidExportRequest');
     expect(cause.message).toContain('request.startDate');
     expect((await sandbox.admin.get<{ total: number }>('/counters')).total).toBe(0);
