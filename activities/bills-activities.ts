@@ -1,16 +1,16 @@
-// The Data Explorer bill CSV (m3ter-api.md §9.1): a synchronous request that answers with a download URL.
+// The Data Explorer bill CSV (docs/m3ter-api.md, "Data Explorer bill CSV"): a synchronous request that answers with a download URL.
 // Requesting the URL and downloading it happen in ONE activity so the URL never leaves the activity (it
 // would otherwise be stored in workflow history). The Data Explorer's 1 rps limit answers 429; the m3ter
-// client retries those with Retry-After before we ever see them.
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import { M3terError } from '../src/m3ter/errors';
+// client retries those with Retry-After before we ever see them. A bad request body is refused by the
+// client's schema before any call and fails as InvalidExportRequest, as on the ad-hoc path.
+import { Context } from '@temporalio/activity';
 import type { BillsCsvRequest } from '../src/m3ter/schemas';
 import type { Manifest } from '../src/storage/types';
 import { systemClock, type ActivityLogger, type Clock, type M3terExportsApi } from './deps';
 import type { ExportStorage } from '../src/storage/types';
 import { streamDownloadToStorage } from './download';
 import { exportFileBase, rowsFromNewlines, summarizeRequest } from './export-activities';
-import { FailureTypes, toApplicationFailure } from './failures';
+import { toApplicationFailure } from './failures';
 
 export interface BillsActivityDeps {
   m3ter: M3terExportsApi;
@@ -32,20 +32,6 @@ export function createBillsActivities(deps: BillsActivityDeps) {
     try {
       return (await m3ter.downloadBillsCsv(request)).downloadUrl;
     } catch (err) {
-      if (
-        err instanceof M3terError &&
-        err.status !== undefined &&
-        err.status >= 400 &&
-        err.status < 500 &&
-        ![408, 409, 429].includes(err.status)
-      ) {
-        throw ApplicationFailure.create({
-          type: FailureTypes.ExportRequestRejected,
-          nonRetryable: true,
-          message: `m3ter rejected the bill CSV request (HTTP ${err.status}): ${err.m3terMessage ?? err.message}`,
-          details: [{ status: err.status, requestId: err.requestId }],
-        });
-      }
       throw toApplicationFailure(err, 'requesting the bill CSV');
     }
   }

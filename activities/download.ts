@@ -18,7 +18,8 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { redactUrl } from '../src/log/redact';
 import type { CommittedFile, ExportStorage } from '../src/storage/types';
 import type { ActivityLogger, Clock } from './deps';
-import { errorMessage, FailureTypes } from './failures';
+import { classifyHttpStatus, HttpOutcome } from '../src/failures';
+import { errorMessage, failure, FailureType } from './failures';
 
 export interface StreamDownloadOptions {
   storage: ExportStorage;
@@ -123,8 +124,8 @@ function discard(res: AxiosResponse<Readable>): void {
   res.data.destroy();
 }
 
-function downloadFailure(message: string, nonRetryable = false): ApplicationFailure {
-  return ApplicationFailure.create({ type: FailureTypes.ExportDownloadFailed, message, nonRetryable });
+function downloadFailure(message: string): ApplicationFailure {
+  return failure(FailureType.ExportDownloadFailed, message);
 }
 
 export async function streamDownloadToStorage(opts: StreamDownloadOptions): Promise<StreamDownloadResult> {
@@ -195,7 +196,8 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
       }
 
       const status = res.status;
-      if (status === 401 || status === 403 || status === 404 || status === 410) {
+      const { outcome, retryable } = classifyHttpStatus(status);
+      if (outcome === HttpOutcome.Denied || status === 404 || status === 410) {
         discard(res);
         // Expired or rejected presigned URL (404/410: some object stores hide 403s). A new URL from m3ter
         // tells us whether the file still exists; fetchUrl throws ExportDownloadWindowExpired if not.
@@ -214,7 +216,7 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
         await stall('HTTP 416 for our resume offset; restarting from zero', false);
         continue;
       }
-      if (status === 408 || status === 429 || status >= 500) {
+      if (retryable) {
         discard(res);
         await stall(`HTTP ${status}`, false);
         continue;

@@ -1,7 +1,7 @@
 // Activities of the ad-hoc export workflow, built by a factory that receives its dependencies (the
 // temporalio/samples-typescript dependency-injection pattern): the worker passes the real m3ter client,
 // storage, clock, logger and alerter; tests pass fakes.
-import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
+import { activityInfo, Context } from '@temporalio/activity';
 import { M3terError } from '../src/m3ter/errors';
 import type { AdhocExportRequest } from '../src/m3ter/schemas';
 import { redactUrl } from '../src/log/redact';
@@ -9,14 +9,14 @@ import type { Alert } from '../src/alerts/webhook';
 import type { ExportFileKind, Manifest } from '../src/storage/types';
 import { systemClock, type ExportActivityDeps } from './deps';
 import { streamDownloadToStorage } from './download';
-import { errorMessage, FailureTypes, toApplicationFailure } from './failures';
+import { errorMessage, failure, FailureType, toApplicationFailure } from './failures';
 import { createTriggerActivity } from './trigger';
 import { createWaitActivity } from './wait';
 
 export type { TriggerAdhocExportInput, TriggerAdhocExportResult } from './trigger';
 export type { WaitForExportJobInput, WaitForExportJobResult } from './wait';
 
-/** m3ter keeps export files for 24 h after the job completes (m3ter-api.md §1.7, §4.3). */
+/** m3ter keeps export files for 24 h after the job completes (docs/m3ter-api.md, "Download URL"). */
 export const DOWNLOAD_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface DownloadExportFileInput {
@@ -99,21 +99,20 @@ export function createExportActivities(deps: ExportActivityDeps) {
         }
         const ref = Date.parse(job?.startedAt ?? job?.dateCreated ?? '');
         const old = !Number.isNaN(ref) && clock.now() - ref > DOWNLOAD_WINDOW_MS;
-        // ASSUMPTION (m3ter-api.md §13): m3ter answers 404 once the file of a SUCCEEDED job is gone.
+        // ASSUMPTION (docs/m3ter-api.md, Assumptions): m3ter answers 404 once the file of a SUCCEEDED job is gone.
         const gone = err.status === 404 && job?.status === 'SUCCEEDED';
         if (old || gone) {
-          throw ApplicationFailure.create({
-            type: FailureTypes.ExportDownloadWindowExpired,
-            nonRetryable: true,
-            message: `job ${jobId} finished more than 24 h ago; its file is gone; re-export needed`,
-            details: [{ jobId, status: err.status }],
-          });
+          throw failure(
+            FailureType.ExportDownloadWindowExpired,
+            `job ${jobId} finished more than 24 h ago; its file is gone; re-export needed`,
+            { details: { jobId, status: err.status } },
+          );
         }
-        throw ApplicationFailure.create({
-          type: FailureTypes.ExportDownloadUrlUnavailable,
-          message: `no download URL for export job ${jobId} yet (HTTP ${err.status}): ${err.m3terMessage ?? err.message}`,
-          details: [{ jobId, status: err.status }],
-        });
+        throw failure(
+          FailureType.ExportDownloadUrlUnavailable,
+          `no download URL for export job ${jobId} yet (HTTP ${err.status}): ${err.m3terMessage ?? err.message}`,
+          { details: { jobId, status: err.status } },
+        );
       }
       throw toApplicationFailure(err, `getting the download URL of export job ${jobId}`);
     }
@@ -202,12 +201,12 @@ export function createExportActivities(deps: ExportActivityDeps) {
       await deps.alerter.send(alert);
       return { delivered: true };
     } catch (err) {
-      throw ApplicationFailure.create({
-        type: 'AlertDeliveryFailed',
-        message: `alert ${alert.kind} for ${alert.workflowId} not delivered: ${errorMessage(err)}`,
+      throw failure(
+        FailureType.AlertDeliveryFailed,
+        `alert ${alert.kind} for ${alert.workflowId} not delivered: ${errorMessage(err)}`,
         // The alerter already retried; a few activity retries more, then the workflow gives up on it.
-        nextRetryDelay: activityInfo().attempt * 2_000,
-      });
+        { nextRetryDelayMs: activityInfo().attempt * 2_000 },
+      );
     }
   }
 

@@ -12,7 +12,7 @@ export type Activities = ReturnType<typeof createActivities>;
 export { createExportActivities, type ExportActivities } from './export-activities';
 export { createBillsActivities, type BillsActivities } from './bills-activities';
 export { createVisibilityClaimChecker } from './claims';
-export { FailureTypes } from './failures';
+export { FailureType } from '../src/failures';
 export { systemClock } from './deps';
 export type {
   ActivityLogger,

@@ -24,12 +24,13 @@
 // same single unclaimed candidate. And a POST that m3ter commits later than our lookup (after the grace
 // pause) is missed and a second job is created. These windows are small (an ambiguous failure AND a
 // concurrent trigger within seconds); closing them needs an idempotency key on m3ter's side.
-import { activityInfo, ApplicationFailure, sleep } from '@temporalio/activity';
+import { activityInfo, sleep } from '@temporalio/activity';
 import type { AdhocExportRequest, ExportJob } from '../src/m3ter/schemas';
 import { formatJobListDate } from '../src/m3ter/schemas';
 import { M3terError, M3terRequestValidationError, M3terResponseValidationError } from '../src/m3ter/errors';
 import type { ActivityLogger, ClaimedJobIds, Clock, M3terExportsApi, TriggerTuning } from './deps';
-import { errorMessage, FailureTypes, isTemporalFailure, toApplicationFailure } from './failures';
+import { classifyHttpStatus, HttpOutcome } from '../src/failures';
+import { errorMessage, failure, FailureType, isTemporalFailure, toApplicationFailure } from './failures';
 
 export interface TriggerAdhocExportInput {
   request: AdhocExportRequest;
@@ -68,10 +69,12 @@ export function classifyTriggerFailure(err: unknown): FailureClass {
   // 2xx with a body we could not read: m3ter committed a job whose id we did not get.
   if (err instanceof M3terResponseValidationError) return 'ambiguous';
   if (err instanceof M3terError) {
-    const s = err.status;
-    if (s !== undefined && s >= 400 && s < 500 && s !== 408 && s !== 409 && s !== 429) return 'rejected';
-    // m3ter throttles before processing.
-    if (s === 429) return 'not-committed';
+    if (err.status !== undefined) {
+      const { outcome } = classifyHttpStatus(err.status);
+      if (outcome === HttpOutcome.Rejected || outcome === HttpOutcome.Denied) return 'rejected';
+      // m3ter throttles before processing.
+      if (outcome === HttpOutcome.Throttled) return 'not-committed';
+    }
     // The client knows whether the request can have reached m3ter (5xx, timeouts, drops after sending).
     if (err.mayHaveBeenProcessed) return 'ambiguous';
     // Retryable and not processed: the connection was never established (ECONNREFUSED, ENOTFOUND).
@@ -158,15 +161,13 @@ export function createTriggerActivity(deps: TriggerDeps) {
       return { jobId: r.jobId, recovered: true };
     }
     if (r.kind === 'ambiguous') {
-      throw ApplicationFailure.create({
-        type: FailureTypes.ExportTriggerAmbiguous,
-        nonRetryable: true,
-        message:
-          `the ad-hoc export request may have been committed, and ${r.candidates.length} unclaimed export jobs ` +
+      throw failure(
+        FailureType.ExportTriggerAmbiguous,
+        `the ad-hoc export request may have been committed, and ${r.candidates.length} unclaimed export jobs ` +
           `(${r.candidates.join(', ')}) were created in the same period; refusing to guess which one is ours. ` +
           'Inspect them and rerun the export if needed.',
-        details: [{ candidates: r.candidates }],
-      });
+        { details: { candidates: r.candidates } },
+      );
     }
     return undefined;
   }
@@ -195,29 +196,16 @@ export function createTriggerActivity(deps: TriggerDeps) {
             { ...ctx, send, class: cls, error: errorMessage(err) },
             'ad-hoc export trigger failed',
           );
-          if (cls === 'invalid') {
-            throw ApplicationFailure.create({
-              type: FailureTypes.InvalidExportRequest,
-              nonRetryable: true,
-              message: errorMessage(err),
-            });
-          }
-          if (cls === 'rejected') {
-            const m = err as M3terError;
-            throw ApplicationFailure.create({
-              type: FailureTypes.ExportRequestRejected,
-              nonRetryable: true,
-              message: `m3ter rejected the export request (HTTP ${m.status}): ${m.m3terMessage ?? m.message}`,
-              details: [{ status: m.status, requestId: m.requestId }],
-            });
-          }
+          // Invalid (InvalidExportRequest), rejected (ExportRequestRejected, M3terAccessDenied).
+          if (cls === 'invalid' || cls === 'rejected')
+            throw toApplicationFailure(err, 'ad-hoc export trigger');
           if (cls === 'not-committed') {
             // Nothing reached m3ter; let the retry policy pace us (the next attempt still looks first).
-            throw ApplicationFailure.create({
-              type: FailureTypes.ExportTriggerUnavailable,
-              message: `could not send the export request: ${errorMessage(err)}`,
-              nextRetryDelay: err instanceof M3terError ? err.retryAfterMs : undefined,
-            });
+            throw failure(
+              FailureType.ExportTriggerUnavailable,
+              `could not send the export request: ${errorMessage(err)}`,
+              { nextRetryDelayMs: err instanceof M3terError ? err.retryAfterMs : undefined },
+            );
           }
           // Ambiguous: the job may exist. Give m3ter a moment to finish committing, then look for it. When
           // m3ter answered (a 5xx), our job, if any, was created before that answer: jobs created later
@@ -229,10 +217,10 @@ export function createTriggerActivity(deps: TriggerDeps) {
           const found = outcome(await recover(input, Math.min(notBefore, sentAt), answeredAt), input);
           if (found) return found;
           if (send >= maxSends) {
-            throw ApplicationFailure.create({
-              type: FailureTypes.ExportTriggerUnavailable,
-              message: `export request failed ${send} times without creating a job: ${errorMessage(err)}`,
-            });
+            throw failure(
+              FailureType.ExportTriggerUnavailable,
+              `export request failed ${send} times without creating a job: ${errorMessage(err)}`,
+            );
           }
           deps.log.info({ ...ctx }, 'no job was committed by the failed trigger; sending it again');
         }

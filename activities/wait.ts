@@ -4,7 +4,7 @@
 // short job is noticed within about a second, then with the interval growing x1.5 up to `mediumMaxPollMs`
 // (20 s, under the 30 s heartbeat timeout) until `inActivityPhaseMs` (5 min). That is ~48 polls in the first
 // five minutes and one a minute after, so jobs of ten minutes or more average under one poll per 10 s
-// (the DESIGN.md bar) while jobs under a minute are still noticed within ~1-4 s (see `npm run bench`).
+// while jobs under a minute are still noticed within ~1-4 s (see `npm run bench`).
 // It heartbeats `{ polls }` at each poll, and sleeps with the activity's cancellation-aware sleep. If the
 // job is still not terminal it throws the retryable `ExportJobStillRunning`. From then on each retry polls
 // ONCE and throws again, so the activity's retry policy (fixed interval, e.g. 60 s; unlimited attempts;
@@ -14,13 +14,12 @@
 // Transient errors (429, 5xx, timeouts) inside attempt 1 are counted and polling continues; only a long run
 // of consecutive errors ends the attempt (retryably). 404 means the job does not exist: non-retryable
 // after a couple of confirmations.
-import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
-import { ApplicationFailureCategory } from '@temporalio/common';
+import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import { M3terError, M3terNotFoundError } from '../src/m3ter/errors';
 import type { ExportJob } from '../src/m3ter/schemas';
 import type { ActivityLogger, Clock } from './deps';
 import type { ExportJobReader } from '../src/m3ter/export-job-batcher';
-import { errorMessage, FailureTypes, toApplicationFailure } from './failures';
+import { errorMessage, failure, FailureType, toApplicationFailure } from './failures';
 
 export interface WaitForExportJobInput {
   jobId: string;
@@ -110,11 +109,8 @@ export function createWaitActivity(deps: WaitDeps) {
         consecutiveErrors++;
         if (err instanceof M3terNotFoundError) {
           if (++notFound >= NOT_FOUND_CONFIRMATIONS) {
-            throw ApplicationFailure.create({
-              type: FailureTypes.ExportJobNotFound,
-              nonRetryable: true,
-              message: `export job ${jobId} not found`,
-              details: [{ jobId }],
+            throw failure(FailureType.ExportJobNotFound, `export job ${jobId} not found`, {
+              details: { jobId },
             });
           }
           return undefined;
@@ -137,14 +133,16 @@ export function createWaitActivity(deps: WaitDeps) {
     const stillRunning = () => {
       // Recorded as the attempt's last heartbeat so the next attempt continues the count.
       heartbeat({ ...progress });
-      return ApplicationFailure.create({
-        type: FailureTypes.ExportJobStillRunning,
-        message: `export job ${jobId} is still ${progress.lastStatus ?? 'not terminal'} after ${progress.polls} polls; polling again later`,
-        details: [{ jobId, polls: progress.polls, status: progress.lastStatus }],
-        // Expected, not an error: the SDK then logs the retry at DEBUG instead of a WARN with a stack trace
-        // every minute per long job, and does not count it in activity failure metrics.
-        category: ApplicationFailureCategory.BENIGN,
-      });
+      return failure(
+        FailureType.ExportJobStillRunning,
+        `export job ${jobId} is still ${progress.lastStatus ?? 'not terminal'} after ${progress.polls} polls; polling again later`,
+        {
+          details: { jobId, polls: progress.polls, status: progress.lastStatus },
+          // Expected, not an error: the SDK then logs the retry at DEBUG instead of a WARN with a stack
+          // trace every minute per long job, and does not count it in activity failure metrics.
+          benign: true,
+        },
+      );
     };
 
     if (info.attempt > 1) {

@@ -10,7 +10,13 @@ import {
   type OperationalFlags,
   type UsageFlags,
 } from './cli/request-flags';
-import { prepareExport, startOrAttach, waitAndReport, type ExportCommonFlags } from './cli/export-command';
+import {
+  prepareExport,
+  startOrAttach,
+  waitAndReport,
+  workflowTypeOf,
+  type ExportCommonFlags,
+} from './cli/export-command';
 import { exportStatus, formatStatus } from './cli/status-command';
 import { connectClient } from './cli/temporal-client';
 import type { ExportKind } from './export-ids';
@@ -62,7 +68,7 @@ async function runExport(
       io.stdout(JSON.stringify({ workflowId: handle.workflowId, attached }));
     } else {
       io.stderr(
-        `${attached ? 'attached to existing' : 'started'} ${prepared.workflowType} ${handle.workflowId}`,
+        `${attached ? 'attached to existing' : 'started'} ${workflowTypeOf(prepared)} ${handle.workflowId}`,
       );
     }
     if (!flags.wait) return EXIT_OK;

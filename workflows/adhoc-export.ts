@@ -4,8 +4,6 @@
 // History stays small whatever the job's duration (about 25 events for a successful export): the wait is a
 // single activity whose retries are the slow poller, and retries add no events.
 import {
-  ActivityFailure,
-  ApplicationFailure,
   isCancellation,
   log,
   proxyActivities,
@@ -15,43 +13,28 @@ import {
 } from '@temporalio/workflow';
 import type { ExportActivities } from '../activities/export-activities';
 import type { WaitForExportJobResult } from '../activities/wait';
-import type { AdhocExportRequest } from '../src/m3ter/schemas';
 import type { Manifest } from '../src/storage/types';
 import type { Alert } from '../src/alerts/webhook';
+import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../src/failures';
 import {
-  checkDateTime,
-  checkNonEmptyStringArray,
   failWith,
-  invalid,
-  isObject,
   isScheduleToCloseTimeout,
+  rootApplicationFailure,
   statusQuery,
+  workflowFailure,
   type ExportStatus,
 } from './common';
+import {
+  createAdhocExportInputSchema,
+  DEFAULT_DEADLINE_MS,
+  parseWorkflowInput,
+  StorageMode,
+  type AdhocExportInput,
+} from './inputs';
 import { M3terExportJobId, M3terExportKind } from './search-attributes';
 
 export { statusQuery, type ExportPhase, type ExportStatus } from './common';
-
-export interface PollOptions {
-  /** In-activity polling (see activities/wait.ts). */
-  fastPollMs?: number;
-  fastPhaseMs?: number;
-  mediumMaxPollMs?: number;
-  inActivityPhaseMs?: number;
-  /** Interval of the slow phase: the wait activity's retry interval. Default 60 s. */
-  slowPollMs?: number;
-}
-
-export interface AdhocExportInput {
-  request: AdhocExportRequest;
-  /** 'local' (default): stream the file to the worker's export directory. 'none': return the URL's location and expiry. */
-  storage?: 'local' | 'none';
-  /** Operator-facing name (also part of the workflow id chosen by the CLI). */
-  name?: string;
-  /** Overall deadline for the job to finish, from the start of the wait. Default 24 h. */
-  deadlineMs?: number;
-  poll?: PollOptions;
-}
+export type { AdhocExportInput, PollOptions } from './inputs';
 
 export type AdhocExportResult =
   | { storage: 'local'; jobId: string; recovered: boolean; polls: number; manifest: Manifest }
@@ -66,51 +49,6 @@ export type AdhocExportResult =
       urlWithoutQuery: string;
     };
 
-const DEFAULT_DEADLINE_MS = 24 * 60 * 60 * 1000;
-const MIN_DEADLINE_MS = 10_000;
-
-const SOURCE_TYPES = ['USAGE', 'OPERATIONAL'];
-
-/**
- * Structural checks only: the CLI validates with the full zod schema before starting a workflow, and zod is
- * kept out of the workflow bundle. These catch the requests that would otherwise reach m3ter malformed
- * (e.g. started from the Temporal UI or a script).
- */
-export function validateAdhocExportInput(input: unknown): asserts input is AdhocExportInput {
-  if (!isObject(input)) throw invalid('input', 'must be an object');
-  const req = input.request;
-  if (!isObject(req)) throw invalid('request', 'is required');
-  if (typeof req.sourceType !== 'string' || !SOURCE_TYPES.includes(req.sourceType)) {
-    throw invalid('request.sourceType', `must be one of ${SOURCE_TYPES.join(', ')}`);
-  }
-  if (req.sourceType === 'USAGE') {
-    const start = checkDateTime(req, 'startDate', 'request.', true);
-    const end = checkDateTime(req, 'endDate', 'request.', true);
-    if (start !== undefined && end !== undefined && end <= start)
-      throw invalid('request.endDate', 'must be after startDate');
-  } else {
-    checkNonEmptyStringArray(req, 'operationalDataTypes', 'request.');
-    checkDateTime(req, 'startDate', 'request.', false);
-  }
-  if (input.storage !== undefined && input.storage !== 'local' && input.storage !== 'none') {
-    throw invalid('storage', "must be 'local' or 'none'");
-  }
-  if (input.name !== undefined && typeof input.name !== 'string') throw invalid('name', 'must be a string');
-  if (
-    input.deadlineMs !== undefined &&
-    (typeof input.deadlineMs !== 'number' || !(input.deadlineMs >= MIN_DEADLINE_MS))
-  ) {
-    throw invalid('deadlineMs', `must be a number >= ${MIN_DEADLINE_MS}`);
-  }
-  if (input.poll !== undefined) {
-    if (!isObject(input.poll)) throw invalid('poll', 'must be an object');
-    for (const [k, v] of Object.entries(input.poll)) {
-      if (v !== undefined && (typeof v !== 'number' || !(v > 0)))
-        throw invalid(`poll.${k}`, 'must be a positive number');
-    }
-  }
-}
-
 // Trigger: the activity is idempotent across its retries (it looks for an already committed job before
 // every re-send; see activities/trigger.ts), so an ordinary bounded retry policy is safe. startToClose is
 // far above one attempt's worst case (2 POSTs x 30 s client timeout + recovery lookups): a slow attempt
@@ -122,7 +60,7 @@ const trigger = proxyActivities<ExportActivities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 8,
-    nonRetryableErrorTypes: ['InvalidExportRequest', 'ExportRequestRejected', 'ExportTriggerAmbiguous'],
+    nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
   },
 });
 
@@ -136,7 +74,7 @@ const download = proxyActivities<ExportActivities>({
     backoffCoefficient: 2,
     maximumInterval: '2 minutes',
     maximumAttempts: 10,
-    nonRetryableErrorTypes: ['ExportDownloadWindowExpired', 'ExportRequestRejected'],
+    nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
   },
 });
 
@@ -145,15 +83,14 @@ const alerts = proxyActivities<ExportActivities>({
   retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
 });
 
-export async function adhocExportWorkflow(input: AdhocExportInput): Promise<AdhocExportResult> {
+export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<AdhocExportResult> {
   const status: ExportStatus = { phase: 'triggering', polls: 0, bytesWritten: 0 };
   setHandler(statusQuery, () => status);
+  let input: AdhocExportInput;
   try {
-    validateAdhocExportInput(input);
+    input = parseWorkflowInput(createAdhocExportInputSchema(), rawInput);
   } catch (err) {
-    status.phase = 'failed';
-    status.error = { type: 'InvalidExportRequest', message: (err as Error).message };
-    throw err;
+    failWith(status, err);
   }
 
   const { workflowId } = workflowInfo();
@@ -177,13 +114,9 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
   try {
     ({ jobId, recovered } = await trigger.triggerAdhocExport({ request, workflowId }));
   } catch (err) {
-    const type =
-      err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
-    if (type === 'ExportTriggerAmbiguous') {
-      await alert({
-        kind: 'ExportTriggerAmbiguous',
-        message: (err as ActivityFailure).cause?.message ?? 'ambiguous trigger',
-      });
+    const root = rootApplicationFailure(err);
+    if (root?.type === FailureType.ExportTriggerAmbiguous) {
+      await alert({ kind: FailureType.ExportTriggerAmbiguous, message: root.message });
     }
     failWith(status, err);
   }
@@ -210,7 +143,7 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
       initialInterval: poll.slowPollMs ?? 60_000,
       backoffCoefficient: 1,
       // maximumAttempts omitted = unlimited (0 is rejected by the SDK's validation).
-      nonRetryableErrorTypes: ['ExportJobNotFound', 'M3terAuthenticationError', 'M3terPermissionDeniedError'],
+      nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
     },
   });
   let waited: WaitForExportJobResult;
@@ -225,15 +158,8 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
   } catch (err) {
     if (isScheduleToCloseTimeout(err)) {
       const message = `export job ${jobId} did not finish within the deadline of ${Math.round(deadlineMs / 1000)} s`;
-      await alert({ kind: 'ExportJobDeadlineExceeded', jobId, message });
-      status.phase = 'failed';
-      status.error = { type: 'ExportJobDeadlineExceeded', message };
-      throw ApplicationFailure.create({
-        type: 'ExportJobDeadlineExceeded',
-        nonRetryable: true,
-        message,
-        details: [{ jobId }],
-      });
+      await alert({ kind: FailureType.ExportJobDeadlineExceeded, jobId, message });
+      throw workflowFailure(status, FailureType.ExportJobDeadlineExceeded, message, { jobId });
     }
     failWith(status, err, { jobId });
   }
@@ -243,7 +169,7 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
   if (waited.status === 'FAILED') {
     const message = `export job ${jobId} FAILED`;
     await alert({
-      kind: 'ExportJobFailed',
+      kind: FailureType.ExportJobFailed,
       jobId,
       message,
       details: {
@@ -252,20 +178,13 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
         startedAt: waited.startedAt,
       },
     });
-    status.phase = 'failed';
-    status.error = { type: 'ExportJobFailed', message };
-    throw ApplicationFailure.create({
-      type: 'ExportJobFailed',
-      nonRetryable: true,
-      message,
-      details: [{ jobId }],
-    });
+    throw workflowFailure(status, FailureType.ExportJobFailed, message, { jobId });
   }
 
   // 3. Deliver.
   status.phase = 'downloading';
   const sourceType = waited.sourceType ?? request.sourceType;
-  if (input.storage === 'none') {
+  if (input.storage === StorageMode.none) {
     try {
       const url = await download.resolveDownloadUrl({ jobId });
       status.phase = 'done';
@@ -300,13 +219,11 @@ export async function adhocExportWorkflow(input: AdhocExportInput): Promise<Adho
       job: { dateCreated: waited.dateCreated, startedAt: waited.startedAt },
     });
   } catch (err) {
-    const type =
-      err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
     if (!isCancellation(err)) {
       await alert({
-        kind: 'ExportDownloadFailed',
+        kind: FailureType.ExportDownloadFailed,
         jobId,
-        message: `download of export job ${jobId} failed: ${type ?? 'error'}`,
+        message: `download of export job ${jobId} failed: ${rootApplicationFailure(err)?.type ?? 'error'}`,
       });
     }
     failWith(status, err, { jobId });

@@ -1,4 +1,4 @@
-// Shared by the export workflows: the `status` query, failure helpers and input checks.
+// Shared by the export workflows: the `status` query and failure helpers.
 // Deterministic code only (runs inside the workflow sandbox).
 import {
   ActivityFailure,
@@ -7,6 +7,7 @@ import {
   isCancellation,
   TimeoutFailure,
 } from '@temporalio/workflow';
+import { FailureType, isFailureType } from '../src/failures';
 
 export type ExportPhase = 'triggering' | 'waiting' | 'downloading' | 'done' | 'failed';
 
@@ -25,49 +26,13 @@ export interface ExportStatus {
   polls: number;
   /** Bytes stored so far (final once `phase` is 'done'; the live count is in the download's heartbeats). */
   bytesWritten: number;
-  error?: { type?: string; message: string };
+  error?: { type: FailureType; message: string };
 }
 
 export const statusQuery = defineQuery<ExportStatus>('status');
 
-export const INVALID_EXPORT_REQUEST = 'InvalidExportRequest';
-
-export function invalid(field: string, rule: string): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: INVALID_EXPORT_REQUEST,
-    nonRetryable: true,
-    message: `${field}: ${rule}`,
-  });
-}
-
 export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-export function checkDateTime(
-  obj: Record<string, unknown>,
-  field: string,
-  prefix: string,
-  required: boolean,
-): number | undefined {
-  const v = obj[field];
-  if (v === undefined) {
-    if (required) throw invalid(`${prefix}${field}`, 'is required');
-    return undefined;
-  }
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(Date.parse(v))) {
-    throw invalid(`${prefix}${field}`, 'must be an ISO 8601 date-time (e.g. 2025-05-20T00:00:00Z)');
-  }
-  return Date.parse(v);
-}
-
-export function checkNonEmptyStringArray(obj: Record<string, unknown>, field: string, prefix: string): void {
-  const v = obj[field];
-  if (!Array.isArray(v) || v.length === 0) throw invalid(`${prefix}${field}`, 'must contain at least 1 item');
-  v.forEach((item, i) => {
-    if (typeof item !== 'string' || item.length === 0)
-      throw invalid(`${prefix}${field}[${i}]`, 'must be a non-empty string');
-  });
 }
 
 /** The ApplicationFailure at the root of an activity failure, if any. */
@@ -100,18 +65,42 @@ export function failWith(
 ): never {
   status.phase = 'failed';
   if (isCancellation(err)) {
-    status.error = { type: 'Cancelled', message: 'export cancelled' };
+    status.error = { type: FailureType.ExportCancelled, message: 'export cancelled' };
     throw err;
   }
   const root = rootApplicationFailure(err);
-  const type = root?.type ?? (err instanceof Error ? err.name : 'Error');
+  // Every activity throws taxonomy types; anything else (a timeout, a bug) is reported as unexpected.
+  const type = isFailureType(root?.type) ? root.type : FailureType.UnexpectedError;
   const message = root?.message ?? (err instanceof Error ? err.message : String(err));
   status.error = { type, message };
-  throw ApplicationFailure.create({
+  throw workflowFailure(
+    status,
+    type,
+    message,
+    {
+      ...extraDetails,
+      ...(isObject(root?.details?.[0]) ? root.details[0] : {}),
+    },
+    err instanceof Error ? err : undefined,
+  );
+}
+
+/** Fails the workflow with a taxonomy type, recording it in the status query first. */
+export function workflowFailure(
+  status: ExportStatus,
+  type: FailureType,
+  message: string,
+  details?: Record<string, unknown>,
+  cause?: Error,
+): ApplicationFailure {
+  status.phase = 'failed';
+  status.error = { type, message };
+  // A workflow's own failure is final whatever the type: re-running it is an operator's decision.
+  return ApplicationFailure.create({
     type,
     message,
     nonRetryable: true,
-    details: [{ ...extraDetails, ...(isObject(root?.details?.[0]) ? root.details[0] : {}) }],
-    cause: err instanceof Error ? err : undefined,
+    ...(details ? { details: [details] } : {}),
+    cause,
   });
 }

@@ -4,14 +4,11 @@
 // secret, a bearer token nor a presigned URL can leave through an alert. The webhook URL itself may carry a
 // token (Slack-style hooks do), so it is never logged unredacted.
 import axios from 'axios';
+import { classifyHttpStatus, type FailureType } from '../failures';
 import { redact, redactUrl } from '../log/redact';
 
-export type AlertKind =
-  | 'ExportJobFailed'
-  | 'ExportJobDeadlineExceeded'
-  | 'ExportDownloadFailed'
-  | 'ExportTriggerAmbiguous'
-  | 'ExportJobFailureEvent';
+/** An alert reports one failure of the taxonomy. */
+export type AlertKind = FailureType;
 
 export interface Alert {
   kind: AlertKind;
@@ -95,8 +92,7 @@ export function createWebhookAlerter(opts: WebhookAlerterOptions): Alerter {
           });
           if (res.status >= 200 && res.status < 300) return;
           lastError = `HTTP ${res.status}`;
-          // 4xx (except 408/429) will not get better by retrying.
-          if (res.status < 500 && res.status !== 408 && res.status !== 429) break;
+          if (!classifyHttpStatus(res.status).retryable) break;
         } catch (err) {
           lastError = redact((err as Error).message ?? String(err));
         }

@@ -8,9 +8,15 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { exportWorkflowId, type ExportKind } from '../export-ids';
-import { M3terRequestValidationError } from '../m3ter/errors';
-import { BillsCsvRequestSchema, parseAdhocExportRequest } from '../m3ter/schemas';
-import { validateRequest } from '../m3ter/validation';
+import { adhocExportWorkflow, billsCsvExportWorkflow } from '../../workflows';
+import { statusQuery, type ExportStatus } from '../../workflows/common';
+import {
+  BillsCsvExportInputSchema,
+  checkInput,
+  createAdhocExportInputSchema,
+  type AdhocExportInput,
+  type BillsCsvExportInput,
+} from '../../workflows/inputs';
 import { CliInputError, EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
 
 export interface ExportCommonFlags {
@@ -21,16 +27,16 @@ export interface ExportCommonFlags {
   json?: boolean;
 }
 
-export interface PreparedExport {
-  kind: ExportKind;
-  workflowType: 'adhocExportWorkflow' | 'billsCsvExportWorkflow';
-  workflowId: string;
-  input: Record<string, unknown>;
-}
+export type PreparedExport =
+  | { kind: 'usage' | 'operational'; workflowId: string; input: AdhocExportInput }
+  | { kind: 'bills'; workflowId: string; input: BillsCsvExportInput };
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** Validates everything up front; throws CliInputError listing every problem. No I/O. */
+/**
+ * Validates everything up front with the workflows' own input schemas; throws CliInputError listing every
+ * problem. No I/O.
+ */
 export function prepareExport(
   kind: ExportKind,
   body: Record<string, unknown>,
@@ -45,38 +51,44 @@ export function prepareExport(
     problems.push('--id: must be 1-255 characters');
   }
   const storage = flags.storage ?? 'local';
-  if (storage !== 'local' && storage !== 'none') problems.push('--storage: must be one of local, none');
-  if (kind === 'bills' && storage === 'none')
+  if (kind === 'bills' && storage !== 'local')
     problems.push('--storage: bills exports are always stored (none is for usage/operational)');
 
-  let request: unknown;
-  try {
-    request =
-      kind === 'bills'
-        ? validateRequest(BillsCsvRequestSchema, body, 'bills CSV request')
-        : parseAdhocExportRequest(body, now);
-  } catch (err) {
-    if (err instanceof M3terRequestValidationError)
-      problems.push(...err.issues.map((i) => `${i.path || '(body)'}: ${i.message}`));
-    else throw err;
+  const checked =
+    kind === 'bills'
+      ? checkInput(BillsCsvExportInputSchema, { request: body, name: flags.name })
+      : checkInput(
+          createAdhocExportInputSchema(() => now),
+          { request: body, storage, name: flags.name },
+        );
+  if (!checked.ok) {
+    // Flags map onto the request body; name problems as the operator wrote them.
+    for (const p of checked.problems) {
+      if (p.startsWith('storage:')) problems.push(`--${p}`);
+      else if (p.startsWith('name:'))
+        continue; // reported above with the flag's own rule
+      else problems.push(p.replace(/^request\.?/, '') || p);
+    }
   }
   if (problems.length)
     throw new CliInputError(`invalid ${kind} export:\n  ${problems.join('\n  ')}`, problems);
+  if (!checked.ok) throw new Error('unreachable: problems were reported above');
 
-  const workflowId = flags.id ?? exportWorkflowId(kind, request as Record<string, unknown>, flags.name);
+  const value = checked.value;
+  const workflowId = flags.id ?? exportWorkflowId(kind, value.request, flags.name);
   return kind === 'bills'
-    ? { kind, workflowType: 'billsCsvExportWorkflow', workflowId, input: { request, name: flags.name } }
-    : {
-        kind,
-        workflowType: 'adhocExportWorkflow',
-        workflowId,
-        input: { request, storage, name: flags.name },
-      };
+    ? { kind, workflowId, input: value as BillsCsvExportInput }
+    : { kind, workflowId, input: value as AdhocExportInput };
 }
 
 export interface StartedExport {
   handle: WorkflowHandle;
   attached: boolean;
+}
+
+/** The workflow type an export runs as. */
+export function workflowTypeOf(p: PreparedExport): string {
+  return p.kind === 'bills' ? billsCsvExportWorkflow.name : adhocExportWorkflow.name;
 }
 
 /**
@@ -93,13 +105,16 @@ export async function startOrAttach(
       .getHandle(p.workflowId)
       .describe()
       .catch(() => undefined);
-    const handle = await client.workflow.start(p.workflowType, {
+    const options = {
       taskQueue,
       workflowId: p.workflowId,
-      args: [p.input],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-    });
+    } as const;
+    const handle =
+      p.kind === 'bills'
+        ? await client.workflow.start(billsCsvExportWorkflow, { ...options, args: [p.input] })
+        : await client.workflow.start(adhocExportWorkflow, { ...options, args: [p.input] });
     const attached = existing?.status.name === 'RUNNING' && existing.runId === handle.firstExecutionRunId;
     return { handle, attached };
   } catch (err) {
@@ -110,15 +125,7 @@ export async function startOrAttach(
   }
 }
 
-export interface ExportStatusView {
-  phase?: string;
-  jobId?: string;
-  jobStatus?: string;
-  polls?: number;
-  bytesWritten?: number;
-}
-
-function statusLine(s: ExportStatusView): string {
+function statusLine(s: ExportStatus): string {
   const parts = [`phase=${s.phase ?? '?'}`];
   if (s.jobId) parts.push(`job=${s.jobId}`);
   if (s.jobStatus) parts.push(`status=${s.jobStatus}`);
@@ -137,7 +144,7 @@ export async function waitAndReport(
   const ticker = (async () => {
     while (!done) {
       try {
-        const line = statusLine(await handle.query<ExportStatusView>('status'));
+        const line = statusLine(await handle.query(statusQuery));
         if (line !== last && !done) out.stderr(`${handle.workflowId}: ${line}`);
         last = line;
       } catch {

@@ -1,7 +1,7 @@
 // `m3ter-exports status <workflowId>`: the workflow's own view (status query) plus Temporal's (describe),
 // including the live heartbeat of a running download or poll.
 import type { Client } from '@temporalio/client';
-import type { ExportStatusView } from './export-command';
+import { statusQuery, type ExportStatus } from '../../workflows/common';
 
 export interface StatusReport {
   workflowId: string;
@@ -10,7 +10,7 @@ export interface StatusReport {
   temporalStatus: string;
   startTime?: string;
   closeTime?: string;
-  export?: ExportStatusView;
+  export?: ExportStatus;
   pendingActivities: {
     activityType?: string;
     attempt?: number;
@@ -23,9 +23,9 @@ export interface StatusReport {
 export async function exportStatus(client: Client, workflowId: string): Promise<StatusReport> {
   const handle = client.workflow.getHandle(workflowId);
   const desc = await handle.describe();
-  let exportView: ExportStatusView | undefined;
+  let exportView: ExportStatus | undefined;
   try {
-    exportView = await handle.query<ExportStatusView>('status');
+    exportView = await handle.query(statusQuery);
   } catch {
     exportView = undefined; // no worker running, or a workflow type without the query
   }

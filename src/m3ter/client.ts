@@ -1,7 +1,7 @@
 import type { M3terConfig } from '../config';
 import { Redactor } from '../log/redact';
 import { TokenProvider } from './auth';
-import type { Jitter } from './backoff';
+import type { Jitter } from '../retry';
 import { M3terRequestValidationError, M3terResponseValidationError, type ValidationIssue } from './errors';
 import { Transport, defaultSleep, type HttpMethod, type M3terLogger, type RetryMode } from './http';
 import { DEFAULT_CLIENT_RATE_LIMITS, TokenBucket, type RateClass, type RateLimitSpec } from './rate-limit';
@@ -95,7 +95,10 @@ export function createM3terClient(
   });
 }
 
-/** `https://api.m3ter.com` -> `https://ingest.m3ter.com`; any other host is used as-is (§1.1). */
+/**
+ * `https://api.m3ter.com` -> `https://ingest.m3ter.com`; any other host is used as-is
+ * (docs/m3ter-api.md, Hosts and paths).
+ */
 export function deriveIngestUrl(apiUrl: string): string {
   const u = new URL(apiUrl);
   if (u.hostname.startsWith('api.')) u.hostname = `ingest.${u.hostname.slice(4)}`;
@@ -157,10 +160,10 @@ function requireId(value: unknown, name: string): string {
   return value;
 }
 
-/** Query string builder. Arrays are sent repeated (`ids=a&ids=b`), the form [SPEC] declares. */
+/** Query string builder. Arrays are sent repeated (`ids=a&ids=b`), the form m3ter's OpenAPI spec declares. */
 function toQuery(q: Record<string, unknown>): URLSearchParams {
-  // ASSUMPTION (m3ter-api.md §13): the live API accepts the repeated form the spec declares (the
-  // SDKs send comma-joined); ids never contain commas, so either would be unambiguous.
+  // ASSUMPTION (docs/m3ter-api.md, Assumptions): the live API accepts the repeated form the spec
+  // declares (the SDKs send comma-joined); ids never contain commas, so either would be unambiguous.
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) {
     if (v === undefined || v === null) continue;
@@ -233,7 +236,8 @@ export class M3terClient {
   }
 
   /**
-   * Triggers an ad-hoc export (§3). NOT retried once the request may have reached m3ter: the
+   * Triggers an ad-hoc export (docs/m3ter-api.md, Ad-hoc export request). NOT retried once the request may
+   * have reached m3ter: the
    * endpoint has no idempotency key, so a retried POST after a 5xx or timeout could create a second
    * job. Retried only on connection-never-established errors and 429. On other failures check
    * `err.mayHaveBeenProcessed` and reconcile (e.g. by listing recent jobs) before triggering again.
@@ -292,7 +296,7 @@ export class M3terClient {
     return this.call('GET', '/events', pageSchema(M3terEventSchema), { query: toQuery(q) });
   }
 
-  /** Newest first (§1.4); follows nextToken until it is missing, null or empty. */
+  /** Newest first (docs/m3ter-api.md, Pagination); follows nextToken until it is missing, null or empty. */
   iterateEvents(query: Omit<ListEventsQuery, 'nextToken'> = {}): AsyncIterable<M3terEvent> {
     validateRequest(ListEventsQuerySchema, query, 'event list query');
     return this.paginate((nextToken) => this.listEvents({ ...query, nextToken }));
@@ -313,8 +317,9 @@ export class M3terClient {
   }
 
   /**
-   * Sends to the ingest host (§1.1). Retried with the standard policy: a duplicate delivery of the
-   * same measurements is deduplicated by `uid` (§10), so callers wanting exactly-once set uids.
+   * Sends to the ingest host (docs/m3ter-api.md, Hosts and paths). Retried with the standard policy: a
+   * duplicate delivery of the same measurements is deduplicated by `uid` (docs/m3ter-api.md, Submit
+   * measurements), so callers wanting exactly-once set uids.
    */
   async submitMeasurements(req: { measurements: Measurement[] }): Promise<{ result: string }> {
     const body = validateRequest(SubmitMeasurementsRequestSchema, req, 'measurements request');

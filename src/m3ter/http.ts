@@ -3,7 +3,8 @@
  *
  * Retries: connection errors, timeouts, 408, 409, 429 and 5xx, bounded by `maxAttempts`; the
  * server's `retry-after-ms` / `Retry-After` wins over backoff (clamped to `maxRetryAfterMs`);
- * `x-should-retry: true|false` overrides the status check as in m3ter's own SDKs (§1.8).
+ * `x-should-retry: true|false` overrides the status check as in m3ter's own SDKs (docs/m3ter-api.md,
+ * "Official SDK transport behaviour"). The status rules themselves are `classifyHttpStatus` (src/failures.ts).
  *
  * `retry: 'safe-only'` is for non-idempotent calls (the ad-hoc export has no idempotency key, so a
  * duplicate POST creates a second job). It retries only when the request provably did not take
@@ -16,7 +17,8 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
 import type { Redactor } from '../log/redact';
-import { computeBackoffMs, parseRetryAfterMs, type Jitter } from './backoff';
+import { classifyHttpStatus, HttpOutcome } from '../failures';
+import { computeBackoffMs, parseRetryAfterMs, type Jitter } from '../retry';
 import {
   M3terAuthenticationError,
   M3terConnectionError,
@@ -77,7 +79,6 @@ export interface TransportResponse {
   attempts: number;
 }
 
-const RETRYABLE_STATUSES = new Set([408, 409, 429]);
 // Errors raised before a single byte reached the server: safe to retry even for non-idempotent calls.
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 const CONNECTION_CODES = new Set([
@@ -284,10 +285,12 @@ export class Transport {
         ? this.opts.redactor.redact((body as { message: string }).message)
         : undefined;
     const shouldRetryHeader = headerOf(res, 'x-should-retry');
-    let retryable = status >= 500 || RETRYABLE_STATUSES.has(status);
+    const cls = classifyHttpStatus(status);
+    let retryable = cls.retryable;
     if (shouldRetryHeader === 'true') retryable = true;
     if (shouldRetryHeader === 'false') retryable = false;
-    const safeToRetry = status === 429 && shouldRetryHeader !== 'false';
+    // Throttled requests were not processed: safe to resend even when the call is not idempotent.
+    const safeToRetry = cls.outcome === HttpOutcome.Throttled && shouldRetryHeader !== 'false';
     const rawRetryAfter = parseRetryAfterMs(res.headers as Record<string, unknown>, this.opts.now());
     const retryAfterMs =
       rawRetryAfter === undefined ? undefined : Math.min(rawRetryAfter, this.opts.maxRetryAfterMs);
@@ -306,8 +309,7 @@ export class Transport {
       method: spec.method,
       path: spec.path,
       attempts,
-      // A 4xx other than 408/409 is a refusal; 408, 409 and 5xx may follow partial processing.
-      mayHaveBeenProcessed: status >= 500 || status === 408 || status === 409,
+      mayHaveBeenProcessed: cls.mayHaveBeenProcessed,
     });
     return { error, retryable, safeToRetry, retryAfterMs };
   }

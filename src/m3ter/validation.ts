@@ -14,12 +14,17 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
+}
+
 function plural(n: number | bigint, word: string): string {
   return `${n} ${word}${Number(n) === 1 ? '' : 's'}`;
 }
 
 /**
- * Per-parse error map: turns zod's generic messages into "the rule" phrasing the issue asks for.
+ * Per-parse error map: turns zod's generic messages into messages that state the rule broken ("must be
+ * after startDate"), so that whoever reads the error knows what to change.
  * Messages never include the offending value, because the value may be a secret or a presigned
  * URL (response validation runs over token and download-URL bodies too).
  */
@@ -27,8 +32,8 @@ export function ruleMessage(iss: RawIssue): string | undefined {
   switch (iss.code) {
     case 'invalid_type':
       if (iss.input === undefined) return 'is required';
-      if (iss.input === null) return `must be a ${iss.expected}, not null`;
-      return `must be a ${iss.expected}`;
+      if (iss.input === null) return `must be ${article(iss.expected)} ${iss.expected}, not null`;
+      return `must be ${article(iss.expected)} ${iss.expected}`;
     case 'too_small': {
       const min = iss.minimum;
       const orEq = iss.inclusive === false ? '>' : '>=';

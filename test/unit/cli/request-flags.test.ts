@@ -1,4 +1,4 @@
-import { prepareExport } from '../../../src/cli/export-command';
+import { prepareExport, workflowTypeOf } from '../../../src/cli/export-command';
 import { CliInputError } from '../../../src/cli/exit-codes';
 import {
   billsRequestFromFlags,
@@ -74,17 +74,16 @@ describe('prepareExport', () => {
   });
 
   it('honours --id and picks the workflow type per kind', () => {
-    expect(prepareExport('usage', usage, { id: 'mine' }, NOW)).toMatchObject({
-      workflowId: 'mine',
-      workflowType: 'adhocExportWorkflow',
-    });
+    const usageExport = prepareExport('usage', usage, { id: 'mine' }, NOW);
+    expect(usageExport.workflowId).toBe('mine');
+    expect(workflowTypeOf(usageExport)).toBe('adhocExportWorkflow');
     const bills = prepareExport(
       'bills',
       { startDate: usage.startDate, endDate: usage.endDate, lineItemTypes: ['USAGE'] },
       {},
       NOW,
     );
-    expect(bills.workflowType).toBe('billsCsvExportWorkflow');
+    expect(workflowTypeOf(bills)).toBe('billsCsvExportWorkflow');
   });
 
   it('collects every problem, flags and body alike, in one error', () => {

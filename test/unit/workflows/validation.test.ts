@@ -1,14 +1,24 @@
-// The workflows' own input checks (structural; the CLI runs the full zod validation before starting).
+// The workflows' input contract: the schemas the CLI validates with are the ones each workflow parses its
+// input with, and a refusal is a non-retryable InvalidExportRequest naming every problem.
 import { ApplicationFailure } from '@temporalio/common';
-import { validateAdhocExportInput } from '../../../workflows/adhoc-export';
-import { validateBillsCsvExportInput } from '../../../workflows/bills-csv-export';
+import {
+  BillsCsvExportInputSchema,
+  checkInput,
+  createAdhocExportInputSchema,
+  parseWorkflowInput,
+} from '../../../workflows/inputs';
+
+const NOW = Date.parse('2025-06-01T12:00:00Z');
+const adhocSchema = createAdhocExportInputSchema(() => NOW);
+const validateAdhocExportInput = (input: unknown) => parseWorkflowInput(adhocSchema, input);
+const validateBillsCsvExportInput = (input: unknown) => parseWorkflowInput(BillsCsvExportInputSchema, input);
 
 const usage = { sourceType: 'USAGE', startDate: '2025-01-01T00:00:00Z', endDate: '2025-01-02T00:00:00Z' };
 
 const badAdhoc: Array<[string, unknown, string]> = [
-  ['no input', undefined, 'input: must be an object'],
+  ['no input', undefined, '(input): is required'],
   ['no request', {}, 'request: is required'],
-  ['request not an object', { request: 'x' }, 'request: is required'],
+  ['request not an object', { request: 'x' }, 'request: must be an object'],
   ['no sourceType', { request: {} }, 'request.sourceType: must be one of USAGE, OPERATIONAL'],
   ['bad sourceType', { request: { sourceType: 'BILLS' } }, 'request.sourceType'],
   [
@@ -24,7 +34,7 @@ const badAdhoc: Array<[string, unknown, string]> = [
   [
     'usage bad date',
     { request: { ...usage, startDate: 'yesterday' } },
-    'request.startDate: must be an ISO 8601 date-time',
+    'request.startDate: must be an ISO 8601 date-time with a timezone',
   ],
   [
     'usage end before start',
@@ -34,7 +44,7 @@ const badAdhoc: Array<[string, unknown, string]> = [
   [
     'operational without types',
     { request: { sourceType: 'OPERATIONAL' } },
-    'request.operationalDataTypes: must contain at least 1 item',
+    'request.operationalDataTypes: is required',
   ],
   [
     'operational empty types',
@@ -51,9 +61,15 @@ const badAdhoc: Array<[string, unknown, string]> = [
     { request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['BILLS'], startDate: 5 } },
     'request.startDate',
   ],
-  ['bad storage', { request: usage, storage: 's3' }, "storage: must be 'local' or 'none'"],
-  ['bad deadline', { request: usage, deadlineMs: 5 }, 'deadlineMs: must be a number >= 10000'],
-  ['bad poll', { request: usage, poll: { fastPollMs: -1 } }, 'poll.fastPollMs: must be a positive number'],
+  ['bad storage', { request: usage, storage: 'ftp' }, 'storage: must be one of local, none, s3'],
+  ['bad deadline', { request: usage, deadlineMs: 5 }, 'deadlineMs: must be >= 10000'],
+  ['bad poll', { request: usage, poll: { fastPollMs: -1 } }, 'poll.fastPollMs: must be > 0'],
+  ['unknown field', { request: usage, colour: 'red' }, 'colour: is not a recognised field'],
+  [
+    'usage ending after tomorrow',
+    { request: { ...usage, endDate: '2025-06-03T00:00:00Z' } },
+    'request.endDate: must be <= tomorrow 00:00:00.000 UTC (2025-06-02T00:00:00.000Z)',
+  ],
   ['bad name', { request: usage, name: 7 }, 'name: must be a string'],
 ];
 
@@ -69,6 +85,16 @@ describe('adhocExportWorkflow input checks', () => {
     expect((err as ApplicationFailure).type).toBe('InvalidExportRequest');
     expect((err as ApplicationFailure).nonRetryable).toBe(true);
     expect((err as ApplicationFailure).message).toContain(message);
+  });
+
+  it('names every problem of one input at once', () => {
+    const r = checkInput(adhocSchema, { request: { sourceType: 'USAGE' }, deadlineMs: 1 });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.problems).toEqual([
+      'request.startDate: is required',
+      'request.endDate: is required',
+      'deadlineMs: must be >= 10000',
+    ]);
   });
 
   it('accepts valid usage and operational requests', () => {

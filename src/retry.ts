@@ -1,4 +1,4 @@
-/** Retry delay arithmetic, kept free of I/O so it can be tested exactly. */
+/** Retry delay arithmetic shared by every HTTP caller, kept free of I/O so it can be tested exactly. */
 
 export type Jitter = 'partial' | 'full';
 
@@ -6,7 +6,7 @@ export interface BackoffOptions {
   baseDelayMs: number;
   maxDelayMs: number;
   /**
-   * `partial`: up to 25 % below the exponential value (what m3ter's official SDKs do, §1.8);
+   * `partial`: up to 25 % below the exponential value (what m3ter's official SDKs do);
    * `full`: anywhere in [0, value) which spreads a thundering herd more but may retry at once.
    */
   jitter: Jitter;

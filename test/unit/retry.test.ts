@@ -1,4 +1,4 @@
-import { computeBackoffMs, parseRetryAfterMs } from '../../../src/m3ter/backoff';
+import { computeBackoffMs, parseRetryAfterMs } from '../../src/retry';
 
 describe('computeBackoffMs', () => {
   const base = { baseDelayMs: 500, maxDelayMs: 8_000 };

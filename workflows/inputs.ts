@@ -1,0 +1,77 @@
+// The input contract of the export workflows: one zod schema per workflow input, built on the same request
+// schemas the m3ter client validates with (src/m3ter/schemas.ts). The CLI validates with these before it
+// starts anything, and each workflow validates its own input with the same schema as its first step (a
+// workflow may also be started from the Temporal UI or a script).
+//
+// zod is pure and deterministic, so it is bundled with the workflows. The one time-dependent rule (a usage
+// export may end at most tomorrow 00:00 UTC) reads the clock it is given: `Date.now()` inside a workflow is
+// the workflow task's time, recorded in history and identical on replay.
+import { z } from 'zod';
+import { BillsCsvRequestSchema, createAdhocExportRequestSchema } from '../src/m3ter/schemas';
+import { ruleMessage, toIssues } from '../src/m3ter/validation';
+import { failure, FailureType } from '../src/failures';
+
+/** Where an export's file goes. `none`: no download; the result holds the job id and URL expiry only. */
+export const StorageMode = { local: 'local', none: 'none', s3: 's3' } as const;
+export type StorageMode = (typeof StorageMode)[keyof typeof StorageMode];
+
+export const MIN_DEADLINE_MS = 10_000;
+export const DEFAULT_DEADLINE_MS = 24 * 60 * 60 * 1000;
+
+const positive = () => z.number().positive();
+
+/** Tuning of the wait's polling (see activities/wait.ts); every field has a production default. */
+export const PollOptionsSchema = z.strictObject({
+  /** Poll interval of the fast phase. Default 1 s. */
+  fastPollMs: positive().optional(),
+  /** Length of the fast phase. Default 30 s. */
+  fastPhaseMs: positive().optional(),
+  /** Cap of the growing interval after the fast phase. Default 20 s. */
+  mediumMaxPollMs: positive().optional(),
+  /** How long the first wait attempt polls before handing over to the retry policy. Default 5 min. */
+  inActivityPhaseMs: positive().optional(),
+  /** Interval of the slow phase: the wait activity's retry interval. Default 60 s. */
+  slowPollMs: positive().optional(),
+});
+export type PollOptions = z.infer<typeof PollOptionsSchema>;
+
+const ExportName = z.string().min(1).max(64);
+
+export function createAdhocExportInputSchema(now: () => number = Date.now) {
+  return z.strictObject({
+    request: createAdhocExportRequestSchema(now),
+    /** Default `local`. */
+    storage: z.enum([StorageMode.local, StorageMode.none, StorageMode.s3]).optional(),
+    /** Operator-facing name (also part of the workflow id chosen by the CLI). */
+    name: ExportName.optional(),
+    /** Overall deadline for the job to finish, from the start of the wait. Default 24 h. */
+    deadlineMs: z.number().min(MIN_DEADLINE_MS).optional(),
+    poll: PollOptionsSchema.optional(),
+  });
+}
+export type AdhocExportInput = z.infer<ReturnType<typeof createAdhocExportInputSchema>>;
+
+export const BillsCsvExportInputSchema = z.strictObject({
+  request: BillsCsvRequestSchema,
+  name: ExportName.optional(),
+});
+export type BillsCsvExportInput = z.infer<typeof BillsCsvExportInputSchema>;
+
+/** `field: rule` lines for every problem, or the parsed value. Shared by the CLI and the workflows. */
+export function checkInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+): { ok: true; value: z.output<S> } | { ok: false; problems: string[] } {
+  const r = schema.safeParse(input, { error: ruleMessage });
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, problems: toIssues(r.error).map((i) => `${i.path || '(input)'}: ${i.message}`) };
+}
+
+/** The workflows' first step: the input, parsed, or a non-retryable InvalidExportRequest naming every problem. */
+export function parseWorkflowInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const r = checkInput(schema, input);
+  if (r.ok) return r.value;
+  throw failure(FailureType.InvalidExportRequest, r.problems.join('; '), {
+    details: { problems: r.problems },
+  });
+}
