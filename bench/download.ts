@@ -1,7 +1,7 @@
 // Download benchmark: throughput of the worker's download path (streamDownloadToStorage: SHA-256 while
 // streaming, newline count, temp file, atomic rename) against `curl -o` fetching the SAME presigned URL from
 // the SAME sandbox process, alternating curl / ours per round so both see the same machine state. Also the
-// RSS growth of this process while ours runs (DESIGN.md bar: >= 70 % of curl, RSS growth < 100 MB).
+// RSS growth of this process while ours runs (the target: >= 70 % of curl, RSS growth < 100 MB).
 //
 // The sandbox runs as a separate process (as users run it), so its CPU is not taken from our event loop.
 import { spawn } from 'node:child_process';

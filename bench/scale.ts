@@ -1,6 +1,6 @@
 // Scale benchmark: N concurrent ad-hoc exports on ONE worker process against a sandbox process that enforces
 // m3ter's Config API limit (50 requests per second per Organization). Reports how many completed, how long
-// the whole batch took, the worker's peak RSS (DESIGN.md bar: 1,000 exports, RSS under 400 MB), and the
+// the whole batch took, the worker's peak RSS (the target: 1,000 exports, RSS under 400 MB), and the
 // m3ter calls the batch cost: total, per export, and the status reads among them.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

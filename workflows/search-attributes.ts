@@ -1,8 +1,8 @@
 // Search attribute keys shared by workflows (which upsert them) and the client side (CLI, activities that
-// query visibility). Pure: no Node built-ins, so the workflow bundle can include it. The lead registers
-// both attributes on the dev server; a production namespace needs them too (`temporal operator
-// search-attribute create --name M3terExportJobId --type Keyword`), otherwise the upsert fails the
-// workflow task.
+// query visibility). Pure: no Node built-ins, so the workflow bundle can include it. The dev server this
+// repository starts (src/devserver) registers both attributes; a production namespace needs them too
+// (`temporal operator search-attribute create --name M3terExportJobId --type Keyword`), otherwise the
+// upsert fails the workflow task.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const SEARCH_ATTRIBUTE_JOB_ID = 'M3terExportJobId';

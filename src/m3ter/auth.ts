@@ -1,6 +1,6 @@
 /**
- * OAuth2 client-credentials tokens (m3ter-api.md §2): fetched lazily, cached until shortly before
- * expiry, refreshed by one request however many callers are waiting.
+ * OAuth2 client-credentials tokens (docs/m3ter-api.md, Access token): fetched lazily, cached until
+ * shortly before expiry, refreshed by one request however many callers are waiting.
  */
 import type { Redactor } from '../log/redact';
 import { M3terAuthenticationError, M3terError } from './errors';
@@ -64,14 +64,14 @@ export class TokenProvider implements AuthHooks {
         baseUrl: this.opts.apiUrl,
         path: TOKEN_PATH,
         headers: { Authorization: `Basic ${this.basic}` },
-        // The docs specify a form body; the SDKs send JSON. [SPEC] declares both; we follow the docs.
+        // m3ter's docs specify a form body, its SDKs send JSON and its OpenAPI spec declares both; we follow the docs.
         form: { grant_type: 'client_credentials' },
         retry: 'standard',
       });
     } catch (err) {
       if (err instanceof M3terError && (err.status === 400 || err.status === 401)) {
-        // ASSUMPTION (m3ter-api.md §13): the status for bad client credentials is not documented;
-        // we treat 400 and 401 from the token endpoint as a credentials rejection.
+        // ASSUMPTION (docs/m3ter-api.md, Assumptions): the status for bad client credentials is not
+        // documented; we treat 400 and 401 from the token endpoint as a credentials rejection.
         throw new M3terAuthenticationError(
           `m3ter rejected the access key id / api secret (HTTP ${err.status} from POST ${TOKEN_PATH}${err.m3terMessage ? `: ${err.m3terMessage}` : ''})`,
           {

@@ -1,14 +1,14 @@
 // Coalesces ExportJob status reads from many concurrent waits into list calls.
 //
 // Why: every running export polls its job, about once a second in its first half minute. m3ter allows 50
-// Config API requests per second per Organization (m3ter-api.md §1.6), shared by every client of that org,
-// so fifty exports polling one by one would exhaust it and starve triggers and download URLs. The list
-// endpoint takes `ids` (up to 100 per page, §4.2) and returns the same JobResponse, so reads that arrive
-// within `windowMs` of each other become one `GET /dataexports/jobs?ids=...` per 100 jobs. The waits poll
+// Config API requests per second per Organization (docs/m3ter-api.md, Rate limits), shared by every client
+// of that org, so fifty exports polling one by one would exhaust it and starve triggers and download URLs.
+// The list endpoint takes `ids` (up to 100 per page; docs/m3ter-api.md, Job list filters) and returns the
+// same JobResponse, so reads that arrive within `windowMs` of each other become one `GET /dataexports/jobs?ids=...` per 100 jobs. The waits poll
 // on their own clocks, unaligned, so the window is what bounds the rate: at 250 ms, at most 4 list calls a
 // second per 100 jobs being polled, whatever their number, for ~0.13 s of extra detection delay on average.
 //
-// ASSUMPTION (not documented by m3ter): a list call with 100 ids, a URL of about 4 KB, is accepted.
+// ASSUMPTION (docs/m3ter-api.md, Assumptions): a list call with 100 ids, a URL of about 4 KB, is accepted.
 //
 // A job missing from the list answer (eventual consistency, or it does not exist) is read on its own with
 // `getExportJob`, so a caller still sees m3ter's 404 for an unknown id. A failed list call fails every read

@@ -1,6 +1,6 @@
-// Client-side pacing, so one worker stays inside m3ter's published limits instead of learning them from
-// 429s (m3ter-api.md §1.6): the Config API allows 50 requests per second per Organization, shared by every
-// client of that org; Data Explorer 1 per second with bursts of 10; the Ingest API 50 per second per org
+// Client-side pacing, so one worker stays inside m3ter's published limits (docs/m3ter-api.md, Rate limits)
+// instead of learning them from 429s: the Config API allows 50 requests per second per Organization,
+// shared by every client of that org; Data Explorer 1 per second with bursts of 10; the Ingest API 50 per second per org
 // and ~16 per second per source IP. A token bucket per API class; callers wait their turn in FIFO order.
 
 export interface RateLimitSpec {

@@ -1,5 +1,5 @@
 /**
- * Request and response schemas for the m3ter endpoints the worker uses (see m3ter-api.md).
+ * Request and response schemas for the m3ter endpoints the worker uses (see docs/m3ter-api.md).
  *
  * Requests are strict: an unknown field is refused, because m3ter silently ignores fields it does
  * not know and a typo (or the superseded export shape) would otherwise export the wrong data.
@@ -75,7 +75,7 @@ export type ExportFileFormat = z.infer<typeof ExportFileFormat>;
 
 export const AGGREGATION_FUNCTIONS = ['SUM', 'MIN', 'MAX', 'COUNT', 'LATEST', 'MEAN', 'UNIQUE'] as const;
 export const FIELD_TYPES = ['MEASURE', 'DIMENSION'] as const;
-/** Which aggregation functions suit which field type (from the Data Explorer v2 query docs, §3.3). */
+/** Which aggregation functions suit which field type (docs/m3ter-api.md, Usage exports). */
 export const ALLOWED_FUNCTIONS_BY_FIELD_TYPE: Readonly<
   Record<(typeof FIELD_TYPES)[number], readonly string[]>
 > = {
@@ -98,7 +98,10 @@ const dateTime = () => z.iso.datetime({ offset: true });
 const nonEmpty = () => z.string().min(1);
 const idList = () => z.array(nonEmpty());
 
-/** m3ter "code" pattern (§5.1, §10): no control characters, no edge whitespace, only plain spaces inside. */
+/**
+ * m3ter "code" pattern (docs/m3ter-api.md, Code fields): no control characters, no edge whitespace,
+ * only plain spaces inside.
+ */
 export const CODE_PATTERN = /^(?! )(?!.* $)(?:[^\s\p{Cc}]| )+$/u;
 const code = () =>
   z.string().min(1).max(80).regex(CODE_PATTERN, {
@@ -113,7 +116,7 @@ function ms(v: unknown): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
-/** The latest allowed usage `endDate`: tomorrow 00:00:00.000 UTC relative to `now` (§3.3). */
+/** The latest allowed usage `endDate`: tomorrow 00:00:00.000 UTC relative to `now` (docs/m3ter-api.md). */
 export function latestUsageEndDate(now: number): number {
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
@@ -124,7 +127,7 @@ export function latestUsageEndDate(now: number): number {
 const always = { when: () => true } as const;
 
 // ---------------------------------------------------------------------------------------------
-// Ad-hoc export (§3)
+// Ad-hoc export (docs/m3ter-api.md, Ad-hoc export request)
 
 export const DimensionFilterSchema = z.strictObject({
   meterId: nonEmpty(),
@@ -159,12 +162,13 @@ export const GroupSchema = z.discriminatedUnion('groupType', [
 const commonExportFields = {
   destinationIds: idList().optional(),
   exportFileFormat: ExportFileFormat.optional(),
-  // Inherited from m3ter's AbstractRequest; meaningless here but accepted by the API (§1.5).
+  // Inherited from m3ter's AbstractRequest; meaningless here but accepted by the API
+  // (docs/m3ter-api.md, Entity versions).
   version: z.int().optional(),
 };
 
-// The superseded [NODE] ad-hoc shape (§3.3). Named explicitly so the message says what to do
-// instead of just "unrecognised field".
+// The superseded ad-hoc shape (docs/m3ter-api.md, Superseded export shape). Named explicitly so the
+// message says what to do instead of just "unrecognised field".
 const superseded = () =>
   z
     .never({
@@ -174,8 +178,8 @@ const superseded = () =>
 
 const UsageAdhocBase = z.strictObject({
   sourceType: z.literal('USAGE'),
-  // ASSUMPTION (m3ter-api.md §13): the schema marks startDate/endDate optional but the prose says
-  // both are required for usage exports; we enforce the prose.
+  // ASSUMPTION (docs/m3ter-api.md, Assumptions): the schema marks startDate/endDate optional but the
+  // operation's description says both are required for usage exports; we enforce the description.
   startDate: dateTime(),
   endDate: dateTime(),
   meterIds: idList().optional(),
@@ -256,12 +260,12 @@ export function parseAdhocExportRequest(input: unknown, now: number = Date.now()
 export const AdhocExportResponseSchema = z.looseObject({ jobId: nonEmpty() });
 
 // ---------------------------------------------------------------------------------------------
-// Export jobs (§4)
+// Export jobs (docs/m3ter-api.md, Export jobs)
 
 export const ExportJobSchema = z.looseObject({
   id: nonEmpty(),
   status: ExportJobStatus,
-  // ASSUMPTION (m3ter-api.md §13): only `id` is marked required in JobResponse; `status` is the
+  // ASSUMPTION (docs/m3ter-api.md, Assumptions): only `id` is marked required in JobResponse; `status` is the
   // field we cannot work without, the rest may be absent (e.g. scheduleId on ad-hoc jobs).
   sourceType: SourceType.optional(),
   dateCreated: z.string().optional(),
@@ -311,7 +315,7 @@ export const DownloadUrlResponseSchema = z.looseObject({
 export type DownloadUrlResponse = z.infer<typeof DownloadUrlResponseSchema>;
 
 // ---------------------------------------------------------------------------------------------
-// Export schedules (§5)
+// Export schedules (docs/m3ter-api.md, Export schedules)
 
 export const ExportScheduleSchema = z.looseObject({
   id: nonEmpty(),
@@ -342,17 +346,17 @@ export const ListExportSchedulesQuerySchema = z.strictObject({
 export type ListExportSchedulesQuery = z.input<typeof ListExportSchedulesQuerySchema>;
 
 // ---------------------------------------------------------------------------------------------
-// Events (§7)
+// Events (docs/m3ter-api.md, Events)
 
 export const M3terEventSchema = z.looseObject({
   id: nonEmpty(),
   eventName: z.string(),
   eventTime: z.string(),
-  // ASSUMPTION (m3ter-api.md §13): dtActioned is marked required but is surely null or absent on
-  // events nobody has actioned; accept both.
+  // ASSUMPTION (docs/m3ter-api.md, Assumptions): dtActioned is marked required but is surely null or
+  // absent on events nobody has actioned; accept both.
   dtActioned: z.string().nullish(),
-  // ASSUMPTION (m3ter-api.md §13): the payload shape (e.g. of dataexport.job.failure) is unknown,
-  // so it stays an untyped record for callers to probe defensively.
+  // ASSUMPTION (docs/m3ter-api.md, Assumptions): the payload shape (e.g. of dataexport.job.failure) is
+  // unknown, so it stays an untyped record for callers to probe defensively.
   m3terEvent: z.record(z.string(), z.unknown()),
 });
 export type M3terEvent = z.infer<typeof M3terEventSchema>;
@@ -362,8 +366,8 @@ export const ListEventsQuerySchema = z
     ids: idList().optional(),
     eventType: z.enum(EVENT_TYPES).optional(),
     eventName: nonEmpty().optional(),
-    // ASSUMPTION (m3ter-api.md §13): the server default of includeActioned is unknown; we send it
-    // only when the caller sets it.
+    // ASSUMPTION (docs/m3ter-api.md, Assumptions): the server default of includeActioned is unknown;
+    // we send it only when the caller sets it.
     includeActioned: z.boolean().optional(),
     notificationId: nonEmpty().optional(),
     notificationCode: nonEmpty().optional(),
@@ -395,7 +399,7 @@ export const ListEventsQuerySchema = z
 export type ListEventsQuery = z.input<typeof ListEventsQuerySchema>;
 
 // ---------------------------------------------------------------------------------------------
-// Data Explorer bill CSV (§9.1)
+// Data Explorer bill CSV (docs/m3ter-api.md, Data Explorer bill CSV)
 
 export const BillsCsvDimensionSchema = z.strictObject({
   name: nonEmpty(),
@@ -424,7 +428,7 @@ export type BillsCsvRequest = z.infer<typeof BillsCsvRequestSchema>;
 export const BillsCsvResponseSchema = z.looseObject({ downloadUrl: nonEmpty() });
 
 // ---------------------------------------------------------------------------------------------
-// Measurements (§10)
+// Measurements (docs/m3ter-api.md, Submit measurements)
 
 export const MAX_MEASUREMENTS_PER_REQUEST = 1000;
 /** The ingest body must be strictly smaller than this (m3ter answers 403 otherwise). */
@@ -443,7 +447,7 @@ export const MeasurementSchema = z.strictObject({
   where: stringMap().optional(),
   what: stringMap().optional(),
   other: stringMap().optional(),
-  // ASSUMPTION (m3ter-api.md §13): "max 256 chars" on metadata is read as a per-value limit.
+  // ASSUMPTION (docs/m3ter-api.md, Assumptions): "max 256 chars" on metadata is read as a per-value limit.
   metadata: z.record(z.string(), z.string().max(256)).optional(),
   measure: numberMap().optional(),
   cost: numberMap().optional(),
@@ -471,26 +475,26 @@ export type SubmitMeasurementsRequest = z.infer<typeof SubmitMeasurementsRequest
 export const SubmitMeasurementsResponseSchema = z.looseObject({ result: z.string() });
 
 // ---------------------------------------------------------------------------------------------
-// Notifications evaluate (§8.1)
+// Notifications evaluate (docs/m3ter-api.md, Notification calculations)
 
 export const EvaluateNotificationRequestSchema = z.strictObject({
-  // ASSUMPTION (m3ter-api.md §13): whether `calculation` is required is not stated; an evaluation
-  // without one is meaningless, so we require it.
+  // ASSUMPTION (docs/m3ter-api.md, Assumptions): whether `calculation` is required is not stated; an
+  // evaluation without one is meaningless, so we require it.
   calculation: nonEmpty(),
   eventId: nonEmpty().optional(),
   eventName: nonEmpty().optional(),
 });
 export type EvaluateNotificationRequest = z.infer<typeof EvaluateNotificationRequestSchema>;
 
-// ASSUMPTION (m3ter-api.md §13): `success` may mean "valid" or "evaluated to true"; we pass it on
-// unchanged and do not interpret it.
+// ASSUMPTION (docs/m3ter-api.md, Assumptions): `success` may mean "valid" or "evaluated to true"; we
+// pass it on unchanged and do not interpret it.
 export const EvaluateNotificationResponseSchema = z.looseObject({
   success: z.boolean(),
   errorMessage: z.string().nullish(),
 });
 
 // ---------------------------------------------------------------------------------------------
-// OAuth token (§2) and pages (§1.4)
+// OAuth token and pages (docs/m3ter-api.md, Access token; Pagination)
 
 export const TokenResponseSchema = z.looseObject({
   access_token: nonEmpty(),
@@ -501,7 +505,7 @@ export const TokenResponseSchema = z.looseObject({
 
 export type Page<T> = { data: T[]; nextToken?: string };
 
-/** `{data, nextToken}`; a missing, null or empty nextToken all mean "last page" (§1.4). */
+/** `{data, nextToken}`; a missing, null or empty nextToken all mean "last page" (docs/m3ter-api.md). */
 export function pageSchema<T extends z.ZodType>(item: T) {
   return z
     .looseObject({ data: z.array(item), nextToken: z.string().nullish() })

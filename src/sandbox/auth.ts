@@ -4,8 +4,8 @@ import { SandboxHttpError } from './errors';
 import type { SandboxState } from './state';
 
 /**
- * OAuth2 client credentials (digest §2). Tokens are JWT-shaped (base64url header.payload.signature)
- * but signed with HMAC-SHA256 over a sandbox key rather than m3ter's RS256: clients must treat the
+ * OAuth2 client credentials (docs/m3ter-api.md, Access token). Tokens are JWT-shaped (base64url
+ * header.payload.signature) but signed with HMAC-SHA256 over a sandbox key rather than m3ter's RS256: clients must treat the
  * token as opaque anyway, and HS256 needs no key pair.
  */
 export interface TokenClaims {
@@ -57,7 +57,7 @@ export function verifyToken(state: SandboxState, token: string): TokenClaims {
 
 /**
  * Called for every `/organizations/:orgId/...` route. Missing/invalid/expired token → 401.
- * ASSUMPTION (digest §13, cross-org access): a valid token for another organization → 403.
+ * ASSUMPTION (docs/m3ter-api.md, Assumptions): a valid token for another organization → 403.
  */
 export function authenticate(state: SandboxState, request: FastifyRequest): TokenClaims {
   const header = request.headers.authorization;
@@ -95,13 +95,13 @@ export function registerAuthRoutes(app: FastifyInstance, state: SandboxState): v
             safeEqual(decoded.slice(0, sep), state.accessKeyId) &&
             safeEqual(decoded.slice(sep + 1), state.apiSecret);
       }
-      // ASSUMPTION (digest §12.1): bad or missing client credentials → 401.
+      // ASSUMPTION (docs/m3ter-api.md, Assumptions): bad or missing client credentials → 401.
       if (!ok)
         throw new SandboxHttpError(401, 'Invalid client credentials', {
           'WWW-Authenticate': 'Basic realm="m3ter-sandbox"',
         });
 
-      // Both a form body (docs) and a JSON body (SDKs) are accepted (digest §2).
+      // Both a form body (docs) and a JSON body (SDKs) are accepted (docs/m3ter-api.md, Access token).
       const body = request.body as Record<string, unknown> | undefined;
       const grantType = body && typeof body === 'object' ? body.grant_type : undefined;
       if (grantType === undefined) throw new SandboxHttpError(400, 'grant_type: is required');

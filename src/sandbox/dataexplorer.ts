@@ -8,8 +8,8 @@ import type { SandboxState } from './state';
 import { isoDateTime, parseOrThrow } from './validation';
 
 /**
- * Data Explorer bill CSV (digest §9.1): synchronous, answers `{downloadUrl}` for a CSV built from
- * the seeded bills. The URL is presigned like export files (lifetime undocumented; the sandbox
+ * Data Explorer bill CSV (docs/m3ter-api.md, Data Explorer bill CSV): synchronous, answers
+ * `{downloadUrl}` for a CSV built from the seeded bills. The URL is presigned like export files (lifetime undocumented; the sandbox
  * uses `downloadUrlTtlSeconds`), and the file is kept 24 h.
  */
 export const BILL_CSV_COLUMNS = [

@@ -1,8 +1,8 @@
 import type { FastifyReply } from 'fastify';
 
 /**
- * m3ter answers every 4xx/5xx with `{"message": "..."}` and nothing else (digest §1.3). Handlers
- * throw this error and the server's error handler renders it in that shape.
+ * m3ter answers every 4xx/5xx with `{"message": "..."}` and nothing else (docs/m3ter-api.md, Error
+ * body). Handlers throw this error and the server's error handler renders it in that shape.
  */
 export class SandboxHttpError extends Error {
   constructor(

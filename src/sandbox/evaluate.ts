@@ -7,13 +7,14 @@ import type { SandboxState } from './state';
 import { parseOrThrow } from './validation';
 
 const bodySchema = z.object({
-  // The spec does not mark calculation required, but there is nothing to evaluate without one.
+  // ASSUMPTION (docs/m3ter-api.md, Assumptions): m3ter's specification does not mark calculation
+  // required, but there is nothing to evaluate without one.
   calculation: z.string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') }),
   eventId: z.string().optional(),
   eventName: z.string().optional(),
 });
 
-/** `POST /notifications/evaluate` (digest §8.1). eventName takes precedence over eventId. */
+/** `POST /notifications/evaluate` (docs/m3ter-api.md, Notification calculations). eventName wins. */
 export function registerEvaluateRoutes(app: FastifyInstance, state: SandboxState): void {
   app.post(
     '/organizations/:orgId/notifications/evaluate',

@@ -6,7 +6,7 @@ import type { SandboxState } from './state';
 import type { EventRecord, JobRecord } from './types';
 import { parseBooleanQuery, parsePageSize, queryArray, querySingle } from './validation';
 
-/** Events are deleted 28 days after creation (digest §1.7). */
+/** Events are deleted 28 days after creation (docs/m3ter-api.md, Retention). */
 export const EVENT_RETENTION_MS = 28 * 24 * 3600 * 1000;
 export const DEFAULT_EVENT_PAGE_SIZE = 10;
 
@@ -16,7 +16,8 @@ export const INGEST_FAILURE_EVENT_NAME = 'ingest.validation.failure';
 export const INGEST_FAILURE_CATEGORY = 'IngestValidationFailure';
 
 /**
- * ASSUMPTION (digest §7.5, §13): no source documents the payload of `dataexport.job.failure`.
+ * ASSUMPTION (docs/m3ter-api.md, Assumptions): no source documents the payload of
+ * `dataexport.job.failure`.
  * This is the sandbox's one definition of it; change it here and everything (events, evaluate,
  * event fields, tests reading `m3terEvent.eventData.jobId`) follows.
  */
@@ -37,7 +38,7 @@ export function jobFailureM3terEvent(
   };
 }
 
-/** Event types offered by `GET /events/types` (a subset of the digest's §7.3 example list). */
+/** Event types offered by `GET /events/types`: a subset of docs/m3ter-api.md, Event types and fields. */
 export const EVENT_TYPES: string[] = [
   ...['bill', 'billjob', 'charge', 'balance'].flatMap((e) =>
     ['created', 'deleted', 'updated'].map((a) => `billing.${e}.${a}`),
@@ -61,7 +62,8 @@ export function categoryOf(eventName: string): string {
 
 /**
  * A representative `eventData` for an event type: what `notifications/evaluate` uses when given an
- * `eventName`, and what `GET /events/fields` describes. Entity events carry `new`/`old` DTOs (§7.4).
+ * `eventName`, and what `GET /events/fields` describes. Entity events carry `new`/`old` DTOs
+ * (docs/m3ter-api.md, Event types and fields).
  */
 export function sampleEventData(eventName: string): Record<string, unknown> | undefined {
   if (!EVENT_TYPES.includes(eventName)) return undefined;
@@ -180,7 +182,8 @@ export function registerEventRoutes(app: FastifyInstance, state: SandboxState): 
     } else {
       const eventType = querySingle(q.eventType, 'eventType');
       const eventName = querySingle(q.eventName, 'eventName');
-      // ASSUMPTION (digest §13): includeActioned defaults to true (actioned events are listed).
+      // ASSUMPTION (docs/m3ter-api.md, Assumptions): includeActioned defaults to true (actioned events
+      // are listed).
       const includeActioned = parseBooleanQuery(q.includeActioned, 'includeActioned') ?? true;
       const accountId = querySingle(q.accountId, 'accountId');
       const resourceId = querySingle(q.resourceId, 'resourceId');

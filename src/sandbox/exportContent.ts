@@ -5,8 +5,8 @@ import type { SandboxState } from './state';
 import type { Measurement } from './types';
 
 /**
- * What an export file holds. Column layouts are undocumented (digest §13); the choices here are
- * listed in docs/sandbox.md.
+ * What an export file holds. Column layouts are undocumented (docs/m3ter-api.md, Assumptions); the
+ * choices here are listed in docs/sandbox.md.
  */
 export interface UsageRequest {
   startDate: string;
@@ -76,7 +76,7 @@ export function timeBucket(ms: number, frequency: TimeFrequency): number {
     case 'DAY':
       return Date.UTC(y, mo, d.getUTCDate());
     case 'WEEK': {
-      // Weeks start on Monday (digest §5.3).
+      // ASSUMPTION (docs/m3ter-api.md, Assumptions): weeks start on Monday, as in schedule windows.
       const day = Date.UTC(y, mo, d.getUTCDate());
       const dow = (d.getUTCDay() + 6) % 7;
       return day - dow * 86_400_000;
@@ -245,7 +245,7 @@ export function entitiesOf(state: SandboxState, type: OperationalDataType): Enti
 }
 
 /**
- * DECISION (digest §13: one `url` for a multi-type export): the sandbox serves ONE file. Each row
+ * ASSUMPTION (docs/m3ter-api.md, Assumptions): one `url` for a multi-type export serves ONE file. Each row
  * starts with an `entityType` column (JSONL: an `entityType` property) naming its operational type.
  */
 export function operationalFile(

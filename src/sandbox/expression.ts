@@ -1,5 +1,6 @@
 /**
- * A small expression language for notification calculations (digest §8.1, §8.2): field references
+ * A small expression language for notification calculations (docs/m3ter-api.md, Notification
+ * calculations): field references
  * (`new.amount`), numbers, strings, booleans, null, comparisons, arithmetic, AND/OR/NOT (also
  * and/or/not, &&/||/!) and parentheses. Not m3ter's full language: enough to check calculations
  * like `(new.x >= new.y*0.9) AND (old.x == null)`.
@@ -275,7 +276,7 @@ function arithmetic(op: string, a: Value, b: Value): number {
 }
 
 /**
- * DECISION (digest §13, evaluate semantics): success = the calculation is valid AND evaluates to
+ * ASSUMPTION (docs/m3ter-api.md, Assumptions): success = the calculation is valid AND evaluates to
  * true. Parse errors, unknown fields, type errors and non-boolean results give success:false with
  * an errorMessage; a valid calculation that evaluates to false gives success:false, errorMessage null.
  */

@@ -19,7 +19,7 @@ export const ADHOC_ROUTE = 'POST /organizations/:orgId/dataexports/adhoc';
 const MEASURE_FUNCTIONS = ['SUM', 'MIN', 'MAX', 'COUNT', 'LATEST', 'MEAN'];
 const DIMENSION_FUNCTIONS = ['COUNT', 'UNIQUE'];
 
-// ---- request schemas (digest §3), written for the sandbox, independent of our client ----
+// ---- request schemas (docs/m3ter-api.md, Ad-hoc export request), independent of our client ----
 
 const common = {
   destinationIds: stringArray.optional(),
@@ -60,7 +60,8 @@ const groupSchemas = {
 const usageSchema = z.object({
   ...common,
   sourceType: z.literal('USAGE'),
-  // The schema marks the dates optional; the operation's prose requires both (digest §3.3). We enforce the prose.
+  // The schema marks the dates optional; the operation's description requires both. We enforce the description
+  // (docs/m3ter-api.md, Usage exports).
   startDate: isoDateTime,
   endDate: isoDateTime,
   meterIds: stringArray.optional(),
@@ -179,7 +180,7 @@ function settleJob(state: SandboxState, job: JobRecord): void {
       category: JOB_FAILURE_CATEGORY,
       eventTime: job.endAt,
       m3terEvent: jobFailureM3terEvent(job, job.endAt),
-      // ASSUMPTION (digest §13): resourceId of a job failure event is the job id.
+      // ASSUMPTION (docs/m3ter-api.md, Assumptions): resourceId of a job failure event is the job id.
       resourceId: job.id,
     });
     return;
@@ -259,7 +260,7 @@ export function renderJob(job: JobRecord, now: number): Record<string, unknown> 
   return {
     id: job.id,
     version: 1,
-    // scheduleId is only present for scheduled jobs (digest §4.1, §12.5).
+    // scheduleId is only present for scheduled jobs (docs/m3ter-api.md, Export jobs).
     ...(job.scheduleId ? { scheduleId: job.scheduleId } : {}),
     dateCreated: iso(job.dateCreated),
     ...(status !== 'PENDING' ? { startedAt: iso(job.startAt) } : {}),
@@ -283,7 +284,7 @@ export function registerJobRoutes(app: FastifyInstance, state: SandboxState): vo
 
   app.post('/organizations/:orgId/dataexports/adhoc', { config: meta }, async (request, reply) => {
     const req = validateAdhoc(state, request.body);
-    // No idempotency key exists: every accepted POST is a new job (digest §3, §12.4).
+    // No idempotency key exists: every accepted POST is a new job (docs/m3ter-api.md, Ad-hoc export request).
     const job = createJob(state, req);
     if (state.faults.takeLoseResponseAfterCommit(ADHOC_ROUTE)) {
       // The job is committed, but the client never learns its id: the hardest case for a worker.
@@ -337,7 +338,7 @@ export function registerJobRoutes(app: FastifyInstance, state: SandboxState): vo
       if (!job) throw notFound(`Export job ${jobId} not found`);
       const now = state.clock.now();
       const status = jobStatus(job, now);
-      // ASSUMPTION (digest §13): not SUCCEEDED → 400; completed more than 24 h ago → 404.
+      // ASSUMPTION (docs/m3ter-api.md, Assumptions): not SUCCEEDED → 400; completed more than 24 h ago → 404.
       if (status !== 'SUCCEEDED')
         throw badRequest(
           `jobId: export job ${jobId} is ${status}; a download URL exists only for SUCCEEDED jobs`,

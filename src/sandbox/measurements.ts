@@ -9,7 +9,7 @@ import type { SandboxState } from './state';
 import type { Measurement } from './types';
 import { codeString, isoDateTime, parseOrThrow } from './validation';
 
-/** The ingest payload must be under 512,000 bytes; larger bodies get 403 (digest §1.6, §10). */
+/** The ingest payload must be under 512,000 bytes, else 403 (docs/m3ter-api.md, Submit measurements). */
 export const MAX_INGEST_BYTES = 512_000;
 export const MEASUREMENTS_ROUTE = '/organizations/:orgId/measurements';
 
@@ -49,7 +49,7 @@ const bodySchema = z.object({
 
 function ensureAccount(state: SandboxState, code: string): void {
   if (state.allAccounts().some((a) => a.code === code)) return;
-  // Unknown account codes auto-create a skeleton Account (digest §10).
+  // Unknown account codes auto-create a skeleton Account (docs/m3ter-api.md, Submit measurements).
   const now = iso(state.clock.now());
   const rng = mulberry32(mixSeed(state.seed, hashString(code)));
   state.skeletonAccounts.push({

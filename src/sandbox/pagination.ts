@@ -1,8 +1,9 @@
 import { badRequest } from './errors';
 
 /**
- * Newest-first cursor pagination (digest §1.4). The token is opaque to clients: base64url JSON of
- * the sort key of the last item served, so a page boundary stays stable while new items arrive.
+ * Newest-first cursor pagination (docs/m3ter-api.md, Pagination). The token is opaque to clients:
+ * base64url JSON of the sort key of the last item served, so a page boundary stays stable while new
+ * items arrive.
  */
 export interface SortKey {
   t: number; // primary key, descending (creation/event time in ms)
@@ -40,7 +41,7 @@ export function paginate<T>(
   const sorted = [...items].sort((a, b) => compareDesc(keyOf(a), keyOf(b)));
   const rest = after ? sorted.filter((i) => compareDesc(after, keyOf(i)) < 0) : sorted;
   const data = rest.slice(0, pageSize);
-  // The last page omits nextToken entirely (digest §12.12).
+  // ASSUMPTION (docs/m3ter-api.md, Assumptions): the last page omits nextToken entirely.
   if (rest.length > pageSize) return { data, nextToken: encodeToken(keyOf(data[data.length - 1])) };
   return { data };
 }

@@ -1,8 +1,8 @@
 import type { RateClass, RateLimitSpec } from './types';
 
 /**
- * Token buckets per organization and API class (digest §1.6): a bucket holds up to `burst` tokens
- * and refills at `ratePerSec`. Buckets use the real monotonic clock, not the sandbox clock: jumping
+ * Token buckets per organization and API class (docs/m3ter-api.md, Rate limits): a bucket holds up
+ * to `burst` tokens and refills at `ratePerSec`. Buckets use the real monotonic clock, not the sandbox clock: jumping
  * the sandbox clock forward must not hand out a burst of free requests to concurrent tests.
  */
 export const DEFAULT_RATE_LIMITS: Record<RateClass, RateLimitSpec> = {

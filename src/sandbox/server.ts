@@ -65,7 +65,8 @@ async function m3terGate(
     const orgId = (request.params as { orgId?: string }).orgId ?? state.orgId;
     const r = state.rateLimiter.take(orgId, meta.rateClass);
     if (!r.ok) {
-      // Retry-After is undocumented for m3ter (digest §13); the sandbox always sends whole seconds.
+      // ASSUMPTION (docs/m3ter-api.md, Assumptions): m3ter does not document Retry-After; the sandbox
+      // always sends it, in whole seconds.
       return sendError(
         reply,
         429,
@@ -105,7 +106,7 @@ function installErrorHandling(app: FastifyInstance): void {
     if (err instanceof SandboxHttpError) return sendError(reply, err.statusCode, err.message, err.headers);
     switch (err.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        // The ingest API answers an oversize payload with 403 (digest §1.6); elsewhere it is a 400.
+        // The ingest API answers an oversize payload with 403 (docs/m3ter-api.md, Rate limits); else 400.
         if (request.routeOptions.url === MEASUREMENTS_ROUTE)
           return sendError(
             reply,

@@ -35,7 +35,7 @@ export class SandboxState {
   measurements: Measurement[] = [];
   /** uid → index in measurements, for the DuplicateUid rule. */
   uids = new Map<string, number>();
-  /** Accounts auto-created by ingest for unknown account codes (digest §10). */
+  /** Accounts auto-created by ingest for unknown account codes (docs/m3ter-api.md, Submit measurements). */
   skeletonAccounts: Entity[] = [];
   jobs = new Map<string, JobRecord>();
   events = new Map<string, EventRecord>();

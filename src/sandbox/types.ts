@@ -62,7 +62,7 @@ interface FileBase {
   name: string;
   contentType: string;
   createdAt: number;
-  /** m3ter deletes export files 24 h after the job completes (digest §1.7). */
+  /** m3ter deletes export files 24 h after the job completes (docs/m3ter-api.md, Retention). */
   deleteAt?: number;
   jobId?: string;
 }

@@ -40,7 +40,7 @@ export const isoDateTime = z
 
 /**
  * m3ter's code pattern: 1-80 characters, no control characters, no leading or trailing whitespace,
- * and the only whitespace allowed inside is a plain space (digest §5.1, §10).
+ * and the only whitespace allowed inside is a plain space (docs/m3ter-api.md, Code fields).
  */
 export function isValidCode(s: string): boolean {
   if (s.length < 1 || s.length > 80) return false;
@@ -59,7 +59,10 @@ export const stringArray = z.array(z.string({ error: 'must be a string' }), {
   error: 'must be an array of strings',
 });
 
-/** Accept array query parameters both repeated (`ids=a&ids=b`) and comma-joined (`ids=a,b`), digest §1.4. */
+/**
+ * Accept array query parameters both repeated (`ids=a&ids=b`) and comma-joined (`ids=a,b`)
+ * (docs/m3ter-api.md, Array query parameters).
+ */
 export function queryArray(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   const raw = Array.isArray(value) ? value : [value];

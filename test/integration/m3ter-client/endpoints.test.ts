@@ -24,7 +24,7 @@ function client(over: Partial<M3terClientOptions> = {}): M3terClient {
   return c;
 }
 
-/** Array query parameters in either form m3ter clients use: repeated or comma-joined (§1.4). */
+/** Array query parameters in either form m3ter clients use: repeated or comma-joined (docs/m3ter-api.md). */
 function ids(r: Recorded): string[] {
   return r.query
     .getAll('ids')

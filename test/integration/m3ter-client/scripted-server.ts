@@ -1,7 +1,7 @@
 /**
  * A real HTTP server on 127.0.0.1:0 that tests script request by request: it records every request,
- * issues and checks OAuth tokens like m3ter (§2), and answers each API route from a queue of
- * handlers (the last handler repeats). No mocking of axios or node:http.
+ * issues and checks OAuth tokens like m3ter (docs/m3ter-api.md, Access token), and answers each API
+ * route from a queue of handlers (the last handler repeats). No mocking of axios or node:http.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

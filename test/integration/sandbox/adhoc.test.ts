@@ -1,6 +1,6 @@
 import { sandboxNow, startCtx, usageBody, UUID_RE, type Ctx } from './helpers';
 
-// Digest §3 (ad-hoc export) and §12.4 (validation rules a simulator must reproduce).
+// docs/m3ter-api.md, Ad-hoc export request: the validation rules the sandbox reproduces.
 describe('sandbox: POST /dataexports/adhoc validation', () => {
   let ctx: Ctx;
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { advance, basicAuth, startCtx, type Ctx } from './helpers';
 
-// Digest §2 (token), §1.2 (bearer), §12.1, §13 (401 missing/expired, 403 foreign org).
+// docs/m3ter-api.md: Access token, Assumptions (401 missing/expired token, 403 foreign org).
 describe('sandbox: OAuth token and bearer auth', () => {
   let ctx: Ctx;
   beforeAll(async () => {

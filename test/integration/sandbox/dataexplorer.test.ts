@@ -1,6 +1,6 @@
 import { startCtx, type Ctx } from './helpers';
 
-// Digest §9.1 (bill CSV download), §1.6 (Data Explorer 1 rps, burst 10), §12.13, §12.15.
+// docs/m3ter-api.md: Data Explorer bill CSV, Rate limits (Data Explorer 1 rps, burst 10).
 describe('sandbox: Data Explorer bill CSV', () => {
   let ctx: Ctx;
   beforeAll(async () => {

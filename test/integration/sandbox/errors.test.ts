@@ -1,6 +1,6 @@
 import { startCtx, type Ctx } from './helpers';
 
-// Digest §1.3: every 4xx/5xx is {"message": ...}; the sandbox must never crash on bad input.
+// docs/m3ter-api.md, Error body: every 4xx/5xx is {"message": ...}. The sandbox never crashes on bad input.
 describe('sandbox: malformed requests and unknown routes', () => {
   let ctx: Ctx;
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { createJob, finishJob, startCtx, type Ctx } from './helpers';
 
-// Digest §8.1 (evaluate: eventName wins over eventId; {success, errorMessage}), §13 (semantics).
+// docs/m3ter-api.md: Notification calculations (eventName wins over eventId; {success, errorMessage}),
+// Assumptions (meaning of success).
 describe('sandbox: POST /notifications/evaluate', () => {
   let ctx: Ctx;
   let failureEventId: string;

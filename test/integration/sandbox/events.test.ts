@@ -1,6 +1,7 @@
 import { advance, createJob, finishJob, startCtx, UUID_RE, type Ctx } from './helpers';
 
-// Digest §7 (events), §7.5 (DataExportJobFailure), §1.7 (28-day retention), §12.8, §13.
+// docs/m3ter-api.md: Events, DataExportJobFailure, Retention (28 days), Assumptions (payload,
+// includeActioned).
 describe('sandbox: events', () => {
   let ctx: Ctx;
   beforeAll(async () => {

@@ -1,7 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { startCtx, usageBody, type Ctx } from './helpers';
 
-// The admin fault knobs (issue #3) and the retryable statuses official clients retry (digest §1.8, §12.17).
+// The admin fault knobs (docs/sandbox.md, Admin API) and the retryable statuses official clients retry
+// (docs/m3ter-api.md, Official SDK transport behaviour).
 describe('sandbox: fault injection, counters, reset, rate limits', () => {
   let ctx: Ctx;
   let token: string;

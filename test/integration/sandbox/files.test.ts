@@ -3,7 +3,7 @@ import { advance, createJob, finishJob, sandboxNow, startCtx, usageBody, type Ct
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-// Digest §4.3 (download URL, 15 min, 24 h), §1.7, §12.7; file format choices in docs/sandbox.md.
+// docs/m3ter-api.md: Download URL (15 min, 24 h), Retention; file format choices in docs/sandbox.md.
 describe('sandbox: download URLs and export files', () => {
   let ctx: Ctx;
   beforeAll(async () => {

@@ -1,4 +1,4 @@
-// Test helpers that speak plain HTTP (global fetch) to the sandbox: written from the m3ter digest,
+// Test helpers that speak plain HTTP (global fetch) to the sandbox: written from docs/m3ter-api.md,
 // deliberately without our m3ter client.
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../../src/sandbox';
 

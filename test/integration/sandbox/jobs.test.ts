@@ -1,6 +1,6 @@
 import { advance, createJob, finishJob, startCtx, usageBody, type Ctx } from './helpers';
 
-// Digest §4 (ExportJobs), §1.4 (pagination, array query params), §12.5, §12.6, §12.12.
+// docs/m3ter-api.md: Export jobs, Job list filters, Pagination, Array query parameters.
 describe('sandbox: export jobs', () => {
   let ctx: Ctx;
   beforeAll(async () => {
@@ -40,7 +40,7 @@ describe('sandbox: export jobs', () => {
     const done = await getJob(id);
     expect(done.json.status).toBe('SUCCEEDED');
     expect(done.json.startedAt).toBe(running.json.startedAt);
-    // No error, completion time or file list on JobResponse (digest §4.1).
+    // No error, completion time or file list on JobResponse (docs/m3ter-api.md, Export jobs).
     expect(Object.keys(done.json).sort()).toEqual([
       'dateCreated',
       'id',

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJob, finishJob, startCtx, type Ctx } from './helpers';
 
-// Digest §10 (submit measurements), §1.1 (ingest host), §1.6 (512,000-byte limit → 403), §12.14.
+// docs/m3ter-api.md: Submit measurements, Hosts and paths (ingest host), Rate limits (512,000-byte
+// limit → 403).
 describe('sandbox: POST /measurements', () => {
   let ctx: Ctx;
   beforeAll(async () => {

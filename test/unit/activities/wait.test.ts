@@ -88,7 +88,7 @@ describe('waitForExportJob', () => {
     expect(Math.max(...time.sleeps)).toBe(20000);
     expect(time.elapsed()).toBe(300_000);
     const polls = m3ter.calls.getExportJob.length;
-    // The DESIGN.md bar: over a long job, on average no more than one poll per 10 s.
+    // The polling target: over a long job, on average no more than one poll per 10 s.
     expect(polls).toBeGreaterThan(40);
     expect(polls).toBeLessThanOrEqual(50);
   });
