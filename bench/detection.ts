@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { AppConfig } from '../src/config';
+import { loadConfig, m3terEnv } from '../src/config';
 import { startDevServer } from '../src/devserver';
 import { createLogger } from '../src/log/logger';
 import { startSandbox, type RunningSandbox } from '../src/sandbox';
@@ -91,12 +91,13 @@ export async function benchDetection(
         const sandbox = await startSandbox({ jobTiming: { pendingMs: 200, runningMs: 300 } });
         sandboxes.push(sandbox);
         const taskQueue = `bench-${lane.strategy}-${lane.length}-${randomUUID().slice(0, 6)}`;
-        const config: AppConfig = {
-          m3ter: sandbox.m3ter,
-          temporal: { address: temporal.address, namespace: 'default', taskQueue },
-          exportDir: path.join(exportDir, taskQueue),
-          logLevel: 'warn',
-        };
+        const config = loadConfig({
+          ...m3terEnv(sandbox.m3ter),
+          TEMPORAL_ADDRESS: temporal.address,
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          EXPORT_DIR: path.join(exportDir, taskQueue),
+          LOG_LEVEL: 'warn',
+        });
         const worker = await createExportWorker(config, log);
         workers.push(worker);
         running.push(worker.run());

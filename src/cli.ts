@@ -204,6 +204,25 @@ export function buildProgram(): Command {
     );
 
   program
+    .command('setup')
+    .description('register the search attributes the workflows use on the namespace (idempotent)')
+    .option('--json', 'machine-readable output')
+    .action(
+      act(async (o: { json?: boolean }) => {
+        const { registerSearchAttributes, formatSetupReport } = await import('./cli/setup-command');
+        const temporal = loadTemporalConfig();
+        const { client, close } = await connectClient(temporal);
+        try {
+          const report = await registerSearchAttributes(client, temporal.namespace);
+          io.stdout(o.json ? JSON.stringify(report) : formatSetupReport(report));
+          return EXIT_OK;
+        } finally {
+          await close();
+        }
+      }),
+    );
+
+  program
     .command('dev')
     .description('run an embedded Temporal dev server (with UI), the sandbox and a worker together')
     .option('--ui-port <n>', 'Temporal UI port', '8233')

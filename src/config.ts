@@ -6,18 +6,15 @@
  * and a webhook URL usually embeds a token in its path.
  */
 import { z } from 'zod';
+import { deriveIngestUrl, type M3terClientOptions } from './m3ter/client';
 
 export type Env = Record<string, string | undefined>;
 
-export interface M3terConfig {
-  orgId: string;
-  accessKeyId: string;
-  apiSecret: string;
-  apiUrl: string;
-  ingestUrl: string;
-  /** Client-side pace for Config API calls (m3ter allows 50 per second per Organization). Default 25. */
-  maxRequestsPerSecond?: number;
-}
+/** The m3ter client's options that come from the environment (the client documents each field). */
+export type M3terConfig = Pick<
+  M3terClientOptions,
+  'orgId' | 'accessKeyId' | 'apiSecret' | 'apiUrl' | 'maxRequestsPerSecond'
+> & { ingestUrl: string };
 
 export interface TemporalConfig {
   address: string;
@@ -26,7 +23,7 @@ export interface TemporalConfig {
   /** An existing `temporal` binary for the embedded dev server. */
   cliPath?: string;
   /** Workflow runs kept in the worker's memory between tasks (default 100, see src/worker.ts). */
-  maxCachedWorkflows?: number;
+  maxCachedWorkflows: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -179,18 +176,6 @@ function parseEnv<T extends z.ZodRawShape>(shape: T, env: Env): z.output<z.ZodOb
   throw new ConfigError(issues);
 }
 
-/**
- * With no M3TER_INGEST_URL the ingest host follows the API host (api.X -> ingest.X, otherwise the
- * API URL itself), so pointing M3TER_API_URL at a sandbox never sends measurements to production.
- * For the default API URL this yields the documented default, https://ingest.m3ter.com.
- */
-function ingestFor(apiUrl: string, explicit: string | undefined): string {
-  if (explicit) return trimSlash(explicit);
-  const u = new URL(apiUrl);
-  if (u.hostname.startsWith('api.')) u.hostname = `ingest.${u.hostname.slice(4)}`;
-  return trimSlash(u.toString());
-}
-
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
@@ -202,7 +187,9 @@ function toM3ter(v: z.output<z.ZodObject<typeof m3terShape>>): M3terConfig {
     accessKeyId: v.M3TER_ACCESS_KEY_ID,
     apiSecret: v.M3TER_API_SECRET,
     apiUrl,
-    ingestUrl: ingestFor(apiUrl, v.M3TER_INGEST_URL),
+    // With no M3TER_INGEST_URL the ingest host follows the API host, so pointing M3TER_API_URL at a
+    // sandbox never sends measurements to production.
+    ingestUrl: v.M3TER_INGEST_URL ? trimSlash(v.M3TER_INGEST_URL) : deriveIngestUrl(apiUrl),
     ...(v.M3TER_MAX_REQUESTS_PER_SECOND === undefined
       ? {}
       : { maxRequestsPerSecond: v.M3TER_MAX_REQUESTS_PER_SECOND }),
@@ -218,6 +205,19 @@ function toTemporal(v: z.output<z.ZodObject<typeof temporalShape>>): TemporalCon
   };
   if (v.TEMPORAL_CLI_PATH !== undefined) t.cliPath = v.TEMPORAL_CLI_PATH;
   return t;
+}
+
+/** The environment variables that load back into `m3ter` (for stacks that point a worker at a sandbox). */
+export function m3terEnv(m3ter: M3terConfig): Env {
+  return {
+    M3TER_ORG_ID: m3ter.orgId,
+    M3TER_ACCESS_KEY_ID: m3ter.accessKeyId,
+    M3TER_API_SECRET: m3ter.apiSecret,
+    M3TER_API_URL: m3ter.apiUrl,
+    M3TER_INGEST_URL: m3ter.ingestUrl,
+    M3TER_MAX_REQUESTS_PER_SECOND:
+      m3ter.maxRequestsPerSecond === undefined ? undefined : String(m3ter.maxRequestsPerSecond),
+  };
 }
 
 export function loadM3terConfig(env: Env = process.env): M3terConfig {

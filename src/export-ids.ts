@@ -13,8 +13,6 @@ export {
   SEARCH_ATTRIBUTE_KIND,
 } from '../workflows/search-attributes';
 
-export const TASK_QUEUE_DEFAULT = 'm3ter-exports';
-
 export type ExportKind = 'usage' | 'operational' | 'bills';
 
 /** JSON with object keys sorted recursively; `undefined` members dropped (as JSON.stringify does). */

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, createVisibilityClaimChecker } from '../activities';
 import { createWebhookAlerter } from './alerts/webhook';
-import { DEFAULTS, type AppConfig } from './config';
+import type { AppConfig } from './config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
 import { createLocalStorage } from './storage/local';
@@ -42,7 +42,7 @@ export interface ExportWorker {
  * trigger's lost-response recovery.
  */
 export async function createExportWorker(config: AppConfig, log: AppLogger): Promise<ExportWorker> {
-  const m3ter = createM3terClient(config.m3ter, { logger: log.child({ component: 'm3ter' }) });
+  const m3ter = createM3terClient({ ...config.m3ter, logger: log.child({ component: 'm3ter' }) });
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
@@ -70,7 +70,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     // The SDK's default scales with the heap limit (~2,000 runs on a 4 GB heap) at ~0.3 MB a run: 1,000
     // concurrent exports took the worker to ~600 MB. At 100 they peak at ~350 MB in the same wall time;
     // evicted runs replay their short history (< 60 events) on their next task. `npm run bench -- --only scale`.
-    maxCachedWorkflows: config.temporal.maxCachedWorkflows ?? Number(DEFAULTS.TEMPORAL_MAX_CACHED_WORKFLOWS),
+    maxCachedWorkflows: config.temporal.maxCachedWorkflows,
   });
 
   return {

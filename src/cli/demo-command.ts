@@ -36,7 +36,7 @@ export function demoMeasurements(now: number): Measurement[] {
 
 export async function runDemo(opts: { exportDir: string }): Promise<number> {
   const say = (m: string) => process.stderr.write(`[demo] ${m}\n`);
-  const stack = await startLocalStack({ exportDir: opts.exportDir, progress: say });
+  const stack = await startLocalStack({ exportDir: opts.exportDir, logLevel: 'warn', progress: say });
   try {
     const { config } = stack;
     say(`sandbox (not m3ter) at ${config.m3ter.apiUrl}; Temporal at ${config.temporal.address}`);

@@ -12,7 +12,6 @@ export async function runDev(opts: {
     temporalPort: opts.temporalPort,
     uiPort: opts.uiPort,
     sandboxPort: opts.sandboxPort,
-    exportDir: process.env.EXPORT_DIR ?? './exports',
     logLevel: 'info',
     progress: say,
   });

@@ -1,7 +1,6 @@
 // Everything on one machine for `dev` and `demo`: the real Temporal dev server (found or built, see
 // src/devserver), the m3ter sandbox, and an export worker pointed at both. Loopback only.
-import path from 'node:path';
-import type { AppConfig } from '../config';
+import { loadConfig, m3terEnv, type AppConfig, type Env } from '../config';
 import { startDevServer, type RunningDevServer } from '../devserver';
 import { createLogger, type AppLogger } from '../log/logger';
 import { startSandbox, type RunningSandbox } from '../sandbox';
@@ -12,8 +11,12 @@ export interface LocalStackOptions {
   /** undefined = headless */
   uiPort?: number;
   sandboxPort?: number;
-  exportDir: string;
+  /** Overrides EXPORT_DIR. */
+  exportDir?: string;
+  /** Overrides LOG_LEVEL. */
   logLevel?: AppConfig['logLevel'];
+  /** The environment the rest of the configuration comes from (default process.env). */
+  env?: Env;
   progress?: (msg: string) => void;
 }
 
@@ -33,12 +36,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   let sandbox: RunningSandbox | undefined;
   try {
     sandbox = await startSandbox({ port: opts.sandboxPort ?? 0 });
-    const config: AppConfig = {
-      m3ter: sandbox.m3ter,
-      temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: 'm3ter-exports' },
-      exportDir: path.resolve(opts.exportDir),
-      logLevel: opts.logLevel ?? 'warn',
-    };
+    // The one config path: the environment, with the stack's own servers and credentials on top.
+    const config = loadConfig({
+      ...(opts.env ?? process.env),
+      ...m3terEnv(sandbox.m3ter),
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: temporal.namespace,
+      ...(opts.exportDir === undefined ? {} : { EXPORT_DIR: opts.exportDir }),
+      ...(opts.logLevel === undefined ? {} : { LOG_LEVEL: opts.logLevel }),
+    });
     // Logs go to stderr so stdout stays clean for manifests.
     const log = createLogger({
       level: config.logLevel,

@@ -9,11 +9,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { findTemporalCli, type FoundCli } from './find-cli';
 
-/** Custom search attributes the workflows upsert; registered at server start. */
-export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Datetime' | 'Text' | 'Int' | 'Bool'> = {
-  M3terExportJobId: 'Keyword',
-  M3terExportKind: 'Keyword',
-};
+import { cliTypeName, SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 export interface DevServerOptions {
   cli?: FoundCli;
@@ -87,7 +83,6 @@ export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> 
 /** The SDK path: downloads the dev server from the internet (users' machines); used when no CLI is found. */
 async function startWithSdkDownload(opts: DevServerOptions): Promise<RunningDevServer> {
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-  const { defineSearchAttributeKey } = await import('@temporalio/common');
   const namespace = opts.namespace ?? 'default';
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -97,9 +92,7 @@ async function startWithSdkDownload(opts: DevServerOptions): Promise<RunningDevS
       ui: opts.uiPort !== undefined,
       uiPort: opts.uiPort || undefined,
       dbFilename: opts.dbFilename,
-      searchAttributes: Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) =>
-        defineSearchAttributeKey(name, type.toUpperCase() as never),
-      ),
+      searchAttributes: [...SEARCH_ATTRIBUTES],
       extraArgs: ['--dynamic-config-value', 'frontend.enableServerVersionCheck=false'],
     },
   });
@@ -141,8 +134,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
   ];
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES))
-    args.push('--search-attribute', `${name}=${type}`);
+  for (const key of SEARCH_ATTRIBUTES)
+    args.push('--search-attribute', `${key.name}=${cliTypeName(key.type)}`);
   let uiUrl: string | undefined;
   if (opts.uiPort === undefined) {
     args.push('--headless');

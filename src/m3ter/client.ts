@@ -1,4 +1,3 @@
-import type { M3terConfig } from '../config';
 import { Redactor } from '../log/redact';
 import { TokenProvider } from './auth';
 import type { Jitter } from '../retry';
@@ -59,6 +58,11 @@ export interface M3terClientOptions {
   /** Refresh this long before expiry. Default 300 000, never more than half the token lifetime. */
   tokenRefreshSkewMs?: number;
   /**
+   * Pace of Config API calls per second (a token bucket with a burst of the same size). Default 25;
+   * `rateLimits.config` wins when both are given.
+   */
+  maxRequestsPerSecond?: number;
+  /**
    * Client-side pacing per API class (see rate-limit.ts); `false` turns a class's pacing off. Defaults:
    * Config API 25 rps, Data Explorer 1 rps with bursts of 10, Ingest 15 rps.
    */
@@ -76,23 +80,9 @@ export type { Page };
 
 const USER_AGENT = 'm3ter-export-worker/0.1';
 
-/** The client for a loaded configuration: the worker, the CLI and the demo all build it this way. */
-export function createM3terClient(
-  config: M3terConfig,
-  extra: Omit<Partial<M3terClientOptions>, keyof M3terConfig> = {},
-): M3terClient {
-  const { maxRequestsPerSecond, ...connection } = config;
-  return new M3terClient({
-    ...connection,
-    ...(maxRequestsPerSecond === undefined
-      ? {}
-      : {
-          rateLimits: {
-            config: { ratePerSec: maxRequestsPerSecond, burst: Math.max(1, maxRequestsPerSecond) },
-          },
-        }),
-    ...extra,
-  });
+/** The one way to build a client: the worker, the CLI and the demo pass `loadConfig().m3ter` plus extras. */
+export function createM3terClient(options: M3terClientOptions): M3terClient {
+  return new M3terClient(options);
 }
 
 /**
@@ -220,7 +210,11 @@ export class M3terClient {
       now: this.now,
     });
     for (const rateClass of Object.keys(DEFAULT_CLIENT_RATE_LIMITS) as RateClass[]) {
-      const spec = opts.rateLimits?.[rateClass] ?? DEFAULT_CLIENT_RATE_LIMITS[rateClass];
+      const paced =
+        rateClass === 'config' && opts.maxRequestsPerSecond !== undefined
+          ? { ratePerSec: opts.maxRequestsPerSecond, burst: Math.max(1, opts.maxRequestsPerSecond) }
+          : undefined;
+      const spec = opts.rateLimits?.[rateClass] ?? paced ?? DEFAULT_CLIENT_RATE_LIMITS[rateClass];
       if (spec) this.limiters[rateClass] = new TokenBucket(spec, this.now, opts.sleep ?? defaultSleep);
     }
   }

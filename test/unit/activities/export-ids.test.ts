@@ -1,11 +1,4 @@
-import {
-  canonicalJson,
-  exportKindOf,
-  exportWorkflowId,
-  TASK_QUEUE_DEFAULT,
-  SEARCH_ATTRIBUTE_JOB_ID,
-  SEARCH_ATTRIBUTE_KIND,
-} from '../../../src/export-ids';
+import { canonicalJson, exportKindOf, exportWorkflowId } from '../../../src/export-ids';
 
 describe('export ids', () => {
   const req = {
@@ -42,9 +35,7 @@ describe('export ids', () => {
     );
   });
 
-  it('constants', () => {
-    expect(TASK_QUEUE_DEFAULT).toBe('m3ter-exports');
-    expect([SEARCH_ATTRIBUTE_JOB_ID, SEARCH_ATTRIBUTE_KIND]).toEqual(['M3terExportJobId', 'M3terExportKind']);
+  it('derives the export kind from the request: usage, operational, else the bill CSV', () => {
     expect(exportKindOf({ sourceType: 'USAGE' })).toBe('usage');
     expect(exportKindOf({ sourceType: 'OPERATIONAL' })).toBe('operational');
     expect(exportKindOf(undefined)).toBe('bills');
