@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { registerSearchAttributes, SearchAttributeConflictError } from '../../../src/cli/setup-command';
 import { SEARCH_ATTRIBUTES } from '../../../workflows/search-attributes';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
@@ -16,7 +17,7 @@ async function freshNamespace(t: TestTemporal): Promise<string> {
   const namespace = `setup-${randomUUID().slice(0, 8)}`;
   await t.connection.workflowService.registerNamespace({
     namespace,
-    workflowExecutionRetentionPeriod: { seconds: 24 * 3600 },
+    workflowExecutionRetentionPeriod: msToTs('1 day'),
   });
   // Namespace registration propagates asynchronously; wait until the frontend knows it.
   for (let i = 0; i < 50; i++) {
