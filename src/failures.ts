@@ -32,6 +32,8 @@ export const FailureType = {
   ExportDownloadFailed: 'ExportDownloadFailed',
   /** Writing to the export's storage failed (disk full, bucket unreachable) (download). */
   StorageFailed: 'StorageFailed',
+  /** The export asks for storage this worker is not configured for (storage 's3' without a bucket) (download). */
+  StorageNotConfigured: 'StorageNotConfigured',
   /** m3ter refused the credentials (401/403): configuration, not something a retry fixes (any m3ter call). */
   M3terAccessDenied: 'M3terAccessDenied',
   /** m3ter throttled, timed out, dropped the connection or answered 5xx after the client's retries (any m3ter call). */
@@ -61,6 +63,7 @@ export const FAILURE_RETRYABLE: Readonly<Record<FailureType, boolean>> = {
   ExportDownloadUrlUnavailable: true,
   ExportDownloadFailed: true,
   StorageFailed: true,
+  StorageNotConfigured: false,
   M3terAccessDenied: false,
   M3terUnavailable: true,
   M3terResponseInvalid: true,

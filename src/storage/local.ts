@@ -19,6 +19,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Writable } from 'node:stream';
 import type { CommittedFile, ExportStorage, Manifest, OpenWriterOptions, StorageWriter } from './types';
 
@@ -219,6 +220,7 @@ class LocalWriter implements StorageWriter {
     return {
       file,
       path: finalPath,
+      location: pathToFileURL(finalPath).href,
       bytes: this.bytes,
       sha256: this.hash.digest('hex'),
       newlines: this.newlines,
@@ -262,6 +264,7 @@ export function createLocalStorage(opts: LocalStorageOptions): ExportStorage {
 
   return {
     location: dir,
+    kind: 'local',
 
     async openWriter(name: string, { resume = true }: OpenWriterOptions = {}): Promise<StorageWriter> {
       await ensureDir();

@@ -12,10 +12,17 @@ export interface Manifest {
   /** `USAGE` | `OPERATIONAL` for data exports, `BILLS_CSV` for the Data Explorer bill CSV. */
   sourceType: string;
   window?: { start?: string; end?: string };
-  /** File name inside the storage directory. */
+  /** File name inside the storage directory (local) or the object's partition (S3). */
   file: string;
-  /** Absolute path of the file. */
+  /** Local: absolute path of the file. S3: the object key inside the bucket. */
   path: string;
+  /** Where the file is, as a URI: `file:///...` (local) or `s3://bucket/key` (S3). */
+  location?: string;
+  /**
+   * Set when nothing new was stored: an identical object (same SHA-256) was already at the key, e.g. an
+   * earlier attempt stored it and died before writing this manifest.
+   */
+  skipped?: 'already-present';
   bytes: number;
   /** Hex SHA-256 of the file's bytes as stored (computed while streaming). */
   sha256: string;
@@ -34,6 +41,9 @@ export interface Manifest {
 export interface CommittedFile {
   file: string;
   path: string;
+  /** `file:///...` or `s3://bucket/key`. */
+  location?: string;
+  skipped?: 'already-present';
   bytes: number;
   sha256: string;
   /** Count of '\n' bytes in the file. */
@@ -62,16 +72,38 @@ export interface StorageWriter {
   close(): Promise<void>;
   /** Closes and deletes the partial data. */
   discard(): Promise<void>;
+  /**
+   * Resume state to carry in the activity's heartbeat details (JSON), for storage whose partial data lives
+   * somewhere the next attempt cannot find by name alone. Local storage has none: its partial file is it.
+   */
+  checkpoint?(): unknown;
 }
 
 export interface OpenWriterOptions {
   /** Resume from a partial file left by an earlier attempt (its bytes are re-hashed). Default true. */
   resume?: boolean;
+  /** What `checkpoint()` returned in an earlier attempt (its last heartbeat details), if any. */
+  checkpoint?: unknown;
 }
 
+/** Where a file belongs, for storage that partitions by export and window (S3 keys; local ignores it). */
+export interface FilePlacement {
+  /** The export's name; `adhoc` when it has none. */
+  exportName?: string;
+  /** The export window (ISO 8601); its start picks the `date=` (and, for hourly windows, `hour=`) partition. */
+  window?: { start?: string; end?: string };
+  /** Used for `date=` when the window has no start (operational exports): e.g. the job's creation time. */
+  fallbackDate?: string;
+}
+
+export type StorageKind = 'local' | 's3';
+
 export interface ExportStorage {
-  /** Human-readable location, for logs (a directory). */
+  /** Human-readable location, for logs (a directory, or `s3://bucket/prefix`). */
   readonly location: string;
+  readonly kind?: StorageKind;
+  /** The same storage scoped to one file's partition (S3); absent when placement does not matter (local). */
+  within?(placement: FilePlacement): ExportStorage;
   openWriter(name: string, opts?: OpenWriterOptions): Promise<StorageWriter>;
   exists(name: string): Promise<boolean>;
   /** Writes `<file>.manifest.json` atomically; returns its path. */
