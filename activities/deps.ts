@@ -35,6 +35,8 @@ export type ClaimedJobIds = (ids: string[]) => Promise<Set<string>>;
 export interface ExportActivityDeps {
   m3ter: M3terExportsApi;
   storage: ExportStorage;
+  /** S3 storage, for exports whose input says `storage: 's3'` (absent when the worker has no bucket). */
+  s3Storage?: ExportStorage;
   log: ActivityLogger;
   clock?: Clock;
   alerter?: Alerter;

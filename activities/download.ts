@@ -31,7 +31,10 @@ export interface StreamDownloadOptions {
   fetchUrl: () => Promise<string>;
   log: ActivityLogger;
   clock: Clock;
-  heartbeat: (details: { bytesWritten: number }) => void;
+  /** `storage`: the writer's resume checkpoint (S3), carried to the next attempt as `checkpoint`. */
+  heartbeat: (details: { bytesWritten: number; storage?: unknown }) => void;
+  /** The `storage` of the previous attempt's last heartbeat details, if any. */
+  checkpoint?: unknown;
   signal?: AbortSignal;
   heartbeatEveryMs?: number;
   /** URL re-fetches allowed in one activity attempt. */
@@ -133,8 +136,11 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
   const maxStalls = opts.maxStalls ?? 5;
   const retryDelayMs = opts.retryDelayMs ?? 1000;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const writer = await opts.storage.openWriter(opts.base);
-  const hb = () => opts.heartbeat({ bytesWritten: writer.bytesWritten });
+  const writer = await opts.storage.openWriter(opts.base, { checkpoint: opts.checkpoint });
+  const hb = () => {
+    const storage = writer.checkpoint?.();
+    opts.heartbeat({ bytesWritten: writer.bytesWritten, ...(storage ? { storage } : {}) });
+  };
   const timer = setInterval(hb, opts.heartbeatEveryMs ?? 1000);
   let committed = false;
   try {
@@ -252,6 +258,8 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
       try {
         await pipeline(res.data, writer.createStream());
       } catch (err) {
+        // The writer's own failures (StorageFailed) are not interruptions of the download: no resume.
+        if (err instanceof ApplicationFailure) throw err;
         await writer.settle();
         if (opts.signal?.aborted) throw new CancelledFailure('download cancelled');
         await stall(errorMessage(err), writer.bytesWritten > before);

@@ -9,6 +9,7 @@ import type { Alert } from '../src/alerts/webhook';
 import type { ExportFileKind, Manifest } from '../src/storage/types';
 import { systemClock, type ExportActivityDeps } from './deps';
 import { streamDownloadToStorage } from './download';
+import { chooseStorage, storageCheckpoint } from './storage-choice';
 import { errorMessage, failure, FailureType, toApplicationFailure } from './failures';
 import { createTriggerActivity } from './trigger';
 import { createWaitActivity } from './wait';
@@ -29,6 +30,10 @@ export interface DownloadExportFileInput {
   request?: AdhocExportRequest | Record<string, unknown>;
   /** The job's timestamps as the wait activity saw them (for the 24 h window check and the manifest). */
   job?: { dateCreated?: string; startedAt?: string };
+  /** Where the file goes: 'local' (default) or 's3'. */
+  storage?: 'local' | 's3';
+  /** The export's name; S3 keys are partitioned by it (`export=<name>`, 'adhoc' without one). */
+  name?: string;
 }
 
 export interface ResolveDownloadUrlInput {
@@ -83,7 +88,7 @@ function defaultExtFor(request: unknown): string {
 
 export function createExportActivities(deps: ExportActivityDeps) {
   const clock = deps.clock ?? systemClock;
-  const { m3ter, storage, log } = deps;
+  const { m3ter, log } = deps;
 
   /** getdownloadurl, mapping "the file is gone" to a clear, non-retryable failure. */
   async function fetchDownloadUrl(jobId: string, known?: { dateCreated?: string; startedAt?: string }) {
@@ -135,8 +140,13 @@ export function createExportActivities(deps: ExportActivityDeps) {
 
   async function downloadExportFile(input: DownloadExportFileInput): Promise<Manifest> {
     const base = exportFileBase(input.workflowId, input.jobId);
+    const store = chooseStorage(deps, input.storage, {
+      exportName: input.name,
+      window: input.window,
+      fallbackDate: input.job?.dateCreated,
+    });
     // A previous attempt may have committed the file and its manifest before its completion got lost.
-    const existing = await storage.findManifest(base);
+    const existing = await store.findManifest(base);
     if (existing && existing.jobId === input.jobId) {
       log.info(
         { jobId: input.jobId, file: existing.file },
@@ -147,7 +157,8 @@ export function createExportActivities(deps: ExportActivityDeps) {
     const startedAt = new Date(clock.now()).toISOString();
     const ctx = Context.current();
     const result = await streamDownloadToStorage({
-      storage,
+      storage: store,
+      checkpoint: storageCheckpoint(ctx.info.heartbeatDetails),
       base,
       defaultExt: defaultExtFor(input.request),
       fetchUrl: async () => (await fetchDownloadUrl(input.jobId, input.job)).url,
@@ -165,6 +176,8 @@ export function createExportActivities(deps: ExportActivityDeps) {
       ...(input.window ? { window: input.window } : {}),
       file: committed.file,
       path: committed.path,
+      ...(committed.location ? { location: committed.location } : {}),
+      ...(committed.skipped ? { skipped: committed.skipped } : {}),
       bytes: committed.bytes,
       sha256: committed.sha256,
       rows: rowsFromNewlines(committed.file, committed.newlines, result.compressed),
@@ -174,10 +187,11 @@ export function createExportActivities(deps: ExportActivityDeps) {
       ...(input.job ? { job: input.job } : {}),
       request: summarizeRequest(input.request),
     };
-    await storage.writeManifest(committed.file, manifest);
+    await store.writeManifest(committed.file, manifest);
     log.info(
       {
         jobId: input.jobId,
+        location: committed.location,
         file: committed.file,
         bytes: committed.bytes,
         sha256: committed.sha256,

@@ -36,6 +36,20 @@ export interface AppConfig {
   alertWebhookUrl?: string;
   metricsPort?: number;
   logLevel: LogLevel;
+  /** S3-compatible storage for `storage: s3` exports; absent without EXPORT_S3_BUCKET. */
+  s3?: S3Config;
+}
+
+/** Credentials are not here: the AWS SDK's default provider chain finds them (env, profile, role). */
+export interface S3Config {
+  bucket: string;
+  /** Key prefix under which `export=<name>/date=.../` partitions go ('' = bucket root). */
+  prefix: string;
+  /** For S3-compatible stores (MinIO, R2, ...); AWS when absent. */
+  endpoint?: string;
+  region: string;
+  /** `http://endpoint/bucket/key` instead of `http://bucket.endpoint/key` (most non-AWS stores need it). */
+  forcePathStyle: boolean;
 }
 
 export interface ConfigIssue {
@@ -64,6 +78,9 @@ export const DEFAULTS = {
   EXPORT_DIR: './exports',
   TEMPORAL_MAX_CACHED_WORKFLOWS: '100',
   LOG_LEVEL: 'info',
+  EXPORT_S3_PREFIX: '',
+  EXPORT_S3_REGION: 'us-east-1',
+  EXPORT_S3_FORCE_PATH_STYLE: 'false',
 } as const;
 
 // Every rule's message is fixed text: zod's default messages can include the received value.
@@ -138,6 +155,29 @@ const appShape = {
   ...temporalShape,
   EXPORT_DIR: z.string().trim().min(1).default(DEFAULTS.EXPORT_DIR),
   ALERT_WEBHOOK_URL: httpUrl().optional(),
+  EXPORT_S3_BUCKET: z
+    .string()
+    .trim()
+    .refine((v) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), {
+      error: 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+    })
+    .optional(),
+  EXPORT_S3_PREFIX: z
+    .string()
+    .trim()
+    .refine((v) => !/[\\\x00-\x1f]/.test(v) && !v.split('/').some((p) => p === '..'), {
+      error: 'must be a key prefix without control characters, backslashes or ".."',
+    })
+    .default(DEFAULTS.EXPORT_S3_PREFIX),
+  EXPORT_S3_ENDPOINT: httpUrl().optional(),
+  EXPORT_S3_REGION: z.string().trim().min(1).default(DEFAULTS.EXPORT_S3_REGION),
+  EXPORT_S3_FORCE_PATH_STYLE: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'true' || v === 'false', { error: 'must be true or false' })
+    .default(DEFAULTS.EXPORT_S3_FORCE_PATH_STYLE)
+    .transform((v) => v === 'true'),
   METRICS_PORT: port().optional(),
   LOG_LEVEL: z
     .string()
@@ -239,5 +279,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
   if (v.ALERT_WEBHOOK_URL !== undefined) config.alertWebhookUrl = v.ALERT_WEBHOOK_URL;
   if (v.METRICS_PORT !== undefined) config.metricsPort = v.METRICS_PORT;
+  if (v.EXPORT_S3_BUCKET !== undefined) {
+    config.s3 = {
+      bucket: v.EXPORT_S3_BUCKET,
+      prefix: v.EXPORT_S3_PREFIX.replace(/^\/+|\/+$/g, ''),
+      region: v.EXPORT_S3_REGION,
+      forcePathStyle: v.EXPORT_S3_FORCE_PATH_STYLE,
+      ...(v.EXPORT_S3_ENDPOINT !== undefined ? { endpoint: v.EXPORT_S3_ENDPOINT } : {}),
+    };
+  }
   return config;
 }

@@ -9,6 +9,7 @@ import type { AppConfig } from './config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
 import { createLocalStorage } from './storage/local';
+import { createS3Client, createS3Storage } from './storage/s3';
 import { workflowSource } from './workflow-bundle';
 
 let runtimeInstalled = false;
@@ -50,6 +51,17 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
   const activities = createActivities({
     m3ter,
     storage: createLocalStorage({ dir: config.exportDir }),
+    // `storage: s3` exports; credentials come from the AWS SDK's default provider chain, never from us.
+    ...(config.s3
+      ? {
+          s3Storage: createS3Storage({
+            client: createS3Client(config.s3),
+            bucket: config.s3.bucket,
+            prefix: config.s3.prefix,
+            log: log.child({ component: 'storage' }),
+          }),
+        }
+      : {}),
     clock: { now: () => Date.now() },
     log: log.child({ component: 'activities' }),
     alerter: createWebhookAlerter({ url: config.alertWebhookUrl, log: log.child({ component: 'alerts' }) }),

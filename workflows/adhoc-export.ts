@@ -37,7 +37,7 @@ export { statusQuery, type ExportPhase, type ExportStatus } from './common';
 export type { AdhocExportInput, PollOptions } from './inputs';
 
 export type AdhocExportResult =
-  | { storage: 'local'; jobId: string; recovered: boolean; polls: number; manifest: Manifest }
+  | { storage: 'local' | 's3'; jobId: string; recovered: boolean; polls: number; manifest: Manifest }
   | {
       storage: 'none';
       jobId: string;
@@ -217,6 +217,8 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
             : undefined,
       request,
       job: { dateCreated: waited.dateCreated, startedAt: waited.startedAt },
+      storage: input.storage === StorageMode.s3 ? 's3' : 'local',
+      name: input.name,
     });
   } catch (err) {
     if (!isCancellation(err)) {
@@ -230,5 +232,6 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
   }
   status.bytesWritten = manifest.bytes;
   status.phase = 'done';
-  return { storage: 'local', jobId, recovered, polls: waited.polls, manifest };
+  const stored = input.storage === StorageMode.s3 ? 's3' : 'local';
+  return { storage: stored, jobId, recovered, polls: waited.polls, manifest };
 }
