@@ -1,0 +1,73 @@
+import type { WindowUnit } from '../windows/windows';
+
+export const EXPORT_KINDS = ['usage', 'operational', 'bills'] as const;
+export type ExportDefinitionKind = (typeof EXPORT_KINDS)[number];
+
+export const ALERT_CHANNEL_TYPES = ['slack', 'webhook', 'pagerduty'] as const;
+export type AlertChannelType = (typeof ALERT_CHANNEL_TYPES)[number];
+
+export const OVERLAP_POLICIES = ['skip', 'buffer-one', 'buffer-all', 'allow-all'] as const;
+export type OverlapPolicyName = (typeof OVERLAP_POLICIES)[number];
+
+export const STORAGE_KINDS = ['local', 'none', 's3'] as const;
+export type StorageKind = (typeof STORAGE_KINDS)[number];
+
+export const DEFINITION_WINDOWS = ['hour', 'day', 'week', 'month', 'none'] as const;
+export type DefinitionWindow = WindowUnit | 'none';
+
+/** Defaults applied to fields a definition leaves out. */
+export const DEFINITION_DEFAULTS = {
+  timezone: 'UTC',
+  catchupWindow: '1d',
+  overlap: 'buffer-one',
+  paused: false,
+  storage: 'local',
+} as const;
+
+/** A named alert channel; `${VAR}` references are already resolved (so url/secret may be secrets). */
+export interface AlertChannelDefinition {
+  name: string;
+  type: AlertChannelType;
+  /** slack and webhook: where to POST; pagerduty: an Events API endpoint other than the default. */
+  url?: string;
+  /** webhook: the HMAC-SHA256 signing key. */
+  secret?: string;
+  /** pagerduty: the Events API v2 routing (integration) key. */
+  routingKey?: string;
+  description?: string;
+}
+
+export interface ExportScheduleDefinition {
+  /** 5-field cron expression, interpreted in the export's timezone. Exactly one of cron and every. */
+  cron?: string;
+  /** An interval such as `1h`, and the same in milliseconds. */
+  every?: string;
+  everyMs?: number;
+  catchupWindow: string;
+  catchupWindowMs: number;
+  overlap: OverlapPolicyName;
+  paused: boolean;
+}
+
+export interface ExportDefinition {
+  name: string;
+  kind: ExportDefinitionKind;
+  /** The ad-hoc request body without sourceType and dates (those come from kind and window). */
+  request: Record<string, unknown>;
+  window: DefinitionWindow;
+  /** IANA zone of window boundaries and of the schedule's cron. */
+  timezone: string;
+  schedule?: ExportScheduleDefinition;
+  storage: StorageKind;
+  /** Names of channels declared under `alerts`. */
+  alerts: string[];
+  /** Alert when the newest succeeded window is older than this. */
+  freshness?: string;
+  freshnessMs?: number;
+  description?: string;
+}
+
+export interface ExportDefinitions {
+  alerts: AlertChannelDefinition[];
+  exports: ExportDefinition[];
+}
