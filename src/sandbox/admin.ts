@@ -84,7 +84,7 @@ export function registerAdminRoutes(app: FastifyInstance, state: SandboxState): 
   app.get('/_sandbox/counters', async () => {
     const routes = Object.fromEntries([...state.counters.entries()].sort(([a], [b]) => a.localeCompare(b)));
     const total = [...state.counters.values()].reduce((a, b) => a + b, 0);
-    return { total, routes };
+    return { total, routes, fileBytesServed: state.fileBytesServed };
   });
 
   app.post('/_sandbox/faults', async (request) => {

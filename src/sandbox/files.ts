@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { iso } from './clock';
 import { SandboxHttpError } from './errors';
@@ -127,13 +127,28 @@ export function registerFileRoutes(app: FastifyInstance, state: SandboxState): v
           : generatedStream(file.seed, file.size, start, end);
       const cut = state.faults.takeCutStream(FILE_ROUTE);
       return reply.send(
-        cut ? cutAfter(body, cut.afterBytes, () => state.clock.advance(cut.advanceClockMs ?? 0)) : body,
+        countServed(
+          state,
+          cut ? cutAfter(body, cut.afterBytes, () => state.clock.advance(cut.advanceClockMs ?? 0)) : body,
+        ),
       );
     },
   );
 }
 
 export const FILE_ROUTE = 'GET /files/:fileId';
+
+/** Adds every body byte passed on towards the socket to `state.fileBytesServed`. */
+function countServed(state: SandboxState, source: Readable): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      state.fileBytesServed += chunk.length;
+      done(null, chunk);
+    },
+  });
+  // pipeline, not pipe: a client that goes away must also stop the generator behind the body.
+  return pipeline(source, counter, () => undefined);
+}
 
 /** Passes `limit` bytes through, then fails the stream: fastify destroys the socket mid-body. */
 function cutAfter(source: Readable, limit: number, onCut: () => void): Readable {

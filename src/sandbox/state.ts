@@ -41,6 +41,8 @@ export class SandboxState {
   events = new Map<string, EventRecord>();
   files = new Map<string, FileEntry>();
   counters = new Map<string, number>();
+  /** Body bytes the file route handed to the network (what clients fetched), for resume tests. */
+  fileBytesServed = 0;
   seedCalls = 0;
   /** Earliest completion time among unsettled jobs (see settleJobs); -Infinity forces a scan. */
   jobDeadline = -Infinity;
@@ -91,6 +93,7 @@ export class SandboxState {
     this.events.clear();
     this.files.clear();
     this.counters.clear();
+    this.fileBytesServed = 0;
     this.seedCalls = 0;
     this.jobDeadline = -Infinity;
     this.faults.clear();

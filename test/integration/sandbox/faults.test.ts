@@ -146,6 +146,7 @@ describe('sandbox: fault injection, counters, reset, rate limits', () => {
     expect(c).toEqual({
       total: 3,
       routes: { 'GET /organizations/:orgId/dataexports/jobs/:id': 1, [JOBS]: 1, [ADHOC]: 1 },
+      fileBytesServed: 0,
     });
   });
 
@@ -156,7 +157,7 @@ describe('sandbox: fault injection, counters, reset, rate limits', () => {
     await ctx.admin('POST', '/reset');
     expect((await ctx.admin('GET', '/jobs')).json.data).toEqual([]);
     expect((await ctx.admin('GET', '/measurements')).json.count).toBe(0);
-    expect((await ctx.admin('GET', '/counters')).json).toEqual({ total: 0, routes: {} });
+    expect((await ctx.admin('GET', '/counters')).json).toEqual({ total: 0, routes: {}, fileBytesServed: 0 });
     expect((await listJobs()).status).toBe(200);
   });
 
