@@ -1,10 +1,28 @@
 // The worker's activities: one object merging every group, built from the same dependencies.
+import type { Client } from '@temporalio/client';
+import { createBackfillPlanActivities } from './backfill-plan';
 import { createBillsActivities } from './bills-activities';
 import type { ExportActivityDeps } from './deps';
 import { createExportActivities } from './export-activities';
+import { createWindowPlanActivities } from './window-plan';
+import { createWindowRunActivities } from './window-runs';
 
-export function createActivities(deps: ExportActivityDeps) {
-  return { ...createExportActivities(deps), ...createBillsActivities(deps) };
+export interface ActivityDeps extends ExportActivityDeps {
+  /**
+   * Temporal client for the activities that read other workflow runs (window exports, backfills). The
+   * worker always passes it; tests of the ad-hoc path may leave it out.
+   */
+  workflowClient?: Client;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createExportActivities(deps),
+    ...createBillsActivities(deps),
+    ...createWindowPlanActivities(),
+    ...(deps.workflowClient ? createWindowRunActivities({ client: deps.workflowClient }) : {}),
+    ...(deps.workflowClient ? createBackfillPlanActivities({ client: deps.workflowClient }) : {}),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

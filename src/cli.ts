@@ -1,6 +1,7 @@
 // m3ter-exports: the ops CLI. Every command has --help; exit codes are 0 ok, 1 export failed, 2 bad input.
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig, loadTemporalConfig } from './config';
+import { DefinitionsError } from './definitions/parse';
 import { CliInputError, EXIT_BAD_INPUT, EXIT_EXPORT_FAILED, EXIT_OK } from './cli/exit-codes';
 import {
   billsRequestFromFlags,
@@ -203,6 +204,63 @@ export function buildProgram(): Command {
       }),
     );
 
+  const schedules = program
+    .command('schedules')
+    .description('Temporal Schedules from the export definitions file (m3ter-exports.yaml)');
+  schedules
+    .command('apply')
+    .description(
+      'make the schedules match the file: create, update what changed, --prune deletes ours not in it',
+    )
+    .option('--file <path>', 'export definitions file', 'm3ter-exports.yaml')
+    .option(
+      '--dry-run',
+      'print the plan (create / update with field diff / unchanged / delete); change nothing',
+    )
+    .option('--prune', 'delete schedules created by this tool whose export is no longer in the file')
+    .option('--json', 'machine-readable output')
+    .action(
+      act(async (o: { file: string; dryRun?: boolean; prune?: boolean; json?: boolean }) => {
+        const { schedulesApply } = await import('./cli/schedules-command');
+        return schedulesApply(loadTemporalConfig(), o, io);
+      }),
+    );
+  schedules
+    .command('list')
+    .description('schedules managed by this tool: spec, time zone, paused, last run and its window, next run')
+    .option('--json', 'machine-readable output')
+    .action(
+      act(async (o: { json?: boolean }) => {
+        const { schedulesList } = await import('./cli/schedules-command');
+        return schedulesList(loadTemporalConfig(), o, io);
+      }),
+    );
+  schedules
+    .command('describe <name>')
+    .description('definition, policies, recent runs, and the next 5 nominal times with their windows')
+    .option('--json', 'machine-readable output')
+    .action(
+      act(async (name: string, o: { json?: boolean }) => {
+        const { schedulesDescribe } = await import('./cli/schedules-command');
+        return schedulesDescribe(loadTemporalConfig(), name, o, io);
+      }),
+    );
+  for (const [op, what] of [
+    ['pause', 'pause a schedule'],
+    ['unpause', 'resume a paused schedule'],
+    ['trigger', 'run now: exports the window before this instant'],
+    ['delete', 'delete a schedule (runs already started continue)'],
+  ] as const) {
+    const cmd = schedules.command(`${op} <name>`).description(what);
+    if (op === 'pause' || op === 'unpause') cmd.option('--note <text>', 'why (shown by describe)');
+    cmd.action(
+      act(async (name: string, o: { note?: string }) => {
+        const { schedulesOperate } = await import('./cli/schedules-command');
+        return schedulesOperate(loadTemporalConfig(), op, name, o, io);
+      }),
+    );
+  }
+
   program
     .command('setup')
     .description('register the search attributes the workflows use on the namespace (idempotent)')
@@ -267,7 +325,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version are "errors" in commander's exitOverride mode, with exit code 0.
       return err.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
-    if (err instanceof CliInputError || err instanceof ConfigError) {
+    if (err instanceof CliInputError || err instanceof ConfigError || err instanceof DefinitionsError) {
       io.stderr(err.message);
       return EXIT_BAD_INPUT;
     }

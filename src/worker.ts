@@ -66,6 +66,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     log: log.child({ component: 'activities' }),
     alerter: createWebhookAlerter({ url: config.alertWebhookUrl, log: log.child({ component: 'alerts' }) }),
     claimedJobIds: createVisibilityClaimChecker(client),
+    workflowClient: client,
     // One batcher for every wait in this process: concurrent polls share list calls (see its header).
     readExportJob: createExportJobBatcher(m3ter),
   });

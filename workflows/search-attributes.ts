@@ -23,6 +23,12 @@ export const M3terWindowStart = defineSearchAttributeKey('M3terWindowStart', Sea
 /** On a re-run: the run id of the failed run it replaces (the failed run stays inspectable). */
 export const M3terRerunOf = defineSearchAttributeKey('M3terRerunOf', SearchAttributeType.KEYWORD);
 
+/** Set by the server on every start of a scheduled action: the action's nominal time. Built in. */
+export const TemporalScheduledStartTime = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);
+
 /** Every custom search attribute the workflows use. */
 export const SEARCH_ATTRIBUTES = [
   M3terExportJobId,

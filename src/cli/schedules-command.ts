@@ -1,0 +1,121 @@
+// `m3ter-exports schedules ...`: Temporal Schedules from the export definitions file.
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import type { TemporalConfig } from '../config';
+import { loadDefinitionsFile } from '../definitions';
+import { executePlan, formatPlan, PlanAction, planApply } from '../schedules/apply';
+import { scheduleIdFor } from '../schedules/desired';
+import {
+  formatScheduleDescription,
+  formatScheduleList,
+  listScheduleViews,
+  viewSchedule,
+} from '../schedules/inspect';
+import { CliInputError, EXIT_OK } from './exit-codes';
+import { connectClient } from './temporal-client';
+
+export const DEFAULT_DEFINITIONS_FILE = 'm3ter-exports.yaml';
+
+export interface Io {
+  stdout(s: string): void;
+  stderr(s: string): void;
+}
+
+async function withClient<T>(temporal: TemporalConfig, fn: (client: Client) => Promise<T>): Promise<T> {
+  const { client, close } = await connectClient(temporal);
+  try {
+    return await fn(client);
+  } finally {
+    await close();
+  }
+}
+
+export async function schedulesApply(
+  temporal: TemporalConfig,
+  o: { file?: string; dryRun?: boolean; prune?: boolean; json?: boolean },
+  io: Io,
+): Promise<number> {
+  // The whole file is validated (every problem at once) before any connection.
+  const defs = loadDefinitionsFile(o.file ?? DEFAULT_DEFINITIONS_FILE);
+  return withClient(temporal, async (client) => {
+    const plan = await planApply(client, defs, { prune: Boolean(o.prune) });
+    if (!o.dryRun) await executePlan(client, defs, plan, { taskQueue: temporal.taskQueue });
+    if (o.json) io.stdout(JSON.stringify({ dryRun: Boolean(o.dryRun), plan }, null, 2));
+    else io.stdout(`${o.dryRun ? 'plan (dry run, nothing changed):\n' : ''}${formatPlan(plan)}`);
+    return EXIT_OK;
+  });
+}
+
+export async function schedulesList(
+  temporal: TemporalConfig,
+  o: { json?: boolean },
+  io: Io,
+): Promise<number> {
+  return withClient(temporal, async (client) => {
+    const views = await listScheduleViews(client);
+    io.stdout(
+      o.json
+        ? JSON.stringify(
+            views.map(({ definition: _d, ...v }) => v),
+            null,
+            2,
+          )
+        : formatScheduleList(views),
+    );
+    return EXIT_OK;
+  });
+}
+
+async function describeByName(client: Client, name: string) {
+  const scheduleId = scheduleIdFor(name);
+  try {
+    return { scheduleId, desc: await client.schedule.getHandle(scheduleId).describe() };
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError)
+      throw new CliInputError(`<name>: no schedule ${scheduleId} (run "schedules apply" first)`);
+    throw err;
+  }
+}
+
+export async function schedulesDescribe(
+  temporal: TemporalConfig,
+  name: string,
+  o: { json?: boolean },
+  io: Io,
+): Promise<number> {
+  return withClient(temporal, async (client) => {
+    const { scheduleId, desc } = await describeByName(client, name);
+    const view = await viewSchedule(client, name, scheduleId, desc, 5);
+    io.stdout(o.json ? JSON.stringify(view, null, 2) : formatScheduleDescription(view));
+    return EXIT_OK;
+  });
+}
+
+export const ScheduleOperation = {
+  pause: 'pause',
+  unpause: 'unpause',
+  trigger: 'trigger',
+  delete: 'delete',
+} as const;
+export type ScheduleOperation = (typeof ScheduleOperation)[keyof typeof ScheduleOperation];
+
+export async function schedulesOperate(
+  temporal: TemporalConfig,
+  op: ScheduleOperation,
+  name: string,
+  o: { note?: string },
+  io: Io,
+): Promise<number> {
+  return withClient(temporal, async (client) => {
+    const { scheduleId } = await describeByName(client, name);
+    const handle = client.schedule.getHandle(scheduleId);
+    if (op === ScheduleOperation.pause) await handle.pause(o.note ?? 'paused with m3ter-exports');
+    else if (op === ScheduleOperation.unpause) await handle.unpause(o.note ?? 'unpaused with m3ter-exports');
+    // Trigger-now: its nominal time is now, so it exports the window before this instant.
+    else if (op === ScheduleOperation.trigger) await handle.trigger();
+    else await handle.delete();
+    io.stderr(`${op === 'delete' ? 'deleted' : `${op}d`} ${scheduleId}`);
+    return EXIT_OK;
+  });
+}
+
+export { PlanAction };
