@@ -1,0 +1,181 @@
+// The contract of backfillWorkflow: its input schema (shared by the workflow's first step and the CLI), the
+// progress query and the summary it returns. Pure and deterministic (zod only), so the workflow bundle and
+// the activities can both import it.
+import { z } from 'zod';
+import { defineQuery } from '@temporalio/workflow';
+import { EXPORT_NAME_PATTERN } from '../src/windows/ids';
+import type { FailureType } from '../src/failures';
+import { PollOptionsSchema } from './inputs';
+
+/** Which windows that already have a run a backfill exports again. */
+export const Reprocess = {
+  /** Only windows that were never exported (running ones are awaited). */
+  none: 'none',
+  /** Also windows whose latest run failed (the default). */
+  failed: 'failed',
+  /** Every window, even those already exported successfully. */
+  all: 'all',
+} as const;
+export type Reprocess = (typeof Reprocess)[keyof typeof Reprocess];
+export const REPROCESS_VALUES = ['none', 'failed', 'all'] as const;
+
+export const DEFAULT_BACKFILL_CONCURRENCY = 4;
+/**
+ * The most window exports one backfill runs at once. Each in-flight window holds an ExportJob on m3ter and
+ * a share of the worker's m3ter request pacing; the cap keeps a backfill from crowding out scheduled exports
+ * on the same worker and org.
+ */
+export const MAX_BACKFILL_CONCURRENCY = 50;
+/**
+ * Windows one run of the backfill handles before it continues as new. A window costs the parent about ten
+ * history events (child start, its completion, workflow tasks), so 500 windows stay well below the
+ * server's history warnings whatever the range.
+ */
+export const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
+export const MAX_CONTINUE_AS_NEW_AFTER = 2000;
+/** Windows planned per planning activity (one visibility query each). */
+export const DEFAULT_PAGE_SIZE = 100;
+/** Failed windows listed by name in the summary; beyond that they are only counted. */
+export const MAX_LISTED_FAILURES = 500;
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+const Instant = z
+  .string()
+  .regex(INSTANT, { error: 'must be an ISO 8601 instant with Z or an offset (e.g. 2026-01-01T00:00:00Z)' })
+  .refine((s) => !Number.isNaN(Date.parse(s)), { error: 'must be a valid instant' });
+
+export const BackfillDefinitionSchema = z.object({
+  name: z.string().regex(EXPORT_NAME_PATTERN, { error: 'must match ^[a-z0-9-]{1,40}$' }),
+  kind: z.enum(['usage', 'operational', 'bills']),
+  request: z.record(z.string(), z.unknown()),
+  window: z.enum(['hour', 'day', 'week', 'month'], {
+    error: 'must be hour, day, week or month (a snapshot export has no range to backfill)',
+  }),
+  timezone: z.string().min(1),
+  storage: z.enum(['local', 'none', 's3']),
+});
+
+export interface BackfillTotals {
+  /** Exported by this backfill and succeeded. */
+  succeeded: number;
+  /** Another run (the schedule, another backfill) was exporting the window; it succeeded. */
+  awaited: number;
+  /** Not run: already exported, or failed with `reprocess: none`. */
+  skipped: number;
+  failed: number;
+  /** In flight when the backfill was cancelled. */
+  cancelled: number;
+}
+
+export interface FailedWindow {
+  workflowId: string;
+  windowStart: string;
+  type: FailureType;
+  message: string;
+}
+
+/** What a run hands to the next when it continues as new. */
+export interface BackfillCarry {
+  /** The last window start handled (in the backfill's order). */
+  cursor: string;
+  total: number;
+  totals: BackfillTotals;
+  failedWindows: FailedWindow[];
+  /** Failed windows beyond MAX_LISTED_FAILURES. */
+  failedUnlisted: number;
+  /** Windows that ran (not skipped), for the rate. */
+  ran: number;
+  startedAt: string;
+  /** Runs before this one. */
+  runs: number;
+}
+
+const Totals = z.object({
+  succeeded: z.number().int().min(0),
+  awaited: z.number().int().min(0),
+  skipped: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  cancelled: z.number().int().min(0),
+});
+const CarrySchema = z.object({
+  cursor: z.string(),
+  total: z.number().int().min(0),
+  totals: Totals,
+  failedWindows: z.array(
+    z.object({ workflowId: z.string(), windowStart: z.string(), type: z.string(), message: z.string() }),
+  ),
+  failedUnlisted: z.number().int().min(0),
+  ran: z.number().int().min(0),
+  startedAt: z.string(),
+  runs: z.number().int().min(0),
+});
+
+export const BackfillInputSchema = z
+  .strictObject({
+    /** The windowed part of an export definition (name, kind, request, window, timezone, storage). */
+    definition: BackfillDefinitionSchema,
+    /** Windows whose start is in [from, to); `from` is floored to the start of its window. */
+    from: Instant,
+    to: Instant,
+    /** Window exports in flight at once. Default 4. */
+    concurrency: z.number().int().min(1).max(MAX_BACKFILL_CONCURRENCY).optional(),
+    /** Default `failed`. */
+    reprocess: z.enum(REPROCESS_VALUES).optional(),
+    /** Newest window first (default oldest first). */
+    newestFirst: z.boolean().optional(),
+    /** Windows per run before continuing as new. Default 500. */
+    continueAsNewAfter: z.number().int().min(1).max(MAX_CONTINUE_AS_NEW_AFTER).optional(),
+    /** Windows planned per planning activity. Default 100. */
+    pageSize: z.number().int().min(1).max(1000).optional(),
+    /** Passed to every window's export (tests shorten the polling). */
+    poll: PollOptionsSchema.optional(),
+    /** Set by the backfill itself when it continues as new. */
+    carried: CarrySchema.optional(),
+  })
+  .refine((v) => Date.parse(v.from) < Date.parse(v.to), { path: ['to'], error: 'must be after from' });
+
+export type BackfillInput = z.input<typeof BackfillInputSchema> & { carried?: BackfillCarry };
+
+export type BackfillState = 'running' | 'completed' | 'cancelled';
+
+export interface BackfillProgress {
+  name: string;
+  from: string;
+  to: string;
+  reprocess: Reprocess;
+  concurrency: number;
+  state: BackfillState;
+  /** Windows in the range, once the first page is planned. */
+  total?: number;
+  /** Windows handled so far (every outcome). */
+  done: number;
+  totals: BackfillTotals;
+  /** Window ids being exported (or awaited) right now. */
+  inFlight: string[];
+  /** Windows that ran (skips excluded) per minute since the backfill started. */
+  ratePerMinute?: number;
+  /** Seconds left at that rate for the windows not handled yet. */
+  etaSeconds?: number;
+  startedAt: string;
+  /** The workflow's clock at its last step: the moment this snapshot describes. */
+  asOf: string;
+  /** This run's number (1 for the first; each continue-as-new adds one). */
+  run: number;
+  failedWindows: FailedWindow[];
+  failedUnlisted: number;
+  /** Windows whose export was cancelled with the backfill (their ExportJobs were left to m3ter). */
+  cancelledWindows: string[];
+}
+
+/** The backfill's result: the progress at the end. */
+export type BackfillSummary = BackfillProgress;
+
+export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
+
+export function emptyTotals(): BackfillTotals {
+  return { succeeded: 0, awaited: 0, skipped: 0, failed: 0, cancelled: 0 };
+}
+
+export function doneCount(t: BackfillTotals): number {
+  return t.succeeded + t.awaited + t.skipped + t.failed + t.cancelled;
+}
