@@ -1,0 +1,266 @@
+// S3 storage against a REAL MinIO (test/support/minio.ts), the REAL Temporal dev server (jest global setup)
+// and a REAL sandbox process: exports land in a bucket with matching checksums, corrupted parts are refused
+// by the server and re-sent, failed attempts leave no multipart upload behind, identical content is not
+// stored twice, and no credential or presigned URL reaches logs or history.
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createActivities, type ActivityLogger } from '../../../activities';
+import { M3terClient } from '../../../src/m3ter';
+import { createLocalStorage } from '../../../src/storage/local';
+import { createS3Storage } from '../../../src/storage/s3';
+import type { Manifest } from '../../../src/storage/types';
+import type { AdhocExportInput, AdhocExportResult } from '../../../workflows';
+import { startMinio, type RunningMinio } from '../../support/minio';
+import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
+
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  /* another test file in this jest worker installed it already */
+}
+
+const workflowSource = process.env.M3TER_WORKFLOW_BUNDLE
+  ? { workflowBundle: { codePath: process.env.M3TER_WORKFLOW_BUNDLE } }
+  : { workflowsPath: require.resolve('../../../workflows') };
+
+const MiB = 1024 * 1024;
+const fastPoll = {
+  fastPollMs: 200,
+  fastPhaseMs: 10_000,
+  mediumMaxPollMs: 1_000,
+  inActivityPhaseMs: 20_000,
+  slowPollMs: 2_000,
+};
+
+interface SandboxJob {
+  id: string;
+  files: Array<{ fileId: string; name: string; bytes: number; sha256: string }>;
+}
+
+function usageRequest() {
+  const end = new Date();
+  end.setUTCHours(0, 0, 0, 0);
+  end.setUTCDate(end.getUTCDate() + 1);
+  const start = new Date(end.getTime() - 7 * 86_400_000);
+  return { sourceType: 'USAGE' as const, startDate: start.toISOString(), endDate: end.toISOString() };
+}
+
+function captureLog(lines: string[]): ActivityLogger {
+  const push = (level: string) => (obj: object, msg?: string) =>
+    lines.push(JSON.stringify({ level, msg, ...obj }));
+  return { debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') };
+}
+
+async function objectBytes(minio: RunningMinio, bucket: string, key: string): Promise<Buffer> {
+  const res = await minio.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await res.Body!.transformToByteArray());
+}
+
+async function listKeys(minio: RunningMinio, bucket: string): Promise<string[]> {
+  const res = await minio.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (res.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('S3 storage (MinIO + dev server + sandbox process)', () => {
+  let minio: RunningMinio;
+  let temporal: TestTemporal;
+  let sandbox: SandboxProcess;
+  let dir: string;
+  let bucket: string;
+  const logLines: string[] = [];
+  /** ApplicationFailure types thrown by activity attempts, in order, and what S3 held at that moment. */
+  const attemptFailures: Array<{ activity: string; type?: string; uploadsLeft: number }> = [];
+  /** Test hook state: which part checksums to corrupt. */
+  let corrupt: (part: { partNumber: number; attempt: number }) => boolean = () => false;
+  const taskQueue = `s3-it-${process.pid}-${Date.now()}`;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+
+  beforeAll(async () => {
+    [minio, temporal, sandbox] = await Promise.all([
+      startMinio({ log: (m) => process.stderr.write(`[minio] ${m}\n`) }),
+      connectTestTemporal(),
+      spawnSandboxProcess(),
+    ]);
+    bucket = await minio.createBucket();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'm3ter-s3-it-'));
+    const log = captureLog(logLines);
+    const s3Storage = createS3Storage({
+      client: minio.client,
+      bucket,
+      prefix: 'exports',
+      log,
+      sleep: async () => undefined,
+      partChecksum: ({ partNumber, attempt, sha256: right }) =>
+        corrupt({ partNumber, attempt })
+          ? createHash('sha256').update('not this part').digest('base64')
+          : right,
+    });
+    const activities = createActivities({
+      m3ter: new M3terClient({ ...sandbox.m3ter, logger: log }),
+      storage: createLocalStorage({ dir }),
+      s3Storage,
+      log,
+    });
+    worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      activities,
+      ...workflowSource,
+      interceptors: {
+        activity: [
+          (ctx) => ({
+            inbound: {
+              async execute(input, next) {
+                try {
+                  return await next(input);
+                } catch (err) {
+                  attemptFailures.push({
+                    activity: ctx.info.activityType ?? '',
+                    type: err instanceof ApplicationFailure ? err.type : undefined,
+                    uploadsLeft: (await minio.multipartUploads(bucket)).length,
+                  });
+                  throw err;
+                }
+              },
+            },
+          }),
+        ],
+      },
+    });
+    running = worker.run();
+  }, 180_000);
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running?.catch(() => undefined);
+    await Promise.allSettled([sandbox?.stop(), minio?.stop(), temporal?.close()]);
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    corrupt = () => false;
+    attemptFailures.length = 0;
+    await sandbox.admin.post('/reset');
+    await sandbox.admin.post('/config', {
+      jobTiming: { pendingMs: 200, runningMs: 400 },
+      nextJobOutcome: 'SUCCEEDED',
+      usageFileSizeBytes: null,
+    });
+    await sandbox.admin.post('/measurements/seed', { count: 500 });
+  });
+
+  const wfId = (what: string) => `s3-${what}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+
+  async function runExport(input: Partial<AdhocExportInput>, id = wfId('export')) {
+    const handle: WorkflowHandle = await temporal.client.workflow.start('adhocExportWorkflow', {
+      taskQueue,
+      workflowId: id,
+      args: [{ request: usageRequest(), poll: fastPoll, storage: 's3', ...input }],
+    });
+    const result = (await handle.result()) as AdhocExportResult;
+    if (result.storage !== 's3') throw new Error(`expected an S3 result, got ${result.storage}`);
+    const job = await sandbox.admin.get<SandboxJob>(`/jobs/${result.jobId}`);
+    return { handle, result, manifest: result.manifest, file: job.files[0] };
+  }
+
+  async function expectObjectMatches(manifest: Manifest, expected: { sha256: string; bytes: number }) {
+    expect(manifest.location).toBe(`s3://${bucket}/${manifest.path}`);
+    const body = await objectBytes(minio, bucket, manifest.path);
+    expect(body.length).toBe(expected.bytes);
+    expect(sha256(body)).toBe(expected.sha256);
+    expect(manifest).toMatchObject({ sha256: expected.sha256, bytes: expected.bytes });
+    const head = await minio.client.send(new HeadObjectCommand({ Bucket: bucket, Key: manifest.path }));
+    expect(head.Metadata?.sha256).toBe(expected.sha256);
+    const stored = JSON.parse(
+      (await objectBytes(minio, bucket, `${manifest.path}.manifest.json`)).toString('utf8'),
+    ) as Manifest;
+    expect(stored).toEqual(manifest);
+  }
+
+  it('usage export to S3: Hive-partitioned key, object and manifest SHA-256 match the sandbox file', async () => {
+    const request = usageRequest();
+    const { result, manifest, file } = await runExport({ request, name: 'daily-usage' });
+    const date = request.startDate.slice(0, 10);
+    expect(manifest.path).toBe(`exports/export=daily-usage/date=${date}/${manifest.file}`);
+    expect(manifest).toMatchObject({ jobId: result.jobId, kind: 'usage', sourceType: 'USAGE' });
+    expect(manifest.rows).toBeGreaterThan(0);
+    await expectObjectMatches(manifest, file);
+    // Nothing else: no temporary object, no checkpoint, no upload in progress.
+    expect(await listKeys(minio, bucket)).toEqual([manifest.path, `${manifest.path}.manifest.json`]);
+    expect(await minio.multipartUploads(bucket)).toEqual([]);
+    expect(attemptFailures).toEqual([]);
+  });
+
+  it('a part whose checksum does not match is refused by the server (XAmzContentChecksumMismatch) and re-sent', async () => {
+    await sandbox.admin.post('/config', { usageFileSizeBytes: 20 * MiB });
+    corrupt = ({ partNumber, attempt }) => partNumber === 2 && attempt === 1;
+    const { manifest, file } = await runExport({ name: 'corrupt-part' });
+    await expectObjectMatches(manifest, file);
+    const refusals = logLines
+      .map((l) => JSON.parse(l) as { msg?: string; part?: number; code?: string })
+      .filter((l) => l.msg?.startsWith('part refused'));
+    expect(refusals).toEqual([expect.objectContaining({ part: 2, code: 'XAmzContentChecksumMismatch' })]);
+    // Re-sent inside the attempt: the activity itself never failed.
+    expect(attemptFailures).toEqual([]);
+  });
+
+  it('an attempt that fails (StorageFailed) aborts its multipart upload; the retry stores the file', async () => {
+    await sandbox.admin.post('/config', { usageFileSizeBytes: 20 * MiB });
+    // Every send of part 2 is refused until one attempt has failed.
+    corrupt = ({ partNumber }) => partNumber === 2 && attemptFailures.length === 0;
+    const { manifest, file } = await runExport({ name: 'failed-attempt' });
+    expect(attemptFailures).toEqual([
+      { activity: 'downloadExportFile', type: 'StorageFailed', uploadsLeft: 0 },
+    ]);
+    await expectObjectMatches(manifest, file);
+    expect(await minio.multipartUploads(bucket)).toEqual([]);
+  });
+
+  it('identical content is not stored twice; different content gets a new version key, never an overwrite', async () => {
+    const storage = createS3Storage({ client: minio.client, bucket, prefix: 'idempotency' }).within!({
+      exportName: 'x',
+      window: { start: '2025-05-01T10:00:00Z', end: '2025-05-01T11:00:00Z' },
+    });
+    const store = async (data: Buffer) => {
+      const w = await storage.openWriter('wf__job');
+      await pipeline(Readable.from([data]), w.createStream());
+      return w.commit('wf__job.csv');
+    };
+    const data = randomBytes(6 * MiB + 100);
+    const first = await store(data);
+    expect(first.path).toBe('idempotency/export=x/date=2025-05-01/hour=10/wf__job.csv');
+    const again = await store(data);
+    expect(again).toMatchObject({ path: first.path, sha256: first.sha256, skipped: 'already-present' });
+    const other = await store(data.subarray(1));
+    expect(other.path).toBe(`${first.path}.v2`);
+    expect(sha256(await objectBytes(minio, bucket, first.path))).toBe(first.sha256);
+    expect(sha256(await objectBytes(minio, bucket, other.path))).toBe(sha256(data.subarray(1)));
+    expect(await minio.multipartUploads(bucket)).toEqual([]);
+  });
+
+  it('no S3 credential and no presigned URL in activity logs or workflow history', async () => {
+    const { handle } = await runExport({ name: 'secrets' });
+    const history = JSON.stringify(await handle.fetchHistory());
+    for (const [where, text] of Object.entries({ history, logs: logLines.join('\n') })) {
+      expect({ where, secret: text.includes(minio.secretAccessKey) }).toEqual({ where, secret: false });
+      expect({ where, signed: /[?&](sig|expires|X-Amz-Signature|X-Amz-Credential)=/.test(text) }).toEqual({
+        where,
+        signed: false,
+      });
+      expect({ where, apiSecret: text.includes(sandbox.apiSecret) }).toEqual({ where, apiSecret: false });
+    }
+  });
+});
