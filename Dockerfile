@@ -8,7 +8,9 @@ COPY src src
 COPY workflows workflows
 COPY activities activities
 COPY scripts scripts
-COPY bench bench
+# bin/run-ts.js runs the step of `npm run build` that prebuilds the workflow bundle. Not test/ or bench/:
+# nothing tsconfig.build.json compiles imports them (test/unit/deploy.test.ts checks this).
+COPY bin bin
 RUN npm run build
 
 FROM node:20-bookworm-slim

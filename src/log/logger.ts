@@ -2,7 +2,7 @@
 // m3ter client uses, so an API secret, a bearer token or a presigned URL cannot be logged by accident.
 import pino, { type Logger as PinoLogger } from 'pino';
 import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
-import { redact } from '../m3ter/redact';
+import { redact } from './redact';
 
 export type AppLogger = PinoLogger;
 

@@ -1,0 +1,170 @@
+// Replays the Dockerfile without a Docker engine: each stage gets a fresh directory standing in for its
+// WORKDIR, receives exactly what the stage COPYs (from the repository, or from an earlier stage's
+// directory for `--from=`), and runs the stage's RUN commands there, in file order. So `npm ci` installs
+// from the lock file alone and `npm run build` sees only the files the image would; a file the build needs
+// but the Dockerfile does not copy fails here as it would in `docker build`. Then the final stage's
+// ENTRYPOINT runs as the container would, against the compiled code and the prebuilt workflow bundle.
+// The host's node stands in for the base image's.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildProgram } from '../../../src/cli';
+import { parseDockerfile, stageByRef, underWorkdir, type Stage } from '../../support/dockerfile';
+import { spawnWorkerProcess } from '../../support/worker-process';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const stages = parseDockerfile(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
+const final = stages.at(-1)!;
+const hostDirs = new Map<Stage, string>();
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Where an absolute path of a stage's image lives on the host. */
+function hostPath(stage: Stage, imagePath: string): string {
+  const rel = underWorkdir(stage, imagePath);
+  if (rel === undefined) throw new Error(`${imagePath} is outside WORKDIR ${stage.workdir}: not replayable`);
+  return path.join(hostDirs.get(stage)!, rel);
+}
+
+/** The image runs `node` from its base image; here the node running jest. */
+const argv = (words: string[]): [string, string[]] => [
+  words[0] === 'node' ? process.execPath : words[0],
+  words.slice(1),
+];
+
+async function replay(stage: Stage): Promise<void> {
+  // Real path: node reports module locations that way, and the tests compare against them.
+  hostDirs.set(
+    stage,
+    fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `image-build-${stage.name ?? 'final'}-`))),
+  );
+  const dir = hostDirs.get(stage)!;
+  // A container sees the stage's ENV, not the environment jest runs in. PATH finds node and npm, HOME the
+  // npm cache; prefer-offline reuses that cache (an npm setting, so the RUN text stays the Dockerfile's).
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    npm_config_prefer_offline: 'true',
+    ...stage.env,
+  };
+  for (const step of stage.steps) {
+    if (step.kind === 'copy') {
+      step.sources.forEach((source, i) => {
+        const from =
+          step.from === undefined
+            ? path.join(ROOT, source)
+            : hostPath(stageByRef(stages, step.from), path.posix.resolve('/', source));
+        fs.cpSync(from, hostPath(stage, step.targets[i]), { recursive: true });
+      });
+      continue;
+    }
+    const result = await run('/bin/sh', ['-c', step.command], dir, env);
+    if (result.code !== 0)
+      throw new Error(
+        `stage ${stage.name ?? 'final'}: RUN ${step.command} exited with ${result.code}\n` +
+          `${result.stdout}\n${result.stderr}`.slice(-6000),
+      );
+  }
+}
+
+beforeAll(async () => {
+  for (const stage of stages) await replay(stage);
+}, 1_200_000);
+
+afterAll(() => {
+  for (const dir of hostDirs.values()) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the image the Dockerfile builds', () => {
+  it('runs its ENTRYPOINT: --help lists every command the CLI defines', async () => {
+    const [command, args] = argv([...final.entrypoint!, '--help']);
+    const help = await run(command, args, hostDirs.get(final)!, { ...final.env });
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    const commands = buildProgram().commands.map((c) => c.name());
+    expect(commands).toEqual(expect.arrayContaining(['worker', 'export', 'status']));
+    for (const name of commands) expect(help.stdout).toMatch(new RegExp(`^\\s+${name}\\b`, 'm'));
+  });
+
+  it('runs its default command, the worker, through the compiled config: exit 2 naming what is missing', async () => {
+    const [command, args] = argv([...final.entrypoint!, ...(final.cmd ?? [])]);
+    const started = await run(command, args, hostDirs.get(final)!, { ...final.env });
+    expect(started.code).toBe(2);
+    expect(started.stderr).toMatch(/M3TER_ORG_ID: is required/);
+  });
+
+  it('finds the prebuilt workflow bundle the way the worker does, with no sources to fall back on', async () => {
+    const dir = hostDirs.get(final)!;
+    // bin/register-ts.js picks compiled code when the sources are absent; src/workflow-bundle.ts then
+    // chooses the bundle the worker loads.
+    const probe = await run(
+      process.execPath,
+      [
+        '-e',
+        `const { resolveEntry } = require('./bin/register-ts');
+         const entry = resolveEntry('src/workflow-bundle.ts');
+         console.log(JSON.stringify({ entry, source: require(entry).workflowSource({}) }));`,
+      ],
+      dir,
+      { ...final.env },
+    );
+    expect(probe).toMatchObject({ code: 0, stderr: '' });
+    const { entry, source } = JSON.parse(probe.stdout) as {
+      entry: string;
+      source: { workflowBundle?: { codePath: string }; workflowsPath?: string };
+    };
+    expect(entry.startsWith(dir) && entry.endsWith('.js')).toBe(true);
+    const bundle = source.workflowBundle?.codePath ?? '';
+    expect(bundle.startsWith(dir)).toBe(true);
+    // The workflows, zod and the SDK's workflow runtime: ~3 MB, far more than an empty or truncated bundle.
+    expect(fs.statSync(bundle).size).toBeGreaterThan(1_000_000);
+  });
+
+  it('starts the worker on that bundle against Temporal, and stops cleanly on SIGTERM', async () => {
+    const address = process.env.TEMPORAL_TEST_ADDRESS;
+    if (!address)
+      throw new Error('TEMPORAL_TEST_ADDRESS is not set: run through jest with the Temporal dev server');
+    const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'image-build-exports-'));
+    try {
+      const worker = await spawnWorkerProcess(
+        {
+          ...final.env,
+          // An empty value, unlike the bundle the jest setup publishes, leaves the worker to its packaged one.
+          M3TER_WORKFLOW_BUNDLE: '',
+          TEMPORAL_ADDRESS: address,
+          TEMPORAL_NAMESPACE: process.env.TEMPORAL_TEST_NAMESPACE ?? 'default',
+          TEMPORAL_TASK_QUEUE: `image-build-${process.pid}`,
+          M3TER_ORG_ID: 'org-image-build',
+          M3TER_ACCESS_KEY_ID: 'key-id',
+          M3TER_API_SECRET: 'secret-value',
+          // Nothing is exported: no request may leave this machine.
+          M3TER_API_URL: 'http://127.0.0.1:9',
+          M3TER_INGEST_URL: 'http://127.0.0.1:9',
+          EXPORT_DIR: exportDir,
+        },
+        180_000,
+        hostDirs.get(final)!,
+      );
+      expect(await worker.kill('SIGTERM')).toBe(0);
+      expect(worker.output()).toMatch(/worker stopped/);
+    } finally {
+      fs.rmSync(exportDir, { recursive: true, force: true });
+    }
+  });
+});
