@@ -128,8 +128,8 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
                   return await next(input);
                 } catch (err) {
                   attemptFailures.push({
-                    activity: ctx.info.activityType ?? '',
-                    type: err instanceof ApplicationFailure ? err.type : undefined,
+                    activity: ctx.info.activityType,
+                    type: err instanceof ApplicationFailure ? (err.type ?? undefined) : undefined,
                     uploadsLeft: (await minio.multipartUploads(bucket)).length,
                   });
                   throw err;

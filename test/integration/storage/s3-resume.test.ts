@@ -1,0 +1,156 @@
+// A ~200 MiB export to S3 (real MinIO) by a REAL worker process that is SIGKILLed half way: the next worker
+// resumes the multipart upload from the parts already uploaded (fetching only the rest from the sandbox),
+// and the stored object's SHA-256 still matches the sandbox file.
+import { createHash, randomUUID } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { startMinio, type RunningMinio } from '../../support/minio';
+import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
+import { spawnWorkerProcess, type WorkerProcess } from '../../support/worker-process';
+
+const MiB = 1024 * 1024;
+const FILE_BYTES = 200 * MiB;
+/** temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT */
+const TIMEOUT_TYPE_HEARTBEAT = 4;
+
+interface Counters {
+  fileBytesServed: number;
+}
+interface Checkpoint {
+  uploadId: string;
+  parts: unknown[];
+  hash: { bytes: number };
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('S3 upload resumed after the worker process is SIGKILLed', () => {
+  let minio: RunningMinio;
+  let temporal: TestTemporal;
+  let sandbox: SandboxProcess;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    [minio, temporal, sandbox] = await Promise.all([
+      startMinio({ log: (m) => process.stderr.write(`[minio] ${m}\n`) }),
+      connectTestTemporal(),
+      spawnSandboxProcess(),
+    ]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(workers.map((w) => w.kill('SIGKILL')));
+    await Promise.allSettled([sandbox?.stop(), minio?.stop(), temporal?.close()]);
+  });
+
+  it('resumes from the uploaded parts: fewer bytes fetched than a restart, matching SHA-256, nothing left over', async () => {
+    const bucket = await minio.createBucket();
+    const taskQueue = `s3-resume-${randomUUID()}`;
+    const env = {
+      ...sandbox.env,
+      ...minio.env(bucket, 'exports'),
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: temporal.namespace,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      EXPORT_DIR: '/nonexistent-local-dir-unused',
+    };
+    await sandbox.admin.post('/config', {
+      jobTiming: { pendingMs: 200, runningMs: 400 },
+      usageFileSizeBytes: FILE_BYTES,
+    });
+    workers.push(await spawnWorkerProcess(env));
+
+    const end = new Date();
+    end.setUTCHours(0, 0, 0, 0);
+    const start = new Date(end.getTime() - 86_400_000);
+    const handle = await temporal.client.workflow.start('adhocExportWorkflow', {
+      taskQueue,
+      workflowId: `s3-resume-${randomUUID()}`,
+      args: [
+        {
+          request: { sourceType: 'USAGE', startDate: start.toISOString(), endDate: end.toISOString() },
+          storage: 's3',
+          name: 'resume',
+          poll: { fastPollMs: 200 },
+        },
+      ],
+    });
+
+    // Kill the worker once the upload's checkpoint covers about half the file.
+    const partition = `exports/export=resume/date=${start.toISOString().slice(0, 10)}/`;
+    const readCheckpoint = async (): Promise<Checkpoint | undefined> => {
+      const list = await minio.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: partition }));
+      const key = list.Contents?.find((o) => o.Key?.endsWith('.partial.checkpoint.json'))?.Key;
+      if (!key) return undefined;
+      const res = await minio.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return JSON.parse(await res.Body!.transformToString()) as Checkpoint;
+    };
+    const atKill = await waitFor(async () => {
+      const cp = await readCheckpoint();
+      return cp && cp.hash.bytes >= 0.45 * FILE_BYTES ? cp : undefined;
+    }, 'a checkpoint at ~50 %');
+    await workers[0].kill('SIGKILL');
+    const servedAtKill = (await sandbox.admin.get<Counters>('/counters')).fileBytesServed;
+    expect(atKill.hash.bytes).toBeLessThan(FILE_BYTES);
+    expect(await minio.multipartUploads(bucket)).toHaveLength(1); // the dead attempt could not clean up
+
+    workers.push(await spawnWorkerProcess(env));
+    // The killed attempt is declared dead by its heartbeat timeout, then retried on the new worker.
+    const lastFailure = await waitFor(async () => {
+      const pending = (await handle.describe()).raw.pendingActivities?.[0];
+      return (pending?.attempt ?? 0) >= 2 ? (pending?.lastFailure ?? undefined) : undefined;
+    }, 'the retry after the heartbeat timeout');
+    expect(lastFailure.timeoutFailureInfo?.timeoutType).toBe(TIMEOUT_TYPE_HEARTBEAT);
+
+    const result = (await handle.result()) as {
+      storage: string;
+      jobId: string;
+      manifest: { path: string; sha256: string; bytes: number };
+    };
+    expect(result.storage).toBe('s3');
+    const job = await sandbox.admin.get<{ files: Array<{ sha256: string; bytes: number }> }>(
+      `/jobs/${result.jobId}`,
+    );
+    expect(result.manifest).toMatchObject({ sha256: job.files[0].sha256, bytes: FILE_BYTES });
+    const body = await minio.client.send(new GetObjectCommand({ Bucket: bucket, Key: result.manifest.path }));
+    const hash = createHash('sha256');
+    for await (const chunk of body.Body as AsyncIterable<Buffer>) hash.update(chunk);
+    expect(hash.digest('hex')).toBe(job.files[0].sha256);
+
+    // The second attempt fetched only what the checkpoint did not cover (plus what was still in socket
+    // buffers when the first one died), far less than a restart from byte 0 would.
+    const servedAfter = (await sandbox.admin.get<Counters>('/counters')).fileBytesServed - servedAtKill;
+    process.stderr.write(
+      `[s3-resume] killed at checkpoint ${atKill.hash.bytes} B (${atKill.parts.length} parts); resumed attempt fetched ${servedAfter} of ${FILE_BYTES} B\n`,
+    );
+    expect(servedAfter).toBeLessThan(FILE_BYTES);
+    expect(servedAfter).toBeLessThanOrEqual(FILE_BYTES - atKill.hash.bytes + 8 * MiB);
+    const logs = workers.map((w) => w.output()).join('\n');
+    expect(logs).toMatch(/resuming the multipart upload of an earlier attempt/);
+
+    // Nothing left behind: no upload in progress, no temporary object or checkpoint.
+    expect(await minio.multipartUploads(bucket)).toEqual([]);
+    const keys = (await minio.client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map(
+      (o) => o.Key,
+    );
+    expect(keys?.sort()).toEqual([result.manifest.path, `${result.manifest.path}.manifest.json`]);
+
+    // Credentials and presigned URLs stay out of the worker's logs and the workflow's history.
+    const history = JSON.stringify(await handle.fetchHistory());
+    for (const [where, text] of Object.entries({ history, logs })) {
+      expect({ where, secret: text.includes(minio.secretAccessKey) }).toEqual({ where, secret: false });
+      expect({ where, signed: /[?&](sig|expires|X-Amz-Signature|X-Amz-Credential)=/.test(text) }).toEqual({
+        where,
+        signed: false,
+      });
+    }
+  }, 300_000);
+});
