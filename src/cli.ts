@@ -310,6 +310,57 @@ export function buildProgram(): Command {
       }),
     );
 
+  const backfill = program
+    .command('backfill')
+    .description('export every window of [--from, --to) for an export definition, window by window')
+    .argument('<name>', 'export name in the definitions file')
+    .option(
+      '--from <date>',
+      "first window: YYYY-MM-DD (midnight in the export's time zone) or an ISO instant",
+    )
+    .option('--to <date>', 'end of the range (exclusive), same forms')
+    .option('--file <path>', 'export definitions file', 'm3ter-exports.yaml')
+    .option('--concurrency <n>', 'window exports in flight at once (1-50)', '4')
+    .option(
+      '--reprocess <mode>',
+      'none | failed | all: which windows that already ran to export again',
+      'failed',
+    )
+    .option('--newest-first', 'start with the newest window')
+    .option('--dry-run', 'print each window with its state and action; start nothing')
+    .option('--wait', 'show progress until the backfill ends; exit 1 if any window failed')
+    .option('--json', 'machine-readable output')
+    .action(
+      act(async (name: string, o: import('./cli/backfill-command').BackfillFlags) => {
+        const { runBackfillCommand } = await import('./cli/backfill-command');
+        return runBackfillCommand(loadTemporalConfig(), name, o, io);
+      }),
+    );
+  backfill
+    .command('status <workflowId>')
+    .description("a backfill's progress (totals, in-flight windows, rate, ETA) or its summary")
+    .option('--json', 'machine-readable output')
+    .action(
+      // `--json` after the workflow id is parsed by `backfill` itself, which declares it too.
+      act(async (workflowId: string, _o: { json?: boolean }, cmd: Command) => {
+        const { backfillStatus } = await import('./cli/backfill-command');
+        return backfillStatus(loadTemporalConfig(), workflowId, cmd.optsWithGlobals(), io);
+      }),
+    );
+  backfill
+    .command('cancel <workflowId>')
+    .description(
+      'cancel a backfill: its in-flight window exports are cancelled (their ExportJobs are left to m3ter)',
+    )
+    .option('--json', 'machine-readable output')
+    .action(
+      // `--json` after the workflow id is parsed by `backfill` itself, which declares it too.
+      act(async (workflowId: string, _o: { json?: boolean }, cmd: Command) => {
+        const { backfillCancel } = await import('./cli/backfill-command');
+        return backfillCancel(loadTemporalConfig(), workflowId, cmd.optsWithGlobals(), io);
+      }),
+    );
+
   return program;
 }
 
