@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { alertPayload, createWebhookAlerter } from '../../../src/alerts/webhook';
 import { createExportActivities } from '../../../activities/export-activities';
+import { FailureType } from '../../../src/failures';
 import { createLocalStorage } from '../../../src/storage/local';
 import { fakeM3ter, mockEnv, silentLog } from './fakes';
 
@@ -29,7 +30,7 @@ describe('webhook alerts', () => {
     try {
       const alerter = createWebhookAlerter({ url: rx.url, log: silentLog, timeoutMs: 2000 });
       await alerter.send({
-        kind: 'ExportJobFailed',
+        kind: FailureType.ExportJobFailed,
         workflowId: 'wf-1',
         jobId: 'job-9',
         message: 'export job job-9 FAILED (see https://files.example/x?sig=abc)',
@@ -43,7 +44,7 @@ describe('webhook alerts', () => {
       const body = rx.bodies[1] as Record<string, unknown>;
       expect(body).toMatchObject({
         source: 'm3ter-export-worker',
-        kind: 'ExportJobFailed',
+        kind: FailureType.ExportJobFailed,
         workflowId: 'wf-1',
         jobId: 'job-9',
       });
@@ -60,9 +61,9 @@ describe('webhook alerts', () => {
     try {
       silentLog.lines.length = 0;
       const alerter = createWebhookAlerter({ url: rx.url, log: silentLog, attempts: 2 });
-      await expect(alerter.send({ kind: 'ExportJobFailed', workflowId: 'w', message: 'm' })).rejects.toThrow(
-        'HTTP 500',
-      );
+      await expect(
+        alerter.send({ kind: FailureType.ExportJobFailed, workflowId: 'w', message: 'm' }),
+      ).rejects.toThrow('alert webhook delivery failed: HTTP 500');
       expect(rx.bodies).toHaveLength(2);
       expect(JSON.stringify(silentLog.lines)).not.toContain('hook-secret-123');
     } finally {
@@ -81,7 +82,7 @@ describe('webhook alerts', () => {
     await expect(
       mockEnv().exec(() =>
         activities.sendAlert({
-          kind: 'ExportJobFailed',
+          kind: FailureType.ExportJobFailed,
           workflowId: 'w',
           jobId: 'j',
           message: 'export job j FAILED',
@@ -95,12 +96,17 @@ describe('webhook alerts', () => {
 
   it('payload builder keeps only allow-listed fields', () => {
     const p = alertPayload(
-      { kind: 'ExportJobFailed', workflowId: 'w', message: 'x', details: { apiSecret: 's3cr3t', n: 1 } },
+      {
+        kind: FailureType.ExportJobFailed,
+        workflowId: 'w',
+        message: 'x',
+        details: { apiSecret: 's3cr3t', n: 1 },
+      },
       new Date(0),
     );
     expect(p).toEqual({
       source: 'm3ter-export-worker',
-      kind: 'ExportJobFailed',
+      kind: FailureType.ExportJobFailed,
       workflowId: 'w',
       message: 'x',
       details: { n: 1 },

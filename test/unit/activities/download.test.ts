@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { streamDownloadToStorage } from '../../../activities/download';
 import { createExportActivities } from '../../../activities/export-activities';
+import { FailureType } from '../../../src/failures';
 import { M3terNotFoundError } from '../../../src/m3ter/errors';
 import { createLocalStorage } from '../../../src/storage/local';
 import { generatedChunk, startFileServer, type FileServer } from './file-server';
@@ -184,7 +185,7 @@ describe('export file download', () => {
       log: silentLog,
     });
     const f = await failure(mockEnv().exec(() => activities.downloadExportFile(input)));
-    expect(f.type).toBe('ExportDownloadWindowExpired');
+    expect(f.type).toBe(FailureType.ExportDownloadWindowExpired);
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toBe('job job-1 finished more than 24 h ago; its file is gone; re-export needed');
   });

@@ -151,6 +151,6 @@ describe('local storage', () => {
     expect(sanitizeFileName('export:usage:adhoc:2025-01-01T00:00:00Z:abc')).toBe(
       'export_usage_adhoc_2025-01-01T00_00_00Z_abc',
     );
-    expect(() => sanitizeFileName('...')).toThrow();
+    expect(() => sanitizeFileName('...')).toThrow('invalid storage file name "..."');
   });
 });

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createTriggerActivity, classifyTriggerFailure } from '../../../activities/trigger';
+import { FailureType } from '../../../src/failures';
 import {
   M3terBadRequestError,
   M3terConnectionError,
@@ -123,7 +124,7 @@ describe('triggerAdhocExport', () => {
       list: () => [job('a'), job('b')],
     });
     const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
-    expect(f.type).toBe('ExportTriggerAmbiguous');
+    expect(f.type).toBe(FailureType.ExportTriggerAmbiguous);
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toContain('a');
     expect(f.message).toContain('b');
@@ -226,7 +227,7 @@ describe('triggerAdhocExport', () => {
       ],
     });
     const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
-    expect(f.type).toBe('ExportRequestRejected');
+    expect(f.type).toBe(FailureType.ExportRequestRejected);
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toContain('endDate must be after startDate');
     expect(posts()).toBe(1);
@@ -241,7 +242,7 @@ describe('triggerAdhocExport', () => {
       ],
     });
     const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
-    expect(f.type).toBe('ExportTriggerUnavailable');
+    expect(f.type).toBe(FailureType.ExportTriggerUnavailable);
     expect(f.nonRetryable).toBe(false);
     expect(f.nextRetryDelay).toBe(3000);
     expect(m3ter.calls.listExportJobs).toBeUndefined();
@@ -260,12 +261,12 @@ describe('triggerAdhocExport', () => {
       list: () => [],
     });
     const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
-    expect(f.type).toBe('ExportTriggerUnavailable');
+    expect(f.type).toBe(FailureType.ExportTriggerUnavailable);
     expect(f.nonRetryable).toBe(false);
     expect(posts()).toBe(2);
   });
 
-  it('a failing visibility lookup never adopts blindly: retryable failure', async () => {
+  it('a failing visibility lookup never adopts blindly: the attempt fails with the retryable UnexpectedError', async () => {
     const m3ter = fakeM3ter({
       createAdhocExport: async () => {
         throw lostResponse();
@@ -282,7 +283,9 @@ describe('triggerAdhocExport', () => {
       tuning: { recoveryGraceMs: 0 },
     });
     const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
-    expect(f.nonRetryable).toBe(false);
+    expect(f).toMatchObject({ type: FailureType.UnexpectedError, nonRetryable: false });
+    expect(f.message).toBe('export trigger recovery: visibility unavailable');
+    expect(m3ter.calls.createAdhocExport).toHaveLength(1);
   });
 
   it('classifies client errors by whether the POST may have been committed', () => {

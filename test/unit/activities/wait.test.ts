@@ -1,5 +1,6 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { createWaitActivity } from '../../../activities/wait';
+import { FailureType } from '../../../src/failures';
 import { M3terNotFoundError, M3terServerError } from '../../../src/m3ter/errors';
 import type { ExportJob } from '../../../src/m3ter/schemas';
 import { fakeM3ter, job, mockEnv, silentLog } from './fakes';
@@ -42,7 +43,7 @@ async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
 }
 
 describe('waitForExportJob', () => {
-  it('polls every second during the first minute, so a short job is noticed within a second', async () => {
+  it('polls every second in the 30 s fast phase, so a short job is noticed within a second', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: jobAt(time, 12_300) });
     const wait = createWaitActivity({
@@ -78,7 +79,7 @@ describe('waitForExportJob', () => {
       sleep: time.sleep,
     });
     const f = await failure(mockEnv().exec(() => wait({ jobId: 'j2' })));
-    expect(f.type).toBe('ExportJobStillRunning');
+    expect(f.type).toBe(FailureType.ExportJobStillRunning);
     expect(f.nonRetryable).toBe(false);
     // Benign: the SDK logs each retry at DEBUG and leaves it out of failure metrics.
     expect(f.category).toBe('BENIGN');
@@ -95,7 +96,6 @@ describe('waitForExportJob', () => {
 
   it('retry attempts poll once and throw again, continuing the poll count from heartbeat details', async () => {
     const time = fakeTime();
-    time.sleeps.length = 0;
     const m3ter = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'RUNNING' }) });
     const wait = createWaitActivity({
       readExportJob: (id) => m3ter.getExportJob(id),
@@ -105,7 +105,8 @@ describe('waitForExportJob', () => {
     });
     const env = mockEnv({ attempt: 5, heartbeatDetails: { polls: 90, errors: 1 } });
     const f = await failure(env.exec(() => wait({ jobId: 'j3' })));
-    expect(f.type).toBe('ExportJobStillRunning');
+    expect(f.type).toBe(FailureType.ExportJobStillRunning);
+    expect(f.nonRetryable).toBe(false);
     expect(m3ter.calls.getExportJob).toHaveLength(1);
     expect(f.details?.[0]).toMatchObject({ polls: 91, status: 'RUNNING' });
 
@@ -147,7 +148,7 @@ describe('waitForExportJob', () => {
     });
   });
 
-  it('persistent errors end the attempt retryably', async () => {
+  it('persistent transient errors end the attempt with the retryable M3terUnavailable', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({
       getExportJob: async () => {
@@ -161,11 +162,12 @@ describe('waitForExportJob', () => {
       sleep: time.sleep,
     });
     const f = await failure(mockEnv().exec(() => wait({ jobId: 'j5', maxConsecutiveErrors: 4 })));
-    expect(f.nonRetryable).toBe(false);
+    expect(f).toMatchObject({ type: FailureType.M3terUnavailable, nonRetryable: false });
+    expect(f.message).toContain('failed 4 times in a row');
     expect(m3ter.calls.getExportJob).toHaveLength(4);
   });
 
-  it('a job that does not exist is non-retryable ExportJobNotFound', async () => {
+  it('a job that m3ter does not know after three polls is the non-retryable ExportJobNotFound', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({
       getExportJob: async () => {
@@ -179,11 +181,13 @@ describe('waitForExportJob', () => {
       sleep: time.sleep,
     });
     const f = await failure(mockEnv().exec(() => wait({ jobId: 'nope' })));
-    expect(f.type).toBe('ExportJobNotFound');
-    expect(f.nonRetryable).toBe(true);
+    expect(f).toMatchObject({ type: FailureType.ExportJobNotFound, nonRetryable: true });
+    expect(f.details?.[0]).toEqual({ jobId: 'nope' });
+    // A single 404 is not trusted: it takes three in a row.
+    expect(m3ter.calls.getExportJob).toHaveLength(3);
   });
 
-  it('is cancellation-aware with the default sleep', async () => {
+  it('a cancellation interrupts the default sleep between polls with CancelledFailure', async () => {
     const m3ter = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'RUNNING' }) });
     const wait = createWaitActivity({
       readExportJob: (id) => m3ter.getExportJob(id),
@@ -191,8 +195,13 @@ describe('waitForExportJob', () => {
       clock: { now: () => Date.now() },
     });
     const env = mockEnv();
-    const p = env.exec(() => wait({ jobId: 'j6', fastPollMs: 60_000 }));
-    setTimeout(() => env.cancel(), 50);
-    await expect(p).rejects.toThrow();
+    // The first heartbeat comes right after the first poll, just before the minute-long sleep.
+    env.once('heartbeat', () => env.cancel());
+    const started = Date.now();
+    await expect(env.exec(() => wait({ jobId: 'j6', fastPollMs: 60_000 }))).rejects.toBeInstanceOf(
+      CancelledFailure,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(m3ter.calls.getExportJob).toHaveLength(1);
   });
 });

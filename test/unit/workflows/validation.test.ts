@@ -1,6 +1,7 @@
 // The workflows' input contract: the schemas the CLI validates with are the ones each workflow parses its
 // input with, and a refusal is a non-retryable InvalidExportRequest naming every problem.
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../../src/failures';
 import {
   BillsCsvExportInputSchema,
   checkInput,
@@ -12,6 +13,18 @@ const NOW = Date.parse('2025-06-01T12:00:00Z');
 const adhocSchema = createAdhocExportInputSchema(() => NOW);
 const validateAdhocExportInput = (input: unknown) => parseWorkflowInput(adhocSchema, input);
 const validateBillsCsvExportInput = (input: unknown) => parseWorkflowInput(BillsCsvExportInputSchema, input);
+
+/** The failure `fn` throws; fails the test unless it is an ApplicationFailure. */
+function refusal(fn: () => unknown): ApplicationFailure {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
 
 const usage = { sourceType: 'USAGE', startDate: '2025-01-01T00:00:00Z', endDate: '2025-01-02T00:00:00Z' };
 
@@ -74,18 +87,14 @@ const badAdhoc: Array<[string, unknown, string]> = [
 ];
 
 describe('adhocExportWorkflow input checks', () => {
-  it.each(badAdhoc)('%s', (_name, input, message) => {
-    let err: unknown;
-    try {
-      validateAdhocExportInput(input);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    expect((err as ApplicationFailure).type).toBe('InvalidExportRequest');
-    expect((err as ApplicationFailure).nonRetryable).toBe(true);
-    expect((err as ApplicationFailure).message).toContain(message);
-  });
+  it.each(badAdhoc)(
+    '%s: refused with a non-retryable InvalidExportRequest naming the problem',
+    (_name, input, message) => {
+      const f = refusal(() => validateAdhocExportInput(input));
+      expect(f).toMatchObject({ type: FailureType.InvalidExportRequest, nonRetryable: true });
+      expect(f.message).toContain(message);
+    },
+  );
 
   it('names every problem of one input at once', () => {
     const r = checkInput(adhocSchema, { request: { sourceType: 'USAGE' }, deadlineMs: 1 });
@@ -115,8 +124,10 @@ describe('billsCsvExportWorkflow input checks', () => {
     [{ request: { ...ok, startDate: undefined } }, 'request.startDate: is required'],
     [{ request: { ...ok, endDate: '2024-01-01T00:00:00Z' } }, 'request.endDate: must be after startDate'],
     [{ request: { ...ok, limit: 5000 } }, 'request.limit'],
-  ])('refuses %j', (input, message) => {
-    expect(() => validateBillsCsvExportInput(input)).toThrow(message);
+  ])('refuses %j with a non-retryable InvalidExportRequest naming the problem', (input, message) => {
+    const f = refusal(() => validateBillsCsvExportInput(input));
+    expect(f).toMatchObject({ type: FailureType.InvalidExportRequest, nonRetryable: true });
+    expect(f.message).toContain(message);
   });
   it('accepts a valid request', () =>
     expect(() => validateBillsCsvExportInput({ request: ok })).not.toThrow());
