@@ -36,6 +36,11 @@ export function appliedDefinition(desc: ScheduleDescription): ExportDefinition |
   return input?.definition;
 }
 
+export function appliedHash(desc: ScheduleDescription): string | undefined {
+  const action = desc.action as { args?: unknown[] } | undefined;
+  return (action?.args?.[0] as { definitionHash?: string } | undefined)?.definitionHash;
+}
+
 async function describeOrUndefined(client: Client, scheduleId: string) {
   try {
     return await client.schedule.getHandle(scheduleId).describe();
@@ -71,7 +76,7 @@ export async function planApply(
     }
     const applied = appliedDefinition(current);
     const hash = definitionHash(def);
-    if (applied && definitionHash(applied) === hash && current.memo?.definitionHash === hash) {
+    if (applied && definitionHash(applied) === hash) {
       plan.push({ name: def.name, scheduleId, action: PlanAction.unchanged });
     } else {
       const changes = applied ? fieldDiff(applied, def) : ['(schedule not created by this tool)'];

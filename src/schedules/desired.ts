@@ -74,7 +74,9 @@ export function desiredSchedule(def: ExportDefinition, ctx: ScheduleContext): Sc
       paused: schedule.paused,
       note: `applied by m3ter-exports; definition ${input.definitionHash}`,
     },
-    memo: { managedBy: MANAGED_BY, definitionHash: input.definitionHash },
+    // A schedule's memo cannot be updated, so it carries only the ownership mark; the definition and its
+    // hash live in the action's input and the note, which updates rewrite.
+    memo: { managedBy: MANAGED_BY },
   };
 }
 

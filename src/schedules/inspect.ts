@@ -4,7 +4,7 @@
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { ExportDefinition } from '../definitions/types';
 import { windowForNominalTime, type ExportWindow } from '../windows/windows';
-import { appliedDefinition, managedSchedules } from './apply';
+import { appliedDefinition, appliedHash, managedSchedules } from './apply';
 
 export interface NominalRun {
   nominalTime: string;
@@ -83,7 +83,7 @@ export async function viewSchedule(
     note: desc.state.note,
     catchupWindowMs: desc.policies.catchupWindow,
     overlap: desc.policies.overlap,
-    definitionHash: desc.memo?.definitionHash as string | undefined,
+    definitionHash: appliedHash(desc),
     definition: def,
     lastRun: recentRuns[recentRuns.length - 1],
     recentRuns,

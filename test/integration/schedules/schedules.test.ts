@@ -76,7 +76,7 @@ describe('scheduled exports', () => {
     t = await connectTestTemporal();
     client = t.client;
     sandbox = await spawnSandboxProcess();
-    await sandbox.admin.post('/_sandbox/config', { jobTiming: { pendingMs: 100, runningMs: 200 } });
+    await sandbox.admin.post('/config', { jobTiming: { pendingMs: 100, runningMs: 200 } });
     exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-schedules-'));
     taskQueue = `schedules-${Date.now()}`;
     const config = loadConfig({
@@ -103,7 +103,7 @@ describe('scheduled exports', () => {
     await running?.catch(() => undefined);
     await sandbox?.stop();
     await t?.close();
-    fs.rmSync(exportDir, { recursive: true, force: true });
+    if (exportDir) fs.rmSync(exportDir, { recursive: true, force: true });
   });
 
   it('runs every 10 s, exports the window of each nominal time once, and two actions in one window export once', async () => {
