@@ -6,7 +6,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config';
-import { SEARCH_ATTRIBUTES } from '../../src/devserver';
+import { cliTypeName, SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { parseDockerfile, stageByRef, underWorkdir, type CopyStep, type Stage } from '../support/dockerfile';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -79,9 +79,7 @@ describe('docker-compose.yml', () => {
     const command = compose.services.temporal.command ?? [];
     const registered = command.flatMap((arg, i) => (command[i - 1] === '--search-attribute' ? [arg] : []));
     expect(registered.sort()).toEqual(
-      Object.entries(SEARCH_ATTRIBUTES)
-        .map(([name, type]) => `${name}=${type}`)
-        .sort(),
+      SEARCH_ATTRIBUTES.map((key) => `${key.name}=${cliTypeName(key.type)}`).sort(),
     );
     for (const service of Object.values(compose.services))
       for (const port of service.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:/);
