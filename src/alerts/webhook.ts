@@ -12,9 +12,21 @@ export type AlertKind = FailureType;
 
 export interface Alert {
   kind: AlertKind;
-  workflowId: string;
+  /** The workflow owning the failure; absent for an ExportJob no workflow of ours started. */
+  workflowId?: string;
+  runId?: string;
   jobId?: string;
   message: string;
+  /** The export definition's name (or an ad-hoc export's --name), when known. */
+  exportName?: string;
+  exportKind?: string;
+  window?: { start?: string; end?: string };
+  /** The m3ter export schedule that ran the job (failures of jobs no workflow owns). */
+  scheduleId?: string;
+  /** The DataExportJobFailure event the monitor saw. */
+  eventId?: string;
+  /** Who noticed first: the export workflow or the failure monitor. */
+  noticedBy?: 'workflow' | 'monitor';
   details?: Record<string, unknown>;
 }
 
@@ -63,9 +75,16 @@ export function alertPayload(alert: Alert, at: Date): AlertPayload {
   return {
     source: 'm3ter-export-worker',
     kind: alert.kind,
-    workflowId: alert.workflowId,
+    ...(alert.workflowId ? { workflowId: alert.workflowId } : {}),
+    ...(alert.runId ? { runId: alert.runId } : {}),
     ...(alert.jobId ? { jobId: alert.jobId } : {}),
     message: redact(alert.message),
+    ...(alert.exportName ? { exportName: alert.exportName } : {}),
+    ...(alert.exportKind ? { exportKind: alert.exportKind } : {}),
+    ...(alert.window ? { window: redactValue(alert.window) as Alert['window'] } : {}),
+    ...(alert.scheduleId ? { scheduleId: redact(alert.scheduleId) } : {}),
+    ...(alert.eventId ? { eventId: alert.eventId } : {}),
+    ...(alert.noticedBy ? { noticedBy: alert.noticedBy } : {}),
     ...(alert.details ? { details: redactValue(alert.details) as Record<string, unknown> } : {}),
     at: at.toISOString(),
   };

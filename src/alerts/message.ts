@@ -1,0 +1,55 @@
+// What every channel renders from: the alert plus what only the worker knows (the Temporal UI address,
+// the namespace). Built in the delivery activity, never in workflow code, so nothing channel-specific
+// (URLs, secrets) is ever in workflow history.
+import type { Alert } from './webhook';
+
+export interface AlertContext {
+  /** TEMPORAL_UI_URL, e.g. http://localhost:8233 */
+  temporalUiUrl?: string;
+  namespace?: string;
+  /** The CLI's name in the rerun command. */
+  cliName?: string;
+}
+
+export interface AlertMessage {
+  title: string;
+  alert: Alert;
+  /** `m3ter-exports rerun <workflowId>` when a workflow owns the failure. */
+  rerunCommand?: string;
+  temporalUiLink?: string;
+  windowText?: string;
+}
+
+export function temporalUiLink(ctx: AlertContext, workflowId: string, runId?: string): string | undefined {
+  if (!ctx.temporalUiUrl) return undefined;
+  const base = ctx.temporalUiUrl.replace(/\/+$/, '');
+  const ns = encodeURIComponent(ctx.namespace ?? 'default');
+  const wf = encodeURIComponent(workflowId);
+  return `${base}/namespaces/${ns}/workflows/${wf}${runId ? `/${encodeURIComponent(runId)}` : ''}/history`;
+}
+
+/** Only ids of the shapes this project creates go into a shell command; anything else is quoted. */
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9:._-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function rerunCommand(workflowId: string, cliName = 'm3ter-exports'): string {
+  return `${cliName} rerun ${shellWord(workflowId)}`;
+}
+
+export function buildAlertMessage(alert: Alert, ctx: AlertContext = {}): AlertMessage {
+  const what = alert.exportName ?? (alert.workflowId ? 'export' : 'unowned export job');
+  const title = `${alert.kind}: ${what}${alert.jobId ? ` (job ${alert.jobId})` : ''}`;
+  const w = alert.window;
+  const windowText = w?.start ? (w.end ? `${w.start} → ${w.end}` : `from ${w.start}`) : undefined;
+  const owned = Boolean(alert.workflowId);
+  return {
+    title,
+    alert,
+    ...(owned ? { rerunCommand: rerunCommand(alert.workflowId as string, ctx.cliName) } : {}),
+    ...(owned && temporalUiLink(ctx, alert.workflowId as string, alert.runId)
+      ? { temporalUiLink: temporalUiLink(ctx, alert.workflowId as string, alert.runId) }
+      : {}),
+    ...(windowText ? { windowText } : {}),
+  };
+}

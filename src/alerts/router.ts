@@ -1,0 +1,169 @@
+// Named alert channels and which of them an alert goes to.
+//
+// Channels come from the definitions file's `alerts` list; ALERT_WEBHOOK_URL is the channel named
+// `default` (plain JSON, the payload of ./webhook). An export with `alerts: [...]` alerts there; an export
+// without, an ad-hoc export and a failure no workflow owns go to the default channel, or, when there is
+// none, to every declared channel (so a failure is never silently dropped for want of routing).
+//
+// A channel failing never throws out of `deliver`: the result says which channels failed and the caller
+// logs and counts them. URLs, secrets and routing keys stay in this process: neither logged nor returned.
+import type { AlertChannelDefinition, AlertChannelType, ExportDefinition } from '../definitions/types';
+import { redact } from '../log/redact';
+import { postJsonWithRetry, type PostOptions, type PostResult } from './deliver';
+import { buildAlertMessage, type AlertContext, type AlertMessage } from './message';
+import { PAGERDUTY_EVENTS_URL, pagerDutyEvent } from './pagerduty';
+import { signedHeaders } from './signed-webhook';
+import { slackPayload } from './slack';
+import { alertPayload, type Alert } from './webhook';
+
+export const DEFAULT_CHANNEL = 'default';
+
+export interface AlertChannel {
+  name: string;
+  type: AlertChannelType | 'json';
+  send(message: AlertMessage, at: Date): Promise<PostResult>;
+}
+
+export interface ChannelResult {
+  channel: string;
+  type: string;
+  ok: boolean;
+  attempts: number;
+  error?: string;
+}
+
+export interface AlertRouter {
+  readonly channelNames: string[];
+  /** Channel names for an alert of this export (see the header for the rule). */
+  route(exportName?: string): string[];
+  deliver(alert: Alert, channels?: string[]): Promise<ChannelResult[]>;
+}
+
+export interface AlertRouterOptions {
+  defaultWebhookUrl?: string;
+  channels?: AlertChannelDefinition[];
+  exports?: Pick<ExportDefinition, 'name' | 'alerts'>[];
+  context?: AlertContext;
+  post?: PostOptions;
+  now?: () => Date;
+}
+
+function secretsOf(def: { url?: string; secret?: string; routingKey?: string }): string[] {
+  const out = [def.url, def.secret, def.routingKey].filter((s): s is string => typeof s === 'string');
+  // Also the URL's path alone: an error message may quote it without the scheme and host.
+  for (const u of out.slice()) {
+    try {
+      const p = new URL(u).pathname;
+      if (p.length > 8) out.push(p);
+    } catch {
+      /* not a URL */
+    }
+  }
+  return out;
+}
+
+export function createChannel(
+  def: AlertChannelDefinition | { name: string; type: 'json'; url: string },
+  post: PostOptions = {},
+): AlertChannel {
+  const secrets = secretsOf(def as AlertChannelDefinition);
+  const opts = { ...post, secrets: [...(post.secrets ?? []), ...secrets] };
+  const missing = (what: string): PostResult => ({ ok: false, attempts: 0, error: `channel has no ${what}` });
+  switch (def.type) {
+    case 'json':
+      return {
+        name: def.name,
+        type: 'json',
+        send: (m, at) => postJsonWithRetry(def.url, JSON.stringify(alertPayload(m.alert, at)), {}, opts),
+      };
+    case 'slack':
+      return {
+        name: def.name,
+        type: 'slack',
+        send: async (m) =>
+          def.url ? postJsonWithRetry(def.url, JSON.stringify(slackPayload(m)), {}, opts) : missing('url'),
+      };
+    case 'webhook':
+      return {
+        name: def.name,
+        type: 'webhook',
+        send: async (m, at) => {
+          if (!def.url) return missing('url');
+          if (!def.secret) return missing('secret');
+          const body = JSON.stringify(alertPayload(m.alert, at));
+          // Signed per attempt would change the body's timestamp header only; one signature per delivery
+          // keeps retries byte-identical, which receivers may use to drop duplicates.
+          return postJsonWithRetry(def.url, body, signedHeaders(def.secret, body, at), opts);
+        },
+      };
+    case 'pagerduty':
+      return {
+        name: def.name,
+        type: 'pagerduty',
+        send: async (m, at) =>
+          def.routingKey
+            ? postJsonWithRetry(
+                def.url ?? PAGERDUTY_EVENTS_URL,
+                JSON.stringify(pagerDutyEvent(m, def.routingKey, at)),
+                {},
+                opts,
+              )
+            : missing('routingKey'),
+      };
+  }
+}
+
+export function createAlertRouter(opts: AlertRouterOptions): AlertRouter {
+  const channels = new Map<string, AlertChannel>();
+  if (opts.defaultWebhookUrl) {
+    channels.set(
+      DEFAULT_CHANNEL,
+      createChannel({ name: DEFAULT_CHANNEL, type: 'json', url: opts.defaultWebhookUrl }, opts.post),
+    );
+  }
+  for (const def of opts.channels ?? []) channels.set(def.name, createChannel(def, opts.post));
+  const byExport = new Map((opts.exports ?? []).map((e) => [e.name, e.alerts]));
+  const now = opts.now ?? (() => new Date());
+
+  function route(exportName?: string): string[] {
+    const named = exportName ? byExport.get(exportName) : undefined;
+    if (named && named.length > 0) return named.filter((n) => channels.has(n));
+    if (channels.has(DEFAULT_CHANNEL)) return [DEFAULT_CHANNEL];
+    return [...channels.keys()];
+  }
+
+  return {
+    channelNames: [...channels.keys()],
+    route,
+    async deliver(alert, names) {
+      const message = buildAlertMessage(alert, opts.context);
+      const at = now();
+      const targets = names ?? route(alert.exportName);
+      return Promise.all(
+        targets.map(async (name): Promise<ChannelResult> => {
+          const ch = channels.get(name);
+          if (!ch)
+            return { channel: name, type: 'unknown', ok: false, attempts: 0, error: 'no such channel' };
+          try {
+            const r = await ch.send(message, at);
+            return {
+              channel: name,
+              type: ch.type,
+              ok: r.ok,
+              attempts: r.attempts,
+              ...(r.error ? { error: r.error } : {}),
+            };
+          } catch (err) {
+            return {
+              channel: name,
+              type: ch.type,
+              ok: false,
+              attempts: 0,
+              error: redact(String((err as Error).message ?? err)),
+            };
+          }
+        }),
+      );
+    },
+  };
+}
