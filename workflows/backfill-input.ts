@@ -27,9 +27,10 @@ export const DEFAULT_BACKFILL_CONCURRENCY = 4;
  */
 export const MAX_BACKFILL_CONCURRENCY = 50;
 /**
- * Windows one run of the backfill handles before it continues as new. A window costs the parent about ten
- * history events (child start, its completion, workflow tasks), so 500 windows stay well below the
- * server's history warnings whatever the range.
+ * Windows one run of the backfill handles before it continues as new. A window costs the parent about
+ * seven history events (child initiated, started, completed, and its share of workflow tasks; the backfill
+ * bench measures it), so a run of 500 windows stays near 3,500 events, well below the server's history
+ * warnings (10,240 events), whatever the range.
  */
 export const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
 export const MAX_CONTINUE_AS_NEW_AFTER = 2000;
@@ -134,7 +135,9 @@ export const BackfillInputSchema = z
   })
   .refine((v) => Date.parse(v.from) < Date.parse(v.to), { path: ['to'], error: 'must be after from' });
 
-export type BackfillInput = z.input<typeof BackfillInputSchema> & { carried?: BackfillCarry };
+export type BackfillInput = Omit<z.input<typeof BackfillInputSchema>, 'carried'> & {
+  carried?: BackfillCarry;
+};
 
 export type BackfillState = 'running' | 'completed' | 'cancelled';
 
