@@ -4,6 +4,7 @@
 // History stays small whatever the job's duration (about 25 events for a successful export): the wait is a
 // single activity whose retries are the slow poller, and retries add no events.
 import {
+  type ActivityOptions,
   isCancellation,
   log,
   proxyActivities,
@@ -32,6 +33,7 @@ import {
   type AdhocExportInput,
 } from './inputs';
 import { M3terExportJobId, M3terExportKind } from './search-attributes';
+import { m3terTaskQueue } from './task-queues';
 
 export { statusQuery, type ExportPhase, type ExportStatus } from './common';
 export type { AdhocExportInput, PollOptions } from './inputs';
@@ -49,11 +51,18 @@ export type AdhocExportResult =
       urlWithoutQuery: string;
     };
 
+// Built once per worker, not per run: zod schemas are sizeable objects and the bundle's modules are shared
+// by every cached run. Its clock is read at parse time, inside the run, where Date.now() is workflow time.
+const adhocExportInputSchema = createAdhocExportInputSchema(() => Date.now());
+
 // Trigger: the activity is idempotent across its retries (it looks for an already committed job before
 // every re-send; see activities/trigger.ts), so an ordinary bounded retry policy is safe. startToClose is
 // far above one attempt's worst case (2 POSTs x 30 s client timeout + recovery lookups): a slow attempt
 // must never be timed out while still running, or its POST could race the next attempt's lookup.
-const trigger = proxyActivities<ExportActivities>({
+// The trigger and the download URL call the m3ter Config API: they run on the m3ter task queue, whose
+// server-side dispatch rate is the deployment's budget (src/m3ter-budget.ts). Proxies are built per run,
+// from the run's own task queue (workflowInfo() only exists inside a run).
+const TRIGGER_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
   retry: {
     initialInterval: '5 seconds',
@@ -62,9 +71,9 @@ const trigger = proxyActivities<ExportActivities>({
     maximumAttempts: 8,
     nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
   },
-});
+};
 
-const download = proxyActivities<ExportActivities>({
+const DOWNLOAD_OPTIONS: ActivityOptions = {
   // Heartbeats every second while bytes flow; 60 s without one means the worker is gone: retry elsewhere,
   // resuming from the partial file.
   heartbeatTimeout: '60 seconds',
@@ -76,7 +85,7 @@ const download = proxyActivities<ExportActivities>({
     maximumAttempts: 10,
     nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
   },
-});
+};
 
 const alerts = proxyActivities<ExportActivities>({
   startToCloseTimeout: '1 minute',
@@ -88,12 +97,15 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
   setHandler(statusQuery, () => status);
   let input: AdhocExportInput;
   try {
-    input = parseWorkflowInput(createAdhocExportInputSchema(), rawInput);
+    input = parseWorkflowInput(adhocExportInputSchema, rawInput);
   } catch (err) {
     failWith(status, err);
   }
 
-  const { workflowId } = workflowInfo();
+  const { workflowId, taskQueue } = workflowInfo();
+  const m3terQueue = m3terTaskQueue(taskQueue);
+  const trigger = proxyActivities<ExportActivities>({ ...TRIGGER_OPTIONS, taskQueue: m3terQueue });
+  const download = proxyActivities<ExportActivities>({ ...DOWNLOAD_OPTIONS, taskQueue: m3terQueue });
   const request = input.request;
   const kind = request.sourceType === 'USAGE' ? 'usage' : 'operational';
   const deadlineMs = input.deadlineMs ?? DEFAULT_DEADLINE_MS;
@@ -101,7 +113,20 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
 
   const alert = async (a: Omit<Alert, 'workflowId'>) => {
     try {
-      await alerts.sendAlert({ ...a, workflowId });
+      // What the channels show and route by: the export's name (its definition's alert channels), kind, window.
+      const window =
+        request.sourceType === 'USAGE'
+          ? { start: request.startDate, end: request.endDate }
+          : request.startDate
+            ? { start: request.startDate }
+            : undefined;
+      await alerts.sendAlert({
+        ...a,
+        workflowId,
+        exportKind: kind,
+        ...(input.name ? { exportName: input.name } : {}),
+        ...(window ? { window } : {}),
+      });
     } catch (err) {
       // The failure being reported matters more than its notification: log and carry on failing.
       log.warn('alert delivery failed', { kind: a.kind, error: (err as Error).message });
@@ -133,6 +158,10 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
   // 2. Wait for a terminal status.
   status.phase = 'waiting';
   const inActivityPhaseMs = poll.inActivityPhaseMs ?? 300_000;
+  // The wait stays on the workflow's own queue, outside the m3ter budget queue: that queue's rate counts
+  // activity starts, and a wait is one long start whose status reads go through the worker's batcher (one
+  // list call for up to 100 waiting jobs). Counting the start would neither bound those reads nor reflect
+  // them, and would make triggers queue behind waits.
   const { waitForExportJob } = proxyActivities<ExportActivities>({
     // The in-activity phase heartbeats at least every 20 s (mediumMaxPollMs).
     heartbeatTimeout: '30 seconds',

@@ -14,6 +14,7 @@ import { windowForNominalTime } from '../../../src/windows/windows';
 import { createExportWorker, type ExportWorker } from '../../../src/worker';
 import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
+import { waitFor } from '../../support/wait-for';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -28,16 +29,6 @@ function manifests(dir: string): Manifest[] {
     .readdirSync(dir)
     .filter((f) => f.endsWith('.manifest.json'))
     .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Manifest);
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 /** Operational exports with hourly windows in a +05:30 zone; `cron` may differ per export. */
@@ -111,10 +102,10 @@ describe('scheduled exports', () => {
     await executePlan(client, defs, await planApply(client, defs, { prune: false }), { taskQueue });
     const handle = client.schedule.getHandle(scheduleIdFor('sched-every'));
     // Two actions: both nominal times fall in the same local hour except right at an hour boundary.
-    const actions = await waitFor('two scheduled actions', async () => {
+    const actions = await waitFor(async () => {
       const d = await handle.describe();
       return d.info.recentActions.length >= 2 ? d.info.recentActions : undefined;
-    });
+    }, 'two scheduled actions');
     await handle.pause('test done');
     const results = [];
     for (const a of actions.slice(0, 2)) {
@@ -155,8 +146,8 @@ describe('scheduled exports', () => {
     expect(r.status).toBe(0);
     const handle = client.schedule.getHandle(scheduleIdFor('sched-trigger'));
     const action = await waitFor(
-      'the triggered action',
       async () => (await handle.describe()).info.recentActions[0],
+      'the triggered action',
     );
     const result = await client.workflow.getHandle(action.action.workflow.workflowId).result();
     const expected = windowForNominalTime(action.scheduledAt, 'hour', 'Asia/Kolkata');

@@ -1,0 +1,134 @@
+// Catch-up after an outage: a dev server that keeps its state (--db-filename) is stopped across several
+// nominal times of a 10-second schedule and started again; the schedule then runs the missed actions
+// (within catchupWindow), in order, each exporting the window of its own nominal time.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig, m3terEnv } from '../../../src/config';
+import { parseDefinitions } from '../../../src/definitions';
+import { freePort, startDevServer, type RunningDevServer } from '../../../src/devserver';
+import { createLogger } from '../../../src/log/logger';
+import { executePlan, planApply } from '../../../src/schedules/apply';
+import { scheduleIdFor } from '../../../src/schedules/desired';
+import { windowForNominalTime } from '../../../src/windows/windows';
+import { createExportWorker, type ExportWorker } from '../../../src/worker';
+import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { waitFor } from '../../support/wait-for';
+
+const DEFS = parseDefinitions(
+  [
+    'exports:',
+    '  - name: sched-catchup',
+    '    kind: operational',
+    '    request: { operationalDataTypes: [ACCOUNTS] }',
+    '    window: hour',
+    '    timezone: America/New_York',
+    '    schedule:',
+    '      every: 10s',
+    '      catchupWindow: 10m',
+    '      overlap: buffer-all',
+  ].join('\n'),
+  {},
+);
+
+describe('schedule catch-up across a Temporal server restart', () => {
+  let server: RunningDevServer | undefined;
+  let sandbox: SandboxProcess;
+  let worker: ExportWorker | undefined;
+  let running: Promise<void> | undefined;
+  let connection: Connection | undefined;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-catchup-'));
+  const dbFilename = path.join(dir, 'temporal.db');
+  const exportDir = path.join(dir, 'exports');
+  const taskQueue = 'catchup';
+
+  async function up(port: number): Promise<Client> {
+    server = await startDevServer({ port, dbFilename, readyTimeoutMs: 180_000 });
+    connection = await Connection.connect({ address: server.address });
+    const config = loadConfig({
+      ...m3terEnv(sandbox.m3ter),
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      EXPORT_DIR: exportDir,
+      LOG_LEVEL: 'warn',
+      MONITOR: 'off',
+    });
+    worker = await createExportWorker(config, createLogger({ level: 'warn' }));
+    running = worker.run();
+    return new Client({ connection, namespace: server.namespace });
+  }
+
+  async function down(): Promise<void> {
+    worker?.shutdown();
+    await running?.catch(() => undefined);
+    await connection?.close();
+    await server?.stop();
+    worker = undefined;
+    running = undefined;
+    connection = undefined;
+    server = undefined;
+  }
+
+  beforeAll(async () => {
+    sandbox = await spawnSandboxProcess();
+    await sandbox.admin.post('/config', { jobTiming: { pendingMs: 50, runningMs: 100 } });
+  });
+
+  afterAll(async () => {
+    await down();
+    await sandbox?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the missed nominal times in order, each with its own window', async () => {
+    const port = await freePort();
+    let client = await up(port);
+    await executePlan(client, DEFS, await planApply(client, DEFS, { prune: false }), { taskQueue });
+    const handle = () => client.schedule.getHandle(scheduleIdFor('sched-catchup'));
+    await waitFor(
+      async () => ((await handle().describe()).info.recentActions.length ? true : undefined),
+      'a first action',
+    );
+
+    const downAt = Date.now();
+    await down();
+    // Three or four nominal times pass while the server is down.
+    await new Promise((r) => setTimeout(r, 35_000));
+    const upAt = Date.now();
+    client = await up(port);
+
+    const missed = await waitFor(
+      async () => {
+        const actions = (await handle().describe()).info.recentActions;
+        const inOutage = actions.filter(
+          (a) => a.scheduledAt.getTime() > downAt && a.scheduledAt.getTime() < upAt,
+        );
+        return inOutage.length >= 3 ? inOutage : undefined;
+      },
+      'the missed actions to be caught up',
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    await handle().pause('test done');
+
+    const timeline: string[] = [];
+    const nominal = missed.map((a) => a.scheduledAt.getTime());
+    // In order, 10 s apart.
+    expect([...nominal].sort((a, b) => a - b)).toEqual(nominal);
+    for (let i = 1; i < nominal.length; i++) expect(nominal[i] - nominal[i - 1]).toBe(10_000);
+    for (const a of missed) {
+      const result = await client.workflow.getHandle(a.action.workflow.workflowId).result();
+      timeline.push(
+        `nominal ${a.scheduledAt.toISOString()} taken ${a.takenAt.toISOString()} -> ${result.outcome} [${result.window.start}, ${result.window.end})`,
+      );
+      // Taken after the restart, but exporting the window of its nominal time.
+      expect(a.takenAt.getTime()).toBeGreaterThanOrEqual(upAt - 1000);
+      expect(result.nominalTime).toBe(a.scheduledAt.toISOString());
+      expect(result.window).toEqual(windowForNominalTime(a.scheduledAt, 'hour', 'America/New_York'));
+      expect(['exported', 'already-exported']).toContain(result.outcome);
+    }
+    process.stderr.write(
+      `[catch-up] down ${new Date(downAt).toISOString()}, up ${new Date(upAt).toISOString()}\n${timeline.join('\n')}\n`,
+    );
+  });
+});
