@@ -4,13 +4,23 @@
 // RSS growth of this process while ours runs (the target: >= 70 % of curl, RSS growth < 100 MB).
 //
 // The sandbox runs as a separate process (as users run it), so its CPU is not taken from our event loop.
+//
+// S3 rows (when MinIO can be found or built, see test/support/minio.ts): the same file from the sandbox
+// through the worker's download path into S3 storage on a local MinIO, against the AWS SDK alone
+// (@aws-sdk/lib-storage `Upload`, same part size, concurrency and SHA-256 part checksums) uploading the same
+// bytes from a local file: the ratio is what the worker's streaming, hashing and commit cost on top of the
+// upload itself.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { streamDownloadToStorage } from '../activities/download';
 import { M3terClient } from '../src/m3ter';
 import { createLocalStorage } from '../src/storage';
+import { createS3Storage, DEFAULT_PART_SIZE } from '../src/storage/s3';
+import { startMinio, type RunningMinio } from '../test/support/minio';
 import { spawnSandboxProcess } from '../test/support/sandbox-process';
 
 export interface DownloadBenchOptions {
@@ -20,7 +30,7 @@ export interface DownloadBenchOptions {
 }
 
 interface Round {
-  tool: 'curl' | 'worker';
+  tool: 'curl' | 'worker' | 'sdk-s3' | 'worker-s3';
   seconds: number;
   bytes: number;
   rssGrowthBytes?: number;
@@ -44,11 +54,31 @@ function curlTo(url: string, file: string): Promise<{ seconds: number; bytes: nu
   });
 }
 
+/** Runs `fn` and samples this process's RSS meanwhile; returns its result, seconds and the RSS growth. */
+async function measured<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; seconds: number; rssGrowthBytes: number }> {
+  global.gc?.();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const started = process.hrtime.bigint();
+  try {
+    const value = await fn();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { value, seconds, rssGrowthBytes: peak - baseline };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
 export async function benchDownload(opts: DownloadBenchOptions): Promise<string[][]> {
   const { sizeBytes, rounds, say } = opts;
   const sandbox = await spawnSandboxProcess();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-download-'));
   const results: Round[] = [];
+  let minio: RunningMinio | undefined;
   try {
     await sandbox.admin.post('/config', {
       usageFileSizeBytes: sizeBytes,
@@ -104,9 +134,68 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         `round ${round + 1}: curl ${c.seconds.toFixed(2)} s, worker ${seconds.toFixed(2)} s (sha256 matches)`,
       );
     }
+
+    minio = await startMinio({ log: say }).catch((err: Error) => {
+      say(`S3 rows skipped: ${err.message}`);
+      return undefined;
+    });
+    if (minio) {
+      const bucket = await minio.createBucket();
+      const localFile = path.join(dir, 'source.csv');
+      await curlTo((await m3ter.getExportDownloadUrl(jobId)).url, localFile);
+      const s3 = createS3Storage({ client: minio.client, bucket, prefix: 'bench' });
+      for (let round = 0; round < rounds; round++) {
+        const sdk = await measured(async () => {
+          const upload = new Upload({
+            client: minio!.client,
+            params: {
+              Bucket: bucket,
+              Key: `sdk-${round}.csv`,
+              Body: fs.createReadStream(localFile),
+              ChecksumAlgorithm: 'SHA256',
+            },
+            partSize: DEFAULT_PART_SIZE,
+            queueSize: 4,
+          });
+          await upload.done();
+        });
+        await minio.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `sdk-${round}.csv` }));
+        results.push({
+          tool: 'sdk-s3',
+          seconds: sdk.seconds,
+          bytes: sizeBytes,
+          rssGrowthBytes: sdk.rssGrowthBytes,
+        });
+
+        const storage = s3.within!({ exportName: 'bench', fallbackDate: '2025-01-01T00:00:00Z' });
+        const ours = await measured(() =>
+          streamDownloadToStorage({
+            storage,
+            base: `bench-${round}`,
+            defaultExt: '.csv',
+            fetchUrl: async () => (await m3ter.getExportDownloadUrl(jobId)).url,
+            log: silentLog,
+            clock: { now: () => Date.now() },
+            heartbeat: () => undefined,
+          }),
+        );
+        if (ours.value.committed.sha256 !== expected.files[0].sha256)
+          throw new Error(`S3 round ${round}: checksum differs from the sandbox's`);
+        await minio.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: ours.value.committed.path }));
+        results.push({
+          tool: 'worker-s3',
+          seconds: ours.seconds,
+          bytes: ours.value.committed.bytes,
+          rssGrowthBytes: ours.rssGrowthBytes,
+        });
+        say(
+          `S3 round ${round + 1}: AWS SDK from a file ${sdk.seconds.toFixed(2)} s, worker from the sandbox ${ours.seconds.toFixed(2)} s (sha256 matches)`,
+        );
+      }
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
-    await sandbox.stop();
+    await Promise.allSettled([sandbox.stop(), minio?.stop()]);
   }
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -114,6 +203,32 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
   const curl = median(results.filter((r) => r.tool === 'curl').map(mibPerSec));
   const ours = median(results.filter((r) => r.tool === 'worker').map(mibPerSec));
   const rss = Math.max(...results.filter((r) => r.tool === 'worker').map((r) => r.rssGrowthBytes ?? 0));
+  const s3Rows: string[][] = [];
+  const sdkRounds = results.filter((r) => r.tool === 'sdk-s3');
+  const oursS3Rounds = results.filter((r) => r.tool === 'worker-s3');
+  if (sdkRounds.length && oursS3Rounds.length) {
+    const sdk = median(sdkRounds.map(mibPerSec));
+    const oursS3 = median(oursS3Rounds.map(mibPerSec));
+    const maxRss = (rs: Round[]) => (Math.max(...rs.map((r) => r.rssGrowthBytes ?? 0)) / 2 ** 20).toFixed(1);
+    s3Rows.push(
+      [
+        'AWS SDK Upload, file -> MinIO',
+        (sizeBytes / 2 ** 20).toFixed(0),
+        String(rounds),
+        sdk.toFixed(1),
+        '100 %',
+        maxRss(sdkRounds),
+      ],
+      [
+        'worker, sandbox -> MinIO',
+        (sizeBytes / 2 ** 20).toFixed(0),
+        String(rounds),
+        oursS3.toFixed(1),
+        `${((100 * oursS3) / sdk).toFixed(0)} % of SDK`,
+        maxRss(oursS3Rounds),
+      ],
+    );
+  }
   return [
     ['download', 'size (MiB)', 'rounds', 'median MiB/s', 'vs curl', 'max RSS growth (MiB)'],
     ['curl -o', (sizeBytes / 2 ** 20).toFixed(0), String(rounds), curl.toFixed(1), '100 %', '-'],
@@ -125,5 +240,6 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       `${((100 * ours) / curl).toFixed(0)} %`,
       (rss / 2 ** 20).toFixed(1),
     ],
+    ...s3Rows,
   ];
 }
