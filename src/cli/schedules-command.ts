@@ -11,22 +11,13 @@ import {
   viewSchedule,
 } from '../schedules/inspect';
 import { CliInputError, EXIT_OK } from './exit-codes';
-import { connectClient } from './temporal-client';
+import { withTemporalClient } from './temporal-client';
 
 export const DEFAULT_DEFINITIONS_FILE = 'm3ter-exports.yaml';
 
 export interface Io {
   stdout(s: string): void;
   stderr(s: string): void;
-}
-
-async function withClient<T>(temporal: TemporalConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const { client, close } = await connectClient(temporal);
-  try {
-    return await fn(client);
-  } finally {
-    await close();
-  }
 }
 
 export async function schedulesApply(
@@ -36,7 +27,7 @@ export async function schedulesApply(
 ): Promise<number> {
   // The whole file is validated (every problem at once) before any connection.
   const defs = loadDefinitionsFile(o.file ?? DEFAULT_DEFINITIONS_FILE);
-  return withClient(temporal, async (client) => {
+  return withTemporalClient(temporal, async (client) => {
     const plan = await planApply(client, defs, { prune: Boolean(o.prune) });
     if (!o.dryRun) await executePlan(client, defs, plan, { taskQueue: temporal.taskQueue });
     if (o.json) io.stdout(JSON.stringify({ dryRun: Boolean(o.dryRun), plan }, null, 2));
@@ -50,7 +41,7 @@ export async function schedulesList(
   o: { json?: boolean },
   io: Io,
 ): Promise<number> {
-  return withClient(temporal, async (client) => {
+  return withTemporalClient(temporal, async (client) => {
     const views = await listScheduleViews(client);
     io.stdout(
       o.json
@@ -82,7 +73,7 @@ export async function schedulesDescribe(
   o: { json?: boolean },
   io: Io,
 ): Promise<number> {
-  return withClient(temporal, async (client) => {
+  return withTemporalClient(temporal, async (client) => {
     const { scheduleId, desc } = await describeByName(client, name);
     const view = await viewSchedule(client, name, scheduleId, desc, 5);
     io.stdout(o.json ? JSON.stringify(view, null, 2) : formatScheduleDescription(view));
@@ -105,7 +96,7 @@ export async function schedulesOperate(
   o: { note?: string },
   io: Io,
 ): Promise<number> {
-  return withClient(temporal, async (client) => {
+  return withTemporalClient(temporal, async (client) => {
     const { scheduleId } = await describeByName(client, name);
     const handle = client.schedule.getHandle(scheduleId);
     if (op === ScheduleOperation.pause) await handle.pause(o.note ?? 'paused with m3ter-exports');

@@ -7,3 +7,16 @@ export async function connectClient(
   const connection = await Connection.connect({ address: config.address, connectTimeout: 10_000 });
   return { client: new Client({ connection, namespace: config.namespace }), close: () => connection.close() };
 }
+
+/** Runs `fn` with a connected client and closes the connection afterwards, whatever `fn` does. */
+export async function withTemporalClient<T>(
+  config: TemporalConfig,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
+  const { client, close } = await connectClient(config);
+  try {
+    return await fn(client);
+  } finally {
+    await close();
+  }
+}
