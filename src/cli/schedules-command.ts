@@ -104,7 +104,8 @@ export async function schedulesOperate(
     // Trigger-now: its nominal time is now, so it exports the window before this instant.
     else if (op === ScheduleOperation.trigger) await handle.trigger();
     else await handle.delete();
-    io.stderr(`${op === 'delete' ? 'deleted' : `${op}d`} ${scheduleId}`);
+    const done = { pause: 'paused', unpause: 'unpaused', trigger: 'triggered', delete: 'deleted' }[op];
+    io.stderr(`${done} ${scheduleId}`);
     return EXIT_OK;
   });
 }

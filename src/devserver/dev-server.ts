@@ -46,6 +46,16 @@ export async function freePort(ip = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Resolves when `port` can be bound on `ip`; rejects naming the port when something already listens there. */
+async function assertPortFree(ip: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => reject(new Error(`port ${ip}:${port} is already in use; pick another port`)));
+    srv.listen(port, ip, () => srv.close(() => resolve()));
+  });
+}
+
 async function waitUntilReady(address: string, namespace: string, child: ChildProcess, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -113,6 +123,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
     return startWithSdkDownload(opts);
   }
   const ip = opts.ip ?? '127.0.0.1';
+  // A fixed port must be free: otherwise the readiness check would find whatever server already listens
+  // there and this stack would silently talk to it.
+  if (opts.port) await assertPortFree(ip, opts.port);
   const port = opts.port || (await freePort(ip));
   const namespace = opts.namespace ?? 'default';
   const ownDb = !opts.dbFilename;
