@@ -1,4 +1,4 @@
-// npm run bench [-- --only detection|download|scale] [--short 6 --long 2 --long-ms 360000]
+// npm run bench [-- --only detection|download|scale|backfill] [--short 6 --long 2 --long-ms 360000]
 //                  [--size-mib 1024 --rounds 3] [--exports 1000 --scale-running-ms 20000]
 //
 // Prints tables of figures measured side by side in one run:
@@ -6,8 +6,11 @@
 //              production wait against a fixed 60-second poll (bench/detection.ts)
 //   download   the worker's download path against `curl` on the same presigned URL (bench/download.ts)
 //   scale      many concurrent exports on one worker process: completion, RSS, m3ter calls (bench/scale.ts)
+//   backfill   a year of daily windows through one worker: wall time against its floor, history, duplicates
+//              (bench/backfill.ts; --backfill-windows 365 --backfill-concurrency 10 --backfill-job-ms 5000)
 // Exits non-zero only if something failed; the figures themselves are for people to read, not assertions.
 import { parseArgs } from 'node:util';
+import { benchBackfill } from './backfill';
 import { benchDetection } from './detection';
 import { benchDownload } from './download';
 import { benchScale } from './scale';
@@ -28,11 +31,14 @@ async function main() {
       rounds: { type: 'string', default: '3' },
       exports: { type: 'string', default: '1000' },
       'scale-running-ms': { type: 'string', default: '20000' },
+      'backfill-windows': { type: 'string', default: '365' },
+      'backfill-concurrency': { type: 'string', default: '10' },
+      'backfill-job-ms': { type: 'string', default: '5000' },
     },
   });
   const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   const only = values.only;
-  const sections = ['download', 'scale', 'detection'];
+  const sections = ['download', 'scale', 'detection', 'backfill'];
   if (only !== undefined && !sections.includes(only))
     throw new Error(`--only: must be one of ${sections.join(', ')}; got "${only}"`);
   // Download first: it needs the machine to itself, and the detection lanes keep a worker busy for minutes.
@@ -59,6 +65,17 @@ async function main() {
       shortJobs: Number(values.short),
       longJobs: Number(values.long),
       longMs: Number(values['long-ms']),
+      say,
+    });
+    printTable(rows);
+    if (failures) process.exitCode = 1;
+  }
+  if (only === undefined || only === 'backfill') {
+    const { rows, failures } = await benchBackfill({
+      windows: Number(values['backfill-windows']),
+      concurrency: Number(values['backfill-concurrency']),
+      jobMs: Number(values['backfill-job-ms']),
+      ratePerSec: 50,
       say,
     });
     printTable(rows);

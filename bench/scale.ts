@@ -24,7 +24,7 @@ const ROOT = path.resolve(__dirname, '..');
  * The Docker image's layout in `dir`: bin/, dist/ compiled by tsc, node_modules (linked), and no sources,
  * so bin/ runs the compiled code and the worker loads dist/workflow-bundle.js (src/workflow-bundle.ts).
  */
-function buildCompiledInstall(dir: string): string {
+export function buildCompiledInstall(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   execFileSync(
     process.execPath,
