@@ -56,7 +56,7 @@ const CASES: [string[], RegExp][] = [
     ['operational', '--types', 'ACCOUNTS', '--start', '05/01/2025'],
     /startDate: must be an ISO 8601 date-time/,
   ],
-  [['operational', '--types', 'ACCOUNTS', '--storage', 's3'], /--storage: must be one of local, none/],
+  [['operational', '--types', 'ACCOUNTS', '--storage', 'ftp'], /--storage: must be one of local, none, s3/],
   [['operational', '--types', 'ACCOUNTS', '--name', 'has spaces'], /--name: must be/],
   [['operational', '--request', '{not json'], /--request: must be a JSON object/],
   [['bills', '--start', '2025-05-01', '--end', '2025-05-02'], /lineItemTypes: is required/],
