@@ -2,7 +2,11 @@
 import type { Client } from '@temporalio/client';
 import { createBackfillPlanActivities } from './backfill-plan';
 import { createBillsActivities } from './bills-activities';
+import type { AlertRouter } from '../src/alerts/router';
+import type { M3terClient } from '../src/m3ter';
+import { createAlertActivities } from './alert-activities';
 import type { ExportActivityDeps } from './deps';
+import { createFailureMonitorActivities } from './failure-monitor';
 import { createExportActivities } from './export-activities';
 import { createWindowPlanActivities } from './window-plan';
 import { createWindowRunActivities } from './window-runs';
@@ -13,6 +17,12 @@ export interface ActivityDeps extends ExportActivityDeps {
    * worker always passes it; tests of the ad-hoc path may leave it out.
    */
   workflowClient?: Client;
+  /** Alert channels: the alert delivery workflow's activity. */
+  alertRouter?: AlertRouter;
+  /** The worker's task queue, where alert delivery workflows are started (the failure monitor's poll). */
+  taskQueue?: string;
+  /** The events API for the failure monitor's poll (the worker passes its m3ter client). */
+  events?: Pick<M3terClient, 'listEvents'>;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -22,6 +32,16 @@ export function createActivities(deps: ActivityDeps) {
     ...createWindowPlanActivities(),
     ...(deps.workflowClient ? createWindowRunActivities({ client: deps.workflowClient }) : {}),
     ...(deps.workflowClient ? createBackfillPlanActivities({ client: deps.workflowClient }) : {}),
+    ...(deps.alertRouter ? createAlertActivities({ router: deps.alertRouter, log: deps.log }) : {}),
+    ...(deps.workflowClient && deps.taskQueue && deps.events
+      ? createFailureMonitorActivities({
+          m3ter: deps.events,
+          client: deps.workflowClient,
+          taskQueue: deps.taskQueue,
+          log: deps.log,
+          clock: deps.clock,
+        })
+      : {}),
   };
 }
 

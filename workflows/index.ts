@@ -3,6 +3,8 @@ export { adhocExportWorkflow } from './adhoc-export';
 export { billsCsvExportWorkflow } from './bills-csv-export';
 export { scheduledExportWorkflow } from './scheduled-export';
 export { backfillWorkflow } from './backfill';
+export { alertDeliveryWorkflow } from './alert-delivery';
+export { exportFailureMonitorWorkflow } from './failure-monitor';
 // Types and the query definition for clients (the CLI). Only workflow functions may be exported as values
 // here: the worker registers every exported function as a workflow type.
 export type { AdhocExportInput, AdhocExportResult, PollOptions } from './adhoc-export';
@@ -10,3 +12,4 @@ export type { BillsCsvExportInput } from './bills-csv-export';
 export type { ExportPhase, ExportStatus } from './common';
 export type { ScheduledExportInput, ScheduledExportResult } from './scheduled-export';
 export type { BackfillInput, BackfillProgress, BackfillSummary } from './backfill-input';
+export type { FailureMonitorInput, FailureMonitorStatus } from './failure-monitor';

@@ -7,6 +7,9 @@ const path = require('node:path');
 const fs = require('node:fs');
 
 module.exports = async function globalSetup() {
+  // The failure monitor is a namespace singleton: a worker started by one test would leave it polling
+  // that test's sandbox. Tests that exercise it start it themselves.
+  if (process.env.MONITOR === undefined) process.env.MONITOR = 'off';
   if (process.env.M3TER_TEST_TEMPORAL === 'off') return;
   const { resolveEntry } = require('../../bin/register-ts');
   resolveEntry('src/devserver/index.ts');

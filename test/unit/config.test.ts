@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       },
       exportDir: './exports',
       logLevel: 'info',
+      monitor: { enabled: true, intervalMs: 60_000, lookbackMs: 86_400_000 },
     });
   });
 
@@ -52,6 +53,11 @@ describe('loadConfig', () => {
       TEMPORAL_MAX_CACHED_WORKFLOWS: '40',
       M3TER_MAX_REQUESTS_PER_SECOND: '10',
       LOG_LEVEL: 'DEBUG',
+      EXPORT_DEFINITIONS_FILE: '/etc/m3ter-exports.yaml',
+      TEMPORAL_UI_URL: 'http://temporal-ui.internal:8080/',
+      MONITOR: 'OFF',
+      MONITOR_INTERVAL: '90s',
+      MONITOR_LOOKBACK: '2d',
     });
     expect(c).toEqual({
       m3ter: {
@@ -71,6 +77,9 @@ describe('loadConfig', () => {
       alertWebhookUrl: 'https://hooks.example.com/T/B/x',
       metricsPort: 9464,
       logLevel: 'debug',
+      definitionsFile: '/etc/m3ter-exports.yaml',
+      temporalUiUrl: 'http://temporal-ui.internal:8080',
+      monitor: { enabled: false, intervalMs: 90_000, lookbackMs: 172_800_000 },
     });
   });
 
@@ -92,6 +101,8 @@ describe('loadConfig', () => {
         ALERT_WEBHOOK_URL: 'mailto:ops@example.com',
         METRICS_PORT: '70000',
         LOG_LEVEL: 'loud',
+        MONITOR: 'maybe',
+        MONITOR_INTERVAL: '60',
       }),
     );
     expect(e.issues).toEqual([
@@ -104,6 +115,8 @@ describe('loadConfig', () => {
       { variable: 'ALERT_WEBHOOK_URL', message: 'must be an http(s) URL' },
       { variable: 'METRICS_PORT', message: 'must be an integer from 1 to 65535' },
       { variable: 'LOG_LEVEL', message: 'must be one of fatal, error, warn, info, debug, trace, silent' },
+      { variable: 'MONITOR', message: 'must be on or off' },
+      { variable: 'MONITOR_INTERVAL', message: 'must be a duration such as 90s, 5m, 30h or 7d' },
     ]);
     for (const i of e.issues) expect(e.message).toContain(`${i.variable}: ${i.message}`);
   });

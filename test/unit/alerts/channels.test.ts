@@ -58,7 +58,7 @@ describe('alert channels', () => {
     expect(results.every((r) => r.ok)).toBe(true);
 
     const [slack] = rx.on('/slack/SECRETPATH');
-    const s = slack.json as { text: string; blocks: Array<Record<string, any>> };
+    const s = slack.json as { text: string; blocks: Array<{ type: string }> };
     expect(typeof s.text).toBe('string');
     expect(s.blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text' } });
     for (const b of s.blocks)

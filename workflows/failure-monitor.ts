@@ -1,0 +1,129 @@
+// exportFailureMonitorWorkflow: one per namespace (id `m3ter-exports-failure-monitor`), forever. Every
+// interval one activity pages DataExportJobFailure events newest first down to what it has seen, joins
+// each new one to the workflow owning its job and claims its alert in the ledger, so an ExportJob is
+// alerted once whether its export workflow or this monitor notices first (src/alerts/ledger.ts).
+//
+// State that must survive continue-as-new is small and carried in the input: the newest event time, the
+// ids of events near it, and the counters `monitor status` shows.
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { FailureMonitorActivities, SeenEvent } from '../activities/failure-monitor';
+
+export const FAILURE_MONITOR_WORKFLOW_ID = 'm3ter-exports-failure-monitor';
+
+export interface FailureMonitorState {
+  highWaterMark?: string;
+  recent: SeenEvent[];
+  eventsSeen: number;
+  alertsSent: number;
+  alreadyAlerted: number;
+  unowned: number;
+  polls: number;
+  lastPoll?: string;
+  lastError?: string;
+  /** Runs of this workflow so far (1 + continue-as-new count). */
+  runs: number;
+  startedAt?: string;
+}
+
+export interface FailureMonitorInput {
+  intervalMs: number;
+  lookbackMs: number;
+  /** Continue as new after this many polls (default 500, or earlier when the server suggests it). */
+  pollsPerRun?: number;
+  overlapMs?: number;
+  pageSize?: number;
+  state?: FailureMonitorState;
+}
+
+export interface FailureMonitorStatus extends Omit<FailureMonitorState, 'recent'> {
+  recentIds: number;
+  pollsThisRun: number;
+  intervalMs: number;
+  lookbackMs: number;
+}
+
+export const monitorStatusQuery = defineQuery<FailureMonitorStatus>('monitorStatus');
+/** Poll now instead of at the end of the interval. */
+export const pollNowSignal = defineSignal('pollNow');
+/** Continue as new after the current poll (operators and tests). */
+export const continueAsNewSignal = defineSignal('continueAsNew');
+
+const { pollFailureEvents } = proxyActivities<FailureMonitorActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
+  // A poll that keeps failing is recorded in lastError and tried again at the next interval.
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 3 },
+});
+
+export async function exportFailureMonitorWorkflow(input: FailureMonitorInput): Promise<never> {
+  const state: FailureMonitorState = input.state ?? {
+    recent: [],
+    eventsSeen: 0,
+    alertsSent: 0,
+    alreadyAlerted: 0,
+    unowned: 0,
+    polls: 0,
+    runs: 0,
+    startedAt: new Date().toISOString(),
+  };
+  state.runs += 1;
+  let pollsThisRun = 0;
+  let wake = false;
+  let rollOver = false;
+  setHandler(monitorStatusQuery, () => {
+    const { recent, ...rest } = state;
+    return {
+      ...rest,
+      recentIds: recent.length,
+      pollsThisRun,
+      intervalMs: input.intervalMs,
+      lookbackMs: input.lookbackMs,
+    };
+  });
+  setHandler(pollNowSignal, () => {
+    wake = true;
+  });
+  setHandler(continueAsNewSignal, () => {
+    rollOver = true;
+    wake = true;
+  });
+
+  for (;;) {
+    try {
+      const r = await pollFailureEvents({
+        highWaterMark: state.highWaterMark,
+        recent: state.recent,
+        lookbackMs: input.lookbackMs,
+        ...(input.overlapMs !== undefined ? { overlapMs: input.overlapMs } : {}),
+        ...(input.pageSize !== undefined ? { pageSize: input.pageSize } : {}),
+      });
+      if (r.highWaterMark) state.highWaterMark = r.highWaterMark;
+      state.recent = r.recent;
+      state.eventsSeen += r.newEvents;
+      state.alertsSent += r.alertsSent;
+      state.alreadyAlerted += r.alreadyAlerted;
+      state.unowned += r.unowned;
+      state.lastPoll = r.polledAt;
+      delete state.lastError;
+    } catch (err) {
+      state.lastError = (err as Error).message;
+      log.warn('failure monitor poll failed; trying again next interval', { error: state.lastError });
+    }
+    state.polls += 1;
+    pollsThisRun += 1;
+    if (rollOver || pollsThisRun >= (input.pollsPerRun ?? 500) || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof exportFailureMonitorWorkflow>({ ...input, state });
+    }
+    wake = false;
+    await condition(() => wake, input.intervalMs);
+  }
+}
