@@ -46,10 +46,9 @@ function addCommonExportOptions(cmd: Command): Command {
       'explicit workflow id (default: derived from the request, so a repeat attaches)',
     )
     .addOption(
-      new Option(
-        '--storage <mode>',
-        'local: stream the file to EXPORT_DIR; s3: upload it to EXPORT_S3_BUCKET; none: return the URL',
-      ).default('local'),
+      new Option('--storage <mode>', 'local: stream the file to EXPORT_DIR; none: return the URL').default(
+        'local',
+      ),
     )
     .option('--request <json|@file>', 'a whole request body as JSON (flags override its fields)')
     .option('--wait', 'wait for the export, show live status, then print the manifest')
@@ -119,13 +118,21 @@ export function buildProgram(): Command {
     .command('sandbox')
     .description('run the local m3ter SANDBOX (a stand-in for tests and demos, not m3ter)')
     .option('--port <n>', 'port (0 = any free port)', '8080')
+    .option('--host <addr>', 'address to listen on (0.0.0.0 in a container)', '127.0.0.1')
     .option('--ingest-port <n>', 'also serve measurements on a separate ingest port')
     .option('--seed <n>', 'seed for generated entities', '1')
     .option('--data-file <path>', 'persist measurements/jobs/events to this file')
     .option('--json', 'print one JSON ready line instead of the banner')
     .action(
       act(
-        async (o: { port: string; ingestPort?: string; seed: string; dataFile?: string; json?: boolean }) => {
+        async (o: {
+          port: string;
+          host: string;
+          ingestPort?: string;
+          seed: string;
+          dataFile?: string;
+          json?: boolean;
+        }) => {
           const { runSandboxCommand } = await import('./sandbox/main');
           const toInt = (flag: string, v: string) => {
             if (!/^\d+$/.test(v) || Number(v) > 65535)
@@ -134,6 +141,7 @@ export function buildProgram(): Command {
           };
           await runSandboxCommand({
             port: toInt('--port', o.port),
+            host: o.host,
             ingestPort: o.ingestPort === undefined ? undefined : toInt('--ingest-port', o.ingestPort),
             seed: Number(o.seed),
             dataFile: o.dataFile,

@@ -4,11 +4,15 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, createVisibilityClaimChecker } from '../activities';
-import { buildAlertRouter, startMonitorAtWorkerStart } from './alerting';
-import { createLedgerAlerter } from './alerts/ledger';
+import { createWebhookAlerter } from './alerts/webhook';
 import type { AppConfig } from './config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
+import { DEFAULT_CLIENT_RATE_LIMITS } from './m3ter/rate-limit';
+import { startHealthServer, type Readiness } from './health';
+import { activityLogInterceptor, contextualLogger } from './log/activity-context';
+import { setActivityQueueRate } from './m3ter-budget';
+import { m3terTaskQueue } from '../workflows/task-queues';
 import { createLocalStorage } from './storage/local';
 import { createS3Client, createS3Storage } from './storage/s3';
 import { workflowSource } from './workflow-bundle';
@@ -34,6 +38,12 @@ export function installRuntime(log: AppLogger, metricsPort?: number): void {
 
 export interface ExportWorker {
   worker: Worker;
+  /** Polls `<taskQueue>-m3ter`: the activities that call the m3ter Config API, dispatched at the deployment's budget. */
+  m3terWorker: Worker;
+  /** The budget set on that queue (requests per second, all workers together). */
+  m3terBudget: number;
+  /** Ready = connected to Temporal and both workers polling (`/readyz`). */
+  readiness(): Promise<Readiness>;
   run(): Promise<void>;
   shutdown(): void;
 }
@@ -44,7 +54,11 @@ export interface ExportWorker {
  * trigger's lost-response recovery.
  */
 export async function createExportWorker(config: AppConfig, log: AppLogger): Promise<ExportWorker> {
-  const m3ter = createM3terClient({ ...config.m3ter, logger: log.child({ component: 'm3ter' }) });
+  // Contextual: lines written during an activity carry its workflow id, export name and window.
+  const m3ter = createM3terClient({
+    ...config.m3ter,
+    logger: contextualLogger(log.child({ component: 'm3ter' })),
+  });
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
@@ -59,22 +73,13 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
             client: createS3Client(config.s3),
             bucket: config.s3.bucket,
             prefix: config.s3.prefix,
-            log: log.child({ component: 'storage' }),
+            log: contextualLogger(log.child({ component: 'storage' })),
           }),
         }
       : {}),
     clock: { now: () => Date.now() },
-    log: log.child({ component: 'activities' }),
-    // Alerts are claimed in the ledger (one per failed job, see src/alerts/ledger.ts) and delivered by
-    // alertDeliveryWorkflow through the router's channels.
-    alerter: createLedgerAlerter({
-      client,
-      taskQueue: config.temporal.taskQueue,
-      log: log.child({ component: 'alerts' }),
-    }),
-    alertRouter: buildAlertRouter(config),
-    taskQueue: config.temporal.taskQueue,
-    events: m3ter,
+    log: contextualLogger(log.child({ component: 'activities' })),
+    alerter: createWebhookAlerter({ url: config.alertWebhookUrl, log: log.child({ component: 'alerts' }) }),
     claimedJobIds: createVisibilityClaimChecker(client),
     workflowClient: client,
     // One batcher for every wait in this process: concurrent polls share list calls (see its header).
@@ -86,7 +91,10 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(),
+    // All activities, also the m3ter ones: tasks scheduled on this queue before they moved to their own
+    // queue still find a worker.
     activities,
+    interceptors: { activity: [activityLogInterceptor] },
     shutdownGraceTime: '30 seconds',
     // Polls are cheap and mostly asleep; downloads are I/O bound. These bound memory, not throughput.
     maxConcurrentActivityTaskExecutions: 200,
@@ -96,31 +104,75 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
   });
 
+  // The deployment's m3ter budget is a server-side dispatch rate on the m3ter queue (src/m3ter-budget.ts).
+  // Set before polling, and never as `maxTaskQueueActivitiesPerSecond` on the worker: a worker-set limit
+  // is replaced by the next poller's, an API-set one is not.
+  const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
+  const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
+  await setActivityQueueRate(client, {
+    namespace: config.temporal.namespace,
+    taskQueue: m3terQueue,
+    requestsPerSecond: m3terBudget,
+  });
+  const m3terWorker = await Worker.create({
+    connection: nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: m3terQueue,
+    activities,
+    interceptors: { activity: [activityLogInterceptor] },
+    shutdownGraceTime: '30 seconds',
+    // Downloads stream for a while after their one URL call; the queue's rate, not this, bounds the calls.
+    maxConcurrentActivityTaskExecutions: 100,
+  });
+  log.info(
+    { m3terTaskQueue: m3terQueue, requestsPerSecond: m3terBudget },
+    'm3ter budget set on the m3ter activity task queue (all workers together)',
+  );
+
+  const workers = [worker, m3terWorker];
   return {
     worker,
+    m3terWorker,
+    m3terBudget,
+    async readiness() {
+      const reasons: string[] = [];
+      for (const [name, w] of [
+        ['workflow', worker],
+        ['m3ter', m3terWorker],
+      ] as const) {
+        if (w.getState() !== 'RUNNING') reasons.push(`${name} worker is ${w.getState()}`);
+      }
+      try {
+        // The server's own gRPC health check, bounded: a probe must answer quickly either way.
+        await clientConnection.withDeadline(Date.now() + 2_000, () =>
+          clientConnection.healthService.check({}),
+        );
+      } catch (err) {
+        reasons.push(`Temporal at ${config.temporal.address} unreachable: ${(err as Error).message}`);
+      }
+      return { ready: reasons.length === 0, reasons };
+    },
     async run() {
       try {
-        await worker.run();
+        // One stopping (shutdown, or a fatal error) stops the other: a process half polling is not ready.
+        await Promise.all(
+          workers.map((w) =>
+            w.run().finally(() => {
+              for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
+            }),
+          ),
+        );
       } finally {
         await nativeConnection.close();
         await clientConnection.close();
       }
     },
     // Idempotent: SIGINT/SIGTERM reach the SDK runtime (shutdownSignals), which may already be draining
-    // the worker when our own shutdown path runs; the SDK throws if asked twice.
+    // the workers when our own shutdown path runs; the SDK throws if asked twice.
     shutdown: () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     },
   };
-}
-
-async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address: config.temporal.address });
-  try {
-    return await fn(new Client({ connection, namespace: config.temporal.namespace }));
-  } finally {
-    await connection.close();
-  }
 }
 
 /** `m3ter-exports worker`: run until SIGINT/SIGTERM. */
@@ -128,19 +180,30 @@ export async function runWorkerCommand(config: AppConfig): Promise<number> {
   const log = createLogger({ level: config.logLevel, secrets: [config.m3ter.apiSecret] });
   installRuntime(log, config.metricsPort);
   const w = await createExportWorker(config, log);
-  await withClient(config, (client) => startMonitorAtWorkerStart(config, client, log));
+  // Up before the rest of the start-up work, so liveness answers while readiness still says why not.
+  const health =
+    config.healthPort === undefined
+      ? undefined
+      : await startHealthServer({ port: config.healthPort, readiness: () => w.readiness() });
   log.info(
     {
       taskQueue: config.temporal.taskQueue,
+      m3terTaskQueue: m3terTaskQueue(config.temporal.taskQueue),
+      m3terBudgetPerSecond: w.m3terBudget,
       namespace: config.temporal.namespace,
       temporal: config.temporal.address,
       m3ter: config.m3ter.apiUrl,
       exportDir: config.exportDir,
       metricsPort: config.metricsPort,
+      healthPort: health?.port,
     },
     'worker started',
   );
-  await w.run();
+  try {
+    await w.run();
+  } finally {
+    await health?.close();
+  }
   log.info('worker stopped');
   return 0;
 }

@@ -51,10 +51,6 @@ export type AdhocExportResult =
       urlWithoutQuery: string;
     };
 
-// Built once per worker, not per run: zod schemas are sizeable objects and the bundle's modules are shared
-// by every cached run. Its clock is read at parse time, inside the run, where Date.now() is workflow time.
-const adhocExportInputSchema = createAdhocExportInputSchema(() => Date.now());
-
 // Trigger: the activity is idempotent across its retries (it looks for an already committed job before
 // every re-send; see activities/trigger.ts), so an ordinary bounded retry policy is safe. startToClose is
 // far above one attempt's worst case (2 POSTs x 30 s client timeout + recovery lookups): a slow attempt
@@ -97,7 +93,7 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
   setHandler(statusQuery, () => status);
   let input: AdhocExportInput;
   try {
-    input = parseWorkflowInput(adhocExportInputSchema, rawInput);
+    input = parseWorkflowInput(createAdhocExportInputSchema(), rawInput);
   } catch (err) {
     failWith(status, err);
   }
@@ -113,20 +109,7 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
 
   const alert = async (a: Omit<Alert, 'workflowId'>) => {
     try {
-      // What the channels show and route by: the export's name (its definition's alert channels), kind, window.
-      const window =
-        request.sourceType === 'USAGE'
-          ? { start: request.startDate, end: request.endDate }
-          : request.startDate
-            ? { start: request.startDate }
-            : undefined;
-      await alerts.sendAlert({
-        ...a,
-        workflowId,
-        exportKind: kind,
-        ...(input.name ? { exportName: input.name } : {}),
-        ...(window ? { window } : {}),
-      });
+      await alerts.sendAlert({ ...a, workflowId });
     } catch (err) {
       // The failure being reported matters more than its notification: log and carry on failing.
       log.warn('alert delivery failed', { kind: a.kind, error: (err as Error).message });

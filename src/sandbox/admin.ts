@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { iso } from './clock';
 import { notFound } from './errors';
 import { renderEvent } from './events';
-import { registerFailureInjectionRoute } from './failure-injection';
 import { faultPatchSchema } from './faults';
 import { fileSha256, fileSize } from './files';
 import { forceJob, jobStatus, settleJobs } from './jobs';
@@ -85,7 +84,17 @@ export function registerAdminRoutes(app: FastifyInstance, state: SandboxState): 
   app.get('/_sandbox/counters', async () => {
     const routes = Object.fromEntries([...state.counters.entries()].sort(([a], [b]) => a.localeCompare(b)));
     const total = [...state.counters.values()].reduce((a, b) => a + b, 0);
-    return { total, routes, fileBytesServed: state.fileBytesServed };
+    return { total, routes, fileBytesServed: state.fileBytesServed, rateLimited: state.rateLimited };
+  });
+
+  // Arrival times of rate-limited requests (optionally of one class, from `since` epoch ms on).
+  app.get('/_sandbox/requests', async (request) => {
+    const q = request.query as { rateClass?: string; since?: string };
+    const since = q.since === undefined ? 0 : Number(q.since);
+    const data = state.requestLog.filter(
+      (e) => (q.rateClass === undefined || e.rateClass === q.rateClass) && e.at >= since,
+    );
+    return { data, rateLimited: state.rateLimited };
   });
 
   app.post('/_sandbox/faults', async (request) => {
@@ -159,6 +168,4 @@ export function registerAdminRoutes(app: FastifyInstance, state: SandboxState): 
   app.post('/_sandbox/measurements/seed', async (request) => seedMeasurements(state, request.body));
 
   app.get('/_sandbox/measurements', async () => ({ count: state.measurements.length }));
-
-  registerFailureInjectionRoute(app, state);
 }

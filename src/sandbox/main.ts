@@ -8,6 +8,8 @@ import { startSandbox, type RunningSandbox } from './index';
  */
 export interface SandboxCommandOptions {
   port?: number;
+  /** Listen address (default loopback; a container needs 0.0.0.0). */
+  host?: string;
   ingestPort?: number;
   seed?: number;
   json?: boolean;
@@ -39,6 +41,7 @@ export function banner(s: RunningSandbox): string {
 export async function runSandboxCommand(opts: SandboxCommandOptions): Promise<RunningSandbox> {
   const sandbox = await startSandbox({
     port: opts.port,
+    host: opts.host,
     ingestPort: opts.ingestPort,
     seed: opts.seed,
     dataFile: opts.dataFile,

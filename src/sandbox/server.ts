@@ -63,8 +63,10 @@ async function m3terGate(
 
   if (meta.rateClass) {
     const orgId = (request.params as { orgId?: string }).orgId ?? state.orgId;
+    state.logRequest({ at: Date.now(), route: key, rateClass: meta.rateClass });
     const r = state.rateLimiter.take(orgId, meta.rateClass);
     if (!r.ok) {
+      state.rateLimited++;
       // ASSUMPTION (docs/m3ter-api.md, Assumptions): m3ter does not document Retry-After; the sandbox
       // always sends it, in whole seconds.
       return sendError(

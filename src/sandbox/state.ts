@@ -4,7 +4,7 @@ import { SandboxClock } from './clock';
 import { FaultInjector } from './faults';
 import { DEFAULT_RATE_LIMITS, RateLimiter } from './ratelimit';
 import { buildWorld, type Entity, type SeededWorld } from './seed';
-import type { EventRecord, FileEntry, JobRecord, Measurement, RuntimeConfig } from './types';
+import type { EventRecord, FileEntry, JobRecord, Measurement, RateClass, RuntimeConfig } from './types';
 
 export interface StateOptions {
   seed: number;
@@ -16,6 +16,15 @@ export interface StateOptions {
 }
 
 /** Everything the sandbox knows. Route modules read and mutate it; admin reset clears it. */
+export interface RequestLogEntry {
+  /** Arrival time, epoch ms (the real clock: rates are measured in real time). */
+  at: number;
+  route: string;
+  rateClass: RateClass;
+}
+
+const REQUEST_LOG_CAP = 200_000;
+
 export class SandboxState {
   readonly clock = new SandboxClock();
   readonly seed: number;
@@ -43,6 +52,13 @@ export class SandboxState {
   counters = new Map<string, number>();
   /** Body bytes the file route handed to the network (what clients fetched), for resume tests. */
   fileBytesServed = 0;
+  /**
+   * Rate-limited requests as they arrived (epoch ms, route, class), so tests can measure the rate a whole
+   * deployment of workers sends, across processes. Capped: the oldest entries go first.
+   */
+  requestLog: RequestLogEntry[] = [];
+  /** 429s the rate limiter answered (injected faults are not counted here). */
+  rateLimited = 0;
   seedCalls = 0;
   /** Earliest completion time among unsettled jobs (see settleJobs); -Infinity forces a scan. */
   jobDeadline = -Infinity;
@@ -80,6 +96,12 @@ export class SandboxState {
     this.counters.set(routeKey, (this.counters.get(routeKey) ?? 0) + 1);
   }
 
+  logRequest(entry: RequestLogEntry): void {
+    this.requestLog.push(entry);
+    if (this.requestLog.length > REQUEST_LOG_CAP)
+      this.requestLog.splice(0, this.requestLog.length - REQUEST_LOG_CAP);
+  }
+
   allAccounts(): Entity[] {
     return [...this.world.accounts, ...this.skeletonAccounts];
   }
@@ -94,6 +116,8 @@ export class SandboxState {
     this.files.clear();
     this.counters.clear();
     this.fileBytesServed = 0;
+    this.requestLog = [];
+    this.rateLimited = 0;
     this.seedCalls = 0;
     this.jobDeadline = -Infinity;
     this.faults.clear();

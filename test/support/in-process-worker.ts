@@ -2,6 +2,7 @@
 // bundle named by M3TER_WORKFLOW_BUNDLE) with the activities the test builds, so a test can swap in fakes
 // or fault injectors that a worker process could not take.
 import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { m3terTaskQueue } from '../../workflows/task-queues';
 import type { TestTemporal } from './temporal-harness';
 
 const workflowSource = process.env.M3TER_WORKFLOW_BUNDLE
@@ -30,11 +31,20 @@ export async function startInProcessWorker(
     ...workflowSource,
     ...options,
   });
-  const running = worker.run();
+  // The export workflows send their m3ter-calling activities to `<taskQueue>-m3ter` (as the real worker
+  // process polls it); the same activities serve it here.
+  const m3terWorker = await Worker.create({
+    connection: temporal.nativeConnection,
+    namespace: temporal.namespace,
+    taskQueue: m3terTaskQueue(options.taskQueue),
+    activities: options.activities,
+    interceptors: options.interceptors,
+  });
+  const running = Promise.all([worker.run(), m3terWorker.run()]);
   return {
     worker,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const w of [worker, m3terWorker]) if (w.getState() === 'RUNNING') w.shutdown();
       await running.catch(() => undefined);
     },
   };

@@ -11,13 +11,14 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createActivities, type ActivityLogger } from '../../../activities';
 import { M3terClient } from '../../../src/m3ter';
 import { createLocalStorage } from '../../../src/storage/local';
 import { createS3Storage } from '../../../src/storage/s3';
 import type { Manifest } from '../../../src/storage/types';
 import type { AdhocExportInput, AdhocExportResult } from '../../../workflows';
+import { startInProcessWorker, type InProcessWorker } from '../../support/in-process-worker';
 import { startMinio, type RunningMinio } from '../../support/minio';
 import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
@@ -27,10 +28,6 @@ try {
 } catch {
   /* another test file in this jest worker installed it already */
 }
-
-const workflowSource = process.env.M3TER_WORKFLOW_BUNDLE
-  ? { workflowBundle: { codePath: process.env.M3TER_WORKFLOW_BUNDLE } }
-  : { workflowsPath: require.resolve('../../../workflows') };
 
 const MiB = 1024 * 1024;
 const fastPoll = {
@@ -84,8 +81,7 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
   /** Test hook state: which part checksums to corrupt. */
   let corrupt: (part: { partNumber: number; attempt: number }) => boolean = () => false;
   const taskQueue = `s3-it-${process.pid}-${Date.now()}`;
-  let worker: Worker | undefined;
-  let running: Promise<void> | undefined;
+  let worker: InProcessWorker | undefined;
 
   beforeAll(async () => {
     [minio, temporal, sandbox] = await Promise.all([
@@ -113,12 +109,10 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
       s3Storage,
       log,
     });
-    worker = await Worker.create({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
+    // Both queues (the workflow's and the m3ter one, where the download runs) with the same interceptor.
+    worker = await startInProcessWorker(temporal, {
       taskQueue,
       activities,
-      ...workflowSource,
       interceptors: {
         activity: [
           (ctx) => ({
@@ -140,12 +134,10 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
         ],
       },
     });
-    running = worker.run();
   }, 180_000);
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running?.catch(() => undefined);
+    await worker?.stop();
     await Promise.allSettled([sandbox?.stop(), minio?.stop(), temporal?.close()]);
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -248,6 +240,30 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
     expect(other.path).toBe(`${first.path}.v2`);
     expect(sha256(await objectBytes(minio, bucket, first.path))).toBe(first.sha256);
     expect(sha256(await objectBytes(minio, bucket, other.path))).toBe(sha256(data.subarray(1)));
+    expect(await minio.multipartUploads(bucket)).toEqual([]);
+  });
+
+  it('objects above the single-copy limit reach their final key by a multipart copy, with the metadata', async () => {
+    const storage = createS3Storage({
+      client: minio.client,
+      bucket,
+      prefix: 'multipart-copy',
+      singleCopyMaxBytes: 1,
+    }).within!({ fallbackDate: '2025-05-01T00:00:00Z' });
+    const data = randomBytes(6 * MiB + 5);
+    const w = await storage.openWriter('big');
+    await pipeline(Readable.from([data]), w.createStream());
+    const committed = await w.commit('big.jsonl');
+    expect(committed).toMatchObject({ sha256: sha256(data), bytes: data.length });
+    expect(sha256(await objectBytes(minio, bucket, committed.path))).toBe(sha256(data));
+    const head = await minio.client.send(new HeadObjectCommand({ Bucket: bucket, Key: committed.path }));
+    expect(head).toMatchObject({
+      Metadata: { sha256: sha256(data), bytes: String(data.length) },
+      ContentType: 'application/x-ndjson',
+    });
+    expect((await listKeys(minio, bucket)).filter((k) => k.startsWith('multipart-copy/'))).toEqual([
+      committed.path,
+    ]);
     expect(await minio.multipartUploads(bucket)).toEqual([]);
   });
 
