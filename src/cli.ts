@@ -370,6 +370,64 @@ export function buildProgram(): Command {
       }),
     );
 
+  const failed = program.command('failed').description('exports whose latest run failed');
+  failed
+    .command('list')
+    .description('windows and ad-hoc exports whose latest run failed, newest first')
+    .option('--since <duration>', 'started within this period (e.g. 7d, 36h)', '7d')
+    .option('--export <name>', 'only this export')
+    .option('--kind <kind>', 'only this kind: usage | operational | bills')
+    .option('--json', 'machine-readable output')
+    .action(
+      act(async (o: { since?: string; export?: string; kind?: string; json?: boolean }) => {
+        const { runFailedListCommand } = await import('./cli/failures-command');
+        return runFailedListCommand(loadTemporalConfig(), o, io);
+      }),
+    );
+  program
+    .command('rerun [workflowIds...]')
+    .description(
+      'a fresh run of each failed export under its workflow id (linked by M3terRerunOf); running or succeeded ones are skipped',
+    )
+    .option('--failed', 'every export whose latest run failed (see failed list)')
+    .option('--since <duration>', 'with --failed: started within this period', '7d')
+    .option('--export <name>', 'with --failed: only this export')
+    .option('--kind <kind>', 'with --failed: only this kind')
+    .option('--dry-run', 'say what would be re-run; start nothing')
+    .option('--yes', 'do not ask for confirmation (bulk re-runs ask on a terminal)')
+    .option('--json', 'machine-readable output')
+    .action(
+      act(async (ids: string[], o: import('./cli/failures-command').RerunFlags, cmd: Command) => {
+        const { runRerunCommand } = await import('./cli/failures-command');
+        // --since has a default; only an explicitly given one is an error without --failed.
+        const since = cmd.getOptionValueSource('since') === 'default' ? undefined : o.since;
+        return runRerunCommand(loadTemporalConfig(), ids ?? [], { ...o, since }, io);
+      }),
+    );
+  const monitor = program
+    .command('monitor')
+    .description('the DataExportJobFailure monitor (one per namespace)');
+  monitor
+    .command('start')
+    .description('start the failure monitor unless it runs already (the worker does this at start too)')
+    .action(
+      act(async () => {
+        const { runMonitorStartCommand } = await import('./cli/failures-command');
+        const { loadMonitorCommandConfig } = await import('./config');
+        return runMonitorStartCommand(loadMonitorCommandConfig(), io);
+      }),
+    );
+  monitor
+    .command('status')
+    .description("the monitor's last poll, high-water mark, events seen and alerts sent")
+    .option('--json', 'machine-readable output')
+    .action(
+      act(async (o: { json?: boolean }) => {
+        const { runMonitorStatusCommand } = await import('./cli/failures-command');
+        return runMonitorStatusCommand(loadTemporalConfig(), o, io);
+      }),
+    );
+
   return program;
 }
 

@@ -6,6 +6,7 @@
  * and a webhook URL usually embeds a token in its path.
  */
 import { z } from 'zod';
+import { parseDuration } from './durations';
 import { deriveIngestUrl, type M3terClientOptions } from './m3ter/client';
 
 export type Env = Record<string, string | undefined>;
@@ -40,6 +41,20 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** S3-compatible storage for `storage: s3` exports; absent without EXPORT_S3_BUCKET. */
   s3?: S3Config;
+  /** The export definitions file whose `alerts` channels (and exports' `alerts` lists) the worker uses. */
+  definitionsFile?: string;
+  /** Temporal UI base URL for links in alerts. */
+  temporalUiUrl?: string;
+  monitor: MonitorConfig;
+}
+
+/** The DataExportJobFailure monitor (workflows/failure-monitor.ts). */
+export interface MonitorConfig {
+  /** MONITOR=off: the worker does not start it (`monitor start` still can). */
+  enabled: boolean;
+  intervalMs: number;
+  /** How far back a first start looks. */
+  lookbackMs: number;
 }
 
 /** Credentials are not here: the AWS SDK's default provider chain finds them (env, profile, role). */
@@ -83,6 +98,9 @@ export const DEFAULTS = {
   EXPORT_S3_PREFIX: '',
   EXPORT_S3_REGION: 'us-east-1',
   EXPORT_S3_FORCE_PATH_STYLE: 'false',
+  MONITOR: 'on',
+  MONITOR_INTERVAL: '60s',
+  MONITOR_LOOKBACK: '24h',
 } as const;
 
 // Every rule's message is fixed text: zod's default messages can include the received value.
@@ -106,6 +124,34 @@ const port = () =>
       error: 'must be an integer from 1 to 65535',
     })
     .transform(Number);
+
+const duration = () =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (v) => {
+        try {
+          parseDuration(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: 'must be a duration such as 90s, 5m, 30h or 7d' },
+    )
+    .transform((v) => parseDuration(v));
+
+const monitorShape = {
+  MONITOR: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'on' || v === 'off', { error: 'must be on or off' })
+    .default(DEFAULTS.MONITOR),
+  MONITOR_INTERVAL: duration().default(parseDuration(DEFAULTS.MONITOR_INTERVAL)),
+  MONITOR_LOOKBACK: duration().default(parseDuration(DEFAULTS.MONITOR_LOOKBACK)),
+};
 
 const m3terShape = {
   M3TER_ORG_ID: required().refine((v) => !/[\s/?#]/.test(v), {
@@ -190,6 +236,9 @@ const appShape = {
       error: `must be one of ${LOG_LEVELS.join(', ')}`,
     })
     .default(DEFAULTS.LOG_LEVEL),
+  EXPORT_DEFINITIONS_FILE: z.string().trim().min(1).optional(),
+  TEMPORAL_UI_URL: httpUrl().optional(),
+  ...monitorShape,
 };
 
 /** Empty or whitespace-only variables count as unset, as in most shells' `VAR= cmd` usage. */
@@ -272,6 +321,15 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
   return toTemporal(parseEnv(temporalShape, env));
 }
 
+function toMonitor(v: z.output<z.ZodObject<typeof monitorShape>>): MonitorConfig {
+  return { enabled: v.MONITOR === 'on', intervalMs: v.MONITOR_INTERVAL, lookbackMs: v.MONITOR_LOOKBACK };
+}
+
+/** Temporal and monitor settings: `monitor start` needs no m3ter credentials (the worker polls m3ter). */
+export function loadMonitorCommandConfig(env: Env = process.env): TemporalConfig & { monitor: MonitorConfig } {
+  return { ...toTemporal(parseEnv(temporalShape, env)), monitor: toMonitor(parseEnv(monitorShape, env)) };
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const v = parseEnv(appShape, env);
   const config: AppConfig = {
@@ -279,7 +337,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     temporal: toTemporal(v),
     exportDir: v.EXPORT_DIR,
     logLevel: v.LOG_LEVEL as LogLevel,
+    monitor: toMonitor(v),
   };
+  if (v.EXPORT_DEFINITIONS_FILE !== undefined) config.definitionsFile = v.EXPORT_DEFINITIONS_FILE;
+  if (v.TEMPORAL_UI_URL !== undefined) config.temporalUiUrl = v.TEMPORAL_UI_URL.replace(/\/+$/, '');
   if (v.ALERT_WEBHOOK_URL !== undefined) config.alertWebhookUrl = v.ALERT_WEBHOOK_URL;
   if (v.METRICS_PORT !== undefined) config.metricsPort = v.METRICS_PORT;
   if (v.HEALTH_PORT !== undefined) config.healthPort = v.HEALTH_PORT;
