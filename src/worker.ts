@@ -4,7 +4,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, createVisibilityClaimChecker } from '../activities';
-import { createWebhookAlerter } from './alerts/webhook';
+import { buildAlertRouter, startMonitorAtWorkerStart } from './alerting';
+import { createLedgerAlerter } from './alerts/ledger';
 import type { AppConfig } from './config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
@@ -79,7 +80,16 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
       : {}),
     clock: { now: () => Date.now() },
     log: contextualLogger(log.child({ component: 'activities' })),
-    alerter: createWebhookAlerter({ url: config.alertWebhookUrl, log: log.child({ component: 'alerts' }) }),
+    // Alerts are claimed in the ledger (one per failed job, see src/alerts/ledger.ts) and delivered by
+    // alertDeliveryWorkflow through the router's channels.
+    alerter: createLedgerAlerter({
+      client,
+      taskQueue: config.temporal.taskQueue,
+      log: log.child({ component: 'alerts' }),
+    }),
+    alertRouter: buildAlertRouter(config),
+    taskQueue: config.temporal.taskQueue,
+    events: m3ter,
     claimedJobIds: createVisibilityClaimChecker(client),
     workflowClient: client,
     // One batcher for every wait in this process: concurrent polls share list calls (see its header).
@@ -175,6 +185,15 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
   };
 }
 
+async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address: config.temporal.address });
+  try {
+    return await fn(new Client({ connection, namespace: config.temporal.namespace }));
+  } finally {
+    await connection.close();
+  }
+}
+
 /** `m3ter-exports worker`: run until SIGINT/SIGTERM. */
 export async function runWorkerCommand(config: AppConfig): Promise<number> {
   const log = createLogger({ level: config.logLevel, secrets: [config.m3ter.apiSecret] });
@@ -185,6 +204,7 @@ export async function runWorkerCommand(config: AppConfig): Promise<number> {
     config.healthPort === undefined
       ? undefined
       : await startHealthServer({ port: config.healthPort, readiness: () => w.readiness() });
+  await withClient(config, (client) => startMonitorAtWorkerStart(config, client, log));
   log.info(
     {
       taskQueue: config.temporal.taskQueue,

@@ -109,7 +109,20 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
 
   const alert = async (a: Omit<Alert, 'workflowId'>) => {
     try {
-      await alerts.sendAlert({ ...a, workflowId });
+      // What the channels show and route by: the export's name (its definition's alert channels), kind, window.
+      const window =
+        request.sourceType === 'USAGE'
+          ? { start: request.startDate, end: request.endDate }
+          : request.startDate
+            ? { start: request.startDate }
+            : undefined;
+      await alerts.sendAlert({
+        ...a,
+        workflowId,
+        exportKind: kind,
+        ...(input.name ? { exportName: input.name } : {}),
+        ...(window ? { window } : {}),
+      });
     } catch (err) {
       // The failure being reported matters more than its notification: log and carry on failing.
       log.warn('alert delivery failed', { kind: a.kind, error: (err as Error).message });

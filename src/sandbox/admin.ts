@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { iso } from './clock';
 import { notFound } from './errors';
 import { renderEvent } from './events';
+import { registerFailureInjectionRoute } from './failure-injection';
 import { faultPatchSchema } from './faults';
 import { fileSha256, fileSize } from './files';
 import { forceJob, jobStatus, settleJobs } from './jobs';
@@ -168,4 +169,6 @@ export function registerAdminRoutes(app: FastifyInstance, state: SandboxState): 
   app.post('/_sandbox/measurements/seed', async (request) => seedMeasurements(state, request.body));
 
   app.get('/_sandbox/measurements', async () => ({ count: state.measurements.length }));
+
+  registerFailureInjectionRoute(app, state);
 }
