@@ -1,5 +1,6 @@
-// Static checks of docker-compose.yml and the Dockerfile: there is no Docker engine on CI machines, so these
-// files are checked against the code they deploy instead of being run. The Dockerfile's build is also
+// Static checks of docker-compose.dev.yml and the Dockerfile: there is no Docker engine on CI machines, so these
+// files are checked against the code they deploy instead of being run. The production docker-compose.yml is
+// loaded with compose-go and checked in test/integration/deploy/compose.test.ts. The Dockerfile's build is also
 // replayed for real, in test/integration/deploy/image-build.test.ts; the checks here are the fast subset.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +23,7 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
 }
-const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService> };
+const compose = parse(read('docker-compose.dev.yml')) as { services: Record<string, ComposeService> };
 
 /** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?message}` against a shell environment. */
 function interpolate(value: string, shell: Record<string, string>): string {
@@ -48,7 +49,7 @@ const userShell = {
   M3TER_API_SECRET: 'secret-value',
 };
 
-describe('docker-compose.yml', () => {
+describe('docker-compose.dev.yml', () => {
   it('gives the worker a configuration the worker accepts, pointed at the temporal service', () => {
     const config = loadConfig(workerEnv(userShell));
     expect(config.temporal.address).toBe('temporal:7233');
