@@ -336,6 +336,11 @@ export function buildProgram(): Command {
       'failed',
     )
     .option('--newest-first', 'start with the newest window')
+    .option('--kind <kind>', 'ad-hoc form, no definitions file: usage | operational | bills')
+    .option('--step <unit>', 'ad-hoc form: the window, hour | day | week | month')
+    .option('--timezone <tz>', 'ad-hoc form: IANA zone of the window boundaries (default UTC)')
+    .option('--request <json|@file>', 'ad-hoc form: the request body without dates')
+    .option('--storage <mode>', 'ad-hoc form: local | none | s3 (default local)')
     .option('--dry-run', 'print each window with its state and action; start nothing')
     .option('--wait', 'show progress until the backfill ends; exit 1 if any window failed')
     .option('--json', 'machine-readable output')

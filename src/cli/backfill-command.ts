@@ -15,7 +15,9 @@ import { CancelledFailure } from '@temporalio/common';
 import { planBackfillPage, type PlannedWindow } from '../../activities/backfill-plan';
 import type { TemporalConfig } from '../config';
 import { DefinitionsError, loadDefinitionsFile, type ExportDefinition } from '../definitions';
-import { windowStartForId } from '../windows/ids';
+import { EXPORT_NAME_PATTERN, windowStartForId } from '../windows/ids';
+import { requestProblems } from '../definitions/request';
+import { readRequestOption } from './request-flags';
 import { countWindowsInRange, isValidTimeZone, localMidnight, periodContaining } from '../windows/windows';
 import type { WindowedExportDefinition } from '../../activities/window-plan';
 import type { backfillWorkflow } from '../../workflows/backfill';
@@ -44,6 +46,12 @@ export interface BackfillFlags {
   dryRun?: boolean;
   wait?: boolean;
   json?: boolean;
+  /** Ad-hoc form (no definitions file): the export's kind, window unit, zone, request body and storage. */
+  kind?: string;
+  step?: string;
+  timezone?: string;
+  request?: string;
+  storage?: string;
 }
 
 export interface Io {
@@ -100,6 +108,81 @@ function windowedPart(def: ExportDefinition): WindowedExportDefinition {
   };
 }
 
+const KINDS = ['usage', 'operational', 'bills'] as const;
+const STEPS = ['hour', 'day', 'week', 'month'] as const;
+const STORAGES = ['local', 'none', 's3'] as const;
+
+/**
+ * The ad-hoc form: a definition built from flags instead of read from the file, checked by the same rules
+ * the file's definitions are (the request with the schemas of the ad-hoc path).
+ */
+function adhocDefinition(
+  name: string,
+  flags: BackfillFlags,
+  problems: string[],
+): ExportDefinition | undefined {
+  const before = problems.length;
+  if (!EXPORT_NAME_PATTERN.test(name))
+    problems.push('<name>: must match ^[a-z0-9-]{1,40}$ (it is part of every window id)');
+  const kind = flags.kind as ExportDefinition['kind'];
+  if (!(KINDS as readonly string[]).includes(kind))
+    problems.push(`--kind: must be one of ${KINDS.join(', ')}`);
+  const step = flags.step as (typeof STEPS)[number];
+  if (step === undefined) problems.push(`--step: is required with --kind (${STEPS.join(', ')})`);
+  else if (!(STEPS as readonly string[]).includes(step))
+    problems.push(`--step: must be one of ${STEPS.join(', ')}`);
+  const timezone = flags.timezone ?? 'UTC';
+  if (!isValidTimeZone(timezone))
+    problems.push('--timezone: must be an IANA time zone name such as Europe/London or UTC');
+  const storage = (flags.storage ?? 'local') as ExportDefinition['storage'];
+  if (!(STORAGES as readonly string[]).includes(storage))
+    problems.push(`--storage: must be one of ${STORAGES.join(', ')}`);
+  else if (kind === 'bills' && storage !== 'local')
+    problems.push('--storage: bills exports are always stored (local)');
+  let request: Record<string, unknown> = {};
+  try {
+    request = readRequestOption(flags.request) ?? {};
+  } catch (err) {
+    if (!(err instanceof CliInputError)) throw err;
+    problems.push(err.message);
+  }
+  if (problems.length > before) return undefined;
+  for (const p of requestProblems(kind, step, request)) {
+    problems.push(`--request: ${p.path.slice(1).join('.') || '(body)'}: ${p.message}`);
+  }
+  if (problems.length > before) return undefined;
+  return { name, kind, request, window: step, timezone, storage, alerts: [] };
+}
+
+/** The named export of the definitions file (windowed), or undefined with the problems recorded. */
+function definitionFromFile(
+  name: string,
+  flags: BackfillFlags,
+  env: Record<string, string | undefined>,
+  problems: string[],
+): ExportDefinition | undefined {
+  for (const flag of ['step', 'timezone', 'request', 'storage'] as const) {
+    if (flags[flag] !== undefined) problems.push(`--${flag}: only with --kind (the ad-hoc form)`);
+  }
+  const file = flags.file ?? DEFAULT_DEFINITIONS_FILE;
+  try {
+    const defs = loadDefinitionsFile(file, env);
+    const def = defs.exports.find((e) => e.name === name);
+    if (!def) {
+      const known = defs.exports.map((e) => e.name).join(', ') || 'none';
+      problems.push(`<name>: no export named "${name}" in ${file} (exports: ${known})`);
+    } else if (def.window === 'none') {
+      problems.push(
+        `<name>: export "${name}" has window none (a snapshot); backfills need hour, day, week or month`,
+      );
+    } else return def;
+  } catch (err) {
+    if (!(err instanceof DefinitionsError)) throw err;
+    problems.push(...err.problems.map((p) => (p.startsWith(file) ? p : `--file ${file}: ${p}`)));
+  }
+  return undefined;
+}
+
 /**
  * Validates the command line and the definitions file; throws CliInputError naming every problem. No
  * network. `now` decides which windows have ended.
@@ -111,24 +194,10 @@ export function prepareBackfill(
   now = Date.now(),
 ): PreparedBackfill {
   const problems: string[] = [];
-  const file = flags.file ?? DEFAULT_DEFINITIONS_FILE;
-  let def: ExportDefinition | undefined;
-  try {
-    const defs = loadDefinitionsFile(file, env);
-    def = defs.exports.find((e) => e.name === name);
-    if (!def) {
-      const known = defs.exports.map((e) => e.name).join(', ') || 'none';
-      problems.push(`<name>: no export named "${name}" in ${file} (exports: ${known})`);
-    } else if (def.window === 'none') {
-      problems.push(
-        `<name>: export "${name}" has window none (a snapshot); backfills need hour, day, week or month`,
-      );
-      def = undefined;
-    }
-  } catch (err) {
-    if (!(err instanceof DefinitionsError)) throw err;
-    problems.push(...err.problems.map((p) => (p.startsWith(file) ? p : `--file ${file}: ${p}`)));
-  }
+  const def =
+    flags.kind !== undefined
+      ? adhocDefinition(name, flags, problems)
+      : definitionFromFile(name, flags, env, problems);
   const tz = def && isValidTimeZone(def.timezone) ? def.timezone : undefined;
   const from = parseWhen('--from', flags.from, tz, problems);
   const to = parseWhen('--to', flags.to, tz, problems);

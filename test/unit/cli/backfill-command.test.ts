@@ -123,4 +123,74 @@ describe('prepareBackfill', () => {
       )[0],
     ).toContain('file not found');
   });
+
+  it('ad-hoc form: a definition from --kind, --step, --timezone, --request and --storage, checked by the same rules', () => {
+    const p = prepareBackfill(
+      'ops-hourly',
+      {
+        kind: 'usage',
+        step: 'hour',
+        timezone: 'Asia/Kolkata',
+        request: '{"meterIds":["m1"]}',
+        from: '2026-01-01',
+        to: '2026-01-02',
+      },
+      {},
+      NOW,
+    );
+    expect(p.input.definition).toEqual({
+      name: 'ops-hourly',
+      kind: 'usage',
+      request: { meterIds: ['m1'] },
+      window: 'hour',
+      timezone: 'Asia/Kolkata',
+      storage: 'local',
+    });
+    // Midnight in Kolkata is 18:30 UTC the day before; 24 hourly windows.
+    expect(p.input.from).toBe('2025-12-31T18:30:00.000Z');
+    expect(p.windows).toBe(24);
+    expect(
+      problemsOf(() =>
+        prepareBackfill(
+          'Bad Name',
+          {
+            kind: 'usage',
+            step: 'fortnight',
+            timezone: 'Mars/Olympus',
+            storage: 'tape',
+            from: '2026-01-01',
+            to: '2026-01-02',
+          },
+          {},
+          NOW,
+        ),
+      ),
+    ).toEqual([
+      '<name>: must match ^[a-z0-9-]{1,40}$ (it is part of every window id)',
+      '--step: must be one of hour, day, week, month',
+      '--timezone: must be an IANA time zone name such as Europe/London or UTC',
+      '--storage: must be one of local, none, s3',
+    ]);
+    expect(
+      problemsOf(() =>
+        prepareBackfill(
+          'x',
+          {
+            kind: 'usage',
+            step: 'day',
+            request: '{"startDate":"2026-01-01"}',
+            from: '2026-01-01',
+            to: '2026-01-02',
+          },
+          {},
+          NOW,
+        ),
+      ),
+    ).toEqual(["--request: startDate: must not be set: an export's dates come from its window"]);
+    expect(
+      problemsOf(() =>
+        prepareBackfill('ny-daily', { file, step: 'day', from: '2026-01-01', to: '2026-01-02' }, {}, NOW),
+      ),
+    ).toEqual(['--step: only with --kind (the ad-hoc form)']);
+  });
 });
