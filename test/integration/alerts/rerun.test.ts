@@ -1,0 +1,184 @@
+// `failed list` and `rerun` on the dev server against a real sandbox process and worker: failed windows
+// are listed until a re-run succeeds; a dry run starts nothing (the sandbox's job count is unchanged); a
+// bulk re-run re-runs each failed window once, linked to its failed run; a second bulk re-run starts none.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { loadConfig, m3terEnv, type TemporalConfig } from '../../../src/config';
+import { listFailedExports, runFailedListCommand, runRerunCommand } from '../../../src/cli/failures-command';
+import { createLogger } from '../../../src/log/logger';
+import { windowWorkflowId } from '../../../src/windows/ids';
+import { createExportWorker, type ExportWorker } from '../../../src/worker';
+import type { adhocExportWorkflow } from '../../../workflows';
+import {
+  M3terExportKind,
+  M3terExportName,
+  M3terRerunOf,
+  M3terWindowStart,
+} from '../../../workflows/search-attributes';
+import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
+
+const fastPoll = { fastPollMs: 200, fastPhaseMs: 60_000, inActivityPhaseMs: 120_000, slowPollMs: 2_000 };
+const NAME = `rr-${Date.now().toString(36)}`;
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { stdout: (s: string) => out.push(s), stderr: (s: string) => err.push(s) } };
+}
+
+describe('failed list and rerun', () => {
+  let t: TestTemporal;
+  let client: Client;
+  let sandbox: SandboxProcess;
+  let worker: ExportWorker;
+  let running: Promise<void>;
+  let tmp: string;
+  let temporal: TemporalConfig;
+  const windows = ['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z', '2026-01-03T00:00:00Z'];
+  const ids = windows.map((w) => windowWorkflowId('operational', NAME, w));
+  const jobCount = async () => (await sandbox.admin.get<{ data: unknown[] }>('/jobs')).data.length;
+
+  beforeAll(async () => {
+    t = await connectTestTemporal();
+    client = t.client;
+    sandbox = await spawnSandboxProcess();
+    await sandbox.admin.post('/config', { jobTiming: { pendingMs: 100, runningMs: 200 } });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-rerun-'));
+    const config = loadConfig({
+      ...m3terEnv(sandbox.m3ter),
+      TEMPORAL_ADDRESS: t.address,
+      TEMPORAL_NAMESPACE: t.namespace,
+      TEMPORAL_TASK_QUEUE: `rerun-${Date.now()}`,
+      EXPORT_DIR: path.join(tmp, 'exports'),
+      LOG_LEVEL: 'warn',
+    });
+    temporal = config.temporal;
+    worker = await createExportWorker(config, createLogger({ level: 'warn' }));
+    running = worker.run();
+  });
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running?.catch(() => undefined);
+    await sandbox?.stop();
+    await t?.close();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const startWindow = (i: number) =>
+    client.workflow.start<typeof adhocExportWorkflow>('adhocExportWorkflow', {
+      workflowId: ids[i],
+      taskQueue: temporal.taskQueue,
+      args: [
+        {
+          request: {
+            sourceType: 'OPERATIONAL',
+            operationalDataTypes: ['ACCOUNTS'],
+            startDate: windows[i].replace('Z', '.000Z'),
+          },
+          name: NAME,
+          poll: fastPoll,
+        },
+      ],
+      typedSearchAttributes: [
+        { key: M3terExportKind, value: 'operational' },
+        { key: M3terExportName, value: NAME },
+        { key: M3terWindowStart, value: new Date(windows[i]) },
+      ],
+    });
+
+  it('lists failed windows newest first, dry-runs, re-runs each once, and a second bulk re-run starts nothing', async () => {
+    // Windows 0 and 1 fail, window 2 succeeds.
+    await sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
+    const failedRuns: string[] = [];
+    try {
+      for (const i of [0, 1]) {
+        const h = await startWindow(i);
+        await expect(h.result()).rejects.toThrow();
+        failedRuns.push(h.firstExecutionRunId);
+      }
+    } finally {
+      await sandbox.admin.post('/config', { nextJobOutcome: 'SUCCEEDED' });
+    }
+    await (await startWindow(2)).result();
+
+    const listed = await listFailedExports(client, { sinceMs: 3_600_000, exportName: NAME });
+    expect(listed.map((f) => f.workflowId)).toEqual([ids[1], ids[0]]); // newest first
+    for (const f of listed) {
+      expect(f).toMatchObject({
+        export: NAME,
+        kind: 'operational',
+        failureType: 'ExportJobFailed',
+        status: 'FAILED',
+      });
+      expect(f.jobId).toMatch(/\S/);
+      expect(f.message).toContain(f.jobId);
+    }
+    const table = capture();
+    await runFailedListCommand(temporal, { since: '1h', export: NAME }, table.io);
+    expect(table.out.join('\n')).toContain(ids[0]);
+    expect(table.out.join('\n')).not.toContain(ids[2]);
+
+    // Dry run: says what it would do, starts nothing.
+    const jobsBefore = await jobCount();
+    const dry = capture();
+    expect(
+      await runRerunCommand(temporal, [], { failed: true, since: '1h', export: NAME, dryRun: true }, dry.io),
+    ).toBe(0);
+    expect(dry.out.filter((l) => l.startsWith('would start'))).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await jobCount()).toBe(jobsBefore);
+    expect((await client.workflow.getHandle(ids[0]).describe()).runId).toBe(failedRuns[0]);
+
+    // Bulk re-run: each failed window once, linked to its failed run.
+    const bulk = capture();
+    expect(
+      await runRerunCommand(
+        temporal,
+        [],
+        { failed: true, since: '1h', export: NAME, yes: true, json: true },
+        bulk.io,
+      ),
+    ).toBe(0);
+    const outcomes = JSON.parse(bulk.out.join('\n')) as Array<{
+      workflowId: string;
+      result: string;
+      rerunOf: string;
+    }>;
+    expect(outcomes.map((o) => o.result)).toEqual(['started', 'started']);
+    for (const [i, id] of [ids[0], ids[1]].entries()) {
+      const h = client.workflow.getHandle(id);
+      await h.result();
+      const d = await h.describe();
+      expect(d.typedSearchAttributes.get(M3terRerunOf)).toBe(failedRuns[i]);
+      expect(d.typedSearchAttributes.get(M3terExportName)).toBe(NAME);
+      // The failed run stays inspectable.
+      const old = await client.workflow.getHandle(id, failedRuns[i]).describe();
+      expect(old.status.name).toBe('FAILED');
+    }
+    expect(await jobCount()).toBe(jobsBefore + 2);
+    expect(await listFailedExports(client, { sinceMs: 3_600_000, exportName: NAME })).toEqual([]);
+
+    // Second bulk re-run: nothing failed any more, nothing started.
+    const again = capture();
+    expect(
+      await runRerunCommand(temporal, [], { failed: true, since: '1h', export: NAME, yes: true }, again.io),
+    ).toBe(0);
+    expect(again.out.join('\n')).toContain('no failed exports to re-run');
+    // Named re-runs of a succeeded window are skipped with the reason.
+    const named = capture();
+    expect(await runRerunCommand(temporal, [ids[2], ids[0]], {}, named.io)).toBe(0);
+    expect(named.out[0]).toMatch(/^skipped .*latest run succeeded/);
+    expect(named.out[1]).toMatch(/^skipped .*latest run succeeded/);
+    const unknown = capture();
+    expect(await runRerunCommand(temporal, ['export:usage:nope:2026-01-01T00:00:00Z'], {}, unknown.io)).toBe(
+      1,
+    );
+    expect(unknown.out[0]).toMatch(/^error .*no workflow/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await jobCount()).toBe(jobsBefore + 2);
+  });
+});
