@@ -20,5 +20,13 @@ module.exports = {
       transform: { '^.+\\.ts$': swc },
       testEnvironment: 'node',
     },
+    // The production topology: a Temporal server on Postgres (test/support/temporal-postgres.ts), several
+    // worker processes, restarts. Slow, so its own project (`--selectProjects cluster`); `npm test` runs it.
+    {
+      displayName: 'cluster',
+      testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
+      transform: { '^.+\\.ts$': swc },
+      testEnvironment: 'node',
+    },
   ],
 };
