@@ -7,6 +7,7 @@ import type { M3terClient } from '../src/m3ter';
 import { createAlertActivities } from './alert-activities';
 import type { ExportActivityDeps } from './deps';
 import { createFailureMonitorActivities } from './failure-monitor';
+import { createFreshnessActivities } from './freshness';
 import { createExportActivities } from './export-activities';
 import { createWindowPlanActivities } from './window-plan';
 import { createWindowRunActivities } from './window-runs';
@@ -38,6 +39,15 @@ export function createActivities(deps: ActivityDeps) {
           m3ter: deps.events,
           client: deps.workflowClient,
           taskQueue: deps.taskQueue,
+          log: deps.log,
+          clock: deps.clock,
+        })
+      : {}),
+    ...(deps.workflowClient && deps.taskQueue && deps.alertRouter
+      ? createFreshnessActivities({
+          client: deps.workflowClient,
+          taskQueue: deps.taskQueue,
+          exports: deps.alertRouter.freshness,
           log: deps.log,
           clock: deps.clock,
         })

@@ -16,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FailureMonitorActivities, SeenEvent } from '../activities/failure-monitor';
+import type { FreshnessActivities, FreshnessState } from '../activities/freshness';
 
 export const FAILURE_MONITOR_WORKFLOW_ID = 'm3ter-exports-failure-monitor';
 
@@ -31,6 +32,9 @@ export interface FailureMonitorState {
   lastError?: string;
   /** Runs of this workflow so far (1 + continue-as-new count). */
   runs: number;
+  /** Per export with `freshness`: stale or not, and its newest succeeded window. */
+  freshness?: FreshnessState;
+  freshnessAlertsSent?: number;
   startedAt?: string;
 }
 
@@ -61,6 +65,11 @@ const { pollFailureEvents } = proxyActivities<FailureMonitorActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
   // A poll that keeps failing is recorded in lastError and tried again at the next interval.
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 3 },
+});
+
+const { checkFreshness } = proxyActivities<FreshnessActivities>({
+  startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 3 },
 });
 
@@ -117,6 +126,13 @@ export async function exportFailureMonitorWorkflow(input: FailureMonitorInput): 
     } catch (err) {
       state.lastError = (err as Error).message;
       log.warn('failure monitor poll failed; trying again next interval', { error: state.lastError });
+    }
+    try {
+      const f = await checkFreshness({ state: state.freshness ?? {} });
+      state.freshness = f.state;
+      state.freshnessAlertsSent = (state.freshnessAlertsSent ?? 0) + f.alertsSent;
+    } catch (err) {
+      log.warn('freshness check failed; trying again next interval', { error: (err as Error).message });
     }
     state.polls += 1;
     pollsThisRun += 1;

@@ -40,8 +40,14 @@ export interface ClaimResult {
   claimed: boolean;
 }
 
-export async function claimAlert(client: Client, taskQueue: string, alert: Alert): Promise<ClaimResult> {
-  const ledgerId = alertLedgerId(alert);
+export async function claimAlert(
+  client: Client,
+  taskQueue: string,
+  alert: Alert,
+  /** A key of the caller's own (freshness alerts: one per export and staleness episode). */
+  key?: string,
+): Promise<ClaimResult> {
+  const ledgerId = key ?? alertLedgerId(alert);
   const input: AlertDeliveryInput = { alert };
   try {
     await client.workflow.start(ALERT_DELIVERY_WORKFLOW, {

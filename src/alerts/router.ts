@@ -32,8 +32,15 @@ export interface ChannelResult {
   error?: string;
 }
 
+/** An export whose newest succeeded window must not be older than `freshnessMs`. */
+export type FreshnessExport = Pick<ExportDefinition, 'name' | 'kind' | 'window' | 'timezone'> & {
+  freshnessMs: number;
+};
+
 export interface AlertRouter {
   readonly channelNames: string[];
+  /** The exports of the definitions file that declare `freshness` (checked by the failure monitor). */
+  readonly freshness: FreshnessExport[];
   /** Channel names for an alert of this export (see the header for the rule). */
   route(exportName?: string): string[];
   deliver(alert: Alert, channels?: string[]): Promise<ChannelResult[]>;
@@ -42,7 +49,10 @@ export interface AlertRouter {
 export interface AlertRouterOptions {
   defaultWebhookUrl?: string;
   channels?: AlertChannelDefinition[];
-  exports?: Pick<ExportDefinition, 'name' | 'alerts'>[];
+  exports?: Array<
+    Pick<ExportDefinition, 'name' | 'alerts'> &
+      Partial<Pick<ExportDefinition, 'kind' | 'window' | 'timezone' | 'freshnessMs'>>
+  >;
   context?: AlertContext;
   post?: PostOptions;
   now?: () => Date;
@@ -132,8 +142,15 @@ export function createAlertRouter(opts: AlertRouterOptions): AlertRouter {
     return [...channels.keys()];
   }
 
+  const freshness: FreshnessExport[] = (opts.exports ?? []).flatMap((e) =>
+    e.freshnessMs && e.kind && e.window && e.timezone
+      ? [{ name: e.name, kind: e.kind, window: e.window, timezone: e.timezone, freshnessMs: e.freshnessMs }]
+      : [],
+  );
+
   return {
     channelNames: [...channels.keys()],
+    freshness,
     route,
     async deliver(alert, names) {
       const message = buildAlertMessage(alert, opts.context);

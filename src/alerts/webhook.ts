@@ -7,8 +7,12 @@ import axios from 'axios';
 import { classifyHttpStatus, type FailureType } from '../failures';
 import { redact, redactUrl } from '../log/redact';
 
-/** An alert reports one failure of the taxonomy. */
-export type AlertKind = FailureType;
+/**
+ * An alert reports one failure of the taxonomy, or a freshness change of a scheduled export: its newest
+ * succeeded window got older than its `freshness` (ExportStale), or a newer window succeeded since
+ * (ExportRecovered).
+ */
+export type AlertKind = FailureType | 'ExportStale' | 'ExportRecovered';
 
 export interface Alert {
   kind: AlertKind;

@@ -15,7 +15,9 @@ import {
   failureMonitorStatus,
   FAILURE_MONITOR_WORKFLOW_ID,
 } from '../../../src/monitor';
+import { windowWorkflowId } from '../../../src/windows/ids';
 import { createExportWorker, type ExportWorker } from '../../../src/worker';
+import { M3terExportKind, M3terExportName, M3terWindowStart } from '../../../workflows/search-attributes';
 import type { adhocExportWorkflow } from '../../../workflows';
 import { continueAsNewSignal, pollNowSignal } from '../../../workflows/failure-monitor';
 import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '../../support/alert-receiver';
@@ -92,6 +94,10 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
         '    type: webhook',
         `    url: ${rx.url}/hook`,
         '    secret: ${TEST_HOOK_SECRET}',
+        '  - name: fresh',
+        '    type: webhook',
+        `    url: ${rx.url}/fresh`,
+        '    secret: ${TEST_HOOK_SECRET}',
         '  - name: pd',
         '    type: pagerduty',
         `    url: ${rx.url}/pd`,
@@ -102,6 +108,13 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
         '    request: { operationalDataTypes: [ACCOUNTS] }',
         '    window: none',
         '    alerts: [ops, hook, pd]',
+        '  - name: fresh-ops',
+        '    kind: operational',
+        '    request: { operationalDataTypes: [ACCOUNTS] }',
+        '    window: hour',
+        '    timezone: UTC',
+        '    freshness: 2h',
+        '    alerts: [fresh]',
       ].join('\n'),
     );
     process.env.TEST_SLACK_URL = `${rx.url}${SLACK_TOKEN_PATH}`;
@@ -283,6 +296,52 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
     expect(status.lastError).toBeUndefined();
     expect(status.highWaterMark).toBeDefined();
     expect(before.polls).toBeGreaterThan(0);
+  });
+
+  it('freshness: a stale export alerts once, then recovers once when a newer window succeeds', async () => {
+    const kinds = () => rx.on('/fresh').map((r) => (r.json as { kind: string }).kind);
+    // No window of fresh-ops ever succeeded: stale since the monitor's first check (restarts did not repeat it).
+    await waitFor('the stale alert', () => kinds().includes('ExportStale') || undefined);
+    const stale = rx.on('/fresh')[0].json as Record<string, unknown>;
+    expect(stale).toMatchObject({ kind: 'ExportStale', exportName: 'fresh-ops', noticedBy: 'monitor' });
+    expect(verify(HOOK_SECRET, rx.on('/fresh')[0])).toBe(true);
+
+    // The previous hour's window succeeds: its end is the start of this hour, well within 2 h.
+    const hour = 3_600_000;
+    const prevStart = new Date(Math.floor(Date.now() / hour) * hour - hour);
+    const h = await client.workflow.start<typeof adhocExportWorkflow>('adhocExportWorkflow', {
+      workflowId: windowWorkflowId('operational', 'fresh-ops', prevStart),
+      taskQueue,
+      args: [
+        {
+          request: {
+            sourceType: 'OPERATIONAL',
+            operationalDataTypes: ['ACCOUNTS'],
+            startDate: prevStart.toISOString(),
+          },
+          name: 'fresh-ops',
+          poll: fastPoll,
+        },
+      ],
+      typedSearchAttributes: [
+        { key: M3terExportKind, value: 'operational' },
+        { key: M3terExportName, value: 'fresh-ops' },
+        { key: M3terWindowStart, value: prevStart },
+      ],
+    });
+    await h.result();
+    await client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID).signal(pollNowSignal);
+    await waitFor('the recovered message', () => kinds().includes('ExportRecovered') || undefined);
+    for (let i = 0; i < 3; i++) {
+      await client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID).signal(pollNowSignal);
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    expect(kinds()).toEqual(['ExportStale', 'ExportRecovered']);
+    const { status } = await failureMonitorStatus(client);
+    expect(status.freshness?.['fresh-ops']).toMatchObject({
+      stale: false,
+      newestWindowStart: prevStart.toISOString(),
+    });
   });
 
   it('no secret, token, webhook URL or routing key in alerts, logs or histories', async () => {
