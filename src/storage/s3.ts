@@ -28,7 +28,8 @@
 // uploaded stay in S3, but an unfinished multipart upload cannot be read back, and node:crypto's running
 // hash cannot be saved. So the whole-file hash is computed by a SHA-256 whose state can be saved
 // (./sha256-state.ts; ~150 MiB/s in JavaScript against ~1.7 GiB/s native, the price of resuming without
-// re-reading anything), and after each part the writer saves a checkpoint: upload id, the completed parts
+// re-reading anything; it runs on a worker thread, ./sha256-thread.ts, so it overlaps the network), and
+// after each part the writer saves a checkpoint: upload id, the completed parts
 // {number, ETag, SHA-256, size}, the hash state and newline count at the end of the last contiguous part.
 // The checkpoint goes to the heartbeat details AND to the hidden checkpoint object: heartbeats reach the
 // server at most every 0.8 x heartbeat timeout (48 s for downloads), which at S3 speeds is most of a
@@ -59,10 +60,12 @@ import {
   UploadPartCopyCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
+import { ApplicationFailure } from '@temporalio/common';
 import { failure, FailureType } from '../failures';
 import { redact } from '../log/redact';
 import { sanitizeFileName } from './local';
 import { ResumableSha256, type Sha256Checkpoint } from './sha256-state';
+import { ThreadedSha256 } from './sha256-thread';
 import type {
   CommittedFile,
   ExportStorage,
@@ -266,7 +269,10 @@ class S3Writer implements StorageWriter {
   private readonly tempKey: string;
   private readonly checkpointKey: string;
   private partSize: number;
-  private hash = new ResumableSha256();
+  /** Where the whole-file hash starts: a resumed checkpoint's state, or empty. */
+  private hashFrom: Sha256Checkpoint | undefined;
+  /** Started with the first part (small files that never fill one still get one). */
+  private hasher: ThreadedSha256 | undefined;
   private newlines = 0;
   private accepted = 0;
   private uploadId: string | undefined;
@@ -275,7 +281,7 @@ class S3Writer implements StorageWriter {
   private nextPart = 1;
   private readonly done = new Map<number, S3Checkpoint['parts'][number]>();
   /** Hash state and newline count at the end of each dispatched part, until the checkpoint passes it. */
-  private readonly boundaries = new Map<number, { hash: Sha256Checkpoint; newlines: number }>();
+  private readonly boundaries = new Map<number, { hash?: Sha256Checkpoint; newlines: number }>();
   private contiguous = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private failed: Error | undefined;
@@ -323,6 +329,8 @@ class S3Writer implements StorageWriter {
     // Uploads of this file that no checkpoint reached (an attempt killed before its first part landed):
     // nobody can resume them, so they go now rather than linger as invisible, billed parts.
     await this.abortUploadsExcept(this.uploadId);
+    // Likewise a temporary object an attempt completed but died before copying to its final key.
+    if (!this.uploadId) await this.deleteObject(this.tempKey);
   }
 
   private async readSavedCheckpoint(): Promise<unknown> {
@@ -376,7 +384,7 @@ class S3Writer implements StorageWriter {
     if (!c.parts.every((p) => listed.get(p.n) === p.etag)) return false;
     this.uploadId = c.uploadId;
     this.partSize = c.partSize;
-    this.hash = new ResumableSha256(c.hash);
+    this.hashFrom = c.hash;
     this.newlines = c.newlines;
     this.accepted = c.hash.bytes;
     for (const p of c.parts) this.done.set(p.n, p);
@@ -451,7 +459,6 @@ class S3Writer implements StorageWriter {
         let offset = 0;
         while (offset < chunk.length) {
           const piece = chunk.subarray(offset, offset + (this.partSize - this.buffered));
-          this.hash.update(piece);
           this.newlines += countNewlines(piece);
           this.buffer.push(piece);
           this.buffered += piece.length;
@@ -489,18 +496,24 @@ class S3Writer implements StorageWriter {
     this.buffer = [];
     this.buffered = 0;
     const n = this.nextPart++;
-    if (!last) this.boundaries.set(n, { hash: this.hash.checkpoint(), newlines: this.newlines });
+    const boundary: { hash?: Sha256Checkpoint; newlines: number } = { newlines: this.newlines };
+    if (!last) this.boundaries.set(n, boundary);
+    // Posted now, in byte order; hashing runs on its thread while the part uploads.
+    this.hasher ??= new ThreadedSha256(this.hashFrom);
+    const hashed = this.hasher.update(body, !last);
+    hashed.catch(() => undefined); // observed below; a rejection before then must not go unhandled
     const uploadId = await this.ensureUpload();
     while (this.inFlight.size >= this.ctx.concurrentParts) await Promise.race(this.inFlight);
     if (this.failed) throw this.failed;
-    const task: Promise<void> = this.uploadPart(uploadId, n, body)
+    const task: Promise<void> = Promise.all([this.uploadPart(uploadId, n, body), hashed])
       .then(
-        (part) => {
+        ([part, state]) => {
+          boundary.hash = state;
           this.done.set(n, part);
           this.advanceCheckpoint(uploadId);
         },
-        (err: Error) => {
-          this.failed ??= err;
+        (err: unknown) => {
+          this.failed ??= err instanceof ApplicationFailure ? err : storageFailure(`part ${n}`, err);
         },
       )
       .finally(() => this.inFlight.delete(task));
@@ -542,7 +555,7 @@ class S3Writer implements StorageWriter {
     while (this.done.has(c + 1)) c++;
     if (c === this.contiguous || uploadId !== this.uploadId) return;
     const boundary = this.boundaries.get(c);
-    if (!boundary) return; // the short last part: commit follows, nothing to resume
+    if (!boundary?.hash) return; // the short last part: commit follows, nothing to resume
     for (let i = this.contiguous + 1; i <= c; i++) this.boundaries.delete(i);
     this.contiguous = c;
     this.latest = {
@@ -596,6 +609,7 @@ class S3Writer implements StorageWriter {
     await this.settle();
     await this.drain();
     await this.saving;
+    await this.stopHasher();
     const uploadId = this.uploadId;
     this.uploadId = undefined;
     if (uploadId) await this.abort(uploadId);
@@ -603,9 +617,15 @@ class S3Writer implements StorageWriter {
     if (this.tempCompleted) await this.deleteObject(this.tempKey);
   }
 
+  private async stopHasher(): Promise<void> {
+    const hasher = this.hasher;
+    this.hasher = undefined;
+    await hasher?.close();
+  }
+
   async truncate(): Promise<void> {
     await this.dropUpload();
-    this.hash = new ResumableSha256();
+    this.hashFrom = undefined;
     this.newlines = 0;
     this.accepted = 0;
     this.buffer = [];
@@ -645,7 +665,10 @@ class S3Writer implements StorageWriter {
     if (this.buffered > 0) await this.dispatchPart(true);
     await this.drain();
     if (this.failed) throw this.failed;
-    const sha256 = this.hash.digestHex();
+    const sha256 = this.hasher
+      ? await this.hasher.digestHex()
+      : new ResumableSha256(this.hashFrom).digestHex(); // no new bytes: empty, or all uploaded before
+    await this.stopHasher();
 
     // Pick the key: the same content already there is success without a write; other content is never
     // overwritten.
@@ -745,13 +768,10 @@ class S3Writer implements StorageWriter {
         );
         return;
       }
+      // No checksum algorithm on this upload: its parts are server-side copies of parts the server has
+      // already verified, and some stores (MinIO) return no per-part checksum for a copy.
       const created = await this.ctx.client.send(
-        new CreateMultipartUploadCommand({
-          ...common,
-          Metadata: metadata,
-          ContentType: contentType,
-          ChecksumAlgorithm: 'SHA256',
-        }),
+        new CreateMultipartUploadCommand({ ...common, Metadata: metadata, ContentType: contentType }),
       );
       const uploadId = created.UploadId!;
       try {
@@ -768,11 +788,7 @@ class S3Writer implements StorageWriter {
               CopySourceRange: `bytes=${start}-${end}`,
             }),
           );
-          parts.push({
-            PartNumber: n,
-            ETag: res.CopyPartResult?.ETag,
-            ChecksumSHA256: res.CopyPartResult?.ChecksumSHA256,
-          });
+          parts.push({ PartNumber: n, ETag: res.CopyPartResult?.ETag });
         }
         await this.ctx.client.send(
           new CompleteMultipartUploadCommand({

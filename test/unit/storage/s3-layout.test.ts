@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { partitionPrefix } from '../../../src/storage/s3';
 import { ResumableSha256 } from '../../../src/storage/sha256-state';
+import { ThreadedSha256 } from '../../../src/storage/sha256-thread';
 
 const native = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -33,6 +34,28 @@ describe('ResumableSha256', () => {
     expect(() => new ResumableSha256().update(Buffer.alloc(10)).checkpoint()).toThrow(/mid-block/);
     expect(() => new ResumableSha256({ bytes: 10, state: '0'.repeat(64) })).toThrow(/64-byte/);
     expect(() => new ResumableSha256({ bytes: 64, state: 'zz' })).toThrow(/hex/);
+  });
+});
+
+describe('ThreadedSha256', () => {
+  it('hashes on its thread in posting order, with checkpoints a new thread can continue from', async () => {
+    const data = randomBytes(2 * 1024 * 1024 + 3);
+    const first = new ThreadedSha256();
+    try {
+      const at = first.update(data.subarray(0, 1024 * 1024), true);
+      const rest = first.update(data.subarray(1024 * 1024), false);
+      const [checkpoint] = await Promise.all([at, rest]);
+      expect(await first.digestHex()).toBe(native(data));
+      const second = new ThreadedSha256(checkpoint);
+      try {
+        await second.update(data.subarray(1024 * 1024), false);
+        expect(await second.digestHex()).toBe(native(data));
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await first.close();
+    }
   });
 });
 
