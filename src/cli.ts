@@ -46,9 +46,10 @@ function addCommonExportOptions(cmd: Command): Command {
       'explicit workflow id (default: derived from the request, so a repeat attaches)',
     )
     .addOption(
-      new Option('--storage <mode>', 'local: stream the file to EXPORT_DIR; none: return the URL').default(
-        'local',
-      ),
+      new Option(
+        '--storage <mode>',
+        'local: stream the file to EXPORT_DIR; s3: upload it to EXPORT_S3_BUCKET; none: return the URL',
+      ).default('local'),
     )
     .option('--request <json|@file>', 'a whole request body as JSON (flags override its fields)')
     .option('--wait', 'wait for the export, show live status, then print the manifest')
