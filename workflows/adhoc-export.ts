@@ -51,6 +51,10 @@ export type AdhocExportResult =
       urlWithoutQuery: string;
     };
 
+// Built once per worker, not per run: zod schemas are sizeable objects and the bundle's modules are shared
+// by every cached run. Its clock is read at parse time, inside the run, where Date.now() is workflow time.
+const adhocExportInputSchema = createAdhocExportInputSchema(() => Date.now());
+
 // Trigger: the activity is idempotent across its retries (it looks for an already committed job before
 // every re-send; see activities/trigger.ts), so an ordinary bounded retry policy is safe. startToClose is
 // far above one attempt's worst case (2 POSTs x 30 s client timeout + recovery lookups): a slow attempt
@@ -93,7 +97,7 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
   setHandler(statusQuery, () => status);
   let input: AdhocExportInput;
   try {
-    input = parseWorkflowInput(createAdhocExportInputSchema(), rawInput);
+    input = parseWorkflowInput(adhocExportInputSchema, rawInput);
   } catch (err) {
     failWith(status, err);
   }
