@@ -147,6 +147,7 @@ describe('sandbox: fault injection, counters, reset, rate limits', () => {
       total: 3,
       routes: { 'GET /organizations/:orgId/dataexports/jobs/:id': 1, [JOBS]: 1, [ADHOC]: 1 },
       fileBytesServed: 0,
+      rateLimited: 0,
     });
   });
 
@@ -157,7 +158,12 @@ describe('sandbox: fault injection, counters, reset, rate limits', () => {
     await ctx.admin('POST', '/reset');
     expect((await ctx.admin('GET', '/jobs')).json.data).toEqual([]);
     expect((await ctx.admin('GET', '/measurements')).json.count).toBe(0);
-    expect((await ctx.admin('GET', '/counters')).json).toEqual({ total: 0, routes: {}, fileBytesServed: 0 });
+    expect((await ctx.admin('GET', '/counters')).json).toEqual({
+      total: 0,
+      routes: {},
+      fileBytesServed: 0,
+      rateLimited: 0,
+    });
     expect((await listJobs()).status).toBe(200);
   });
 
