@@ -22,12 +22,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Writable } from 'node:stream';
 import type { CommittedFile, ExportStorage, Manifest, OpenWriterOptions, StorageWriter } from './types';
+import { countNewlines } from './newlines';
 
 export interface LocalStorageOptions {
   dir: string;
 }
 
-const NEWLINE = 0x0a;
 const WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
@@ -39,16 +39,6 @@ export function sanitizeFileName(name: string): string {
     .slice(0, 200);
   if (!cleaned || cleaned === '.' || cleaned === '..') throw new Error(`invalid storage file name "${name}"`);
   return cleaned;
-}
-
-function countNewlines(buf: Buffer): number {
-  let n = 0;
-  let i = buf.indexOf(NEWLINE);
-  while (i !== -1) {
-    n++;
-    i = buf.indexOf(NEWLINE, i + 1);
-  }
-  return n;
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -74,6 +74,7 @@ import type {
   OpenWriterOptions,
   StorageWriter,
 } from './types';
+import { countNewlines } from './newlines';
 
 const MiB = 1024 * 1024;
 export const DEFAULT_PART_SIZE = 8 * MiB;
@@ -82,7 +83,6 @@ const MIN_PART_SIZE = 5 * MiB;
 /** S3's limit for a single CopyObject; larger objects are copied part by part. */
 const SINGLE_COPY_LIMIT = 5 * 1024 * MiB;
 const COPY_PART_SIZE = 512 * MiB;
-const NEWLINE = 0x0a;
 
 /** Connection settings (credentials are never here: the AWS SDK's default provider chain finds them). */
 export interface S3Settings {
@@ -172,16 +172,6 @@ export function partitionPrefix(prefix: string, placement: FilePlacement): strin
     `date=${at.slice(0, 10)}`,
     ...(hourly ? [`hour=${at.slice(11, 13)}`] : []),
   );
-}
-
-function countNewlines(buf: Buffer): number {
-  let n = 0;
-  let i = buf.indexOf(NEWLINE);
-  while (i !== -1) {
-    n++;
-    i = buf.indexOf(NEWLINE, i + 1);
-  }
-  return n;
 }
 
 interface S3ErrorShape {

@@ -16,22 +16,13 @@ import {
   S3Client,
   type MultipartUpload,
 } from '@aws-sdk/client-s3';
-import { cacheDir, freePort, stopChild } from '../../src/devserver';
+import { cacheDir, freePort, isExecutable, stopChild } from '../../src/devserver';
 
 export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 export const MINIO_MODULE = 'github.com/minio/minio';
 
 export function cachedMinioPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cacheDir(env), 'minio', MINIO_VERSION, 'minio');
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** The MinIO binary, built with Go into the cache on first use. */
