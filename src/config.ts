@@ -106,6 +106,11 @@ export const DEFAULTS = {
 // Every rule's message is fixed text: zod's default messages can include the received value.
 const required = (rule = 'is required') => z.string({ error: rule }).trim().min(1, { error: rule });
 
+/** Control characters (U+0000-U+001F) or a backslash: never part of an S3 key prefix we write. */
+function hasControlOrBackslash(v: string): boolean {
+  return [...v].some((c) => c === '\\' || c.charCodeAt(0) < 0x20);
+}
+
 function isHttpUrl(v: string): boolean {
   try {
     const u = new URL(v);
@@ -213,7 +218,7 @@ const appShape = {
   EXPORT_S3_PREFIX: z
     .string()
     .trim()
-    .refine((v) => !/[\\\x00-\x1f]/.test(v) && !v.split('/').some((p) => p === '..'), {
+    .refine((v) => !hasControlOrBackslash(v) && !v.split('/').some((p) => p === '..'), {
       error: 'must be a key prefix without control characters, backslashes or ".."',
     })
     .default(DEFAULTS.EXPORT_S3_PREFIX),
