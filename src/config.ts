@@ -331,7 +331,9 @@ function toMonitor(v: z.output<z.ZodObject<typeof monitorShape>>): MonitorConfig
 }
 
 /** Temporal and monitor settings: `monitor start` needs no m3ter credentials (the worker polls m3ter). */
-export function loadMonitorCommandConfig(env: Env = process.env): TemporalConfig & { monitor: MonitorConfig } {
+export function loadMonitorCommandConfig(
+  env: Env = process.env,
+): TemporalConfig & { monitor: MonitorConfig } {
   return { ...toTemporal(parseEnv(temporalShape, env)), monitor: toMonitor(parseEnv(monitorShape, env)) };
 }
 
