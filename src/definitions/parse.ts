@@ -392,6 +392,15 @@ function parseExport(
     });
   }
 
+  // The Data Explorer bill CSV is stored in the worker's export directory only (its download path has no
+  // S3 writer yet), and it always downloads: refuse what would otherwise be silently ignored.
+  if (kind === 'bills' && value.storage !== undefined && value.storage !== 'local') {
+    ctx.problems.push({
+      path: [...base, 'storage'],
+      message: 'bills exports are stored locally: must be local',
+    });
+  }
+
   const request = value.request === undefined ? {} : value.request;
   if (kind && isRecord(request)) {
     // With the window itself invalid, a day stands in so the request is still checked.

@@ -138,6 +138,24 @@ describe('parseDefinitions: a valid file', () => {
     });
   });
 
+  it('refuses S3 or no storage for bills exports, which are always stored locally', () => {
+    for (const storage of ['s3', 'none']) {
+      let err: unknown;
+      try {
+        parseDefinitions(
+          `exports:\n  - { name: mb, kind: bills, window: month, storage: ${storage}, request: { lineItemTypes: [USAGE] } }\n`,
+          {},
+        );
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(DefinitionsError);
+      expect((err as DefinitionsError).problems).toEqual([
+        'exports[0] (mb).storage: bills exports are stored locally: must be local',
+      ]);
+    }
+  });
+
   it('operational exports may use window none (a snapshot) or a window', () => {
     const defs = parseDefinitions(
       `exports:
@@ -161,7 +179,7 @@ exports:
     request: { lineItemTypes: [USAGE], limit: 100 }
     window: month
     timezone: America/New_York
-    storage: s3
+    storage: local
     schedule: { cron: "0 4 2 * *", overlap: allow-all, paused: true, catchupWindow: 10s }
   - { name: a, kind: usage, window: week, schedule: { cron: "0 6 * * MON", overlap: skip } }
   - { name: b, kind: usage, window: hour, schedule: { cron: "*/15 9-17 * JAN-MAR,DEC 1-5", overlap: buffer-all } }
