@@ -109,27 +109,25 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       results.push({ tool: 'curl', ...c });
 
       const storage = createLocalStorage({ dir: path.join(dir, `worker-${round}`) });
-      global.gc?.();
-      const baseline = process.memoryUsage().rss;
-      let peak = baseline;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-      const started = process.hrtime.bigint();
-      const out = await streamDownloadToStorage({
-        storage,
-        base: `bench-${round}`,
-        defaultExt: '.csv',
-        fetchUrl: async () => (await m3ter.getExportDownloadUrl(jobId)).url,
-        log: silentLog,
-        clock: { now: () => Date.now() },
-        heartbeat: () => undefined,
-      });
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      clearInterval(sampler);
-      peak = Math.max(peak, process.memoryUsage().rss);
+      const {
+        value: out,
+        seconds,
+        rssGrowthBytes,
+      } = await measured(() =>
+        streamDownloadToStorage({
+          storage,
+          base: `bench-${round}`,
+          defaultExt: '.csv',
+          fetchUrl: async () => (await m3ter.getExportDownloadUrl(jobId)).url,
+          log: silentLog,
+          clock: { now: () => Date.now() },
+          heartbeat: () => undefined,
+        }),
+      );
       if (out.committed.sha256 !== expected.files[0].sha256)
         throw new Error(`round ${round}: checksum differs from the sandbox's`);
       fs.rmSync(path.join(dir, `worker-${round}`), { recursive: true, force: true });
-      results.push({ tool: 'worker', seconds, bytes: out.committed.bytes, rssGrowthBytes: peak - baseline });
+      results.push({ tool: 'worker', seconds, bytes: out.committed.bytes, rssGrowthBytes });
       say(
         `round ${round + 1}: curl ${c.seconds.toFixed(2)} s, worker ${seconds.toFixed(2)} s (sha256 matches)`,
       );

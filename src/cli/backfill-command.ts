@@ -34,7 +34,7 @@ import {
 import { checkInput } from '../../workflows/inputs';
 import { CliInputError, EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
 import { DEFAULT_DEFINITIONS_FILE } from './schedules-command';
-import { connectClient } from './temporal-client';
+import { withTemporalClient } from './temporal-client';
 
 export interface BackfillFlags {
   from?: string;
@@ -454,15 +454,6 @@ async function waitWithProgress(handle: BackfillHandle, io: Io, json: boolean): 
 // ---------------------------------------------------------------------------------------------------------
 // Commands
 
-async function withClient<T>(temporal: TemporalConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const { client, close } = await connectClient(temporal);
-  try {
-    return await fn(client);
-  } finally {
-    await close();
-  }
-}
-
 export async function runBackfillCommand(
   temporal: TemporalConfig,
   name: string,
@@ -470,7 +461,7 @@ export async function runBackfillCommand(
   io: Io,
 ): Promise<number> {
   const prepared = prepareBackfill(name, flags); // before any connection: bad input costs nothing
-  return withClient(temporal, async (client) => {
+  return withTemporalClient(temporal, async (client) => {
     if (flags.dryRun) {
       const plan = await planBackfill(client, prepared);
       io.stdout(flags.json ? JSON.stringify({ dryRun: true, ...plan }, null, 2) : formatPlan(plan));
@@ -521,7 +512,7 @@ export async function backfillStatus(
   o: { json?: boolean },
   io: Io,
 ): Promise<number> {
-  return withClient(temporal, async (client) => {
+  return withTemporalClient(temporal, async (client) => {
     const handle = await backfillHandle(client, workflowId);
     const d = await handle.describe();
     let p: BackfillProgress | undefined;
@@ -545,7 +536,7 @@ export async function backfillCancel(
   o: { json?: boolean },
   io: Io,
 ): Promise<number> {
-  return withClient(temporal, async (client) => {
+  return withTemporalClient(temporal, async (client) => {
     const handle = await backfillHandle(client, workflowId);
     const d = await handle.describe();
     if (d.status.name !== 'RUNNING') {
