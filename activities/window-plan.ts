@@ -6,7 +6,7 @@
 import { failure, FailureType } from '../src/failures';
 import { requestForWindow } from '../src/definitions/request';
 import type { ExportDefinition } from '../src/definitions/types';
-import { periodContaining, windowForNominalTime, type ExportWindow } from '../src/windows/windows';
+import { windowForNominalTime, type ExportWindow } from '../src/windows/windows';
 import { windowWorkflowId } from '../src/windows/ids';
 import type { PollOptions } from '../workflows/inputs';
 
@@ -74,12 +74,6 @@ export function planWindowRun(input: PlanWindowRunInput): WindowRunPlan {
   } catch (err) {
     throw failure(FailureType.InvalidExportRequest, `export ${definition.name}: ${(err as Error).message}`);
   }
-}
-
-/** The window (of the definition's unit) that starts at or contains `instant`: backfill and CLI helper. */
-export function windowAt(definition: WindowedExportDefinition, instant: string): ExportWindow | undefined {
-  if (definition.window === 'none') return undefined;
-  return periodContaining(instant, definition.window, definition.timezone);
 }
 
 export function createWindowPlanActivities() {

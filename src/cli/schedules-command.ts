@@ -2,7 +2,7 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { TemporalConfig } from '../config';
 import { loadDefinitionsFile } from '../definitions';
-import { executePlan, formatPlan, PlanAction, planApply } from '../schedules/apply';
+import { executePlan, formatPlan, planApply } from '../schedules/apply';
 import { scheduleIdFor } from '../schedules/desired';
 import {
   formatScheduleDescription,
@@ -109,5 +109,3 @@ export async function schedulesOperate(
     return EXIT_OK;
   });
 }
-
-export { PlanAction };
