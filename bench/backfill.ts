@@ -14,6 +14,7 @@ import type { BackfillSummary } from '../workflows/backfill-input';
 import { spawnSandboxProcess } from '../test/support/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
 import { buildCompiledInstall } from './scale';
+import { rssBytes, samplePeakRss } from './rss';
 
 export interface BackfillBenchOptions {
   /** Daily windows (from 2025-01-01 UTC). */
@@ -28,11 +29,6 @@ export interface BackfillBenchOptions {
 
 interface SandboxJob {
   request: { startDate?: string };
-}
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
 }
 
 export async function benchBackfill(
@@ -67,16 +63,8 @@ export async function benchBackfill(
       120_000,
       image,
     );
-    const pid = worker.pid;
-    const idleRss = rssBytes(pid);
-    let peakRss = idleRss;
-    const sampler = setInterval(() => {
-      try {
-        peakRss = Math.max(peakRss, rssBytes(pid));
-      } catch {
-        /* the worker exited; the result wait reports it */
-      }
-    }, 250);
+    const idleRss = rssBytes(worker.pid);
+    const rss = samplePeakRss([worker.pid]);
 
     const from = new Date(Date.UTC(2025, 0, 1));
     const to = new Date(from.getTime() + windows * 86_400_000);
@@ -127,7 +115,8 @@ export async function benchBackfill(
     };
 
     const first = await pass('first pass');
-    clearInterval(sampler);
+    rss.stop();
+    const [peakRss] = rss.peaks();
     const counters = await sandbox.admin.get<{ total: number; routes: Record<string, number> }>('/counters');
     const perWindow = new Map<string, number>();
     for (const j of first.jobs)

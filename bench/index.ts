@@ -1,5 +1,6 @@
-// npm run bench [-- --only detection|download|scale|backfill] [--short 6 --long 2 --long-ms 360000]
+// npm run bench [-- --only detection|download|scale|backfill|cluster] [--short 6 --long 2 --long-ms 360000]
 //                  [--size-mib 1024 --rounds 3] [--exports 1000 --scale-running-ms 20000]
+//                  [--cluster-exports 1000 --cluster-workers 1,2,3 --cluster-running-ms 20000 --cluster-budget 25]
 //
 // Prints tables of figures measured side by side in one run:
 //   detection  delay from ExportJob SUCCEEDED to the workflow noticing, and API calls per job, for the
@@ -8,9 +9,13 @@
 //   scale      many concurrent exports on one worker process: completion, RSS, m3ter calls (bench/scale.ts)
 //   backfill   a year of daily windows through one worker: wall time against its floor, history, duplicates
 //              (bench/backfill.ts; --backfill-windows 365 --backfill-concurrency 10 --backfill-job-ms 5000)
+//   cluster    the same exports on 1, 2 and 3 worker processes sharing one m3ter budget, on the Temporal
+//              server backed by PostgreSQL: wall time against the rate-limit floor, calls, 429s, RSS per
+//              worker (bench/cluster.ts; --cluster-budget 25 is the M3TER_MAX_REQUESTS_PER_SECOND they get)
 // Exits non-zero only if something failed; the figures themselves are for people to read, not assertions.
 import { parseArgs } from 'node:util';
 import { benchBackfill } from './backfill';
+import { benchCluster } from './cluster';
 import { benchDetection } from './detection';
 import { benchDownload } from './download';
 import { benchScale } from './scale';
@@ -34,11 +39,16 @@ async function main() {
       'backfill-windows': { type: 'string', default: '365' },
       'backfill-concurrency': { type: 'string', default: '10' },
       'backfill-job-ms': { type: 'string', default: '5000' },
+      'cluster-exports': { type: 'string', default: '1000' },
+      'cluster-workers': { type: 'string', default: '1,2,3' },
+      'cluster-running-ms': { type: 'string', default: '20000' },
+      // The deployment default, so the rounds show what an unconfigured deployment gets.
+      'cluster-budget': { type: 'string', default: '25' },
     },
   });
   const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   const only = values.only;
-  const sections = ['download', 'scale', 'detection', 'backfill'];
+  const sections = ['download', 'scale', 'detection', 'backfill', 'cluster'];
   if (only !== undefined && !sections.includes(only))
     throw new Error(`--only: must be one of ${sections.join(', ')}; got "${only}"`);
   // Download first: it needs the machine to itself, and the detection lanes keep a worker busy for minutes.
@@ -79,6 +89,23 @@ async function main() {
       say,
     });
     printTable(rows);
+    if (failures) process.exitCode = 1;
+  }
+  if (only === undefined || only === 'cluster') {
+    const workerCounts = values['cluster-workers'].split(',').map(Number);
+    if (workerCounts.some((n) => !Number.isInteger(n) || n < 1))
+      throw new Error(
+        `--cluster-workers: positive whole numbers separated by commas; got "${values['cluster-workers']}"`,
+      );
+    const { rows, footer, failures } = await benchCluster({
+      exports: Number(values['cluster-exports']),
+      workerCounts,
+      runningMs: Number(values['cluster-running-ms']),
+      budget: Number(values['cluster-budget']),
+      say,
+    });
+    printTable(rows);
+    console.log(footer.join('\n') + '\n');
     if (failures) process.exitCode = 1;
   }
 }

@@ -1,0 +1,271 @@
+// Cluster benchmark: the same batch of ad-hoc exports on 1, 2 and 3 worker processes in one run, against
+// the production kind of Temporal (the real server on PostgreSQL, test/support/temporal-postgres.ts) and a
+// sandbox process enforcing m3ter's Config API limit of 50 requests/s. The workers share one m3ter budget
+// (the server-side rate of the `<taskQueue>-m3ter` queue, src/m3ter-budget.ts), so what more workers can buy
+// is download and polling capacity, not m3ter throughput; the ratio of wall time to the rate-limit floor
+// shows how close each topology comes to what the limit allows.
+//
+// One server and one sandbox serve every round; each round gets its own task queue, export directory and
+// worker processes, and the sandbox is reset first, so the counts are the round's own.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { writeWorkflowBundle } from '../src/workflow-bundle';
+import type { AdhocExportInput, adhocExportWorkflow } from '../workflows/adhoc-export';
+import { spawnSandboxProcess, type SandboxProcess } from '../test/support/sandbox-process';
+import {
+  startPostgresTemporal,
+  TEMPORAL_SERVER_VERSION,
+  type PostgresTemporal,
+} from '../test/support/temporal-postgres';
+import { spawnWorkerProcess, type WorkerProcess } from '../test/support/worker-process';
+import { mib, samplePeakRss } from './rss';
+import { buildCompiledInstall } from './scale';
+
+export interface ClusterBenchOptions {
+  exports: number;
+  /** Worker process counts, one round each, in this order. */
+  workerCounts: number[];
+  /** How long each sandbox ExportJob is RUNNING (PENDING 1 s before that). */
+  runningMs: number;
+  /** M3TER_MAX_REQUESTS_PER_SECOND given to every worker: the rate of the shared m3ter queue. */
+  budget: number;
+  say: (m: string) => void;
+}
+
+/** m3ter's Config API limit per Organization, enforced by the sandbox (requests/s, burst the same). */
+const LIMIT = 50;
+const PENDING_MS = 1_000;
+/** A round that has not closed by then is reported as failed rather than waited on for ever. */
+const ROUND_TIMEOUT_MS = 30 * 60_000;
+const DAY = 86_400_000;
+
+interface Env {
+  temporal: PostgresTemporal;
+  sandbox: SandboxProcess;
+  client: Client;
+  /** The compiled install the workers run, as the Docker image has it. */
+  image: string;
+  work: string;
+}
+
+interface Round {
+  workers: number;
+  completed: number;
+  distinctJobs: number;
+  sandboxJobs: number;
+  files: number;
+  wallMs: number;
+  calls: number;
+  configCalls: number;
+  rateLimited: number;
+  peakRss: number[];
+}
+
+/** Half usage (windows of 1 to 5 days), half operational, as the chaos test mixes them. */
+function request(i: number): AdhocExportInput['request'] {
+  if (i % 2 === 1) return { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] };
+  const now = new Date();
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return {
+    sourceType: 'USAGE',
+    startDate: new Date(today - (1 + (i % 5)) * DAY).toISOString(),
+    endDate: new Date(today).toISOString(),
+  };
+}
+
+/** Starts in waves of 50, so that starting 1,000 does not open 1,000 requests to the server at once. */
+async function startExports(client: Client, taskQueue: string, n: number) {
+  const handles: WorkflowHandle<typeof adhocExportWorkflow>[] = [];
+  for (let i = 0; i < n; i += 50) {
+    const wave = Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+      client.workflow.start<typeof adhocExportWorkflow>('adhocExportWorkflow', {
+        taskQueue,
+        workflowId: `${taskQueue}-${i + k}`,
+        args: [{ request: request(i + k) }],
+      }),
+    );
+    handles.push(...(await Promise.all(wave)));
+  }
+  return handles;
+}
+
+/** Every result, or the failure message per workflow id; gives up on what is still open at the timeout. */
+async function awaitAll(handles: WorkflowHandle<typeof adhocExportWorkflow>[], say: (m: string) => void) {
+  const jobIds = new Map<string, string>();
+  const failures = new Map<string, string>();
+  const progress = setInterval(
+    () => say(`cluster: ${jobIds.size}/${handles.length} completed, ${failures.size} failed`),
+    15_000,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.all(
+        handles.map((h) =>
+          h.result().then(
+            (r) => jobIds.set(h.workflowId, r.jobId),
+            (err: Error) => failures.set(h.workflowId, err.message),
+          ),
+        ),
+      ),
+      new Promise((resolve) => (timer = setTimeout(resolve, ROUND_TIMEOUT_MS))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    clearInterval(progress);
+  }
+  return { jobIds, failures };
+}
+
+function countFiles(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && !d.name.endsWith('.manifest.json') && !d.name.startsWith('.')).length;
+}
+
+async function runRound(env: Env, workerCount: number, opts: ClusterBenchOptions): Promise<Round> {
+  const { sandbox, temporal, client } = env;
+  const { say } = opts;
+  const taskQueue = `bench-cluster-${workerCount}w-${Date.now()}`;
+  const exportDir = path.join(env.work, taskQueue);
+  await sandbox.admin.post('/reset');
+  await sandbox.admin.post('/config', {
+    jobTiming: { pendingMs: PENDING_MS, runningMs: opts.runningMs },
+    rateLimits: { config: { ratePerSec: LIMIT, burst: LIMIT } },
+  });
+  const workerEnv = {
+    ...sandbox.env,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    M3TER_MAX_REQUESTS_PER_SECOND: String(opts.budget),
+    EXPORT_DIR: exportDir,
+    // info, not warn: readiness is read from the SDK's "Worker state changed" line.
+    LOG_LEVEL: 'info',
+  };
+  const workers: WorkerProcess[] = [];
+  try {
+    // One at a time: started together on two cores, their start-ups time each other out.
+    for (let i = 0; i < workerCount; i++)
+      workers.push(await spawnWorkerProcess(workerEnv, 180_000, env.image));
+    const rss = samplePeakRss(workers.map((w) => w.pid));
+    say(`cluster: ${opts.exports} exports on ${workerCount} worker(s) (pids ${workers.map((w) => w.pid)})`);
+    const started = Date.now();
+    const { jobIds, failures } = await awaitAll(await startExports(client, taskQueue, opts.exports), say);
+    const wallMs = Date.now() - started;
+    rss.stop();
+    for (const [id, message] of [...failures].slice(0, 5)) say(`cluster: ${id} failed: ${message}`);
+    const counters = await sandbox.admin.get<{ total: number; rateLimited: number }>('/counters');
+    // Every request of the Config API class, 429s included: the limiter logs a request before deciding.
+    const { data: configRequests } = await sandbox.admin.get<{ data: unknown[] }>(
+      '/requests?rateClass=config',
+    );
+    const { data: sandboxJobs } = await sandbox.admin.get<{ data: unknown[] }>('/jobs');
+    return {
+      workers: workerCount,
+      completed: jobIds.size,
+      distinctJobs: new Set(jobIds.values()).size,
+      sandboxJobs: sandboxJobs.length,
+      files: countFiles(exportDir),
+      wallMs,
+      calls: counters.total,
+      configCalls: configRequests.length - counters.rateLimited,
+      rateLimited: counters.rateLimited,
+      peakRss: rss.peaks(),
+    };
+  } finally {
+    await Promise.allSettled(workers.map((w) => w.stop()));
+  }
+}
+
+/** The fastest the round could be: its accepted Config API calls at the limit, or one job's duration. */
+const floorMs = (r: Round, runningMs: number) =>
+  Math.max((r.configCalls / LIMIT) * 1000, PENDING_MS + runningMs);
+
+/** A round passes when every export completed on its own ExportJob and stored one file. */
+function roundFailures(r: Round, exports: number): number {
+  const ok =
+    r.completed === exports && r.distinctJobs === exports && r.sandboxJobs === exports && r.files === exports;
+  return ok ? 0 : Math.max(1, exports - r.completed);
+}
+
+function row(r: Round, opts: ClusterBenchOptions): string[] {
+  const floor = floorMs(r, opts.runningMs);
+  return [
+    String(r.workers),
+    `${r.completed}/${opts.exports}`,
+    `${r.sandboxJobs} / ${r.files}`,
+    (r.wallMs / 1000).toFixed(1),
+    String(r.calls),
+    (r.calls / opts.exports).toFixed(2),
+    String(r.configCalls),
+    String(r.rateLimited),
+    r.peakRss.map(mib).join(' / '),
+    (floor / 1000).toFixed(1),
+    (r.wallMs / floor).toFixed(2),
+  ];
+}
+
+export async function benchCluster(
+  opts: ClusterBenchOptions,
+): Promise<{ rows: string[][]; footer: string[]; failures: number }> {
+  const { say } = opts;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cluster-'));
+  let temporal: PostgresTemporal | undefined;
+  let sandbox: SandboxProcess | undefined;
+  let connection: Connection | undefined;
+  try {
+    [temporal, sandbox] = await Promise.all([startPostgresTemporal({ log: say }), spawnSandboxProcess()]);
+    say('cluster: building a compiled install, as the Docker image has it ...');
+    const image = buildCompiledInstall(path.join(work, '.image'));
+    await writeWorkflowBundle(path.join(image, 'dist', 'workflow-bundle.js'));
+    connection = await Connection.connect({ address: temporal.address });
+    const env: Env = {
+      temporal,
+      sandbox,
+      client: new Client({ connection, namespace: temporal.namespace }),
+      image,
+      work,
+    };
+    const rows = [
+      [
+        'workers',
+        'completed',
+        'jobs / files',
+        'wall (s)',
+        'm3ter calls',
+        'calls/export',
+        'Config API calls',
+        '429s',
+        'peak RSS per worker (MiB)',
+        'floor (s)',
+        'wall / floor',
+      ],
+    ];
+    let failures = 0;
+    for (const n of opts.workerCounts) {
+      const r = await runRound(env, n, opts);
+      failures += roundFailures(r, opts.exports);
+      rows.push(row(r, opts));
+      say(`cluster: ${rows[rows.length - 1].join('  ')}`);
+    }
+    const footer = [
+      `${opts.exports} exports a round (half usage, half operational; jobs PENDING ${PENDING_MS / 1000} s, ` +
+        `RUNNING ${opts.runningMs / 1000} s), started at once; Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL 15; ` +
+        `M3TER_MAX_REQUESTS_PER_SECOND=${opts.budget} on every worker.`,
+      `m3ter calls: every request the sandbox served (token, trigger, status, download URL, file); ` +
+        `Config API calls: those of the rate-limited class the limiter let through.`,
+      `429s: answered by the sandbox's limiter (${LIMIT} Config API requests/s, burst ${LIMIT}).`,
+      `floor: max(Config API calls / ${LIMIT} per s, one job's ${(PENDING_MS + opts.runningMs) / 1000} s); ` +
+        `wall / floor 1.00 would be the limit used to the full from the first start to the last result.`,
+    ];
+    return { rows, footer, failures };
+  } finally {
+    await connection?.close().catch(() => undefined);
+    await Promise.allSettled([sandbox?.stop(), temporal?.stop()]);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
