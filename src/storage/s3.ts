@@ -8,9 +8,11 @@
 //   .../.<base>.partial                    the multipart upload the download streams into
 //   .../.<base>.partial.checkpoint.json    its resume checkpoint
 //
-// Streaming and memory: bytes are cut into parts of `partSizeBytes` (8 MiB) as they arrive and up to
-// `concurrentParts` (4) parts upload at once; the writer's stream waits for a free slot, so memory stays
-// at about (concurrentParts + 1) x partSize whatever the file size.
+// Streaming and memory: bytes are copied into part buffers of `partSizeBytes` (8 MiB) as they arrive and up
+// to `concurrentParts` (4) parts upload at once; the writer's stream waits for a free slot. A writer owns at
+// most concurrentParts + 1 part buffers, reused from part to part, and the hashing thread reads them where
+// they are (shared memory) instead of receiving copies, so memory stays at (concurrentParts + 1) x partSize
+// whatever the file size, with nothing allocated per part.
 //
 // Integrity: every part carries its own SHA-256 (`ChecksumAlgorithm: 'SHA256'`), which the server checks
 // against the bytes it received and refuses on mismatch (the part is then re-sent, up to `partAttempts`
@@ -266,8 +268,11 @@ class S3Writer implements StorageWriter {
   private newlines = 0;
   private accepted = 0;
   private uploadId: string | undefined;
-  private buffer: Buffer[] = [];
+  /** The part being filled, and how much of it is. */
+  private part: Buffer | undefined;
   private buffered = 0;
+  /** Part buffers whose upload and hashing are over, ready for the next part. */
+  private freeParts: Buffer[] = [];
   private nextPart = 1;
   private readonly done = new Map<number, S3Checkpoint['parts'][number]>();
   /** Hash state and newline count at the end of each dispatched part, until the checkpoint passes it. */
@@ -448,18 +453,27 @@ class S3Writer implements StorageWriter {
       for (const chunk of chunks) {
         let offset = 0;
         while (offset < chunk.length) {
-          const piece = chunk.subarray(offset, offset + (this.partSize - this.buffered));
-          this.newlines += countNewlines(piece);
-          this.buffer.push(piece);
-          this.buffered += piece.length;
-          this.accepted += piece.length;
-          offset += piece.length;
+          const part = (this.part ??= this.takePartBuffer());
+          const copied = chunk.copy(part, this.buffered, offset);
+          this.newlines += countNewlines(part.subarray(this.buffered, this.buffered + copied));
+          this.buffered += copied;
+          this.accepted += copied;
+          offset += copied;
           if (this.buffered === this.partSize) await this.dispatchPart(false);
         }
       }
     });
     this.pending = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * A free part buffer, or a new one. Shared memory, so the hashing thread reads it without a copy. At most
+   * concurrentParts + 1 exist: dispatchPart waits for an upload slot before the next part starts filling,
+   * and a slot frees only after its buffer went back to `freeParts`.
+   */
+  private takePartBuffer(): Buffer {
+    return this.freeParts.pop() ?? Buffer.from(new SharedArrayBuffer(this.partSize));
   }
 
   private async ensureUpload(): Promise<string> {
@@ -482,8 +496,9 @@ class S3Writer implements StorageWriter {
 
   /** Hands the buffered bytes to an upload slot, waiting for one (this is the stream's backpressure). */
   private async dispatchPart(last: boolean): Promise<void> {
-    const body = Buffer.concat(this.buffer, this.buffered);
-    this.buffer = [];
+    const buffer = this.part ?? this.takePartBuffer();
+    const body = buffer.subarray(0, this.buffered);
+    this.part = undefined;
     this.buffered = 0;
     const n = this.nextPart++;
     const boundary: { hash?: Sha256Checkpoint; newlines: number } = { newlines: this.newlines };
@@ -495,17 +510,21 @@ class S3Writer implements StorageWriter {
     const uploadId = await this.ensureUpload();
     while (this.inFlight.size >= this.ctx.concurrentParts) await Promise.race(this.inFlight);
     if (this.failed) throw this.failed;
-    const task: Promise<void> = Promise.all([this.uploadPart(uploadId, n, body), hashed])
-      .then(
-        ([part, state]) => {
-          boundary.hash = state;
-          this.done.set(n, part);
-          this.advanceCheckpoint(uploadId);
-        },
-        (err: unknown) => {
+    // The buffer is reused only once both the upload and the hashing thread are done reading it; it goes
+    // back before the slot frees, so the part filling next can take it.
+    const task: Promise<void> = Promise.allSettled([this.uploadPart(uploadId, n, body), hashed])
+      .then(([uploaded, state]) => {
+        if (buffer.length === this.partSize) this.freeParts.push(buffer);
+        if (uploaded.status === 'rejected' || state.status === 'rejected') {
+          const err: unknown =
+            uploaded.status === 'rejected' ? uploaded.reason : (state as PromiseRejectedResult).reason;
           this.failed ??= err instanceof ApplicationFailure ? err : storageFailure(`part ${n}`, err);
-        },
-      )
+          return;
+        }
+        boundary.hash = state.value;
+        this.done.set(n, uploaded.value);
+        this.advanceCheckpoint(uploadId);
+      })
       .finally(() => this.inFlight.delete(task));
     this.inFlight.add(task);
   }
@@ -618,8 +637,10 @@ class S3Writer implements StorageWriter {
     this.hashFrom = undefined;
     this.newlines = 0;
     this.accepted = 0;
-    this.buffer = [];
+    this.part = undefined;
     this.buffered = 0;
+    // A resumed upload may have used another part size; buffers of the old size are of no use.
+    this.freeParts = [];
     this.nextPart = 1;
     this.done.clear();
     this.boundaries.clear();

@@ -2,8 +2,9 @@
 // JavaScript) no longer shares the event loop with the download and the part uploads: on a machine with a
 // spare core the whole-file hash overlaps the network instead of adding to it.
 //
-// Parts are posted in byte order (postMessage keeps order), each as a copy whose buffer is transferred:
-// the original stays with the uploader, and copying 8 MiB costs a few ms against ~50 ms of hashing.
+// Parts are posted in byte order (postMessage keeps order). A part in shared memory (the S3 writer's part
+// buffers) is read where it is; anything else is posted as a copy whose buffer is transferred, so the
+// original stays with the caller. Either way the caller must not change the bytes before the update resolves.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Sha256Checkpoint } from './sha256-state';
@@ -82,8 +83,10 @@ export class ThreadedSha256 {
     });
   }
 
-  /** Hashes a copy of `data`; with `checkpoint`, resolves to the state after it (at a 64-byte boundary). */
+  /** Hashes `data`; with `checkpoint`, resolves to the state after it (at a 64-byte boundary). */
   async update(data: Buffer, checkpoint: boolean): Promise<Sha256Checkpoint | undefined> {
+    if (data.buffer instanceof SharedArrayBuffer)
+      return (await this.send({ type: 'update', data, checkpoint })).checkpoint;
     const copy = new Uint8Array(data);
     return (await this.send({ type: 'update', data: copy, checkpoint }, [copy.buffer])).checkpoint;
   }

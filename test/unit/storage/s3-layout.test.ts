@@ -57,6 +57,23 @@ describe('ThreadedSha256', () => {
       await first.close();
     }
   });
+
+  it('reads a part in shared memory where it is, without a copy', async () => {
+    const data = randomBytes(1024 * 1024 + 64);
+    const shared = Buffer.from(new SharedArrayBuffer(data.length));
+    data.copy(shared);
+    const hash = new ThreadedSha256();
+    try {
+      const checkpoint = await hash.update(shared.subarray(0, 1024 * 1024), true);
+      expect(checkpoint?.bytes).toBe(1024 * 1024);
+      await hash.update(shared.subarray(1024 * 1024), false);
+      expect(await hash.digestHex()).toBe(native(data));
+      // Still usable by the caller afterwards: nothing was transferred away.
+      expect(shared.equals(data)).toBe(true);
+    } finally {
+      await hash.close();
+    }
+  });
 });
 
 describe('partitionPrefix', () => {
