@@ -48,6 +48,8 @@ interface Env {
   /** The compiled install the workers run, as the Docker image has it. */
   image: string;
   work: string;
+  /** Where the workers' logs are kept. */
+  logDir: string;
 }
 
 interface Round {
@@ -57,6 +59,7 @@ interface Round {
   sandboxJobs: number;
   files: number;
   wallMs: number;
+  closedMs: number[];
   calls: number;
   configCalls: number;
   rateLimited: number;
@@ -91,23 +94,68 @@ async function startExports(client: Client, taskQueue: string, n: number) {
   return handles;
 }
 
+const ACTIVITY_STATES: Record<number, string> = { 1: 'scheduled', 2: 'started', 3: 'cancel requested' };
+
+/**
+ * What the last open exports are waiting on, so a long tail is explained rather than only timed. Query
+ * strings are cut from failure messages: a download URL's is its credential.
+ */
+async function describeStragglers(
+  handles: WorkflowHandle<typeof adhocExportWorkflow>[],
+  say: (m: string) => void,
+): Promise<void> {
+  for (const h of handles) {
+    const { raw } = await h.describe();
+    const activities = (raw.pendingActivities ?? []).map((a) =>
+      [
+        a.activityType?.name,
+        ACTIVITY_STATES[Number(a.state)] ?? `state ${a.state}`,
+        `attempt ${a.attempt}`,
+        a.lastWorkerIdentity ? `on ${a.lastWorkerIdentity}` : '',
+        a.lastFailure?.message ? `last failure: ${a.lastFailure.message.replace(/\?\S*/g, '?...')}` : '',
+      ]
+        .filter(Boolean)
+        .join(', '),
+    );
+    say(`cluster: still open ${h.workflowId}: ${activities.join('; ') || 'no pending activity'}`);
+  }
+}
+
+interface Outcome {
+  jobIds: Map<string, string>;
+  failures: Map<string, string>;
+  /** When each export closed, in ms after the first start, ascending. */
+  closedMs: number[];
+}
+
 /** Every result, or the failure message per workflow id; gives up on what is still open at the timeout. */
-async function awaitAll(handles: WorkflowHandle<typeof adhocExportWorkflow>[], say: (m: string) => void) {
-  const jobIds = new Map<string, string>();
-  const failures = new Map<string, string>();
-  const progress = setInterval(
-    () => say(`cluster: ${jobIds.size}/${handles.length} completed, ${failures.size} failed`),
-    15_000,
-  );
+async function awaitAll(
+  handles: WorkflowHandle<typeof adhocExportWorkflow>[],
+  startedAt: number,
+  say: (m: string) => void,
+): Promise<Outcome> {
+  const outcome: Outcome = { jobIds: new Map(), failures: new Map(), closedMs: [] };
+  const open = new Set(handles);
+  const progress = setInterval(() => {
+    say(`cluster: ${outcome.jobIds.size}/${handles.length} completed, ${outcome.failures.size} failed`);
+    if (open.size > 0 && open.size <= Math.max(3, handles.length / 100))
+      describeStragglers([...open].slice(0, 3), say).catch((err: Error) => say(`cluster: ${err.message}`));
+  }, 15_000);
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       Promise.all(
         handles.map((h) =>
-          h.result().then(
-            (r) => jobIds.set(h.workflowId, r.jobId),
-            (err: Error) => failures.set(h.workflowId, err.message),
-          ),
+          h
+            .result()
+            .then(
+              (r) => outcome.jobIds.set(h.workflowId, r.jobId),
+              (err: Error) => outcome.failures.set(h.workflowId, err.message),
+            )
+            .finally(() => {
+              open.delete(h);
+              outcome.closedMs.push(Date.now() - startedAt);
+            }),
         ),
       ),
       new Promise((resolve) => (timer = setTimeout(resolve, ROUND_TIMEOUT_MS))),
@@ -116,7 +164,13 @@ async function awaitAll(handles: WorkflowHandle<typeof adhocExportWorkflow>[], s
     clearTimeout(timer);
     clearInterval(progress);
   }
-  return { jobIds, failures };
+  return outcome;
+}
+
+/** When `share` of the exports had closed (seconds), or '-' if that many never did. */
+function closedBy(closedMs: number[], exports: number, share: number): string {
+  const t = closedMs[Math.ceil(exports * share) - 1];
+  return t === undefined ? '-' : (t / 1000).toFixed(1);
 }
 
 function countFiles(dir: string): number {
@@ -154,7 +208,8 @@ async function runRound(env: Env, workerCount: number, opts: ClusterBenchOptions
     const rss = samplePeakRss(workers.map((w) => w.pid));
     say(`cluster: ${opts.exports} exports on ${workerCount} worker(s) (pids ${workers.map((w) => w.pid)})`);
     const started = Date.now();
-    const { jobIds, failures } = await awaitAll(await startExports(client, taskQueue, opts.exports), say);
+    const handles = await startExports(client, taskQueue, opts.exports);
+    const { jobIds, failures, closedMs } = await awaitAll(handles, started, say);
     const wallMs = Date.now() - started;
     rss.stop();
     for (const [id, message] of [...failures].slice(0, 5)) say(`cluster: ${id} failed: ${message}`);
@@ -171,6 +226,7 @@ async function runRound(env: Env, workerCount: number, opts: ClusterBenchOptions
       sandboxJobs: sandboxJobs.length,
       files: countFiles(exportDir),
       wallMs,
+      closedMs,
       calls: counters.total,
       configCalls: configRequests.length - counters.rateLimited,
       rateLimited: counters.rateLimited,
@@ -178,6 +234,8 @@ async function runRound(env: Env, workerCount: number, opts: ClusterBenchOptions
     };
   } finally {
     await Promise.allSettled(workers.map((w) => w.stop()));
+    // Kept after the run for a post-mortem, one file per process (the worker redacts its secrets).
+    for (const w of workers) fs.writeFileSync(path.join(env.logDir, `${taskQueue}-${w.pid}.log`), w.output());
   }
 }
 
@@ -199,6 +257,7 @@ function row(r: Round, opts: ClusterBenchOptions): string[] {
     `${r.completed}/${opts.exports}`,
     `${r.sandboxJobs} / ${r.files}`,
     (r.wallMs / 1000).toFixed(1),
+    `${closedBy(r.closedMs, opts.exports, 0.5)} / ${closedBy(r.closedMs, opts.exports, 0.99)}`,
     String(r.calls),
     (r.calls / opts.exports).toFixed(2),
     String(r.configCalls),
@@ -229,13 +288,16 @@ export async function benchCluster(
       client: new Client({ connection, namespace: temporal.namespace }),
       image,
       work,
+      logDir: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cluster-logs-')),
     };
+    say(`cluster: worker logs go to ${env.logDir}`);
     const rows = [
       [
         'workers',
         'completed',
         'jobs / files',
         'wall (s)',
+        '50 % / 99 % closed (s)',
         'm3ter calls',
         'calls/export',
         'Config API calls',
@@ -259,6 +321,8 @@ export async function benchCluster(
       `m3ter calls: every request the sandbox served (token, trigger, status, download URL, file); ` +
         `Config API calls: those of the rate-limited class the limiter let through.`,
       `429s: answered by the sandbox's limiter (${LIMIT} Config API requests/s, burst ${LIMIT}).`,
+      `50 % / 99 % closed: seconds from the first start until half and 99 % of the exports had closed; ` +
+        `wall: until the last one had.`,
       `floor: max(Config API calls / ${LIMIT} per s, one job's ${(PENDING_MS + opts.runningMs) / 1000} s); ` +
         `wall / floor 1.00 would be the limit used to the full from the first start to the last result.`,
     ];
