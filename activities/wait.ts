@@ -1,20 +1,25 @@
 // waitForExportJob: waits for an ExportJob to reach SUCCEEDED or FAILED while keeping workflow history tiny.
 //
-// Attempt 1 polls inside the activity: every `fastPollMs` (1 s) for the first `fastPhaseMs` (30 s), so a
-// short job is noticed within about a second, then with the interval growing x1.5 up to `mediumMaxPollMs`
-// (20 s, under the 30 s heartbeat timeout) until `inActivityPhaseMs` (5 min). That is ~48 polls in the first
-// five minutes and one a minute after, so jobs of ten minutes or more average under one poll per 10 s
-// while jobs under a minute are still noticed within ~1-4 s (see `npm run bench`).
-// It heartbeats `{ polls }` at each poll, and sleeps with the activity's cancellation-aware sleep. If the
-// job is still not terminal it throws the retryable `ExportJobStillRunning`. From then on each retry polls
-// ONCE and throws again, so the activity's retry policy (fixed interval, e.g. 60 s; unlimited attempts;
-// scheduleToClose = the overall deadline) is the infrequent poller. Retries add no history events: whatever
-// the job's duration the workflow records one ActivityTaskScheduled/Started/Completed triple for the wait.
+// One activity polls the job for its whole life, every `fastPollMs` (1 s, start to start), so a finished
+// job is noticed within a second or two whether it ran for ten seconds or six hours. Polling that often
+// costs m3ter little because reads go through the worker's batcher (src/m3ter/export-job-batcher.ts): one
+// list call a second per worker answers up to 100 waiting jobs. The activity heartbeats `{ polls, errors }`
+// after each poll and every `keepAliveMs` while a read is queued (with hundreds of jobs waiting, a read may
+// queue for several seconds), so a lost worker is noticed by the heartbeat timeout and the retry, on
+// another worker, continues the count. Heartbeats add no history events: the workflow records one
+// ActivityTaskScheduled/Started/Completed triple for the wait whatever the job's duration.
 //
-// Transient errors (429, 5xx, timeouts) inside attempt 1 are counted and polling continues; only a long run
-// of consecutive errors ends the attempt (retryably). 404 means the job does not exist: non-retryable
-// after a couple of confirmations.
-import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
+// The older tiered strategy remains available through the options, for comparison (`npm run bench -- --only
+// detection`) and for deployments that want fewer held activity slots: polls `fastPollMs` apart for
+// `fastPhaseMs`, then growing x`growth` up to `mediumMaxPollMs`, until `inActivityPhaseMs`, when the attempt
+// ends with the retryable, benign `ExportJobStillRunning`; each later attempt polls ONCE and throws again,
+// so the activity's retry policy (fixed interval, unlimited attempts, scheduleToClose = the deadline)
+// becomes a slow poller.
+//
+// Transient errors (429, 5xx, timeouts) are counted and polling continues; only a long run of consecutive
+// errors ends the attempt (retryably). 404 means the job does not exist: non-retryable after a couple of
+// confirmations.
+import { activityInfo, Context, sleep } from '@temporalio/activity';
 import { M3terError, M3terNotFoundError } from '../src/m3ter/errors';
 import type { ExportJob } from '../src/m3ter/schemas';
 import type { ActivityLogger, Clock } from './deps';
@@ -23,14 +28,23 @@ import { errorMessage, failure, FailureType, toApplicationFailure } from './fail
 
 export interface WaitForExportJobInput {
   jobId: string;
+  /** Time between the starts of two polls. Default 1 s. */
   fastPollMs?: number;
+  /** How long polls stay `fastPollMs` apart before the interval grows. Default: the whole wait. */
   fastPhaseMs?: number;
+  /** Cap of the growing interval after the fast phase. Default 20 s. */
   mediumMaxPollMs?: number;
+  /**
+   * How long one attempt polls before ending with ExportJobStillRunning, leaving the rest to the retry
+   * policy (and later attempts poll once each). Default: unbounded; every attempt polls until the job ends.
+   */
   inActivityPhaseMs?: number;
-  /** Interval growth after the fast phase. */
+  /** Interval growth after the fast phase. Default 1.5. */
   growth?: number;
-  /** Consecutive failed polls tolerated in attempt 1 before failing the attempt. */
+  /** Consecutive failed polls tolerated before failing the attempt. Default 10. */
   maxConsecutiveErrors?: number;
+  /** Longest time without a heartbeat, also while a read is queued. Default 10 s (heartbeat timeout 30 s). */
+  keepAliveMs?: number;
 }
 
 export interface WaitForExportJobResult {
@@ -79,11 +93,13 @@ export function createWaitActivity(deps: WaitDeps) {
   const pause = deps.sleep ?? ((ms: number) => sleep(ms));
   return async function waitForExportJob(input: WaitForExportJobInput): Promise<WaitForExportJobResult> {
     const fastPollMs = input.fastPollMs ?? 1_000;
-    const fastPhaseMs = input.fastPhaseMs ?? 30_000;
+    const fastPhaseMs = input.fastPhaseMs ?? Number.POSITIVE_INFINITY;
     const mediumMaxPollMs = input.mediumMaxPollMs ?? 20_000;
-    const inActivityPhaseMs = input.inActivityPhaseMs ?? 300_000;
+    const inActivityPhaseMs = input.inActivityPhaseMs ?? Number.POSITIVE_INFINITY;
     const growth = input.growth ?? 1.5;
     const maxConsecutiveErrors = input.maxConsecutiveErrors ?? 10;
+    const keepAliveMs = input.keepAliveMs ?? 10_000;
+    const context = Context.current();
     const info = activityInfo();
     const prior = (info.heartbeatDetails ?? {}) as Partial<WaitProgress>;
     const progress: WaitProgress = {
@@ -91,6 +107,7 @@ export function createWaitActivity(deps: WaitDeps) {
       errors: prior.errors ?? 0,
       lastStatus: prior.lastStatus,
     };
+    const beat = () => context.heartbeat({ ...progress });
     const { jobId } = input;
     let consecutiveErrors = 0;
     let notFound = 0;
@@ -132,7 +149,7 @@ export function createWaitActivity(deps: WaitDeps) {
 
     const stillRunning = () => {
       // Recorded as the attempt's last heartbeat so the next attempt continues the count.
-      heartbeat({ ...progress });
+      beat();
       return failure(
         FailureType.ExportJobStillRunning,
         `export job ${jobId} is still ${progress.lastStatus ?? 'not terminal'} after ${progress.polls} polls; polling again later`,
@@ -145,8 +162,9 @@ export function createWaitActivity(deps: WaitDeps) {
       );
     };
 
-    if (info.attempt > 1) {
-      // The retry policy is the poller now: one poll (one quick second try on a transient error).
+    if (info.attempt > 1 && Number.isFinite(inActivityPhaseMs)) {
+      // Tiered strategy: the retry policy is the poller now, one poll per attempt (one quick second try
+      // on a transient error).
       for (let i = 0; i < 2; i++) {
         const job = await poll();
         if (job) {
@@ -159,22 +177,33 @@ export function createWaitActivity(deps: WaitDeps) {
       throw stillRunning();
     }
 
-    const start = deps.clock.now();
-    let interval = fastPollMs;
-    for (;;) {
-      const job = await poll();
-      if (job) {
-        const done = terminal(job, progress);
-        if (done) {
-          deps.log.info({ jobId, status: done.status, polls: progress.polls }, 'export job finished');
-          return done;
+    // Heartbeats while a read is queued behind other jobs' reads; the SDK throttles what it sends.
+    const keepAlive = setInterval(beat, keepAliveMs);
+    keepAlive.unref();
+    try {
+      const start = deps.clock.now();
+      let interval = fastPollMs;
+      for (;;) {
+        const polledAt = deps.clock.now();
+        const job = await poll();
+        if (job) {
+          const done = terminal(job, progress);
+          if (done) {
+            deps.log.info({ jobId, status: done.status, polls: progress.polls }, 'export job finished');
+            return done;
+          }
         }
+        beat();
+        const now = deps.clock.now();
+        const elapsed = now - start;
+        if (elapsed >= inActivityPhaseMs) throw stillRunning();
+        if (elapsed >= fastPhaseMs) interval = Math.min(Math.round(interval * growth), mediumMaxPollMs);
+        // Start to start: time spent queued for the read counts towards the interval.
+        const untilNext = Math.max(0, interval - (now - polledAt));
+        await pause(Math.min(untilNext, Math.max(0, inActivityPhaseMs - elapsed)));
       }
-      heartbeat({ ...progress });
-      const elapsed = deps.clock.now() - start;
-      if (elapsed >= inActivityPhaseMs) throw stillRunning();
-      if (elapsed >= fastPhaseMs) interval = Math.min(Math.round(interval * growth), mediumMaxPollMs);
-      await pause(Math.min(interval, Math.max(0, inActivityPhaseMs - elapsed)));
+    } finally {
+      clearInterval(keepAlive);
     }
   };
 }

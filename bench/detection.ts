@@ -1,7 +1,9 @@
 // Detection benchmark: how long after an ExportJob reaches SUCCEEDED does the workflow notice, and how many
-// API calls does a job cost? Two strategies side by side in ONE run, on the same machine at the same time:
-//   tiered  the production wait (1 s polls for 30 s, growing to 20 s until 5 min, then the retry policy
-//           every 60 s)
+// API calls does a job cost? Three strategies side by side in ONE run, on the same machine at the same time:
+//   paced   the production wait: a poll a second for the job's whole life, through the worker's batcher
+//           (at most one status call a second per worker, up to 100 jobs per call)
+//   tiered  the previous production wait (1 s polls for 30 s, growing to 20 s until 5 min, then the retry
+//           policy every 60 s)
 //   fixed60 a fixed 60-second poll (the wait activity's retry policy only)
 // for short jobs (a few seconds to ~40 s) and long jobs (minutes). Each strategy x length pair gets its own
 // sandbox (so its request counters are its own) and its own worker and task queue; all share one Temporal
@@ -18,9 +20,11 @@ import { startSandbox, type RunningSandbox } from '../src/sandbox';
 import { createExportWorker, installRuntime } from '../src/worker';
 import { writeWorkflowBundle } from '../src/workflow-bundle';
 
-type Strategy = 'tiered' | 'fixed60';
+type Strategy = 'paced' | 'tiered' | 'fixed60';
+const STRATEGIES: Strategy[] = ['paced', 'tiered', 'fixed60'];
 const POLL: Record<Strategy, Record<string, number> | undefined> = {
-  tiered: undefined, // production defaults
+  paced: undefined, // production defaults
+  tiered: { fastPhaseMs: 30_000, mediumMaxPollMs: 20_000, inActivityPhaseMs: 300_000, slowPollMs: 60_000 },
   fixed60: { fastPollMs: 60_000, fastPhaseMs: 1, inActivityPhaseMs: 1, slowPollMs: 60_000 },
 };
 
@@ -33,6 +37,12 @@ interface Measured {
   apiCalls: number;
   historyEvents: number;
 }
+
+/** Status reads: single job reads and list calls. */
+const STATUS_ROUTES = [
+  'GET /organizations/:orgId/dataexports/jobs',
+  'GET /organizations/:orgId/dataexports/jobs/:id',
+];
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -65,12 +75,18 @@ export async function benchDetection(
   const client = new Client({ connection });
   const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-exports-'));
 
-  const lanes: { strategy: Strategy; length: 'short' | 'long'; durations: number[] }[] = [];
+  const lanes: {
+    strategy: Strategy;
+    length: 'short' | 'long';
+    durations: number[];
+    /** Status calls over the lane's seconds from its first start to its last result. */
+    statusCallsPerSec?: number;
+  }[] = [];
   const shortDurations = Array.from({ length: shortN }, (_, i) =>
     Math.round(3_000 + (i * 37_000) / Math.max(1, shortN - 1)),
   );
   const longDurations = Array.from({ length: longN }, (_, i) => longMs + i * 17_000);
-  for (const strategy of ['tiered', 'fixed60'] as Strategy[]) {
+  for (const strategy of STRATEGIES) {
     lanes.push(
       { strategy, length: 'short', durations: shortDurations },
       { strategy, length: 'long', durations: longDurations },
@@ -128,6 +144,7 @@ export async function benchDetection(
         await admin('/reset', {});
         await admin('/config', { jobTiming: { pendingMs: 500, runningMs: 3_600_000 } });
         // All jobs of a lane run at once, staggered so their trigger times differ.
+        const laneStarted = Date.now();
         await Promise.all(
           lane.durations.map(async (runningMs, i) => {
             await new Promise((r) => setTimeout(r, i * 1500));
@@ -177,8 +194,12 @@ export async function benchDetection(
             });
           }),
         );
+        const laneSeconds = (Date.now() - laneStarted) / 1000;
         // API calls per job for this lane: every request the lane's sandbox served, divided by its jobs.
-        const total = (await admin('/counters')).total as number;
+        const counters = (await admin('/counters')) as { total: number; routes: Record<string, number> };
+        const total = counters.total;
+        const statusCalls = STATUS_ROUTES.reduce((a, r) => a + (counters.routes[r] ?? 0), 0);
+        lane.statusCallsPerSec = statusCalls / laneSeconds;
         for (const m of measured.filter((x) => x.strategy === lane.strategy && x.length === lane.length))
           m.apiCalls = total / lane.durations.length;
         say(`${lane.strategy}/${lane.length}: done`);
@@ -210,6 +231,7 @@ export async function benchDetection(
       's per poll',
       'API calls/job',
       's per API call',
+      'status calls/s (worker)',
       'history events (max)',
     ],
   ];
@@ -230,6 +252,7 @@ export async function benchDetection(
       (ms[0]?.apiCalls ?? 0).toFixed(1),
       // Per job: its RUNNING time over its share of the lane's calls (status reads are batched across jobs).
       (ms.reduce((a, m) => a + m.runningMs / 1000 / Math.max(1, m.apiCalls), 0) / ms.length).toFixed(1),
+      (lane.statusCallsPerSec ?? NaN).toFixed(2),
       String(Math.max(...ms.map((m) => m.historyEvents))),
     ]);
   }

@@ -106,8 +106,10 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     activities,
     interceptors: { activity: [activityLogInterceptor] },
     shutdownGraceTime: '30 seconds',
-    // Polls are cheap and mostly asleep; downloads are I/O bound. These bound memory, not throughput.
-    maxConcurrentActivityTaskExecutions: 200,
+    // A wait holds its slot for its job's whole life, asleep between polls that the shared batcher serves
+    // (a few KB each): the bound must exceed the exports one worker waits on at once, or finished jobs
+    // would sit unnoticed behind unstarted waits. It bounds memory, not m3ter calls.
+    maxConcurrentActivityTaskExecutions: 2_000,
     // The SDK's default scales with the heap limit (~2,000 runs on a 4 GB heap) at ~0.3 MB a run: 1,000
     // concurrent exports took the worker to ~600 MB. At 100 they peak at ~350 MB in the same wall time;
     // evicted runs replay their short history (< 60 events) on their next task. `npm run bench -- --only scale`.

@@ -2,7 +2,7 @@
 // to storage (or resolve its URL) -> manifest. On FAILED: alert, then fail with `ExportJobFailed`.
 //
 // History stays small whatever the job's duration (about 25 events for a successful export): the wait is a
-// single activity whose retries are the slow poller, and retries add no events.
+// single heartbeating activity, and heartbeats and retries add no events.
 import {
   type ActivityOptions,
   isCancellation,
@@ -157,19 +157,23 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
 
   // 2. Wait for a terminal status.
   status.phase = 'waiting';
-  const inActivityPhaseMs = poll.inActivityPhaseMs ?? 300_000;
+  // Unset (the default): one attempt polls for the job's whole life; set: the tiered strategy, whose later
+  // attempts poll once each (activities/wait.ts).
+  const inActivityPhaseMs = poll.inActivityPhaseMs;
   // The wait stays on the workflow's own queue, outside the m3ter budget queue: that queue's rate counts
-  // activity starts, and a wait is one long start whose status reads go through the worker's batcher (one
-  // list call for up to 100 waiting jobs). Counting the start would neither bound those reads nor reflect
-  // them, and would make triggers queue behind waits.
+  // activity starts, and a wait is one long start whose status reads go through the worker's batcher (at
+  // most one list call a second per worker, up to 100 jobs each). Counting the start would neither bound
+  // those reads nor reflect them, and would make triggers queue behind waits.
   const { waitForExportJob } = proxyActivities<ExportActivities>({
-    // The in-activity phase heartbeats at least every 20 s (mediumMaxPollMs).
+    // The wait heartbeats at least every 10 s, also while its read is queued.
     heartbeatTimeout: '30 seconds',
-    startToCloseTimeout: inActivityPhaseMs + 60_000,
+    // An attempt that polls for the job's whole life is bounded by the deadline alone.
+    ...(inActivityPhaseMs === undefined ? {} : { startToCloseTimeout: inActivityPhaseMs + 60_000 }),
     scheduleToCloseTimeout: deadlineMs,
     retry: {
-      // The retry policy is the slow poller: a fixed interval, unlimited attempts, bounded by the deadline.
-      initialInterval: poll.slowPollMs ?? 60_000,
+      // After a lost worker or a run of failed polls; in the tiered strategy also the slow poller. Fixed
+      // interval, unlimited attempts, bounded by the deadline.
+      initialInterval: poll.slowPollMs ?? (inActivityPhaseMs === undefined ? 10_000 : 60_000),
       backoffCoefficient: 1,
       // maximumAttempts omitted = unlimited (0 is rejected by the SDK's validation).
       nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,

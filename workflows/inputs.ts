@@ -22,15 +22,18 @@ const positive = () => z.number().positive();
 
 /** Tuning of the wait's polling (see activities/wait.ts); every field has a production default. */
 export const PollOptionsSchema = z.strictObject({
-  /** Poll interval of the fast phase. Default 1 s. */
+  /** Time between the starts of two polls. Default 1 s (reads are batched and paced per worker). */
   fastPollMs: positive().optional(),
-  /** Length of the fast phase. Default 30 s. */
+  /** How long polls stay `fastPollMs` apart before the interval grows. Default: the whole wait. */
   fastPhaseMs: positive().optional(),
   /** Cap of the growing interval after the fast phase. Default 20 s. */
   mediumMaxPollMs: positive().optional(),
-  /** How long the first wait attempt polls before handing over to the retry policy. Default 5 min. */
+  /**
+   * How long a wait attempt polls before handing over to the retry policy, one poll per retry (the tiered
+   * strategy). Default: unset, each attempt polls until the job ends.
+   */
   inActivityPhaseMs: positive().optional(),
-  /** Interval of the slow phase: the wait activity's retry interval. Default 60 s. */
+  /** The wait's retry interval. Default 10 s; 60 s when `inActivityPhaseMs` is set (it is the slow poller). */
   slowPollMs: positive().optional(),
 });
 export type PollOptions = z.infer<typeof PollOptionsSchema>;

@@ -1,27 +1,31 @@
-// Coalesces ExportJob status reads from many concurrent waits into list calls.
+// Coalesces ExportJob status reads from every wait on this worker into paced list calls.
 //
-// Why: every running export polls its job, about once a second in its first half minute. m3ter allows 50
-// Config API requests per second per Organization (docs/m3ter-api.md, Rate limits), shared by every client
-// of that org, so fifty exports polling one by one would exhaust it and starve triggers and download URLs.
-// The list endpoint takes `ids` (up to 100 per page; docs/m3ter-api.md, Job list filters) and returns the
-// same JobResponse, so reads that arrive within `windowMs` of each other become one `GET /dataexports/jobs?ids=...` per 100 jobs. The waits poll
-// on their own clocks, unaligned, so the window is what bounds the rate: at 250 ms, at most 4 list calls a
-// second per 100 jobs being polled, whatever their number, for ~0.13 s of extra detection delay on average.
+// Why: a wait polls its job about once a second for the job's whole life (activities/wait.ts), so that a
+// finished job is noticed within a second or two whatever its length. Asked one by one, a thousand waiting
+// jobs would be a thousand requests a second against m3ter's limit of 50 Config API requests per second
+// per Organization (docs/m3ter-api.md, Rate limits), shared with triggers and download URLs of every
+// worker. The list endpoint takes `ids` (up to 100 per page; docs/m3ter-api.md, Job list filters) and
+// returns the same JobResponse, so the batcher answers reads with list calls of up to 100 ids, and paces
+// them: at most one status call in flight, and call starts at least `minIntervalMs` (1 s) apart. Whatever
+// the number of waiting jobs, a worker makes at most one status call a second; with more than 100 jobs
+// waiting, reads queue in arrival order and each job is read every ceil(jobs / 100) seconds.
 //
 // ASSUMPTION (docs/m3ter-api.md, Assumptions): a list call with 100 ids, a URL of about 4 KB, is accepted.
 //
-// A job missing from the list answer (eventual consistency, or it does not exist) is read on its own with
-// `getExportJob`, so a caller still sees m3ter's 404 for an unknown id. A failed list call fails every read
-// it carried; the waits treat that like any failed poll.
+// A job missing from a list answer (eventual consistency, or it does not exist) is then read on its own
+// with `getExportJob`, so a caller still sees m3ter's 404 for an unknown id; those single reads take a turn
+// of the same pace. A failed call fails every read it carried; the waits treat that like any failed poll.
 import type { M3terClient } from './client';
 import type { ExportJob } from './schemas';
 
 export type ExportJobReader = (jobId: string) => Promise<ExportJob>;
 
 export interface ExportJobBatcherOptions {
-  /** How long the first read of a batch waits for others to join it. Default 250 ms. */
+  /** How long a read arriving at an idle batcher waits for others to join its call. Default 100 ms. */
   windowMs?: number;
-  /** Ids per list call: m3ter's maximum page size. */
+  /** Least time between the starts of two status calls: the worker's status-read rate. Default 1,000 ms. */
+  minIntervalMs?: number;
+  /** Ids per list call. Default (and maximum) 100: m3ter's largest page. */
   maxBatch?: number;
 }
 
@@ -30,56 +34,105 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
+type Queue = Map<string, Waiter[]>;
+
+function enqueue(queue: Queue, jobId: string, waiters: Waiter[]) {
+  const queued = queue.get(jobId);
+  if (queued) queued.push(...waiters);
+  else queue.set(jobId, waiters);
+}
+
+/** Removes and returns up to `n` entries, oldest first (a Map iterates in insertion order). */
+function takeOldest(queue: Queue, n: number): [string, Waiter[]][] {
+  const taken: [string, Waiter[]][] = [];
+  for (const entry of queue) {
+    if (taken.length === n) break;
+    taken.push(entry);
+  }
+  for (const [id] of taken) queue.delete(id);
+  return taken;
+}
+
 export function createExportJobBatcher(
   m3ter: Pick<M3terClient, 'listExportJobs' | 'getExportJob'>,
   opts: ExportJobBatcherOptions = {},
 ): ExportJobReader {
-  const windowMs = opts.windowMs ?? 250;
+  const windowMs = opts.windowMs ?? 100;
+  const minIntervalMs = opts.minIntervalMs ?? 1_000;
   const maxBatch = Math.min(100, Math.max(1, opts.maxBatch ?? 100));
-  let pending = new Map<string, Waiter[]>();
+  const pending: Queue = new Map();
+  /** Ids a list answer lacked, to be read one at a time. */
+  const unlisted: Queue = new Map();
   let timer: NodeJS.Timeout | undefined;
+  let inFlight = false;
+  let lastCallAt = Number.NEGATIVE_INFINITY;
+  let lastWasSingle = false;
 
-  const settle = (ids: string[], batch: Map<string, Waiter[]>, outcome: (id: string) => Promise<ExportJob>) =>
-    ids.map(async (id) => {
-      const waiters = batch.get(id) ?? [];
-      try {
-        const job = await outcome(id);
-        waiters.forEach((w) => w.resolve(job));
-      } catch (err) {
-        waiters.forEach((w) => w.reject(err));
-      }
-    });
-
-  const runBatch = async (ids: string[], batch: Map<string, Waiter[]>) => {
-    let found: Map<string, ExportJob>;
+  const readOne = async ([jobId, waiters]: [string, Waiter[]]) => {
     try {
-      const page = await m3ter.listExportJobs({ ids, pageSize: maxBatch });
-      found = new Map(page.data.map((job) => [job.id, job]));
+      const job = await m3ter.getExportJob(jobId);
+      waiters.forEach((w) => w.resolve(job));
     } catch (err) {
-      await Promise.all(settle(ids, batch, () => Promise.reject(err)));
-      return;
+      waiters.forEach((w) => w.reject(err));
     }
-    await Promise.all(settle(ids, batch, (id) => Promise.resolve(found.get(id) ?? m3ter.getExportJob(id))));
   };
 
-  const flush = () => {
+  const readBatch = async (batch: [string, Waiter[]][]) => {
+    let found: Map<string, ExportJob>;
+    try {
+      const page = await m3ter.listExportJobs({ ids: batch.map(([id]) => id), pageSize: maxBatch });
+      found = new Map(page.data.map((job) => [job.id, job]));
+    } catch (err) {
+      for (const [, waiters] of batch) waiters.forEach((w) => w.reject(err));
+      return;
+    }
+    for (const [jobId, waiters] of batch) {
+      const job = found.get(jobId);
+      if (job) waiters.forEach((w) => w.resolve(job));
+      else enqueue(unlisted, jobId, waiters);
+    }
+  };
+
+  const call = async () => {
+    // Timers may fire a millisecond early: the pace is a guarantee, so check it against the clock.
+    const early = lastCallAt + minIntervalMs - Date.now();
+    if (early > 0) {
+      timer = setTimeout(() => void call(), early);
+      return;
+    }
     timer = undefined;
-    const batch = pending;
-    pending = new Map();
-    const ids = [...batch.keys()];
-    for (let i = 0; i < ids.length; i += maxBatch) void runBatch(ids.slice(i, i + maxBatch), batch);
+    inFlight = true;
+    lastCallAt = Date.now();
+    try {
+      // Single reads alternate with list calls, so neither kind can starve the other.
+      if (unlisted.size > 0 && (pending.size === 0 || !lastWasSingle)) {
+        lastWasSingle = true;
+        await readOne(takeOldest(unlisted, 1)[0]);
+      } else {
+        lastWasSingle = false;
+        await readBatch(takeOldest(pending, maxBatch));
+      }
+    } finally {
+      inFlight = false;
+      schedule();
+    }
+  };
+
+  const schedule = () => {
+    if (inFlight || (pending.size === 0 && unlisted.size === 0)) return;
+    // A full batch goes as soon as the pace allows; a partial one first gives others a moment to join.
+    const gather = pending.size >= maxBatch ? 0 : windowMs;
+    const at = Math.max(Date.now() + gather, lastCallAt + minIntervalMs);
+    if (timer) {
+      if (gather > 0) return;
+      clearTimeout(timer);
+    }
+    timer = setTimeout(() => void call(), Math.max(0, at - Date.now()));
   };
 
   return (jobId: string) =>
     new Promise<ExportJob>((resolve, reject) => {
-      const waiters = pending.get(jobId);
-      if (waiters) waiters.push({ resolve, reject });
-      else pending.set(jobId, [{ resolve, reject }]);
-      if (pending.size >= maxBatch) {
-        if (timer) clearTimeout(timer);
-        flush();
-      } else {
-        timer ??= setTimeout(flush, windowMs);
-      }
+      enqueue(pending, jobId, [{ resolve, reject }]);
+      schedule();
     });
 }

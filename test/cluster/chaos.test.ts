@@ -158,12 +158,7 @@ describe('chaos on Temporal + Postgres with three workers', () => {
                 args: [
                   {
                     request: request(i + k),
-                    poll: {
-                      fastPollMs: 500,
-                      fastPhaseMs: 60_000,
-                      inActivityPhaseMs: 120_000,
-                      slowPollMs: 2_000,
-                    },
+                    poll: { fastPollMs: 500, slowPollMs: 2_000 },
                   },
                 ],
               }),

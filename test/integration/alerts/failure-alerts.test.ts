@@ -28,7 +28,7 @@ const HOOK_SECRET = 'whsec-test-5f1d2c7a9e';
 const SLACK_TOKEN_PATH = '/services/T000/B000/slackTOKENx9q';
 const PD_KEY = 'pd-routing-key-0c4e8b';
 const DEFAULT_TOKEN = 'defaultHOOKtoken77';
-const fastPoll = { fastPollMs: 200, fastPhaseMs: 60_000, inActivityPhaseMs: 120_000, slowPollMs: 2_000 };
+const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
 
 async function waitFor<T>(
   what: string,

@@ -20,7 +20,7 @@ import {
 import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 
-const fastPoll = { fastPollMs: 200, fastPhaseMs: 60_000, inActivityPhaseMs: 120_000, slowPollMs: 2_000 };
+const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
 const NAME = `rr-${Date.now().toString(36)}`;
 
 function capture() {

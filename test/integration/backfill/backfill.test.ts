@@ -39,7 +39,7 @@ interface SandboxJob {
   request: { startDate?: string; endDate?: string };
 }
 
-const fastPoll = { fastPollMs: 200, fastPhaseMs: 30_000, inActivityPhaseMs: 60_000, slowPollMs: 2_000 };
+const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
 
 /** Daily windows of 2026-01-DD (London is on UTC in January, so local midnight = 00:00Z). */
 const jan = (d: number) => `2026-01-${String(d).padStart(2, '0')}`;

@@ -109,7 +109,7 @@ describe('one m3ter budget across worker processes', () => {
         temporal.client.workflow.start(adhocExportWorkflow, {
           taskQueue,
           workflowId: `budget-${randomUUID()}`,
-          args: [{ request, poll: { fastPollMs: 250, fastPhaseMs: 60_000, inActivityPhaseMs: 120_000 } }],
+          args: [{ request, poll: { fastPollMs: 250 } }],
         }),
       ),
     );

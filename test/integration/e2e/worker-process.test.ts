@@ -54,7 +54,7 @@ const operationalRequest: AdhocExportInput['request'] = {
   operationalDataTypes: ['ACCOUNTS'],
 };
 // Fast polling keeps the suite quick; production defaults are exercised by the long-job test below.
-const fastPoll = { fastPollMs: 200, fastPhaseMs: 60_000, inActivityPhaseMs: 120_000, slowPollMs: 2_000 };
+const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
 
 function sha256File(p: string): string {
   return createHash('sha256').update(fs.readFileSync(p)).digest('hex');

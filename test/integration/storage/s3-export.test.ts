@@ -30,13 +30,7 @@ try {
 }
 
 const MiB = 1024 * 1024;
-const fastPoll = {
-  fastPollMs: 200,
-  fastPhaseMs: 10_000,
-  mediumMaxPollMs: 1_000,
-  inActivityPhaseMs: 20_000,
-  slowPollMs: 2_000,
-};
+const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
 
 interface SandboxJob {
   id: string;

@@ -42,8 +42,11 @@ async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
   return err as ApplicationFailure;
 }
 
+/** The strategy before polls were batched and paced per worker: fast, growing, then the retry policy. */
+const TIERED = { fastPhaseMs: 30_000, mediumMaxPollMs: 20_000, inActivityPhaseMs: 300_000 };
+
 describe('waitForExportJob', () => {
-  it('polls every second in the 30 s fast phase, so a short job is noticed within a second', async () => {
+  it('polls every second by default, so a short job is noticed within a second', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: jobAt(time, 12_300) });
     const wait = createWaitActivity({
@@ -69,7 +72,68 @@ describe('waitForExportJob', () => {
     expect(beats[0]).toMatchObject({ polls: 1 });
   });
 
-  it('after the 30 s fast phase the interval grows x1.5 up to 20 s, then the attempt ends with ExportJobStillRunning', async () => {
+  it('keeps polling every second for a six-hour job, noticing its end within a second, in one attempt', async () => {
+    const time = fakeTime();
+    const sixHours = 6 * 3600_000;
+    const m3ter = fakeM3ter({ getExportJob: jobAt(time, sixHours + 400) });
+    const wait = createWaitActivity({
+      readExportJob: (id) => m3ter.getExportJob(id),
+      log: silentLog,
+      clock: time.clock,
+      sleep: time.sleep,
+    });
+    const res = await mockEnv().exec(() => wait({ jobId: 'j-long' }));
+    expect(res).toMatchObject({ status: 'SUCCEEDED', polls: sixHours / 1000 + 2 });
+    expect(new Set(time.sleeps)).toEqual(new Set([1000]));
+    expect(time.elapsed() - (sixHours + 400)).toBeLessThanOrEqual(1000);
+  });
+
+  it('counts the time a read spent queued towards the interval, so polls stay a second apart start to start', async () => {
+    let now = 0;
+    const sleeps: number[] = [];
+    let reads = 0;
+    const wait = createWaitActivity({
+      // Each read is answered 700 ms after it was asked (queued behind other jobs' reads).
+      readExportJob: async (id) => {
+        now += 700;
+        return job(id, { status: ++reads >= 4 ? 'SUCCEEDED' : 'RUNNING' });
+      },
+      log: silentLog,
+      clock: { now: () => now },
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    });
+    await expect(mockEnv().exec(() => wait({ jobId: 'j-queued' }))).resolves.toMatchObject({ polls: 4 });
+    expect(sleeps).toEqual([300, 300, 300]);
+  });
+
+  it('heartbeats while a read is queued, so a wait behind hundreds of others is not timed out', async () => {
+    const env = mockEnv();
+    let beats = 0;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    env.on('heartbeat', () => {
+      if (++beats === 3) release();
+    });
+    const wait = createWaitActivity({
+      // The read is answered only once three keep-alive heartbeats were sent while it was pending.
+      readExportJob: async (id) => {
+        await released;
+        return job(id, { status: 'SUCCEEDED' });
+      },
+      log: silentLog,
+      clock: { now: () => Date.now() },
+    });
+    await expect(env.exec(() => wait({ jobId: 'j-slow-read', keepAliveMs: 20 }))).resolves.toMatchObject({
+      status: 'SUCCEEDED',
+      polls: 1,
+    });
+    expect(beats).toBeGreaterThanOrEqual(3);
+  });
+
+  it('with the tiered strategy, after a 30 s fast phase the interval grows x1.5 up to 20 s, then the attempt ends with ExportJobStillRunning', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: jobAt(time, Number.POSITIVE_INFINITY) });
     const wait = createWaitActivity({
@@ -78,7 +142,7 @@ describe('waitForExportJob', () => {
       clock: time.clock,
       sleep: time.sleep,
     });
-    const f = await failure(mockEnv().exec(() => wait({ jobId: 'j2' })));
+    const f = await failure(mockEnv().exec(() => wait({ jobId: 'j2', ...TIERED })));
     expect(f.type).toBe(FailureType.ExportJobStillRunning);
     expect(f.nonRetryable).toBe(false);
     // Benign: the SDK logs each retry at DEBUG and leaves it out of failure metrics.
@@ -94,7 +158,24 @@ describe('waitForExportJob', () => {
     expect(polls).toBeLessThanOrEqual(50);
   });
 
-  it('retry attempts poll once and throw again, continuing the poll count from heartbeat details', async () => {
+  it('a retry attempt polls until the job ends, continuing the poll count from heartbeat details', async () => {
+    const time = fakeTime();
+    const m3ter = fakeM3ter({ getExportJob: jobAt(time, 5_000) });
+    const wait = createWaitActivity({
+      readExportJob: (id) => m3ter.getExportJob(id),
+      log: silentLog,
+      clock: time.clock,
+      sleep: time.sleep,
+    });
+    const env = mockEnv({ attempt: 3, heartbeatDetails: { polls: 40, errors: 2 } });
+    await expect(env.exec(() => wait({ jobId: 'j-retry' }))).resolves.toMatchObject({
+      status: 'SUCCEEDED',
+      polls: 46,
+      errors: 2,
+    });
+  });
+
+  it('with the tiered strategy, retry attempts poll once and throw again, continuing the poll count', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'RUNNING' }) });
     const wait = createWaitActivity({
@@ -104,7 +185,7 @@ describe('waitForExportJob', () => {
       sleep: time.sleep,
     });
     const env = mockEnv({ attempt: 5, heartbeatDetails: { polls: 90, errors: 1 } });
-    const f = await failure(env.exec(() => wait({ jobId: 'j3' })));
+    const f = await failure(env.exec(() => wait({ jobId: 'j3', ...TIERED })));
     expect(f.type).toBe(FailureType.ExportJobStillRunning);
     expect(f.nonRetryable).toBe(false);
     expect(m3ter.calls.getExportJob).toHaveLength(1);
@@ -118,7 +199,9 @@ describe('waitForExportJob', () => {
       sleep: time.sleep,
     });
     await expect(
-      mockEnv({ attempt: 6, heartbeatDetails: { polls: 91, errors: 1 } }).exec(() => wait2({ jobId: 'j3' })),
+      mockEnv({ attempt: 6, heartbeatDetails: { polls: 91, errors: 1 } }).exec(() =>
+        wait2({ jobId: 'j3', ...TIERED }),
+      ),
     ).resolves.toMatchObject({
       status: 'FAILED',
       polls: 92,
