@@ -33,6 +33,16 @@ function jobAt(
     });
 }
 
+/** The wait activity reading `m3ter` on the fake time. */
+function timedWait(time: ReturnType<typeof fakeTime>, m3ter: ReturnType<typeof fakeM3ter>) {
+  return createWaitActivity({
+    readExportJob: (id) => m3ter.getExportJob(id),
+    log: silentLog,
+    clock: time.clock,
+    sleep: time.sleep,
+  });
+}
+
 async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
   const err = await p.then(
     () => undefined,
@@ -49,12 +59,7 @@ describe('waitForExportJob', () => {
   it('polls every second by default, so a short job is noticed within a second', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: jobAt(time, 12_300) });
-    const wait = createWaitActivity({
-      readExportJob: (id) => m3ter.getExportJob(id),
-      log: silentLog,
-      clock: time.clock,
-      sleep: time.sleep,
-    });
+    const wait = timedWait(time, m3ter);
     const env = mockEnv();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
@@ -76,12 +81,7 @@ describe('waitForExportJob', () => {
     const time = fakeTime();
     const sixHours = 6 * 3600_000;
     const m3ter = fakeM3ter({ getExportJob: jobAt(time, sixHours + 400) });
-    const wait = createWaitActivity({
-      readExportJob: (id) => m3ter.getExportJob(id),
-      log: silentLog,
-      clock: time.clock,
-      sleep: time.sleep,
-    });
+    const wait = timedWait(time, m3ter);
     const res = await mockEnv().exec(() => wait({ jobId: 'j-long' }));
     expect(res).toMatchObject({ status: 'SUCCEEDED', polls: sixHours / 1000 + 2 });
     expect(new Set(time.sleeps)).toEqual(new Set([1000]));
@@ -136,12 +136,7 @@ describe('waitForExportJob', () => {
   it('with the tiered strategy, after a 30 s fast phase the interval grows x1.5 up to 20 s, then the attempt ends with ExportJobStillRunning', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: jobAt(time, Number.POSITIVE_INFINITY) });
-    const wait = createWaitActivity({
-      readExportJob: (id) => m3ter.getExportJob(id),
-      log: silentLog,
-      clock: time.clock,
-      sleep: time.sleep,
-    });
+    const wait = timedWait(time, m3ter);
     const f = await failure(mockEnv().exec(() => wait({ jobId: 'j2', ...TIERED })));
     expect(f.type).toBe(FailureType.ExportJobStillRunning);
     expect(f.nonRetryable).toBe(false);
@@ -161,12 +156,7 @@ describe('waitForExportJob', () => {
   it('a retry attempt polls until the job ends, continuing the poll count from heartbeat details', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: jobAt(time, 5_000) });
-    const wait = createWaitActivity({
-      readExportJob: (id) => m3ter.getExportJob(id),
-      log: silentLog,
-      clock: time.clock,
-      sleep: time.sleep,
-    });
+    const wait = timedWait(time, m3ter);
     const env = mockEnv({ attempt: 3, heartbeatDetails: { polls: 40, errors: 2 } });
     await expect(env.exec(() => wait({ jobId: 'j-retry' }))).resolves.toMatchObject({
       status: 'SUCCEEDED',
@@ -178,12 +168,7 @@ describe('waitForExportJob', () => {
   it('with the tiered strategy, retry attempts poll once and throw again, continuing the poll count', async () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'RUNNING' }) });
-    const wait = createWaitActivity({
-      readExportJob: (id) => m3ter.getExportJob(id),
-      log: silentLog,
-      clock: time.clock,
-      sleep: time.sleep,
-    });
+    const wait = timedWait(time, m3ter);
     const env = mockEnv({ attempt: 5, heartbeatDetails: { polls: 90, errors: 1 } });
     const f = await failure(env.exec(() => wait({ jobId: 'j3', ...TIERED })));
     expect(f.type).toBe(FailureType.ExportJobStillRunning);
@@ -192,12 +177,7 @@ describe('waitForExportJob', () => {
     expect(f.details?.[0]).toMatchObject({ polls: 91, status: 'RUNNING' });
 
     const done = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'FAILED' }) });
-    const wait2 = createWaitActivity({
-      readExportJob: (id) => done.getExportJob(id),
-      log: silentLog,
-      clock: time.clock,
-      sleep: time.sleep,
-    });
+    const wait2 = timedWait(time, done);
     await expect(
       mockEnv({ attempt: 6, heartbeatDetails: { polls: 91, errors: 1 } }).exec(() =>
         wait2({ jobId: 'j3', ...TIERED }),
@@ -218,12 +198,7 @@ describe('waitForExportJob', () => {
         return job(id, { status: n >= 5 ? 'SUCCEEDED' : 'RUNNING' });
       },
     });
-    const wait = createWaitActivity({
-      readExportJob: (id) => m3ter.getExportJob(id),
-      log: silentLog,
-      clock: time.clock,
-      sleep: time.sleep,
-    });
+    const wait = timedWait(time, m3ter);
     await expect(mockEnv().exec(() => wait({ jobId: 'j4' }))).resolves.toMatchObject({
       status: 'SUCCEEDED',
       polls: 5,
@@ -238,12 +213,7 @@ describe('waitForExportJob', () => {
         throw new M3terServerError('HTTP 500', { status: 500, retryable: true });
       },
     });
-    const wait = createWaitActivity({
-      readExportJob: (id) => m3ter.getExportJob(id),
-      log: silentLog,
-      clock: time.clock,
-      sleep: time.sleep,
-    });
+    const wait = timedWait(time, m3ter);
     const f = await failure(mockEnv().exec(() => wait({ jobId: 'j5', maxConsecutiveErrors: 4 })));
     expect(f).toMatchObject({ type: FailureType.M3terUnavailable, nonRetryable: false });
     expect(f.message).toContain('failed 4 times in a row');
@@ -257,12 +227,7 @@ describe('waitForExportJob', () => {
         throw new M3terNotFoundError('HTTP 404', { status: 404 });
       },
     });
-    const wait = createWaitActivity({
-      readExportJob: (id) => m3ter.getExportJob(id),
-      log: silentLog,
-      clock: time.clock,
-      sleep: time.sleep,
-    });
+    const wait = timedWait(time, m3ter);
     const f = await failure(mockEnv().exec(() => wait({ jobId: 'nope' })));
     expect(f).toMatchObject({ type: FailureType.ExportJobNotFound, nonRetryable: true });
     expect(f.details?.[0]).toEqual({ jobId: 'nope' });
