@@ -10,6 +10,12 @@ import { bundleWorkflowCode, DefaultLogger, type WorkerOptions } from '@temporal
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
+/**
+ * Modules evaluated once per workflow thread and shared by every run, not once per run (see
+ * workflows/shared-modules.ts for why and what may be listed). Part of every bundle this worker uses.
+ */
+export const PRELOAD_MODULES = [require.resolve('../workflows/shared-modules')];
+
 /** `dist/workflow-bundle.js` when this module runs compiled from `dist/src/`; none from the sources. */
 export const PACKAGED_BUNDLE = __filename.endsWith('.js')
   ? path.resolve(__dirname, '..', 'workflow-bundle.js')
@@ -17,17 +23,18 @@ export const PACKAGED_BUNDLE = __filename.endsWith('.js')
 
 export function workflowSource(
   env: NodeJS.ProcessEnv = process.env,
-): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle' | 'bundlerOptions'> {
   const prebuilt = env.M3TER_WORKFLOW_BUNDLE;
   if (prebuilt && fs.existsSync(prebuilt)) return { workflowBundle: { codePath: prebuilt } };
   if (PACKAGED_BUNDLE && fs.existsSync(PACKAGED_BUNDLE))
     return { workflowBundle: { codePath: PACKAGED_BUNDLE } };
-  return { workflowsPath: WORKFLOWS_PATH };
+  return { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: PRELOAD_MODULES } };
 }
 
 export async function writeWorkflowBundle(outFile: string): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    preloadModules: PRELOAD_MODULES,
     logger: new DefaultLogger('WARN'),
   });
   fs.mkdirSync(path.dirname(outFile), { recursive: true });

@@ -1,0 +1,25 @@
+// Libraries the workflow bundle loads ONCE per workflow thread instead of once per run (the bundler's
+// `preloadModules`, set in src/workflow-bundle.ts).
+//
+// With the SDK's reusable V8 context every run gets its own module cache: each module a workflow imports
+// is evaluated again for every run created, and a run is created again after each cache eviction. zod is
+// ~470 KB of source that builds hundreds of objects at load time: evaluated per run it cost ~0.8 MB of
+// heap per cached run and ~10 ms per (re)creation, and the garbage of re-created runs grew the workflow
+// thread's heap to ~580 MB (300 concurrent exports; peak RSS 934 MiB, 558 MiB with zod shared). Modules
+// listed here are evaluated before any run exists and shared by every run.
+//
+// What may be listed: code without per-run state whose module scope touches no workflow API. The SDK
+// deep-freezes shared modules' exports, so a module whose exported objects are written to later must not
+// be here. zod qualifies once its lazy setup has run (below); the schemas built with it do not (zod
+// defines properties on schema objects lazily), so workflows/inputs.ts and src/m3ter/schemas.ts, and the
+// schemas they build at load time, stay per run.
+import { z } from 'zod';
+
+// zod completes its own setup (default locale, memoizer) in a global config object when the first schema
+// is built. That object is frozen with the shared modules, so a first build in a run would throw ("object
+// is not extensible"): build and run one schema here, before the freeze.
+z.strictObject({ name: z.string().min(1), n: z.number().int().optional() }).safeParse({ extra: 1 });
+
+// Exported so that webpack keeps the module: zod's package declares no side effects, and an import whose
+// value is unused would be dropped, preloading nothing.
+export { z };
