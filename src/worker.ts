@@ -110,9 +110,10 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     // (a few KB each): the bound must exceed the exports one worker waits on at once, or finished jobs
     // would sit unnoticed behind unstarted waits. It bounds memory, not m3ter calls.
     maxConcurrentActivityTaskExecutions: 2_000,
-    // The SDK's default scales with the heap limit (~2,000 runs on a 4 GB heap) at ~0.3 MB a run: 1,000
-    // concurrent exports took the worker to ~600 MB. At 100 they peak at ~350 MB in the same wall time;
-    // evicted runs replay their short history (< 60 events) on their next task. `npm run bench -- --only scale`.
+    // The SDK's default scales with the heap limit (~2,000 runs on a 4 GB heap). A cached run holds its own
+    // copy of the workflow modules (~0.6 MB, mostly zod schemas built at load; zod itself is shared), so
+    // the cache bounds memory; evicted runs replay their short history (< 60 events) on their next task.
+    // `npm run bench -- --only scale` measures the worker at 1,000 concurrent exports.
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
   });
 

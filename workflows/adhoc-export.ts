@@ -51,8 +51,9 @@ export type AdhocExportResult =
       urlWithoutQuery: string;
     };
 
-// Built once per worker, not per run: zod schemas are sizeable objects and the bundle's modules are shared
-// by every cached run. Its clock is read at parse time, inside the run, where Date.now() is workflow time.
+// Built when a run's modules load (each run, and each re-created run after a cache eviction, loads its
+// own copy of the workflow modules; only zod itself is shared, see workflows/shared-modules.ts). Its clock
+// is read at parse time, inside the run, where Date.now() is workflow time.
 const adhocExportInputSchema = createAdhocExportInputSchema(() => Date.now());
 
 // Trigger: the activity is idempotent across its retries (it looks for an already committed job before
