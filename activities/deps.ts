@@ -62,4 +62,6 @@ export interface TriggerTuning {
   claimSettleMs?: number;
   /** POSTs per activity attempt before handing the pacing over to the activity's retry policy. */
   maxSendsPerAttempt?: number;
+  /** Interval of the attempt's keep-alive heartbeats. Default 10 s (heartbeat timeout 30 s). */
+  keepAliveMs?: number;
 }

@@ -31,6 +31,7 @@ import { M3terError, M3terRequestValidationError, M3terResponseValidationError }
 import type { ActivityLogger, ClaimedJobIds, Clock, M3terExportsApi, TriggerTuning } from './deps';
 import { classifyHttpStatus, HttpOutcome } from '../src/failures';
 import { errorMessage, failure, FailureType, isTemporalFailure, toApplicationFailure } from './failures';
+import { startKeepAlive } from './keep-alive';
 
 export interface TriggerAdhocExportInput {
   request: AdhocExportRequest;
@@ -94,6 +95,7 @@ export function createTriggerActivity(deps: TriggerDeps) {
   const settleRounds = deps.tuning?.claimSettleRounds ?? 3;
   const settleMs = deps.tuning?.claimSettleMs ?? 1_500;
   const maxSends = Math.max(1, deps.tuning?.maxSendsPerAttempt ?? 2);
+  const keepAliveMs = deps.tuning?.keepAliveMs ?? 10_000;
   const claimed: ClaimedJobIds = deps.claimedJobIds ?? (async () => new Set<string>());
 
   async function listCandidates(
@@ -178,6 +180,8 @@ export function createTriggerActivity(deps: TriggerDeps) {
     const info = activityInfo();
     const notBefore = input.firstAttemptAt ?? info.scheduledTimestampMs;
     const ctx = { workflowId: input.workflowId, attempt: info.attempt };
+    // Alive attempts are never timed out, however slow; a lost one is retried after the heartbeat timeout.
+    const stopKeepAlive = startKeepAlive(undefined, keepAliveMs);
     try {
       if (info.attempt > 1) {
         const found = outcome(await recover(input, notBefore), input);
@@ -229,6 +233,8 @@ export function createTriggerActivity(deps: TriggerDeps) {
       if (isTemporalFailure(err)) throw err;
       // Failures of the recovery lookups themselves (list jobs, visibility): retryable, never "adopt blindly".
       throw toApplicationFailure(err, 'export trigger recovery');
+    } finally {
+      stopKeepAlive();
     }
   };
 }

@@ -24,6 +24,7 @@ import { M3terError, M3terNotFoundError } from '../src/m3ter/errors';
 import type { ExportJob } from '../src/m3ter/schemas';
 import type { ActivityLogger, Clock } from './deps';
 import type { ExportJobReader } from '../src/m3ter/export-job-batcher';
+import { startKeepAlive } from './keep-alive';
 import { errorMessage, failure, FailureType, toApplicationFailure } from './failures';
 
 export interface WaitForExportJobInput {
@@ -178,8 +179,7 @@ export function createWaitActivity(deps: WaitDeps) {
     }
 
     // Heartbeats while a read is queued behind other jobs' reads; the SDK throttles what it sends.
-    const keepAlive = setInterval(beat, keepAliveMs);
-    keepAlive.unref();
+    const stopKeepAlive = startKeepAlive(() => ({ ...progress }), keepAliveMs);
     try {
       const start = deps.clock.now();
       let interval = fastPollMs;
@@ -203,7 +203,7 @@ export function createWaitActivity(deps: WaitDeps) {
         await pause(Math.min(untilNext, Math.max(0, inActivityPhaseMs - elapsed)));
       }
     } finally {
-      clearInterval(keepAlive);
+      stopKeepAlive();
     }
   };
 }

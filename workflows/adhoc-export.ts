@@ -63,8 +63,11 @@ const adhocExportInputSchema = createAdhocExportInputSchema(() => Date.now());
 // The trigger and the download URL call the m3ter Config API: they run on the m3ter task queue, whose
 // server-side dispatch rate is the deployment's budget (src/m3ter-budget.ts). Proxies are built per run,
 // from the run's own task queue (workflowInfo() only exists inside a run).
+// The attempt heartbeats every 10 s while it runs (activities/keep-alive.ts), so the heartbeat timeout
+// catches a task no worker is running (a lost poll response, a dead worker) in 30 s, not 5 minutes.
 const TRIGGER_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: {
     initialInterval: '5 seconds',
     backoffCoefficient: 2,

@@ -30,6 +30,7 @@ function setup(opts: {
   create: Array<() => Promise<{ jobId: string }>>;
   list?: (q: unknown) => ExportJob[];
   claimed?: string[];
+  keepAliveMs?: number;
 }) {
   let creates = 0;
   const m3ter = fakeM3ter({
@@ -49,7 +50,7 @@ function setup(opts: {
       claimedCalls.push(ids);
       return new Set(ids.filter((id) => opts.claimed?.includes(id)));
     },
-    tuning: { recoveryGraceMs: 0, claimSettleMs: 1, claimSettleRounds: 2 },
+    tuning: { recoveryGraceMs: 0, claimSettleMs: 1, claimSettleRounds: 2, keepAliveMs: opts.keepAliveMs },
   });
   return { m3ter, trigger, claimedCalls, posts: () => creates };
 }
@@ -69,6 +70,26 @@ async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
 }
 
 describe('triggerAdhocExport', () => {
+  it('heartbeats while a slow POST is in flight, so only a lost attempt meets the heartbeat timeout', async () => {
+    const env = mockEnv({ attempt: 1, scheduledTimestampMs: Date.now() - 1000 });
+    let beats = 0;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    env.on('heartbeat', () => {
+      if (++beats === 3) release();
+    });
+    // The POST is answered only once three keep-alive heartbeats were sent while it was pending.
+    const { trigger } = setup({
+      create: [() => released.then(() => ({ jobId: 'j-slow' }))],
+      keepAliveMs: 20,
+    });
+    await expect(env.exec(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
+      jobId: 'j-slow',
+      recovered: false,
+    });
+    expect(beats).toBeGreaterThanOrEqual(3);
+  });
+
   it('returns the job id of a successful POST', async () => {
     const { trigger, posts } = setup({ create: [async () => ({ jobId: 'j1' })] });
     await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
