@@ -11,6 +11,7 @@ import { startDevServer } from '../src/devserver';
 import { writeWorkflowBundle } from '../src/workflow-bundle';
 import { spawnSandboxProcess } from '../test/support/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
+import { rssBytes, samplePeakRss } from './rss';
 
 export interface ScaleBenchOptions {
   exports: number;
@@ -43,11 +44,6 @@ export function buildCompiledInstall(dir: string): string {
   return dir;
 }
 
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
-
 export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: string[][]; failures: number }> {
   const { exports: n, runningMs, say } = opts;
   const temporal = await startDevServer({ log: say });
@@ -77,14 +73,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
     );
     const pid = worker.pid;
     const idleRss = rssBytes(pid);
-    let peakRss = idleRss;
-    const sampler = setInterval(() => {
-      try {
-        peakRss = Math.max(peakRss, rssBytes(pid));
-      } catch {
-        /* the worker exited; reported below */
-      }
-    }, 250);
+    const sampler = samplePeakRss([pid]);
     say(`scale: ${n} exports, each job RUNNING ${runningMs / 1000} s, one worker (pid ${pid})`);
 
     const started = Date.now();
@@ -113,7 +102,8 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
       ),
     );
     clearInterval(progress);
-    clearInterval(sampler);
+    sampler.stop();
+    const [peakRss] = sampler.peaks();
     const seconds = (Date.now() - started) / 1000;
     failures = results.filter((r) => r.status === 'rejected').length;
     const counters = await sandbox.admin.get<{ total: number; routes: Record<string, number> }>('/counters');
