@@ -108,7 +108,9 @@ export function createWaitActivity(deps: WaitDeps) {
       errors: prior.errors ?? 0,
       lastStatus: prior.lastStatus,
     };
-    const beat = () => context.heartbeat({ ...progress });
+    // What every heartbeat carries: the count a later attempt continues from.
+    const details = () => ({ ...progress });
+    const beat = () => context.heartbeat(details());
     const { jobId } = input;
     let consecutiveErrors = 0;
     let notFound = 0;
@@ -179,7 +181,7 @@ export function createWaitActivity(deps: WaitDeps) {
     }
 
     // Heartbeats while a read is queued behind other jobs' reads; the SDK throttles what it sends.
-    const stopKeepAlive = startKeepAlive(() => ({ ...progress }), keepAliveMs);
+    const stopKeepAlive = startKeepAlive(details, keepAliveMs);
     try {
       const start = deps.clock.now();
       let interval = fastPollMs;

@@ -19,6 +19,7 @@ import { createLogger } from '../src/log/logger';
 import { startSandbox, type RunningSandbox } from '../src/sandbox';
 import { createExportWorker, installRuntime } from '../src/worker';
 import { writeWorkflowBundle } from '../src/workflow-bundle';
+import { statusReads, type SandboxCounters } from './sandbox-counters';
 
 type Strategy = 'paced' | 'tiered' | 'fixed60';
 const STRATEGIES: Strategy[] = ['paced', 'tiered', 'fixed60'];
@@ -37,12 +38,6 @@ interface Measured {
   apiCalls: number;
   historyEvents: number;
 }
-
-/** Status reads: single job reads and list calls. */
-const STATUS_ROUTES = [
-  'GET /organizations/:orgId/dataexports/jobs',
-  'GET /organizations/:orgId/dataexports/jobs/:id',
-];
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -117,13 +112,13 @@ export async function benchDetection(
         const worker = await createExportWorker(config, log);
         workers.push(worker);
         running.push(worker.run());
-        const admin = async (p: string, body?: unknown) => {
+        const admin = async <T = Record<string, unknown>>(p: string, body?: unknown) => {
           const res = await fetch(`${sandbox.adminUrl}${p}`, {
             method: body === undefined ? 'GET' : 'POST',
             headers: body === undefined ? {} : { 'content-type': 'application/json' },
             body: body === undefined ? undefined : JSON.stringify(body),
           });
-          return res.json() as Promise<Record<string, unknown>>;
+          return res.json() as Promise<T>;
         };
         // Warm up first: a worker's first workflow tasks load the bundle into fresh VMs, which on 2 busy
         // cores takes seconds and would be charged to the first jobs' detection delay.
@@ -196,10 +191,9 @@ export async function benchDetection(
         );
         const laneSeconds = (Date.now() - laneStarted) / 1000;
         // API calls per job for this lane: every request the lane's sandbox served, divided by its jobs.
-        const counters = (await admin('/counters')) as { total: number; routes: Record<string, number> };
+        const counters = await admin<SandboxCounters>('/counters');
         const total = counters.total;
-        const statusCalls = STATUS_ROUTES.reduce((a, r) => a + (counters.routes[r] ?? 0), 0);
-        lane.statusCallsPerSec = statusCalls / laneSeconds;
+        lane.statusCallsPerSec = statusReads(counters) / laneSeconds;
         for (const m of measured.filter((x) => x.strategy === lane.strategy && x.length === lane.length))
           m.apiCalls = total / lane.durations.length;
         say(`${lane.strategy}/${lane.length}: done`);

@@ -18,7 +18,7 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { streamDownloadToStorage } from '../activities/download';
 import { M3terClient } from '../src/m3ter';
-import { createLocalStorage } from '../src/storage';
+import { createLocalStorage, type ExportStorage } from '../src/storage';
 import { createS3Storage, DEFAULT_PART_SIZE } from '../src/storage/s3';
 import { startMinio, type RunningMinio } from '../test/support/minio';
 import { spawnSandboxProcess } from '../test/support/sandbox-process';
@@ -101,19 +101,9 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
     );
     say(`download: ${(sizeBytes / 2 ** 20).toFixed(0)} MiB file, ${rounds} rounds each of curl and worker`);
 
-    for (let round = 0; round < rounds; round++) {
-      const url = (await m3ter.getExportDownloadUrl(jobId)).url;
-      const curlFile = path.join(dir, `curl-${round}.csv`);
-      const c = await curlTo(url, curlFile);
-      fs.rmSync(curlFile, { force: true });
-      results.push({ tool: 'curl', ...c });
-
-      const storage = createLocalStorage({ dir: path.join(dir, `worker-${round}`) });
-      const {
-        value: out,
-        seconds,
-        rssGrowthBytes,
-      } = await measured(() =>
+    /** The worker's download path into `storage`, measured, its SHA-256 checked against the sandbox's. */
+    const workerDownload = async (storage: ExportStorage, round: number, label: string) => {
+      const run = await measured(() =>
         streamDownloadToStorage({
           storage,
           base: `bench-${round}`,
@@ -124,8 +114,27 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
           heartbeat: () => undefined,
         }),
       );
-      if (out.committed.sha256 !== expected.files[0].sha256)
-        throw new Error(`round ${round}: checksum differs from the sandbox's`);
+      if (run.value.committed.sha256 !== expected.files[0].sha256)
+        throw new Error(`${label} ${round}: checksum differs from the sandbox's`);
+      return run;
+    };
+
+    for (let round = 0; round < rounds; round++) {
+      const url = (await m3ter.getExportDownloadUrl(jobId)).url;
+      const curlFile = path.join(dir, `curl-${round}.csv`);
+      const c = await curlTo(url, curlFile);
+      fs.rmSync(curlFile, { force: true });
+      results.push({ tool: 'curl', ...c });
+
+      const {
+        value: out,
+        seconds,
+        rssGrowthBytes,
+      } = await workerDownload(
+        createLocalStorage({ dir: path.join(dir, `worker-${round}`) }),
+        round,
+        'round',
+      );
       fs.rmSync(path.join(dir, `worker-${round}`), { recursive: true, force: true });
       results.push({ tool: 'worker', seconds, bytes: out.committed.bytes, rssGrowthBytes });
       say(
@@ -166,19 +175,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         });
 
         const storage = s3.within!({ exportName: 'bench', fallbackDate: '2025-01-01T00:00:00Z' });
-        const ours = await measured(() =>
-          streamDownloadToStorage({
-            storage,
-            base: `bench-${round}`,
-            defaultExt: '.csv',
-            fetchUrl: async () => (await m3ter.getExportDownloadUrl(jobId)).url,
-            log: silentLog,
-            clock: { now: () => Date.now() },
-            heartbeat: () => undefined,
-          }),
-        );
-        if (ours.value.committed.sha256 !== expected.files[0].sha256)
-          throw new Error(`S3 round ${round}: checksum differs from the sandbox's`);
+        const ours = await workerDownload(storage, round, 'S3 round');
         await minio.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: ours.value.committed.path }));
         results.push({
           tool: 'worker-s3',

@@ -12,6 +12,7 @@ import { writeWorkflowBundle } from '../src/workflow-bundle';
 import { spawnSandboxProcess } from '../test/support/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
 import { rssBytes, samplePeakRss } from './rss';
+import { statusReads, type SandboxCounters } from './sandbox-counters';
 
 export interface ScaleBenchOptions {
   exports: number;
@@ -106,10 +107,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
     const [peakRss] = sampler.peaks();
     const seconds = (Date.now() - started) / 1000;
     failures = results.filter((r) => r.status === 'rejected').length;
-    const counters = await sandbox.admin.get<{ total: number; routes: Record<string, number> }>('/counters');
-    const statusReads =
-      (counters.routes['GET /organizations/:orgId/dataexports/jobs'] ?? 0) +
-      (counters.routes['GET /organizations/:orgId/dataexports/jobs/:id'] ?? 0);
+    const counters = await sandbox.admin.get<SandboxCounters>('/counters');
     const files = fs
       .readdirSync(exportDir)
       .filter((f) => !f.endsWith('.manifest.json') && !f.startsWith('.'));
@@ -136,7 +134,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
           (peakRss / 2 ** 20).toFixed(0),
           String(counters.total),
           (counters.total / n).toFixed(2),
-          String(statusReads),
+          String(statusReads(counters)),
         ],
       ],
     };
