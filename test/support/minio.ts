@@ -17,6 +17,7 @@ import {
   type MultipartUpload,
 } from '@aws-sdk/client-s3';
 import { cacheDir, freePort, isExecutable, stopChild } from '../../src/devserver';
+import { shellQuote, startReaper } from './reaper';
 
 export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 export const MINIO_MODULE = 'github.com/minio/minio';
@@ -92,6 +93,8 @@ export async function startMinio(opts: { log?: (m: string) => void } = {}): Prom
   });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
+  // A test process killed outright runs no exit handler: the reaper stops MinIO and removes its data then.
+  const reaper = startReaper(`kill -9 ${child.pid} 2>/dev/null\nrm -rf ${shellQuote(dataDir)}`);
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const endpoint = `http://127.0.0.1:${port}`;
@@ -99,6 +102,7 @@ export async function startMinio(opts: { log?: (m: string) => void } = {}): Prom
     await stopChild(child, 5_000);
     process.removeListener('exit', killOnExit);
     fs.rmSync(dataDir, { recursive: true, force: true });
+    reaper.cancel();
   };
   try {
     const deadline = Date.now() + 30_000;

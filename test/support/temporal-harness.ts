@@ -3,8 +3,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { startDevServer, type RunningDevServer } from '../../src/devserver';
+import { startReaper, type Reaper } from './reaper';
 
 let server: RunningDevServer | undefined;
+let reaper: Reaper | undefined;
 
 export async function startTestTemporal(): Promise<void> {
   if (process.env.TEMPORAL_TEST_ADDRESS) return; // an outer process already runs one
@@ -13,6 +15,8 @@ export async function startTestTemporal(): Promise<void> {
     log: (m) => process.stderr.write(`[temporal] ${m}\n`),
     readyTimeoutMs: 180_000,
   });
+  // A jest run killed outright never reaches the global teardown: the reaper stops the server then.
+  if (server.pid !== undefined) reaper = startReaper(`kill -9 ${server.pid} 2>/dev/null`);
   process.env.TEMPORAL_TEST_ADDRESS = server.address;
   process.env.TEMPORAL_TEST_NAMESPACE = server.namespace;
   process.stderr.write(
@@ -23,6 +27,7 @@ export async function startTestTemporal(): Promise<void> {
 export async function stopTestTemporal(): Promise<void> {
   if (!server) return;
   await server.stop();
+  reaper?.cancel();
   server = undefined;
   delete process.env.TEMPORAL_TEST_ADDRESS;
 }

@@ -15,6 +15,7 @@ import { parse, stringify } from 'yaml';
 import { registerSearchAttributes } from '../../src/cli/setup-command';
 import { cacheDir } from '../../src/devserver/find-cli';
 import { stopChild } from '../../src/devserver';
+import { shellQuote, startReaper } from './reaper';
 
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
 const SERVER_MODULE = 'go.temporal.io/server';
@@ -148,6 +149,12 @@ class Postgres {
     );
   }
 
+  /** The shell command that stops the cluster at once, for a reaper (no-op when it is not running). */
+  immediateStopCommand(): string {
+    const [file, args] = this.cmd('pg_ctl', ['-D', this.data, '-m', 'immediate', '-w', '-t', '30', 'stop']);
+    return [file, ...args].map(shellQuote).join(' ');
+  }
+
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
     if (!fs.existsSync(path.join(this.data, 'postmaster.pid'))) return;
     await run(...this.cmd('pg_ctl', ['-D', this.data, '-m', mode, '-w', '-t', '60', 'stop']));
@@ -200,6 +207,7 @@ export async function startPostgresTemporal(
   const stopServer = async () => {
     if (server) await stopChild(server, 15_000);
     server = undefined;
+    fs.rmSync(serverPidFile, { force: true });
   };
   const stopAll = async () => {
     if (stopped) return;
@@ -208,9 +216,18 @@ export async function startPostgresTemporal(
     serverLog?.end();
     await pg.stop('immediate').catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
+    reaper.cancel();
   };
   const killOnExit = () => server?.kill('SIGKILL');
   process.once('exit', killOnExit);
+  // When this process dies without cleaning up (SIGKILL, a CI timeout), the daemonised postmaster and the
+  // server would outlive it: a reaper stops both and removes the directory.
+  const serverPidFile = path.join(dir, 'server.pid');
+  const reaper = startReaper(
+    `[ -f ${shellQuote(serverPidFile)} ] && kill -9 "$(cat ${shellQuote(serverPidFile)})" 2>/dev/null\n` +
+      `${pg.immediateStopCommand()} >/dev/null 2>&1\n` +
+      `rm -rf ${shellQuote(dir)}`,
+  );
 
   try {
     await pg.init();
@@ -280,6 +297,7 @@ export async function startPostgresTemporal(
       child.stdout!.pipe(serverLog!, { end: false });
       child.stderr!.pipe(serverLog!, { end: false });
       server = child;
+      fs.writeFileSync(serverPidFile, String(child.pid));
       await waitReady(address, opts.readyTimeoutMs ?? 120_000, () => {
         if (child.exitCode !== null)
           throw new Error(
