@@ -20,9 +20,10 @@
 //    attempt, is adopted at once). An unclaimed candidate may belong to a run whose response is still in
 //    flight, so it is only considered once that owner must have claimed it: the owner sent its POST before
 //    the job was created and got its answer or timed out within the m3ter client's request timeout, then
-//    claims within a margin. Recovery waits until creation + clock skew + request timeout + claim-write
-//    margin (about 35 s with the defaults), re-reading the claims every second and stopping early once
-//    every candidate is claimed. Then: none left: nothing of ours was committed, send again. One: claim
+//    claims within a margin. Recovery waits until creation (+ 1 s: m3ter may round it down) + clock skew
+//    + the client's `requestTimeoutMs` + claim-write margin (1 + 2 + 30 + 3 = 36 s with the defaults),
+//    re-reading the claims every second and stopping early once every candidate is claimed. Then: none
+//    left: nothing of ours was committed, send again. One: claim
 //    it; if another recovering run claimed it first, it was not ours: re-evaluate. Several: we cannot tell
 //    which one is ours (a job may hold another request's data), so fail non-retryably with
 //    ExportTriggerAmbiguous and let an operator decide.
