@@ -4,11 +4,17 @@ import type { M3terClient } from '../src/m3ter';
 import type { ExportJobReader } from '../src/m3ter/export-job-batcher';
 import type { Alerter } from '../src/alerts/webhook';
 import type { ExportStorage } from '../src/storage/types';
+import type { JobClaims } from './claims';
 
 /** The slice of the m3ter client the export activities use. */
 export type M3terExportsApi = Pick<
   M3terClient,
-  'createAdhocExport' | 'getExportJob' | 'listExportJobs' | 'getExportDownloadUrl' | 'downloadBillsCsv'
+  | 'createAdhocExport'
+  | 'getExportJob'
+  | 'listExportJobs'
+  | 'getExportDownloadUrl'
+  | 'downloadBillsCsv'
+  | 'requestTimeoutMs'
 >;
 
 /** pino-compatible: `log.info({ jobId }, 'message')`. */
@@ -26,12 +32,6 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/**
- * Which of `ids` are already owned by some workflow (its `M3terExportJobId` search attribute). The worker
- * wires this with a Temporal visibility query (see `createVisibilityClaimChecker`); tests pass a fake.
- */
-export type ClaimedJobIds = (ids: string[]) => Promise<Set<string>>;
-
 export interface ExportActivityDeps {
   m3ter: M3terExportsApi;
   storage: ExportStorage;
@@ -40,7 +40,11 @@ export interface ExportActivityDeps {
   log: ActivityLogger;
   clock?: Clock;
   alerter?: Alerter;
-  claimedJobIds?: ClaimedJobIds;
+  /**
+   * Who owns which ExportJob (activities/claims.ts): the trigger writes a claim the moment it learns a job
+   * id and its recovery reads them. The worker wires `createWorkflowJobClaims`; tests pass a fake.
+   */
+  jobClaims: JobClaims;
   /**
    * How the wait reads a job's status. The worker passes one `createExportJobBatcher` shared by every wait
    * in the process; the default reads each job on its own.
@@ -57,9 +61,14 @@ export interface TriggerTuning {
   clockSkewMs?: number;
   /** Pause after an ambiguous failure before looking for the job (the server may still be committing it). */
   recoveryGraceMs?: number;
-  /** Claim re-checks (and the pause between them) before adopting or declaring ambiguity: other workflows' claims may be in flight. */
-  claimSettleRounds?: number;
-  claimSettleMs?: number;
+  /**
+   * How long after a job's creation its owner may still be writing the claim, once its POST was answered
+   * or timed out (the client's request timeout): the claim write itself. Recovery adopts a job only after
+   * creation + clock skew + request timeout + this margin.
+   */
+  claimWriteMarginMs?: number;
+  /** Pause between claim re-reads while recovery waits for candidates' owners to claim them. */
+  claimPollMs?: number;
   /** POSTs per activity attempt before handing the pacing over to the activity's retry policy. */
   maxSendsPerAttempt?: number;
   /** Interval of the attempt's keep-alive heartbeats. Default 10 s (heartbeat timeout 30 s). */

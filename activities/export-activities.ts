@@ -127,7 +127,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
     m3ter,
     log,
     clock,
-    claimedJobIds: deps.claimedJobIds,
+    jobClaims: deps.jobClaims,
     tuning: deps.trigger,
   });
 

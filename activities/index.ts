@@ -59,16 +59,9 @@ export type Activities = ReturnType<typeof createActivities>;
 
 export { createExportActivities, type ExportActivities } from './export-activities';
 export { createBillsActivities, type BillsActivities } from './bills-activities';
-export { createVisibilityClaimChecker } from './claims';
+export { createWorkflowJobClaims, type ClaimOwner, type JobClaims } from './claims';
 export { FailureType } from '../src/failures';
 export { systemClock } from './deps';
-export type {
-  ActivityLogger,
-  ClaimedJobIds,
-  Clock,
-  ExportActivityDeps,
-  M3terExportsApi,
-  TriggerTuning,
-} from './deps';
+export type { ActivityLogger, Clock, ExportActivityDeps, M3terExportsApi, TriggerTuning } from './deps';
 export type * from './export-activities';
 export type { ExportBillsCsvInput } from './bills-activities';

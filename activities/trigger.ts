@@ -10,25 +10,41 @@
 //    attempt) minus a clock-skew margin. So the workflow can give this activity an ordinary retry policy:
 //    a worker killed mid-POST, a lost response or a 5xx all end in "adopt the committed job" or "nothing
 //    was committed, send again". No heartbeat is needed to carry state between attempts.
-//  * A job is a candidate when it was created in the window, is not a scheduled job, has the request's
-//    sourceType, and is not claimed by another workflow (its `M3terExportJobId` search attribute, which the
-//    workflow upserts the moment it learns the id). One candidate: adopt it. None: nothing was committed,
-//    send again. Several: we cannot tell which one is ours (a job may hold another request's data), so fail
-//    non-retryably with ExportTriggerAmbiguous and let an operator decide.
+//  * Claims. The moment the activity learns a job id (a POST's response, or adopting one) it claims the
+//    job for its run in the claim store (activities/claims.ts): an atomic create-if-absent on the Temporal
+//    server, read by id, so strongly consistent. If a POST's own job is already claimed by another run,
+//    that run adopted our job: logged as an error with both workflow ids, and we keep the job (it holds
+//    our request). The recovery below makes this near-impossible.
+//  * Recovery. A job is a candidate when it was created in the window, is not a scheduled job, has the
+//    request's sourceType, and is not claimed by another run (one claimed by this run, in an earlier
+//    attempt, is adopted at once). An unclaimed candidate may belong to a run whose response is still in
+//    flight, so it is only considered once that owner must have claimed it: the owner sent its POST before
+//    the job was created and got its answer or timed out within the m3ter client's request timeout, then
+//    claims within a margin. Recovery waits until creation (+ 1 s: m3ter may round it down) + clock skew
+//    + the client's `requestTimeoutMs` + claim-write margin (1 + 2 + 30 + 3 = 36 s with the defaults),
+//    re-reading the claims every second and stopping early once every candidate is claimed. Then: none
+//    left: nothing of ours was committed, send again. One: claim
+//    it; if another recovering run claimed it first, it was not ours: re-evaluate. Several: we cannot tell
+//    which one is ours (a job may hold another request's data), so fail non-retryably with
+//    ExportTriggerAmbiguous and let an operator decide.
 //
-// Residual race (documented, not solved): m3ter jobs carry nothing that identifies the request, so
-// recovery relies on time + claims. Two workflows can still pick the same job when (a) another workflow's
-// job is created inside our window and its claim is not yet visible (visibility is eventually consistent;
-// we re-check claims for a few seconds before adopting anything, which covers the usual lag), or (b) two
-// workflows are BOTH recovering at the same time and only one of their POSTs was committed: both see the
-// same single unclaimed candidate. And a POST that m3ter commits later than our lookup (after the grace
-// pause) is missed and a second job is created. These windows are small (an ambiguous failure AND a
-// concurrent trigger within seconds); closing them needs an idempotency key on m3ter's side.
+// Residual races (m3ter jobs carry nothing that identifies the request, so recovery relies on time and
+// claims; only an idempotency key on m3ter's side closes them):
+//  (a) An owner that does not claim in time: its worker died between the commit and the claim (its own
+//      retry comes after the heartbeat timeout), or the claim write took longer than the margin (Temporal
+//      unreachable). A run recovering from an ambiguous failure within seconds of that job's creation can
+//      adopt it; the owner then finds it claimed and sends again (one export gets the other's data).
+//  (b) Two runs recovering at the same time, only one of whose POSTs was committed: both see the same
+//      single candidate. The claim lets exactly one adopt it, not necessarily its owner; the other sends
+//      again.
+//  (c) A POST that m3ter commits after our lookup (after the grace pause) is missed and a second job is
+//      created.
 import { activityInfo, sleep } from '@temporalio/activity';
 import type { AdhocExportRequest, ExportJob } from '../src/m3ter/schemas';
 import { formatJobListDate } from '../src/m3ter/schemas';
 import { M3terError, M3terRequestValidationError, M3terResponseValidationError } from '../src/m3ter/errors';
-import type { ActivityLogger, ClaimedJobIds, Clock, M3terExportsApi, TriggerTuning } from './deps';
+import { sameOwner, type ClaimOwner, type JobClaims } from './claims';
+import type { ActivityLogger, Clock, M3terExportsApi, TriggerTuning } from './deps';
 import { classifyHttpStatus, HttpOutcome } from '../src/failures';
 import { errorMessage, failure, FailureType, isTemporalFailure, toApplicationFailure } from './failures';
 import { startKeepAlive } from './keep-alive';
@@ -53,7 +69,7 @@ interface TriggerDeps {
   m3ter: M3terExportsApi;
   log: ActivityLogger;
   clock: Clock;
-  claimedJobIds?: ClaimedJobIds;
+  jobClaims: JobClaims;
   tuning?: TriggerTuning;
 }
 
@@ -92,11 +108,13 @@ function floorToSecond(ms: number): number {
 export function createTriggerActivity(deps: TriggerDeps) {
   const skewMs = deps.tuning?.clockSkewMs ?? 2_000;
   const graceMs = deps.tuning?.recoveryGraceMs ?? 2_000;
-  const settleRounds = deps.tuning?.claimSettleRounds ?? 3;
-  const settleMs = deps.tuning?.claimSettleMs ?? 1_500;
+  const claimWriteMarginMs = deps.tuning?.claimWriteMarginMs ?? 3_000;
+  const claimPollMs = Math.max(1, deps.tuning?.claimPollMs ?? 1_000);
   const maxSends = Math.max(1, deps.tuning?.maxSendsPerAttempt ?? 2);
   const keepAliveMs = deps.tuning?.keepAliveMs ?? 10_000;
-  const claimed: ClaimedJobIds = deps.claimedJobIds ?? (async () => new Set<string>());
+  // After a job's creation (m3ter's clock), the latest moment (ours) its owner can still be without a claim.
+  const ownerClaimBoundMs = skewMs + deps.m3ter.requestTimeoutMs + claimWriteMarginMs;
+  const claims = deps.jobClaims;
 
   async function listCandidates(
     request: AdhocExportRequest,
@@ -127,30 +145,50 @@ export function createTriggerActivity(deps: TriggerDeps) {
   }
 
   /**
-   * Looks for a job committed by an earlier POST of this workflow, created in [notBefore, notAfter] (plus
-   * clock-skew margins). Even a single unclaimed candidate is only adopted after the claims had time to
-   * settle: a job whose owner got its response a moment ago gets claimed within a second or two, and
-   * adopting it would give two workflows the same job (the other request's data under our name).
+   * Looks for a job committed by an earlier POST of this run, created in [notBefore, notAfter] (plus
+   * clock-skew margins); see the header for the rules.
    */
   async function recover(
     input: TriggerAdhocExportInput,
+    self: ClaimOwner,
     notBefore: number,
     notAfter?: number,
   ): Promise<Recovery> {
     const since = floorToSecond(notBefore - skewMs);
     const until = notAfter === undefined ? undefined : notAfter + skewMs;
-    let candidates = (await listCandidates(input.request, since, until)).map((j) => j.id);
-    for (let round = 0; ; round++) {
+    const listedAt = deps.clock.now();
+    let candidates = await listCandidates(input.request, since, until);
+    // A job without a creation time was created before the listing; one with it may be rounded down to
+    // the second.
+    const settledAt = (job: ExportJob) => {
+      const created = job.dateCreated ? Date.parse(job.dateCreated) : NaN;
+      return (Number.isNaN(created) ? listedAt : created + 1_000) + ownerClaimBoundMs;
+    };
+    for (;;) {
       if (candidates.length === 0) return { kind: 'none' };
-      const owned = await claimed(candidates);
-      candidates = candidates.filter((id) => !owned.has(id));
+      const holders = await claims.owners(candidates.map((j) => j.id));
+      const mine = candidates.find((j) => {
+        const holder = holders.get(j.id);
+        return holder !== undefined && sameOwner(holder, self);
+      });
+      // Claimed by this run in an earlier attempt that did not live to return it.
+      if (mine) return { kind: 'adopted', jobId: mine.id };
+      candidates = candidates.filter((j) => !holders.has(j.id));
       if (candidates.length === 0) return { kind: 'none' };
-      if (round >= settleRounds) {
-        return candidates.length === 1
-          ? { kind: 'adopted', jobId: candidates[0] }
-          : { kind: 'ambiguous', candidates };
+      const wait = Math.max(...candidates.map(settledAt)) - deps.clock.now();
+      if (wait > 0) {
+        await sleep(Math.min(wait, claimPollMs));
+        continue;
       }
-      await sleep(settleMs);
+      if (candidates.length > 1) return { kind: 'ambiguous', candidates: candidates.map((j) => j.id) };
+      const only = candidates[0].id;
+      const { won, holder } = await claims.claim(only, self);
+      if (won) return { kind: 'adopted', jobId: only };
+      deps.log.info(
+        { workflowId: self.workflowId, jobId: only, claimedBy: holder.workflowId },
+        'another recovering workflow claimed the only candidate first: it was not ours',
+      );
+      candidates = [];
     }
   }
 
@@ -174,26 +212,45 @@ export function createTriggerActivity(deps: TriggerDeps) {
     return undefined;
   }
 
+  /** Claims the job a POST of ours returned. */
+  async function claimPosted(jobId: string, self: ClaimOwner): Promise<void> {
+    let result;
+    try {
+      result = await claims.claim(jobId, self);
+    } catch (err) {
+      // Retryable: the next attempt finds the job by recovery and claims it then.
+      throw toApplicationFailure(err, `claiming export job ${jobId}`);
+    }
+    if (!result.won) {
+      // Another run's recovery adopted the job our POST created before we could claim it (see the header):
+      // it now exports our request under its name. Ours it stays: this POST's response says so.
+      deps.log.error(
+        { workflowId: self.workflowId, jobId, claimedBy: result.holder.workflowId },
+        `export job ${jobId} created by ${self.workflowId} was already claimed by ${result.holder.workflowId}`,
+      );
+    }
+  }
+
   return async function triggerAdhocExport(
     input: TriggerAdhocExportInput,
   ): Promise<TriggerAdhocExportResult> {
     const info = activityInfo();
     const notBefore = input.firstAttemptAt ?? info.scheduledTimestampMs;
+    const self: ClaimOwner = { workflowId: input.workflowId, runId: info.workflowExecution?.runId };
     const ctx = { workflowId: input.workflowId, attempt: info.attempt };
     // Alive attempts are never timed out, however slow; a lost one is retried after the heartbeat timeout.
     const stopKeepAlive = startKeepAlive(undefined, keepAliveMs);
     try {
       if (info.attempt > 1) {
-        const found = outcome(await recover(input, notBefore), input);
+        const found = outcome(await recover(input, self, notBefore), input);
         if (found) return found;
       }
       for (let send = 1; ; send++) {
         const sentAt = deps.clock.now();
+        let jobId: string;
         try {
           deps.log.info({ ...ctx, send, sourceType: input.request.sourceType }, 'triggering ad-hoc export');
-          const { jobId } = await deps.m3ter.createAdhocExport(input.request);
-          deps.log.info({ ...ctx, jobId, sentAt: new Date(sentAt).toISOString() }, 'ad-hoc export triggered');
-          return { jobId, recovered: false };
+          ({ jobId } = await deps.m3ter.createAdhocExport(input.request));
         } catch (err) {
           const cls = classifyTriggerFailure(err);
           deps.log.warn(
@@ -218,7 +275,7 @@ export function createTriggerActivity(deps: TriggerDeps) {
           const answeredAt =
             err instanceof M3terError && err.status !== undefined ? deps.clock.now() : undefined;
           await sleep(graceMs);
-          const found = outcome(await recover(input, Math.min(notBefore, sentAt), answeredAt), input);
+          const found = outcome(await recover(input, self, Math.min(notBefore, sentAt), answeredAt), input);
           if (found) return found;
           if (send >= maxSends) {
             throw failure(
@@ -227,11 +284,15 @@ export function createTriggerActivity(deps: TriggerDeps) {
             );
           }
           deps.log.info({ ...ctx }, 'no job was committed by the failed trigger; sending it again');
+          continue;
         }
+        await claimPosted(jobId, self);
+        deps.log.info({ ...ctx, jobId, sentAt: new Date(sentAt).toISOString() }, 'ad-hoc export triggered');
+        return { jobId, recovered: false };
       }
     } catch (err) {
       if (isTemporalFailure(err)) throw err;
-      // Failures of the recovery lookups themselves (list jobs, visibility): retryable, never "adopt blindly".
+      // Failures of the recovery lookups themselves (list jobs, claims): retryable, never "adopt blindly".
       throw toApplicationFailure(err, 'export trigger recovery');
     } finally {
       stopKeepAlive();

@@ -3,7 +3,7 @@
 // (in-flight activities get their shutdown grace time; workflows simply resume on the next worker).
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities, createVisibilityClaimChecker } from '../activities';
+import { createActivities, createWorkflowJobClaims } from '../activities';
 import { buildAlertRouter, startMonitorAtWorkerStart } from './alerting';
 import { createLedgerAlerter } from './alerts/ledger';
 import type { AppConfig } from './config';
@@ -51,8 +51,8 @@ export interface ExportWorker {
 
 /**
  * Builds the worker and its dependencies from config. The activities receive their dependencies here and
- * nowhere else: the m3ter client, local storage, the alerter, a clock, and a visibility lookup used by the
- * trigger's lost-response recovery.
+ * nowhere else: the m3ter client, local storage, the alerter, a clock, and the job claims the trigger writes
+ * and its lost-response recovery reads.
  */
 export async function createExportWorker(config: AppConfig, log: AppLogger): Promise<ExportWorker> {
   // Contextual: lines written during an activity carry its workflow id, export name and window.
@@ -90,7 +90,8 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     alertRouter: buildAlertRouter(config),
     taskQueue: config.temporal.taskQueue,
     events: m3ter,
-    claimedJobIds: createVisibilityClaimChecker(client),
+    // Who owns which ExportJob: claims the trigger writes and its recovery reads (activities/claims.ts).
+    jobClaims: createWorkflowJobClaims({ client, taskQueue: config.temporal.taskQueue }),
     workflowClient: client,
     // One batcher for every wait in this process: concurrent polls share list calls (see its header).
     readExportJob: createExportJobBatcher(m3ter),

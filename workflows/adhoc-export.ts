@@ -58,8 +58,9 @@ const adhocExportInputSchema = createAdhocExportInputSchema(() => Date.now());
 
 // Trigger: the activity is idempotent across its retries (it looks for an already committed job before
 // every re-send; see activities/trigger.ts), so an ordinary bounded retry policy is safe. startToClose is
-// far above one attempt's worst case (2 POSTs x 30 s client timeout + recovery lookups): a slow attempt
-// must never be timed out while still running, or its POST could race the next attempt's lookup.
+// far above one attempt's worst case (2 POSTs x 30 s client timeout + 2 recoveries, each waiting at most
+// 36 s past a candidate's creation for its owner's claim): a slow attempt must never be timed out while
+// still running, or its POST could race the next attempt's lookup.
 // The trigger and the download URL call the m3ter Config API: they run on the m3ter task queue, whose
 // server-side dispatch rate is the deployment's budget (src/m3ter-budget.ts). Proxies are built per run,
 // from the run's own task queue (workflowInfo() only exists inside a run).
@@ -149,8 +150,8 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
     }
     failWith(status, err);
   }
-  // The job id is ours from now on: in state (status query) and as the claim other workflows' trigger
-  // recovery checks (search attribute), in the same workflow task that learned it.
+  // The job id is ours from now on (the trigger activity claimed it: activities/claims.ts): in state
+  // (status query) and, for operators and the failure monitor, as a search attribute.
   status.jobId = jobId;
   status.jobStatus = 'PENDING';
   status.recovered = recovered;

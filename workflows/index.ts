@@ -5,6 +5,7 @@ export { scheduledExportWorkflow } from './scheduled-export';
 export { backfillWorkflow } from './backfill';
 export { alertDeliveryWorkflow } from './alert-delivery';
 export { exportFailureMonitorWorkflow } from './failure-monitor';
+export { exportJobClaimWorkflow } from './job-claim';
 // Types and the query definition for clients (the CLI). Only workflow functions may be exported as values
 // here: the worker registers every exported function as a workflow type.
 export type { AdhocExportInput, AdhocExportResult, PollOptions } from './adhoc-export';

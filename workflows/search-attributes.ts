@@ -9,7 +9,10 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const SEARCH_ATTRIBUTE_JOB_ID = 'M3terExportJobId';
 export const SEARCH_ATTRIBUTE_KIND = 'M3terExportKind';
 
-/** The m3ter ExportJob id this workflow owns. Also the "claim" the trigger activity's recovery checks. */
+/**
+ * The m3ter ExportJob id this workflow owns, for operators and the failure monitor. Eventually consistent:
+ * the trigger's recovery reads the job claims instead (activities/claims.ts).
+ */
 export const M3terExportJobId = defineSearchAttributeKey(
   SEARCH_ATTRIBUTE_JOB_ID,
   SearchAttributeType.KEYWORD,

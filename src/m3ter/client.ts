@@ -177,9 +177,16 @@ export class M3terClient {
   private readonly now: () => number;
   private readonly limiters: Partial<Record<RateClass, TokenBucket>> = {};
   private readonly adhocSchema: ReturnType<typeof createAdhocExportRequestSchema>;
+  /**
+   * Bound of one request exchange (ms): a request is answered or times out this long after it was sent.
+   * The trigger's recovery derives from it how long an ExportJob's owner may still be waiting for its
+   * response (activities/trigger.ts).
+   */
+  readonly requestTimeoutMs: number;
 
   constructor(opts: M3terClientOptions) {
     checkOptions(opts);
+    this.requestTimeoutMs = opts.timeoutMs ?? 30_000;
     this.now = opts.now ?? Date.now;
     this.redactor = new Redactor([opts.apiSecret]);
     this.apiUrl = trimSlash(opts.apiUrl);
@@ -187,7 +194,7 @@ export class M3terClient {
     this.orgPath = `/organizations/${encodeURIComponent(opts.orgId)}`;
     this.adhocSchema = createAdhocExportRequestSchema(this.now);
     this.transport = new Transport({
-      timeoutMs: opts.timeoutMs ?? 30_000,
+      timeoutMs: this.requestTimeoutMs,
       maxAttempts: opts.maxAttempts ?? 4,
       baseDelayMs: opts.baseDelayMs ?? 500,
       maxDelayMs: opts.maxDelayMs ?? 8_000,

@@ -1,9 +1,10 @@
 // Chaos on the production topology: the real Temporal server on Postgres (test/support/temporal-postgres.ts),
 // three worker processes sharing one m3ter budget, and the sandbox process enforcing m3ter's 50 requests/s
-// while failing 10 % of requests with 5xx or 429. While 300 exports (usage and operational, job durations
+// while failing 10 % of requests with 5xx or 429, the trigger's POST included (an ambiguous 5xx there sends
+// the trigger into its recovery, which must never adopt another workflow's job). While 300 exports (usage and operational, job durations
 // from under a second to ten seconds) run: one worker is SIGKILLed and a replacement started, the Temporal
 // server is restarted, and Postgres is restarted. At the end every export completed with exactly one
-// ExportJob and one stored file whose checksum matches the sandbox's, the rate limiter answered no 429 (the
+// ExportJob (and one job claim) and one stored file whose checksum matches the sandbox's, the rate limiter answered no 429 (the
 // injected ones aside), and no workflow is left open. Prints the timeline and the counts.
 //
 // The worker is killed once every export has been triggered: a trigger lost with its worker is retried
@@ -14,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { JOB_CLAIM_WORKFLOW } from '../../activities/claims';
 import { describeActivityQueueRate } from '../../src/m3ter-budget';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import {
@@ -113,20 +115,15 @@ describe('chaos on Temporal + Postgres with three workers', () => {
     'completes 300 exports through a worker kill, a server restart and a Postgres restart',
     async () => {
       await sandbox.admin.post('/config', { jobTiming: TIMINGS[0] });
+      // Every route, the trigger's POST included, fails 10 % of requests with 5xx or 429. The sandbox fails
+      // them before its handler (nothing committed), but a 5xx on the trigger is ambiguous to the worker:
+      // it looks for its job among the jobs created in its window, where other workflows' jobs are
+      // created several times a second. They must not be adopted: their owners claim them the moment
+      // their POST answers (activities/claims.ts), and recovery waits out any owner still in flight.
       await sandbox.admin.post('/faults', {
         route: '*',
         errorRate: 0.1,
         errorStatuses: [500, 502, 503, 429],
-      });
-      // The trigger's POST gets 429s only. A 5xx there is ambiguous (m3ter may have committed the job), and
-      // the trigger then looks for its job by creation time and unclaimed ownership; with hundreds of
-      // triggers within seconds, another workflow's job whose claim is not visible yet can be adopted (seen
-      // here: 300 exports on 298 jobs). Only an idempotency key on m3ter's side closes that
-      // (activities/trigger.ts, residual race).
-      await sandbox.admin.post('/faults', {
-        route: 'POST /organizations/:orgId/dataexports/adhoc',
-        errorRate: 0.1,
-        errorStatuses: [429],
       });
       // Mixed job durations: the sandbox's job timing rotates while the triggers flow.
       let rotate = 0;
@@ -287,6 +284,10 @@ describe('chaos on Temporal + Postgres with three workers', () => {
         namespace: temporal.namespace,
         query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`,
       });
+      const claims = await connection.workflowService.countWorkflowExecutions({
+        namespace: temporal.namespace,
+        query: `TaskQueue = '${taskQueue}' AND WorkflowType = '${JOB_CLAIM_WORKFLOW}'`,
+      });
       const wallS = (Date.now() - since) / 1000;
       process.stderr.write(
         [
@@ -295,15 +296,18 @@ describe('chaos on Temporal + Postgres with three workers', () => {
           ...timeline.map((l) => `  ${l}`),
           '[chaos] counts',
           `  exports completed ${results.size}/${EXPORTS}, failed ${failures.size}, files checked ${checked}, stored ${stored.length}`,
-          `  ExportJobs ${jobs.length} (distinct per export ${new Set(jobIds).size})`,
+          `  ExportJobs ${jobs.length} (distinct per export ${new Set(jobIds).size}; adopted by recovery ${[...results.values()].filter((r) => r.recovered).length})`,
+          `  trigger POSTs ${counters.routes['POST /organizations/:orgId/dataexports/adhoc'] ?? 0}`,
           `  sandbox requests ${counters.total} (Config API ${requests.length}, ${(requests.length / wallS).toFixed(1)}/s over ${wallS.toFixed(0)} s)`,
           `  429s from the rate limiter ${counters.rateLimited} (injected faults: 10 % of requests)`,
+          `  job claims ${Number(claims.count)}`,
           `  open workflows ${Number(open.count)}`,
           '',
         ].join('\n'),
       );
       expect(counters.rateLimited).toBe(0);
       expect(Number(open.count)).toBe(0);
+      expect(Number(claims.count)).toBe(EXPORTS);
     },
     14 * 60_000,
   );

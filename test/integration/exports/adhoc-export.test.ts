@@ -1,13 +1,13 @@
 // The ad-hoc export workflow's own contract on the REAL Temporal dev server (jest global setup) against a
 // REAL sandbox process, with an in-process worker running the real activities (real m3ter client, local
-// storage, visibility claim checker): its status query while it waits, storage 'none', and its input check.
+// storage, job claims): its status query while it waits, storage 'none', and its input check.
 // Exports end to end (files, faults, alerts, a killed worker) run against the worker process in
 // test/integration/e2e/worker-process.test.ts.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { createActivities, createVisibilityClaimChecker, type ActivityLogger } from '../../../activities';
+import { createActivities, createWorkflowJobClaims, type ActivityLogger } from '../../../activities';
 import { FailureType } from '../../../src/failures';
 import { M3terClient } from '../../../src/m3ter';
 import { createLocalStorage } from '../../../src/storage/local';
@@ -54,7 +54,7 @@ describe('ad-hoc export workflow (in-process worker, dev server + sandbox proces
       m3ter: new M3terClient({ ...sandbox.m3ter, logger: log }),
       storage: createLocalStorage({ dir }),
       log,
-      claimedJobIds: createVisibilityClaimChecker(temporal.client),
+      jobClaims: createWorkflowJobClaims({ client: temporal.client, taskQueue }),
     });
     worker = await startInProcessWorker(temporal, { taskQueue, activities });
   }, 180_000);

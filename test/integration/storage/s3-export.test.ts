@@ -12,7 +12,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createActivities, type ActivityLogger } from '../../../activities';
+import { createActivities, createWorkflowJobClaims, type ActivityLogger } from '../../../activities';
 import { M3terClient } from '../../../src/m3ter';
 import { createLocalStorage } from '../../../src/storage/local';
 import { createS3Storage } from '../../../src/storage/s3';
@@ -102,6 +102,7 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
       storage: createLocalStorage({ dir }),
       s3Storage,
       log,
+      jobClaims: createWorkflowJobClaims({ client: temporal.client, taskQueue }),
     });
     // Both queues (the workflow's and the m3ter one, where the download runs) with the same interceptor.
     worker = await startInProcessWorker(temporal, {

@@ -4,7 +4,7 @@ import { alertPayload, createWebhookAlerter } from '../../../src/alerts/webhook'
 import { createExportActivities } from '../../../activities/export-activities';
 import { FailureType } from '../../../src/failures';
 import { createLocalStorage } from '../../../src/storage/local';
-import { fakeM3ter, mockEnv, silentLog } from './fakes';
+import { fakeJobClaims, fakeM3ter, mockEnv, silentLog } from './fakes';
 
 async function receiver(statuses: number[]) {
   const bodies: unknown[] = [];
@@ -78,6 +78,7 @@ describe('webhook alerts', () => {
       storage: createLocalStorage({ dir: '/tmp/m3ter-alerts-unused' }),
       log: silentLog,
       alerter: createWebhookAlerter({ log: silentLog }),
+      jobClaims: fakeJobClaims(),
     });
     await expect(
       mockEnv().exec(() =>

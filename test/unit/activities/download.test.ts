@@ -9,7 +9,7 @@ import { FailureType } from '../../../src/failures';
 import { M3terNotFoundError } from '../../../src/m3ter/errors';
 import { createLocalStorage } from '../../../src/storage/local';
 import { generatedChunk, startFileServer, type FileServer } from './file-server';
-import { fakeM3ter, job, mockEnv, silentLog } from './fakes';
+import { fakeJobClaims, fakeM3ter, job, mockEnv, silentLog } from './fakes';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -51,7 +51,11 @@ describe('export file download', () => {
       getExportJob: async (id) => job(id, { status: 'SUCCEEDED' }),
     });
     const storage = createLocalStorage({ dir });
-    return { m3ter, storage, activities: createExportActivities({ m3ter, storage, log: silentLog }) };
+    return {
+      m3ter,
+      storage,
+      activities: createExportActivities({ m3ter, storage, log: silentLog, jobClaims: fakeJobClaims() }),
+    };
   }
 
   const input = {
@@ -183,6 +187,7 @@ describe('export file download', () => {
       m3ter,
       storage: createLocalStorage({ dir }),
       log: silentLog,
+      jobClaims: fakeJobClaims(),
     });
     const f = await failure(mockEnv().exec(() => activities.downloadExportFile(input)));
     expect(f.type).toBe(FailureType.ExportDownloadWindowExpired);

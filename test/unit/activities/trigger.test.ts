@@ -10,7 +10,7 @@ import {
   M3terTimeoutError,
 } from '../../../src/m3ter/errors';
 import type { AdhocExportRequest, ExportJob } from '../../../src/m3ter/schemas';
-import { fakeM3ter, job, mockEnv, silentLog } from './fakes';
+import { FAKE_REQUEST_TIMEOUT_MS, fakeJobClaims, fakeM3ter, job, mockEnv, silentLog } from './fakes';
 
 const request: AdhocExportRequest = {
   sourceType: 'USAGE',
@@ -26,10 +26,19 @@ const lostResponse = () =>
 const serverError = () =>
   new M3terServerError('HTTP 500', { status: 500, retryable: true, mayHaveBeenProcessed: true });
 
+// The mock activity environment's run: the claims this run writes name it.
+const RUN_ID = 'run-1';
+const self = { workflowId: 'wf', runId: RUN_ID };
+// Short waits: recovery adopts a candidate only after creation + skew + request timeout + claim margin.
+const tuning = { recoveryGraceMs: 0, clockSkewMs: 200, claimWriteMarginMs: 100, claimPollMs: 5 };
+/** A job created long enough ago that its owner, if another run, has claimed it by now. */
+const settled = (id: string, over: Partial<ExportJob> = {}) =>
+  job(id, { dateCreated: new Date(Date.now() - 5_000).toISOString(), ...over });
+
 function setup(opts: {
   create: Array<() => Promise<{ jobId: string }>>;
   list?: (q: unknown) => ExportJob[];
-  claimed?: string[];
+  claims?: ReturnType<typeof fakeJobClaims>;
   keepAliveMs?: number;
 }) {
   let creates = 0;
@@ -41,22 +50,23 @@ function setup(opts: {
     },
     listExportJobs: async (q) => ({ data: opts.list ? opts.list(q) : [] }),
   });
-  const claimedCalls: string[][] = [];
+  const claims = opts.claims ?? fakeJobClaims();
   const trigger = createTriggerActivity({
     m3ter,
     log: silentLog,
     clock: { now: () => Date.now() },
-    claimedJobIds: async (ids) => {
-      claimedCalls.push(ids);
-      return new Set(ids.filter((id) => opts.claimed?.includes(id)));
-    },
-    tuning: { recoveryGraceMs: 0, claimSettleMs: 1, claimSettleRounds: 2, keepAliveMs: opts.keepAliveMs },
+    jobClaims: claims,
+    tuning: { ...tuning, keepAliveMs: opts.keepAliveMs },
   });
-  return { m3ter, trigger, claimedCalls, posts: () => creates };
+  return { m3ter, trigger, claims, posts: () => creates };
 }
 
 async function run<T>(fn: () => Promise<T>, attempt = 1): Promise<T> {
-  const env = mockEnv({ attempt, scheduledTimestampMs: Date.now() - 1000 });
+  const env = mockEnv({
+    attempt,
+    scheduledTimestampMs: Date.now() - 10_000,
+    workflowExecution: { workflowId: 'wf', runId: RUN_ID },
+  });
   return env.exec(fn);
 }
 
@@ -90,29 +100,58 @@ describe('triggerAdhocExport', () => {
     expect(beats).toBeGreaterThanOrEqual(3);
   });
 
-  it('returns the job id of a successful POST', async () => {
-    const { trigger, posts } = setup({ create: [async () => ({ jobId: 'j1' })] });
+  it('returns the job id of a successful POST and claims the job for this run at once', async () => {
+    const { trigger, posts, claims } = setup({ create: [async () => ({ jobId: 'j1' })] });
     await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
       jobId: 'j1',
       recovered: false,
     });
     expect(posts()).toBe(1);
+    expect([...claims.held]).toEqual([['j1', self]]);
   });
 
-  it('lost response after commit + one unclaimed candidate: adopts it without a second POST', async () => {
-    const { trigger, posts, m3ter } = setup({
+  it("keeps its POST's job when another run already claimed it, and logs an error naming both workflows", async () => {
+    const claims = fakeJobClaims({ j1: 'wf-adopter' });
+    const { trigger } = setup({ create: [async () => ({ jobId: 'j1' })], claims });
+    const before = silentLog.lines.length;
+    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
+      jobId: 'j1',
+      recovered: false,
+    });
+    const errors = silentLog.lines.slice(before).filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].obj).toMatchObject({ workflowId: 'wf', jobId: 'j1', claimedBy: 'wf-adopter' });
+    expect(errors[0].msg).toContain('wf-adopter');
+    expect(claims.held.get('j1')).toEqual({ workflowId: 'wf-adopter' });
+  });
+
+  it('a claim write that fails after a successful POST fails the attempt with the retryable UnexpectedError', async () => {
+    const claims = fakeJobClaims();
+    claims.claim = async () => {
+      throw new Error('temporal unavailable');
+    };
+    const { trigger, posts } = setup({ create: [async () => ({ jobId: 'j1' })], claims });
+    const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
+    expect(f).toMatchObject({ type: FailureType.UnexpectedError, nonRetryable: false });
+    expect(f.message).toBe('claiming export job j1: temporal unavailable');
+    expect(posts()).toBe(1);
+  });
+
+  it('lost response after commit + one unclaimed candidate: adopts and claims it without a second POST', async () => {
+    const { trigger, posts, m3ter, claims } = setup({
       create: [
         async () => {
           throw lostResponse();
         },
       ],
-      list: () => [job('committed')],
+      list: () => [settled('committed')],
     });
     await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
       jobId: 'committed',
       recovered: true,
     });
     expect(posts()).toBe(1);
+    expect(claims.held.get('committed')).toEqual(self);
     const q = m3ter.calls.listExportJobs[0][0] as { dateCreatedStart: string };
     // Whole seconds, as m3ter's filter format requires.
     expect(q.dateCreatedStart).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
@@ -142,7 +181,7 @@ describe('triggerAdhocExport', () => {
           throw lostResponse();
         },
       ],
-      list: () => [job('a'), job('b')],
+      list: () => [settled('a'), settled('b')],
     });
     const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
     expect(f.type).toBe(FailureType.ExportTriggerAmbiguous);
@@ -154,51 +193,158 @@ describe('triggerAdhocExport', () => {
   });
 
   it('ignores jobs claimed by other workflows, scheduled jobs and other source types', async () => {
-    const { trigger } = setup({
+    const { trigger, claims } = setup({
       create: [
         async () => {
           throw lostResponse();
         },
       ],
       list: () => [
-        job('claimed-by-other'),
-        job('scheduled', { scheduleId: 's1' }),
-        job('operational', { sourceType: 'OPERATIONAL' }),
-        job('mine'),
+        settled('claimed-by-other'),
+        settled('scheduled', { scheduleId: 's1' }),
+        settled('operational', { sourceType: 'OPERATIONAL' }),
+        settled('mine'),
       ],
-      claimed: ['claimed-by-other'],
+      claims: fakeJobClaims({ 'claimed-by-other': 'wf-other' }),
     });
     await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
       jobId: 'mine',
       recovered: true,
     });
+    expect(claims.held.get('claimed-by-other')).toEqual({ workflowId: 'wf-other' });
   });
 
-  it('a candidate that its owner claims a moment later is not adopted: nothing of ours was committed, resend', async () => {
-    let checks = 0;
-    const m3ter = fakeM3ter({
-      createAdhocExport: (() => {
-        let n = 0;
-        return async () => {
-          if (n++ === 0) throw serverError();
-          return { jobId: 'ours' };
-        };
-      })(),
-      listExportJobs: async () => ({ data: [job('someone-elses')] }),
-    });
-    const trigger = createTriggerActivity({
-      m3ter,
-      log: silentLog,
-      clock: { now: () => Date.now() },
-      // The other workflow's claim becomes visible on the second look.
-      claimedJobIds: async (ids) => new Set(checks++ === 0 ? [] : ids),
-      tuning: { recoveryGraceMs: 0, claimSettleMs: 1, claimSettleRounds: 2 },
+  it('a candidate whose owner claims it while recovery waits is not adopted: nothing of ours was committed, so it sends again', async () => {
+    const claims = fakeJobClaims();
+    // The other workflow's response arrives (and it claims its job) while we wait for it.
+    const fresh = job('someone-elses');
+    setTimeout(() => void claims.claim('someone-elses', { workflowId: 'wf-owner' }), 100);
+    const { trigger, posts } = setup({
+      create: [
+        async () => {
+          throw serverError();
+        },
+        async () => ({ jobId: 'ours' }),
+      ],
+      list: () => [fresh],
+      claims,
     });
     await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
       jobId: 'ours',
       recovered: false,
     });
-    expect(m3ter.calls.createAdhocExport).toHaveLength(2);
+    expect(posts()).toBe(2);
+    expect(claims.held.get('someone-elses')).toEqual({ workflowId: 'wf-owner' });
+    expect(claims.held.get('ours')).toEqual(self);
+  });
+
+  it('an unclaimed candidate is adopted only after its creation + clock skew + request timeout + claim-write margin', async () => {
+    const createdAt = Date.now();
+    const { trigger, claims } = setup({
+      create: [
+        async () => {
+          throw lostResponse();
+        },
+      ],
+      list: () => [job('fresh', { dateCreated: new Date(createdAt).toISOString() })],
+    });
+    let claimedAt = 0;
+    const claim = claims.claim.bind(claims);
+    claims.claim = async (jobId, owner) => {
+      claimedAt = Date.now();
+      return claim(jobId, owner);
+    };
+    await expect(run(() => trigger({ request, workflowId: 'wf' }))).resolves.toEqual({
+      jobId: 'fresh',
+      recovered: true,
+    });
+    // The creation time may be rounded down to the second: one more second.
+    const bound = 1_000 + tuning.clockSkewMs + FAKE_REQUEST_TIMEOUT_MS + tuning.claimWriteMarginMs;
+    expect(claimedAt - createdAt).toBeGreaterThanOrEqual(bound);
+    expect(claimedAt - createdAt).toBeLessThan(bound + 500);
+  });
+
+  it('two runs recovering at once race for one candidate: exactly one adopts it, the other re-evaluates and sends again', async () => {
+    const claims = fakeJobClaims();
+    // Both read the claims (none yet) before either writes one: the atomic claim must decide.
+    const owners = claims.owners.bind(claims);
+    let arrived = 0;
+    let release: () => void = () => undefined;
+    const bothRead = new Promise<void>((r) => (release = r));
+    claims.owners = async (ids) => {
+      const seen = await owners(ids);
+      if (++arrived === 2) release();
+      if (arrived <= 2) await bothRead;
+      return seen;
+    };
+    const candidate = settled('contested');
+    const racer = (newJob: string) =>
+      setup({
+        create: [
+          async () => {
+            throw serverError();
+          },
+          async () => ({ jobId: newJob }),
+        ],
+        list: () => [candidate],
+        claims,
+      });
+    const a = racer('a-new');
+    const b = racer('b-new');
+    const results = await Promise.all([
+      mockEnv({
+        attempt: 1,
+        scheduledTimestampMs: Date.now() - 10_000,
+        workflowExecution: { workflowId: 'wf-a', runId: 'run-a' },
+      }).exec(() => a.trigger({ request, workflowId: 'wf-a' })),
+      mockEnv({
+        attempt: 1,
+        scheduledTimestampMs: Date.now() - 10_000,
+        workflowExecution: { workflowId: 'wf-b', runId: 'run-b' },
+      }).exec(() => b.trigger({ request, workflowId: 'wf-b' })),
+    ]);
+    const adopters = results.filter((r) => r.jobId === 'contested');
+    expect(adopters).toEqual([{ jobId: 'contested', recovered: true }]);
+    expect(results.filter((r) => r.jobId !== 'contested')).toEqual([
+      { jobId: expect.stringMatching(/^[ab]-new$/), recovered: false },
+    ]);
+    expect(claims.claimCalls.filter((c) => c.jobId === 'contested')).toHaveLength(2);
+    const winner = claims.held.get('contested');
+    expect(winner?.workflowId).toBe(results[0].jobId === 'contested' ? 'wf-a' : 'wf-b');
+    expect(a.posts() + b.posts()).toBe(3);
+  });
+
+  it('a candidate this run claimed in an earlier attempt is adopted at once, without waiting or a POST', async () => {
+    const claims = fakeJobClaims();
+    claims.held.set('claimed-by-attempt-1', self);
+    const { trigger, posts } = setup({
+      create: [],
+      // Created just now: an unclaimed job would make recovery wait; our own claim does not.
+      list: () => [job('claimed-by-attempt-1'), job('other')],
+      claims,
+    });
+    const started = Date.now();
+    await expect(run(() => trigger({ request, workflowId: 'wf' }), 2)).resolves.toEqual({
+      jobId: 'claimed-by-attempt-1',
+      recovered: true,
+    });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(posts()).toBe(0);
+  });
+
+  it("another run's claim from an earlier run of the same workflow id is not this run's", async () => {
+    const claims = fakeJobClaims();
+    claims.held.set('earlier-run', { workflowId: 'wf', runId: 'run-0' });
+    const { trigger, posts } = setup({
+      create: [async () => ({ jobId: 'fresh' })],
+      list: () => [settled('earlier-run')],
+      claims,
+    });
+    await expect(run(() => trigger({ request, workflowId: 'wf' }), 2)).resolves.toEqual({
+      jobId: 'fresh',
+      recovered: false,
+    });
+    expect(posts()).toBe(1);
   });
 
   it('after a 5xx answer, jobs created later than the answer are not candidates', async () => {
@@ -219,7 +365,7 @@ describe('triggerAdhocExport', () => {
   });
 
   it('a retry attempt looks for a committed job before sending (worker died mid-POST)', async () => {
-    const { trigger, posts } = setup({ create: [], list: () => [job('from-attempt-1')] });
+    const { trigger, posts } = setup({ create: [], list: () => [settled('from-attempt-1')] });
     await expect(run(() => trigger({ request, workflowId: 'wf' }), 2)).resolves.toEqual({
       jobId: 'from-attempt-1',
       recovered: true,
@@ -287,26 +433,25 @@ describe('triggerAdhocExport', () => {
     expect(posts()).toBe(2);
   });
 
-  it('a failing visibility lookup never adopts blindly: the attempt fails with the retryable UnexpectedError', async () => {
-    const m3ter = fakeM3ter({
-      createAdhocExport: async () => {
-        throw lostResponse();
-      },
-      listExportJobs: async () => ({ data: [job('x')] }),
-    });
-    const trigger = createTriggerActivity({
-      m3ter,
-      log: silentLog,
-      clock: { now: () => Date.now() },
-      claimedJobIds: async () => {
-        throw new Error('visibility unavailable');
-      },
-      tuning: { recoveryGraceMs: 0 },
+  it('a failing claim lookup never adopts blindly: the attempt fails with the retryable UnexpectedError', async () => {
+    const claims = fakeJobClaims();
+    claims.owners = async () => {
+      throw new Error('temporal unavailable');
+    };
+    const { trigger, posts } = setup({
+      create: [
+        async () => {
+          throw lostResponse();
+        },
+      ],
+      list: () => [settled('x')],
+      claims,
     });
     const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
     expect(f).toMatchObject({ type: FailureType.UnexpectedError, nonRetryable: false });
-    expect(f.message).toBe('export trigger recovery: visibility unavailable');
-    expect(m3ter.calls.createAdhocExport).toHaveLength(1);
+    expect(f.message).toBe('export trigger recovery: temporal unavailable');
+    expect(posts()).toBe(1);
+    expect(claims.held.size).toBe(0);
   });
 
   it('classifies client errors by whether the POST may have been committed', () => {
