@@ -5,16 +5,15 @@
 // client's schema before any call and fails as InvalidExportRequest, as on the ad-hoc path.
 import { Context } from '@temporalio/activity';
 import type { BillsCsvRequest } from '../src/m3ter/schemas';
-import type { Manifest } from '../src/storage/types';
+import type { Manifest, StorageKind } from '../src/storage/types';
 import { systemClock, type ActivityLogger, type Clock, type M3terExportsApi } from './deps';
-import type { ExportStorage } from '../src/storage/types';
 import { streamDownloadToStorage } from './download';
+import { chooseStorage, storageCheckpoint, type StorageChoiceDeps } from './storage-choice';
 import { exportFileBase, rowsFromNewlines, summarizeRequest } from './export-activities';
 import { toApplicationFailure } from './failures';
 
-export interface BillsActivityDeps {
+export interface BillsActivityDeps extends StorageChoiceDeps {
   m3ter: M3terExportsApi;
-  storage: ExportStorage;
   log: ActivityLogger;
   clock?: Clock;
 }
@@ -22,11 +21,15 @@ export interface BillsActivityDeps {
 export interface ExportBillsCsvInput {
   request: BillsCsvRequest;
   workflowId: string;
+  /** Where the file goes. Default `local`. */
+  storage?: StorageKind;
+  /** The export's name: the `export=` partition of its S3 key. */
+  name?: string;
 }
 
 export function createBillsActivities(deps: BillsActivityDeps) {
   const clock = deps.clock ?? systemClock;
-  const { m3ter, storage, log } = deps;
+  const { m3ter, log } = deps;
 
   async function requestUrl(request: BillsCsvRequest): Promise<string> {
     try {
@@ -38,12 +41,17 @@ export function createBillsActivities(deps: BillsActivityDeps) {
 
   async function exportBillsCsv(input: ExportBillsCsvInput): Promise<Manifest> {
     const base = exportFileBase(input.workflowId, 'bills');
+    const storage = chooseStorage(deps, input.storage, {
+      exportName: input.name,
+      window: { start: input.request.startDate, end: input.request.endDate },
+    });
     const existing = await storage.findManifest(base);
     if (existing && existing.workflowId === input.workflowId) return existing;
     const startedAt = new Date(clock.now()).toISOString();
     const ctx = Context.current();
     const result = await streamDownloadToStorage({
       storage,
+      checkpoint: storageCheckpoint(ctx.info.heartbeatDetails),
       base,
       defaultExt: '.csv',
       fetchUrl: () => requestUrl(input.request),

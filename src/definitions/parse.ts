@@ -392,12 +392,12 @@ function parseExport(
     });
   }
 
-  // The Data Explorer bill CSV is stored in the worker's export directory only (its download path has no
-  // S3 writer yet), and it always downloads: refuse what would otherwise be silently ignored.
-  if (kind === 'bills' && value.storage !== undefined && value.storage !== 'local') {
+  // The Data Explorer bill CSV always downloads (its URL has no job to come back to): refuse `none` rather
+  // than ignore it.
+  if (kind === 'bills' && value.storage === 'none') {
     ctx.problems.push({
       path: [...base, 'storage'],
-      message: 'bills exports are stored locally: must be local',
+      message: 'bills exports are always stored: must be local or s3',
     });
   }
 

@@ -138,21 +138,29 @@ describe('parseDefinitions: a valid file', () => {
     });
   });
 
-  it('refuses S3 or no storage for bills exports, which are always stored locally', () => {
-    for (const storage of ['s3', 'none']) {
-      let err: unknown;
-      try {
-        parseDefinitions(
-          `exports:\n  - { name: mb, kind: bills, window: month, storage: ${storage}, request: { lineItemTypes: [USAGE] } }\n`,
-          {},
-        );
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(DefinitionsError);
-      expect((err as DefinitionsError).problems).toEqual([
-        'exports[0] (mb).storage: bills exports are stored locally: must be local',
-      ]);
+  it('refuses storage none for bills exports, which always download', () => {
+    let err: unknown;
+    try {
+      parseDefinitions(
+        `exports:\n  - { name: mb, kind: bills, window: month, storage: none, request: { lineItemTypes: [USAGE] } }\n`,
+        {},
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DefinitionsError);
+    expect((err as DefinitionsError).problems).toEqual([
+      'exports[0] (mb).storage: bills exports are always stored: must be local or s3',
+    ]);
+  });
+
+  it('accepts local or S3 storage for bills exports', () => {
+    for (const storage of ['local', 's3'] as const) {
+      const defs = parseDefinitions(
+        `exports:\n  - { name: mb, kind: bills, window: month, storage: ${storage}, request: { lineItemTypes: [USAGE] } }\n`,
+        {},
+      );
+      expect(defs.exports[0]).toMatchObject({ name: 'mb', kind: 'bills', storage });
     }
   });
 
