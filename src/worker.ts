@@ -111,9 +111,10 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     // would sit unnoticed behind unstarted waits. It bounds memory, not m3ter calls.
     maxConcurrentActivityTaskExecutions: 2_000,
     // The SDK's default scales with the heap limit (~2,000 runs on a 4 GB heap). A cached run holds its own
-    // copy of the workflow modules (~0.6 MB, mostly zod schemas built at load; zod itself is shared), so
-    // the cache bounds memory; evicted runs replay their short history (< 60 events) on their next task.
-    // `npm run bench -- --only scale` measures the worker at 1,000 concurrent exports.
+    // copy of the workflow modules (~70 KB: no module builds a zod schema at load, see
+    // workflows/shared-modules.ts) and its state; evicted runs replay their short history (< 60 events) on
+    // their next task. 100 suits 1,000 concurrent exports: in the scale bench (`npm run bench -- --only
+    // scale`), a cache of 1,000 saved ~50 MiB of peak RSS but took 171 s instead of 122 s.
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
   });
 
