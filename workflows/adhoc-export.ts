@@ -51,11 +51,6 @@ export type AdhocExportResult =
       urlWithoutQuery: string;
     };
 
-// Built when a run's modules load (each run, and each re-created run after a cache eviction, loads its
-// own copy of the workflow modules; only zod itself is shared, see workflows/shared-modules.ts). Its clock
-// is read at parse time, inside the run, where Date.now() is workflow time.
-const adhocExportInputSchema = createAdhocExportInputSchema(() => Date.now());
-
 // Trigger: the activity is idempotent across its retries (it looks for an already committed job before
 // every re-send; see activities/trigger.ts), so an ordinary bounded retry policy is safe. startToClose is
 // far above one attempt's worst case (2 POSTs x 30 s client timeout + 2 recoveries, each waiting at most
@@ -102,7 +97,12 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
   setHandler(statusQuery, () => status);
   let input: AdhocExportInput;
   try {
-    input = parseWorkflowInput(adhocExportInputSchema, rawInput);
+    // Built here, not at module load, so that no cached run keeps a schema (workflows/inputs.ts). Its clock
+    // is read at parse time, inside the run, where Date.now() is workflow time.
+    input = parseWorkflowInput(
+      createAdhocExportInputSchema(() => Date.now()),
+      rawInput,
+    );
   } catch (err) {
     failWith(status, err);
   }

@@ -1,11 +1,12 @@
 // The contract of backfillWorkflow: its input schema (shared by the workflow's first step and the CLI), the
 // progress query and the summary it returns. Pure and deterministic (zod only), so the workflow bundle and
-// the activities can both import it.
+// the activities can both import it. The schema is a builder for the reason given in ./inputs.ts: this
+// module is evaluated again for every workflow run.
 import { z } from 'zod';
 import { defineQuery } from '@temporalio/workflow';
 import { EXPORT_NAME_PATTERN } from '../src/windows/ids';
 import type { FailureType } from '../src/failures';
-import { PollOptionsSchema } from './inputs';
+import { pollOptionsSchema } from './inputs';
 
 /** Which windows that already have a run a backfill exports again. */
 export const Reprocess = {
@@ -40,21 +41,23 @@ export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_LISTED_FAILURES = 500;
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-const Instant = z
-  .string()
-  .regex(INSTANT, { error: 'must be an ISO 8601 instant with Z or an offset (e.g. 2026-01-01T00:00:00Z)' })
-  .refine((s) => !Number.isNaN(Date.parse(s)), { error: 'must be a valid instant' });
+const instant = () =>
+  z
+    .string()
+    .regex(INSTANT, { error: 'must be an ISO 8601 instant with Z or an offset (e.g. 2026-01-01T00:00:00Z)' })
+    .refine((s) => !Number.isNaN(Date.parse(s)), { error: 'must be a valid instant' });
 
-export const BackfillDefinitionSchema = z.object({
-  name: z.string().regex(EXPORT_NAME_PATTERN, { error: 'must match ^[a-z0-9-]{1,40}$' }),
-  kind: z.enum(['usage', 'operational', 'bills']),
-  request: z.record(z.string(), z.unknown()),
-  window: z.enum(['hour', 'day', 'week', 'month'], {
-    error: 'must be hour, day, week or month (a snapshot export has no range to backfill)',
-  }),
-  timezone: z.string().min(1),
-  storage: z.enum(['local', 'none', 's3']),
-});
+const backfillDefinitionSchema = () =>
+  z.object({
+    name: z.string().regex(EXPORT_NAME_PATTERN, { error: 'must match ^[a-z0-9-]{1,40}$' }),
+    kind: z.enum(['usage', 'operational', 'bills']),
+    request: z.record(z.string(), z.unknown()),
+    window: z.enum(['hour', 'day', 'week', 'month'], {
+      error: 'must be hour, day, week or month (a snapshot export has no range to backfill)',
+    }),
+    timezone: z.string().min(1),
+    storage: z.enum(['local', 'none', 's3']),
+  });
 
 export interface BackfillTotals {
   /** Exported by this backfill and succeeded. */
@@ -91,51 +94,49 @@ export interface BackfillCarry {
   runs: number;
 }
 
-const Totals = z.object({
-  succeeded: z.number().int().min(0),
-  awaited: z.number().int().min(0),
-  skipped: z.number().int().min(0),
-  failed: z.number().int().min(0),
-  cancelled: z.number().int().min(0),
-});
-const CarrySchema = z.object({
-  cursor: z.string(),
-  total: z.number().int().min(0),
-  totals: Totals,
-  failedWindows: z.array(
-    z.object({ workflowId: z.string(), windowStart: z.string(), type: z.string(), message: z.string() }),
-  ),
-  failedUnlisted: z.number().int().min(0),
-  ran: z.number().int().min(0),
-  startedAt: z.string(),
-  runs: z.number().int().min(0),
-});
+const count = () => z.number().int().min(0);
+const totalsSchema = () =>
+  z.object({ succeeded: count(), awaited: count(), skipped: count(), failed: count(), cancelled: count() });
+const carrySchema = () =>
+  z.object({
+    cursor: z.string(),
+    total: count(),
+    totals: totalsSchema(),
+    failedWindows: z.array(
+      z.object({ workflowId: z.string(), windowStart: z.string(), type: z.string(), message: z.string() }),
+    ),
+    failedUnlisted: count(),
+    ran: count(),
+    startedAt: z.string(),
+    runs: count(),
+  });
 
-export const BackfillInputSchema = z
-  .strictObject({
-    /** The windowed part of an export definition (name, kind, request, window, timezone, storage). */
-    definition: BackfillDefinitionSchema,
-    /** Windows whose start is in [from, to); `from` is floored to the start of its window. */
-    from: Instant,
-    to: Instant,
-    /** Window exports in flight at once. Default 4. */
-    concurrency: z.number().int().min(1).max(MAX_BACKFILL_CONCURRENCY).optional(),
-    /** Default `failed`. */
-    reprocess: z.enum(REPROCESS_VALUES).optional(),
-    /** Newest window first (default oldest first). */
-    newestFirst: z.boolean().optional(),
-    /** Windows per run before continuing as new. Default 500. */
-    continueAsNewAfter: z.number().int().min(1).max(MAX_CONTINUE_AS_NEW_AFTER).optional(),
-    /** Windows planned per planning activity. Default 100. */
-    pageSize: z.number().int().min(1).max(1000).optional(),
-    /** Passed to every window's export (tests shorten the polling). */
-    poll: PollOptionsSchema.optional(),
-    /** Set by the backfill itself when it continues as new. */
-    carried: CarrySchema.optional(),
-  })
-  .refine((v) => Date.parse(v.from) < Date.parse(v.to), { path: ['to'], error: 'must be after from' });
+export const createBackfillInputSchema = () =>
+  z
+    .strictObject({
+      /** The windowed part of an export definition (name, kind, request, window, timezone, storage). */
+      definition: backfillDefinitionSchema(),
+      /** Windows whose start is in [from, to); `from` is floored to the start of its window. */
+      from: instant(),
+      to: instant(),
+      /** Window exports in flight at once. Default 4. */
+      concurrency: z.number().int().min(1).max(MAX_BACKFILL_CONCURRENCY).optional(),
+      /** Default `failed`. */
+      reprocess: z.enum(REPROCESS_VALUES).optional(),
+      /** Newest window first (default oldest first). */
+      newestFirst: z.boolean().optional(),
+      /** Windows per run before continuing as new. Default 500. */
+      continueAsNewAfter: z.number().int().min(1).max(MAX_CONTINUE_AS_NEW_AFTER).optional(),
+      /** Windows planned per planning activity. Default 100. */
+      pageSize: z.number().int().min(1).max(1000).optional(),
+      /** Passed to every window's export (tests shorten the polling). */
+      poll: pollOptionsSchema().optional(),
+      /** Set by the backfill itself when it continues as new. */
+      carried: carrySchema().optional(),
+    })
+    .refine((v) => Date.parse(v.from) < Date.parse(v.to), { path: ['to'], error: 'must be after from' });
 
-export type BackfillInput = Omit<z.input<typeof BackfillInputSchema>, 'carried'> & {
+export type BackfillInput = Omit<z.input<ReturnType<typeof createBackfillInputSchema>>, 'carried'> & {
   carried?: BackfillCarry;
 };
 

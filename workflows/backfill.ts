@@ -23,7 +23,7 @@ import type { BackfillPlanActivities, PlannedWindow } from '../activities/backfi
 import { FailureType, isFailureType } from '../src/failures';
 import {
   backfillProgressQuery,
-  BackfillInputSchema,
+  createBackfillInputSchema,
   DEFAULT_BACKFILL_CONCURRENCY,
   DEFAULT_CONTINUE_AS_NEW_AFTER,
   DEFAULT_PAGE_SIZE,
@@ -47,7 +47,7 @@ const { planBackfillPage } = proxyActivities<BackfillPlanActivities>({
 });
 
 export async function backfillWorkflow(rawInput: BackfillInput): Promise<BackfillSummary> {
-  const input = parseWorkflowInput(BackfillInputSchema, rawInput);
+  const input = parseWorkflowInput(createBackfillInputSchema(), rawInput);
   const { definition } = input;
   const concurrency = input.concurrency ?? DEFAULT_BACKFILL_CONCURRENCY;
   const reprocess = input.reprocess ?? Reprocess.failed;

@@ -5,7 +5,7 @@ import type { BillsActivities } from '../activities/bills-activities';
 import type { Manifest } from '../src/storage/types';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../src/failures';
 import { failWith, statusQuery, type ExportStatus } from './common';
-import { BillsCsvExportInputSchema, parseWorkflowInput, type BillsCsvExportInput } from './inputs';
+import { createBillsCsvExportInputSchema, parseWorkflowInput, type BillsCsvExportInput } from './inputs';
 import { M3terExportKind } from './search-attributes';
 
 export type { BillsCsvExportInput } from './inputs';
@@ -27,7 +27,7 @@ export async function billsCsvExportWorkflow(rawInput: BillsCsvExportInput): Pro
   setHandler(statusQuery, () => status);
   let input: BillsCsvExportInput;
   try {
-    input = parseWorkflowInput(BillsCsvExportInputSchema, rawInput);
+    input = parseWorkflowInput(createBillsCsvExportInputSchema(), rawInput);
   } catch (err) {
     failWith(status, err);
   }

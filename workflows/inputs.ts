@@ -1,13 +1,20 @@
-// The input contract of the export workflows: one zod schema per workflow input, built on the same request
-// schemas the m3ter client validates with (src/m3ter/schemas.ts). The CLI validates with these before it
-// starts anything, and each workflow validates its own input with the same schema as its first step (a
-// workflow may also be started from the Temporal UI or a script).
+// The input contract of the export workflows: one zod schema builder per workflow input, built on the same
+// request schema builders the m3ter client's schemas come from (src/m3ter/export-request-schemas.ts). The
+// CLI validates with these before it starts anything, and each workflow validates its own input with the
+// same schema as its first step (a workflow may also be started from the Temporal UI or a script).
+//
+// Builders, not schemas: this module is evaluated again for every workflow run, so a schema built at module
+// load would stay in the heap of every cached run. A workflow builds its schema in the validation call and
+// drops it once the input is parsed.
 //
 // zod is pure and deterministic, so it is bundled with the workflows. The one time-dependent rule (a usage
 // export may end at most tomorrow 00:00 UTC) reads the clock it is given: `Date.now()` inside a workflow is
 // the workflow task's time, recorded in history and identical on replay.
 import { z } from 'zod';
-import { BillsCsvRequestSchema, createAdhocExportRequestSchema } from '../src/m3ter/schemas';
+import {
+  createAdhocExportRequestSchema,
+  createBillsCsvRequestSchema,
+} from '../src/m3ter/export-request-schemas';
 import { ruleMessage, toIssues } from '../src/m3ter/validation';
 import { failure, FailureType } from '../src/failures';
 
@@ -21,24 +28,25 @@ export const DEFAULT_DEADLINE_MS = 24 * 60 * 60 * 1000;
 const positive = () => z.number().positive();
 
 /** Tuning of the wait's polling (see activities/wait.ts); every field has a production default. */
-export const PollOptionsSchema = z.strictObject({
-  /** Time between the starts of two polls. Default 1 s (reads are batched and paced per worker). */
-  fastPollMs: positive().optional(),
-  /** How long polls stay `fastPollMs` apart before the interval grows. Default: the whole wait. */
-  fastPhaseMs: positive().optional(),
-  /** Cap of the growing interval after the fast phase. Default 20 s. */
-  mediumMaxPollMs: positive().optional(),
-  /**
-   * How long a wait attempt polls before handing over to the retry policy, one poll per retry (the tiered
-   * strategy). Default: unset, each attempt polls until the job ends.
-   */
-  inActivityPhaseMs: positive().optional(),
-  /** The wait's retry interval. Default 10 s; 60 s when `inActivityPhaseMs` is set (it is the slow poller). */
-  slowPollMs: positive().optional(),
-});
-export type PollOptions = z.infer<typeof PollOptionsSchema>;
+export const pollOptionsSchema = () =>
+  z.strictObject({
+    /** Time between the starts of two polls. Default 1 s (reads are batched and paced per worker). */
+    fastPollMs: positive().optional(),
+    /** How long polls stay `fastPollMs` apart before the interval grows. Default: the whole wait. */
+    fastPhaseMs: positive().optional(),
+    /** Cap of the growing interval after the fast phase. Default 20 s. */
+    mediumMaxPollMs: positive().optional(),
+    /**
+     * How long a wait attempt polls before handing over to the retry policy, one poll per retry (the tiered
+     * strategy). Default: unset, each attempt polls until the job ends.
+     */
+    inActivityPhaseMs: positive().optional(),
+    /** The wait's retry interval. Default 10 s; 60 s when `inActivityPhaseMs` is set (it is the slow poller). */
+    slowPollMs: positive().optional(),
+  });
+export type PollOptions = z.infer<ReturnType<typeof pollOptionsSchema>>;
 
-const ExportName = z.string().min(1).max(64);
+const exportName = () => z.string().min(1).max(64);
 
 export function createAdhocExportInputSchema(now: () => number = Date.now) {
   return z.strictObject({
@@ -46,19 +54,20 @@ export function createAdhocExportInputSchema(now: () => number = Date.now) {
     /** Default `local`. */
     storage: z.enum([StorageMode.local, StorageMode.none, StorageMode.s3]).optional(),
     /** Operator-facing name (also part of the workflow id chosen by the CLI). */
-    name: ExportName.optional(),
+    name: exportName().optional(),
     /** Overall deadline for the job to finish, from the start of the wait. Default 24 h. */
     deadlineMs: z.number().min(MIN_DEADLINE_MS).optional(),
-    poll: PollOptionsSchema.optional(),
+    poll: pollOptionsSchema().optional(),
   });
 }
 export type AdhocExportInput = z.infer<ReturnType<typeof createAdhocExportInputSchema>>;
 
-export const BillsCsvExportInputSchema = z.strictObject({
-  request: BillsCsvRequestSchema,
-  name: ExportName.optional(),
-});
-export type BillsCsvExportInput = z.infer<typeof BillsCsvExportInputSchema>;
+export const createBillsCsvExportInputSchema = () =>
+  z.strictObject({
+    request: createBillsCsvRequestSchema(),
+    name: exportName().optional(),
+  });
+export type BillsCsvExportInput = z.infer<ReturnType<typeof createBillsCsvExportInputSchema>>;
 
 /** `field: rule` lines for every problem, or the parsed value. Shared by the CLI and the workflows. */
 export function checkInput<S extends z.ZodType>(

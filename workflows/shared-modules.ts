@@ -11,8 +11,8 @@
 // What may be listed: code without per-run state whose module scope touches no workflow API. The SDK
 // deep-freezes shared modules' exports, so a module whose exported objects are written to later must not
 // be here. zod qualifies once its lazy setup has run (below); the schemas built with it do not (zod
-// defines properties on schema objects lazily), so workflows/inputs.ts and src/m3ter/schemas.ts, and the
-// schemas they build at load time, stay per run.
+// defines properties on schema objects lazily). So no module in the bundle builds a schema when it loads:
+// a workflow builds its input schema when it validates (workflows/inputs.ts) and drops it after.
 import { z } from 'zod';
 
 // zod completes its own setup (default locale, memoizer) in a global config object when the first schema

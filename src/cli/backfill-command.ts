@@ -23,7 +23,7 @@ import type { WindowedExportDefinition } from '../../activities/window-plan';
 import type { backfillWorkflow } from '../../workflows/backfill';
 import {
   backfillProgressQuery,
-  BackfillInputSchema,
+  createBackfillInputSchema,
   DEFAULT_BACKFILL_CONCURRENCY,
   MAX_BACKFILL_CONCURRENCY,
   REPROCESS_VALUES,
@@ -241,7 +241,7 @@ export function prepareBackfill(
     ...(flags.newestFirst ? { newestFirst: true } : {}),
   };
   // The workflow checks its input with the same schema; anything it would refuse is refused here.
-  const checked = checkInput(BackfillInputSchema, input);
+  const checked = checkInput(createBackfillInputSchema(), input);
   if (!checked.ok)
     throw new CliInputError(`invalid backfill:\n  ${checked.problems.join('\n  ')}`, checked.problems);
   return {

@@ -11,9 +11,9 @@ import { exportWorkflowId, type ExportKind } from '../export-ids';
 import { adhocExportWorkflow, billsCsvExportWorkflow } from '../../workflows';
 import { statusQuery, type ExportStatus } from '../../workflows/common';
 import {
-  BillsCsvExportInputSchema,
   checkInput,
   createAdhocExportInputSchema,
+  createBillsCsvExportInputSchema,
   type AdhocExportInput,
   type BillsCsvExportInput,
 } from '../../workflows/inputs';
@@ -56,7 +56,7 @@ export function prepareExport(
 
   const checked =
     kind === 'bills'
-      ? checkInput(BillsCsvExportInputSchema, { request: body, name: flags.name })
+      ? checkInput(createBillsCsvExportInputSchema(), { request: body, name: flags.name })
       : checkInput(
           createAdhocExportInputSchema(() => now),
           { request: body, storage, name: flags.name },

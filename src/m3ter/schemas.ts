@@ -5,9 +5,44 @@
  * not know and a typo (or the superseded export shape) would otherwise export the wrong data.
  * Responses are loose: unknown fields pass through so that an API addition never breaks us.
  * Dates stay ISO strings (not Date objects) so values survive Temporal's JSON payloads unchanged.
+ *
+ * The export requests the workflows validate too (ad-hoc, bill CSV) are defined once, as builders, in
+ * ./export-request-schemas; the schemas here are built from them.
  */
 import { z } from 'zod';
+import {
+  aggregationSchema,
+  billsCsvDimensionSchema,
+  createAdhocExportRequestSchema,
+  createBillsCsvRequestSchema,
+  dateTime,
+  dimensionFilterSchema,
+  EXPORT_FILE_FORMATS,
+  groupSchema,
+  idList,
+  LINE_ITEM_TYPES,
+  nonEmpty,
+  OPERATIONAL_DATA_TYPES,
+  type AdhocExportRequest,
+} from './export-request-schemas';
 import { validateRequest } from './validation';
+
+export {
+  AGGREGATION_FUNCTIONS,
+  ALLOWED_FUNCTIONS_BY_FIELD_TYPE,
+  createAdhocExportRequestSchema,
+  createBillsCsvRequestSchema,
+  EXPORT_FILE_FORMATS,
+  FIELD_TYPES,
+  latestUsageEndDate,
+  LINE_ITEM_TYPES,
+  OPERATIONAL_DATA_TYPES,
+  TIME_GROUP_FREQUENCIES,
+  type AdhocExportRequest,
+  type BillsCsvRequest,
+  type OperationalAdhocExportRequest,
+  type UsageAdhocExportRequest,
+} from './export-request-schemas';
 
 // ---------------------------------------------------------------------------------------------
 // Enums
@@ -20,69 +55,14 @@ export const EXPORT_JOB_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED']
 export const ExportJobStatus = z.enum(EXPORT_JOB_STATUSES);
 export type ExportJobStatus = z.infer<typeof ExportJobStatus>;
 
-export const OPERATIONAL_DATA_TYPES = [
-  'BILLS',
-  'COMMITMENTS',
-  'ACCOUNTS',
-  'BALANCES',
-  'CONTRACTS',
-  'ACCOUNT_PLANS',
-  'AGGREGATIONS',
-  'PLANS',
-  'PRICING',
-  'PRICING_BANDS',
-  'BILL_LINE_ITEMS',
-  'METERS',
-  'PRODUCTS',
-  'COMPOUND_AGGREGATIONS',
-  'PLAN_GROUPS',
-  'PLAN_GROUP_LINKS',
-  'PLAN_TEMPLATES',
-  'BALANCE_TRANSACTIONS',
-  'TRANSACTION_TYPES',
-  'CHARGES',
-] as const;
 export const OperationalDataType = z.enum(OPERATIONAL_DATA_TYPES);
 export type OperationalDataType = z.infer<typeof OperationalDataType>;
 
-export const LINE_ITEM_TYPES = [
-  'STANDING_CHARGE',
-  'USAGE',
-  'COUNTER_RUNNING_TOTAL_CHARGE',
-  'COUNTER_ADJUSTMENT_DEBIT',
-  'COUNTER_ADJUSTMENT_CREDIT',
-  'USAGE_CREDIT',
-  'MINIMUM_SPEND',
-  'MINIMUM_SPEND_REFUND',
-  'CREDIT_DEDUCTION',
-  'MANUAL_ADJUSTMENT',
-  'CREDIT_MEMO',
-  'DEBIT_MEMO',
-  'COMMITMENT_CONSUMED',
-  'COMMITMENT_FEE',
-  'OVERAGE_SURCHARGE',
-  'OVERAGE_USAGE',
-  'BALANCE_CONSUMED',
-  'BALANCE_FEE',
-  'AD_HOC',
-] as const;
 export const LineItemType = z.enum(LINE_ITEM_TYPES);
 export type LineItemType = z.infer<typeof LineItemType>;
 
-export const EXPORT_FILE_FORMATS = ['CSV', 'JSONL'] as const;
 export const ExportFileFormat = z.enum(EXPORT_FILE_FORMATS);
 export type ExportFileFormat = z.infer<typeof ExportFileFormat>;
-
-export const AGGREGATION_FUNCTIONS = ['SUM', 'MIN', 'MAX', 'COUNT', 'LATEST', 'MEAN', 'UNIQUE'] as const;
-export const FIELD_TYPES = ['MEASURE', 'DIMENSION'] as const;
-/** Which aggregation functions suit which field type (docs/m3ter-api.md, Usage exports). */
-export const ALLOWED_FUNCTIONS_BY_FIELD_TYPE: Readonly<
-  Record<(typeof FIELD_TYPES)[number], readonly string[]>
-> = {
-  MEASURE: ['SUM', 'MIN', 'MAX', 'COUNT', 'LATEST', 'MEAN'],
-  DIMENSION: ['COUNT', 'UNIQUE'],
-};
-export const TIME_GROUP_FREQUENCIES = ['DAY', 'HOUR', 'WEEK', 'MONTH', 'QUARTER'] as const;
 
 export const EVENT_TYPES = [
   'Notification',
@@ -93,10 +73,6 @@ export const EVENT_TYPES = [
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
-
-const dateTime = () => z.iso.datetime({ offset: true });
-const nonEmpty = () => z.string().min(1);
-const idList = () => z.array(nonEmpty());
 
 /**
  * m3ter "code" pattern (docs/m3ter-api.md, Code fields): no control characters, no edge whitespace,
@@ -109,143 +85,12 @@ const code = () =>
       'must not contain control characters, leading/trailing whitespace or whitespace other than plain spaces',
   });
 
-/** Date.parse that tolerates anything (refinements run on partially-invalid input). */
-function ms(v: unknown): number | undefined {
-  if (typeof v !== 'string') return undefined;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : t;
-}
-
-/** The latest allowed usage `endDate`: tomorrow 00:00:00.000 UTC relative to `now` (docs/m3ter-api.md). */
-export function latestUsageEndDate(now: number): number {
-  const d = new Date(now);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
-}
-
-// Refinements that compare fields must also run when some other field is already invalid, so that
-// one error lists every problem; `when: () => true` opts out of zod's skip-after-failure default.
-const always = { when: () => true } as const;
-
 // ---------------------------------------------------------------------------------------------
-// Ad-hoc export (docs/m3ter-api.md, Ad-hoc export request)
+// Ad-hoc export (docs/m3ter-api.md, Ad-hoc export request; built in ./export-request-schemas)
 
-export const DimensionFilterSchema = z.strictObject({
-  meterId: nonEmpty(),
-  fieldCode: nonEmpty(),
-  values: z.array(z.string()).min(1),
-});
-
-export const AggregationSchema = z
-  .strictObject({
-    meterId: nonEmpty(),
-    fieldCode: nonEmpty(),
-    fieldType: z.enum(FIELD_TYPES),
-    function: z.enum(AGGREGATION_FUNCTIONS),
-  })
-  .superRefine((a, ctx) => {
-    const allowed = ALLOWED_FUNCTIONS_BY_FIELD_TYPE[a.fieldType];
-    if (!allowed.includes(a.function)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['function'],
-        message: `${a.function} is not allowed for a ${a.fieldType} field (allowed: ${allowed.join(', ')})`,
-      });
-    }
-  });
-
-export const GroupSchema = z.discriminatedUnion('groupType', [
-  z.strictObject({ groupType: z.literal('ACCOUNT') }),
-  z.strictObject({ groupType: z.literal('DIMENSION'), meterId: nonEmpty(), fieldCode: nonEmpty() }),
-  z.strictObject({ groupType: z.literal('TIME'), frequency: z.enum(TIME_GROUP_FREQUENCIES) }),
-]);
-
-const commonExportFields = {
-  destinationIds: idList().optional(),
-  exportFileFormat: ExportFileFormat.optional(),
-  // Inherited from m3ter's AbstractRequest; meaningless here but accepted by the API
-  // (docs/m3ter-api.md, Entity versions).
-  version: z.int().optional(),
-};
-
-// The superseded ad-hoc shape (docs/m3ter-api.md, Superseded export shape). Named explicitly so the
-// message says what to do instead of just "unrecognised field".
-const superseded = () =>
-  z
-    .never({
-      error: 'belongs to the superseded ad-hoc export shape; use startDate/endDate, aggregations and groups',
-    })
-    .optional();
-
-const UsageAdhocBase = z.strictObject({
-  sourceType: z.literal('USAGE'),
-  // ASSUMPTION (docs/m3ter-api.md, Assumptions): the schema marks startDate/endDate optional but the
-  // operation's description says both are required for usage exports; we enforce the description.
-  startDate: dateTime(),
-  endDate: dateTime(),
-  meterIds: idList().optional(),
-  accountIds: idList().optional(),
-  dimensionFilters: z.array(DimensionFilterSchema).optional(),
-  aggregations: z.array(AggregationSchema).optional(),
-  groups: z.array(GroupSchema).optional(),
-  ...commonExportFields,
-  timePeriod: superseded(),
-  aggregationFrequency: superseded(),
-  aggregation: superseded(),
-});
-
-const OperationalAdhocBase = z.strictObject({
-  sourceType: z.literal('OPERATIONAL'),
-  operationalDataTypes: z.array(OperationalDataType).min(1),
-  startDate: dateTime().optional(),
-  ...commonExportFields,
-});
-
-export type UsageAdhocExportRequest = Omit<
-  z.infer<typeof UsageAdhocBase>,
-  'timePeriod' | 'aggregationFrequency' | 'aggregation'
->;
-export type OperationalAdhocExportRequest = z.infer<typeof OperationalAdhocBase>;
-export type AdhocExportRequest = UsageAdhocExportRequest | OperationalAdhocExportRequest;
-
-/**
- * Builds the ad-hoc export schema. The usage `endDate` limit depends on the current day, so the
- * clock is a parameter (tests and workflows pass their own notion of "now").
- */
-export function createAdhocExportRequestSchema(now: () => number = Date.now) {
-  const usage = UsageAdhocBase.superRefine((v, ctx) => {
-    const raw = v as Record<string, unknown>;
-    const start = ms(raw.startDate);
-    const end = ms(raw.endDate);
-    if (start !== undefined && end !== undefined && end <= start) {
-      ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'must be after startDate' });
-    }
-    if (end !== undefined) {
-      const limit = latestUsageEndDate(now());
-      if (end > limit) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['endDate'],
-          message: `must be <= tomorrow 00:00:00.000 UTC (${new Date(limit).toISOString()})`,
-        });
-      }
-    }
-    const groups = raw.groups;
-    const aggregations = raw.aggregations;
-    if (
-      Array.isArray(groups) &&
-      groups.length > 0 &&
-      !(Array.isArray(aggregations) && aggregations.length > 0)
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['groups'],
-        message: 'requires at least one aggregation (grouping without aggregations is an error)',
-      });
-    }
-  }, always);
-  return z.discriminatedUnion('sourceType', [usage, OperationalAdhocBase]);
-}
-
+export const DimensionFilterSchema = dimensionFilterSchema();
+export const AggregationSchema = aggregationSchema();
+export const GroupSchema = groupSchema();
 export const AdhocExportRequestSchema = createAdhocExportRequestSchema();
 
 /** Validates an ad-hoc export request against m3ter's rules as of `now` (ms since epoch). */
@@ -401,29 +246,8 @@ export type ListEventsQuery = z.input<typeof ListEventsQuerySchema>;
 // ---------------------------------------------------------------------------------------------
 // Data Explorer bill CSV (docs/m3ter-api.md, Data Explorer bill CSV)
 
-export const BillsCsvDimensionSchema = z.strictObject({
-  name: nonEmpty(),
-  filter: z.array(z.string()).min(1),
-  attributes: z.array(z.string()).optional(),
-});
-
-export const BillsCsvRequestSchema = z
-  .strictObject({
-    startDate: dateTime(),
-    endDate: dateTime(),
-    lineItemTypes: z.array(LineItemType).min(1),
-    dimensions: z.array(BillsCsvDimensionSchema).max(100).optional(),
-    limit: z.int().min(1).max(2000).optional(),
-    version: z.int().optional(),
-  })
-  .superRefine((v, ctx) => {
-    const start = ms((v as Record<string, unknown>).startDate);
-    const end = ms((v as Record<string, unknown>).endDate);
-    if (start !== undefined && end !== undefined && end <= start) {
-      ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'must be after startDate' });
-    }
-  }, always);
-export type BillsCsvRequest = z.infer<typeof BillsCsvRequestSchema>;
+export const BillsCsvDimensionSchema = billsCsvDimensionSchema();
+export const BillsCsvRequestSchema = createBillsCsvRequestSchema();
 
 export const BillsCsvResponseSchema = z.looseObject({ downloadUrl: nonEmpty() });
 

@@ -3,16 +3,17 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../../src/failures';
 import {
-  BillsCsvExportInputSchema,
   checkInput,
   createAdhocExportInputSchema,
+  createBillsCsvExportInputSchema,
   parseWorkflowInput,
 } from '../../../workflows/inputs';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const adhocSchema = createAdhocExportInputSchema(() => NOW);
 const validateAdhocExportInput = (input: unknown) => parseWorkflowInput(adhocSchema, input);
-const validateBillsCsvExportInput = (input: unknown) => parseWorkflowInput(BillsCsvExportInputSchema, input);
+const validateBillsCsvExportInput = (input: unknown) =>
+  parseWorkflowInput(createBillsCsvExportInputSchema(), input);
 
 /** The failure `fn` throws; fails the test unless it is an ApplicationFailure. */
 function refusal(fn: () => unknown): ApplicationFailure {
