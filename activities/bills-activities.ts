@@ -9,7 +9,7 @@ import type { Manifest, StorageKind } from '../src/storage/types';
 import { systemClock, type ActivityLogger, type Clock, type M3terExportsApi } from './deps';
 import { streamDownloadToStorage } from './download';
 import { chooseStorage, storageCheckpoint, type StorageChoiceDeps } from './storage-choice';
-import { exportFileBase, rowsFromNewlines, summarizeRequest } from './export-activities';
+import { exportFileBase, storedFileFields, summarizeRequest } from './export-activities';
 import { toApplicationFailure } from './failures';
 
 export interface BillsActivityDeps extends StorageChoiceDeps {
@@ -66,12 +66,7 @@ export function createBillsActivities(deps: BillsActivityDeps) {
       kind: 'bills',
       sourceType: 'BILLS_CSV',
       window: { start: input.request.startDate, end: input.request.endDate },
-      file: committed.file,
-      path: committed.path,
-      bytes: committed.bytes,
-      sha256: committed.sha256,
-      rows: rowsFromNewlines(committed.file, committed.newlines, result.compressed),
-      contentType: result.contentType,
+      ...storedFileFields(result),
       startedAt,
       completedAt: new Date(clock.now()).toISOString(),
       request: summarizeRequest(input.request),
@@ -80,6 +75,7 @@ export function createBillsActivities(deps: BillsActivityDeps) {
     log.info(
       {
         workflowId: input.workflowId,
+        location: committed.location,
         file: committed.file,
         bytes: committed.bytes,
         sha256: committed.sha256,

@@ -8,7 +8,7 @@ import { redactUrl } from '../src/log/redact';
 import type { Alert } from '../src/alerts/webhook';
 import type { ExportFileKind, Manifest } from '../src/storage/types';
 import { systemClock, type ExportActivityDeps } from './deps';
-import { streamDownloadToStorage } from './download';
+import { streamDownloadToStorage, type StreamDownloadResult } from './download';
 import { chooseStorage, storageCheckpoint } from './storage-choice';
 import { errorMessage, failure, FailureType, toApplicationFailure } from './failures';
 import { createTriggerActivity } from './trigger';
@@ -69,6 +69,21 @@ export function rowsFromNewlines(file: string, newlines: number, compressed: boo
   if (/\.(csv|tsv)$/i.test(file)) return Math.max(0, newlines - 1);
   if (/\.(jsonl|ndjson)$/i.test(file)) return newlines;
   return undefined;
+}
+
+/** The manifest's fields that describe the stored file, the same for every kind of export. */
+export function storedFileFields(result: StreamDownloadResult) {
+  const { committed } = result;
+  return {
+    file: committed.file,
+    path: committed.path,
+    ...(committed.location ? { location: committed.location } : {}),
+    ...(committed.skipped ? { skipped: committed.skipped } : {}),
+    bytes: committed.bytes,
+    sha256: committed.sha256,
+    rows: rowsFromNewlines(committed.file, committed.newlines, result.compressed),
+    contentType: result.contentType,
+  };
 }
 
 export function stripQuery(url: string): string {
@@ -174,14 +189,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
       kind: input.kind,
       sourceType: input.sourceType ?? (input.kind === 'usage' ? 'USAGE' : 'OPERATIONAL'),
       ...(input.window ? { window: input.window } : {}),
-      file: committed.file,
-      path: committed.path,
-      ...(committed.location ? { location: committed.location } : {}),
-      ...(committed.skipped ? { skipped: committed.skipped } : {}),
-      bytes: committed.bytes,
-      sha256: committed.sha256,
-      rows: rowsFromNewlines(committed.file, committed.newlines, result.compressed),
-      contentType: result.contentType,
+      ...storedFileFields(result),
       startedAt,
       completedAt: new Date(clock.now()).toISOString(),
       ...(input.job ? { job: input.job } : {}),

@@ -48,7 +48,7 @@ function addCommonExportOptions(cmd: Command): Command {
     .addOption(
       new Option(
         '--storage <mode>',
-        'local: stream the file to EXPORT_DIR; s3: upload it to EXPORT_S3_BUCKET; none: return the URL',
+        'local: stream the file to EXPORT_DIR; s3: upload it to EXPORT_S3_BUCKET; none: return the URL (usage and operational only)',
       ).default('local'),
     )
     .option('--request <json|@file>', 'a whole request body as JSON (flags override its fields)')

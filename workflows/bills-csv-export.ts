@@ -33,7 +33,12 @@ export async function billsCsvExportWorkflow(rawInput: BillsCsvExportInput): Pro
   }
   upsertSearchAttributes([{ key: M3terExportKind, value: 'bills' }]);
   try {
-    const manifest = await exportBillsCsv({ request: input.request, workflowId: workflowInfo().workflowId });
+    const manifest = await exportBillsCsv({
+      request: input.request,
+      workflowId: workflowInfo().workflowId,
+      storage: input.storage,
+      name: input.name,
+    });
     status.bytesWritten = manifest.bytes;
     status.phase = 'done';
     return manifest;

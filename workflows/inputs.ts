@@ -65,6 +65,8 @@ export type AdhocExportInput = z.infer<ReturnType<typeof createAdhocExportInputS
 export const createBillsCsvExportInputSchema = () =>
   z.strictObject({
     request: createBillsCsvRequestSchema(),
+    /** Default `local`. No `none`: the bill CSV's URL has no job to come back to, so it always downloads. */
+    storage: z.enum([StorageMode.local, StorageMode.s3]).optional(),
     name: exportName().optional(),
   });
 export type BillsCsvExportInput = z.infer<ReturnType<typeof createBillsCsvExportInputSchema>>;

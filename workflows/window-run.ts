@@ -52,7 +52,12 @@ const awaiting = proxyActivities<WindowRunActivities>({
 
 function childInput(plan: WindowRunPlan): AdhocExportInput | BillsCsvExportInput {
   if (plan.kind === 'bills')
-    return { request: plan.request as BillsCsvExportInput['request'], name: plan.name };
+    return {
+      request: plan.request as BillsCsvExportInput['request'],
+      // The definitions refuse `none` for bills; the child's own validation would too.
+      storage: plan.storage as BillsCsvExportInput['storage'],
+      name: plan.name,
+    };
   return {
     request: plan.request as AdhocExportInput['request'],
     storage: plan.storage,

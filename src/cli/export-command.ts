@@ -51,12 +51,17 @@ export function prepareExport(
     problems.push('--id: must be 1-255 characters');
   }
   const storage = flags.storage ?? 'local';
-  if (kind === 'bills' && storage !== 'local')
-    problems.push('--storage: bills exports are always stored (none is for usage/operational)');
+  const billsStorage = storage === 'none' ? undefined : storage;
+  if (kind === 'bills' && storage === 'none')
+    problems.push('--storage: bills exports are always stored: must be local or s3');
 
   const checked =
     kind === 'bills'
-      ? checkInput(createBillsCsvExportInputSchema(), { request: body, name: flags.name })
+      ? checkInput(createBillsCsvExportInputSchema(), {
+          request: body,
+          storage: billsStorage,
+          name: flags.name,
+        })
       : checkInput(
           createAdhocExportInputSchema(() => now),
           { request: body, storage, name: flags.name },

@@ -191,6 +191,31 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
     expect(attemptFailures).toEqual([]);
   });
 
+  it('a bill CSV goes to S3 under its export name and start date, its SHA-256 matching the CSV m3ter serves', async () => {
+    const day = 86_400_000;
+    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+    const request = {
+      startDate: new Date(today - 60 * day).toISOString(),
+      endDate: new Date(today + day).toISOString(),
+      lineItemTypes: ['STANDING_CHARGE' as const, 'USAGE' as const],
+    };
+    const handle = await temporal.client.workflow.start('billsCsvExportWorkflow', {
+      taskQueue,
+      workflowId: wfId('bills'),
+      args: [{ request, storage: 's3', name: 'monthly-bills' }],
+    });
+    const manifest = (await handle.result()) as Manifest;
+    expect(manifest).toMatchObject({ kind: 'bills', sourceType: 'BILLS_CSV', workflowId: handle.workflowId });
+    const date = request.startDate.slice(0, 10);
+    expect(manifest.path).toBe(`exports/export=monthly-bills/date=${date}/${manifest.file}`);
+    // The same request once more, straight from the sandbox: the same rows, so the same bytes.
+    const { downloadUrl } = await new M3terClient(sandbox.m3ter).downloadBillsCsv(request);
+    const served = Buffer.from(await (await fetch(downloadUrl)).arrayBuffer());
+    expect(served.toString('utf8').split('\n')[0]).toContain('billId');
+    await expectObjectMatches(manifest, { sha256: sha256(served), bytes: served.length });
+    expect(await minio.multipartUploads(bucket)).toEqual([]);
+  });
+
   it('a part whose checksum does not match is refused by the server (XAmzContentChecksumMismatch) and re-sent', async () => {
     await sandbox.admin.post('/config', { usageFileSizeBytes: 20 * MiB });
     corrupt = ({ partNumber, attempt }) => partNumber === 2 && attempt === 1;

@@ -86,6 +86,22 @@ describe('prepareExport', () => {
     expect(workflowTypeOf(bills)).toBe('billsCsvExportWorkflow');
   });
 
+  it('sends a bill CSV to S3 with --storage s3, and refuses --storage none for it', () => {
+    const bills = { startDate: usage.startDate, endDate: usage.endDate, lineItemTypes: ['USAGE'] };
+    const toS3 = prepareExport('bills', bills, { storage: 's3', name: 'monthly-bills' }, NOW);
+    expect(toS3).toMatchObject({ kind: 'bills', input: { storage: 's3', name: 'monthly-bills' } });
+    let err: unknown;
+    try {
+      prepareExport('bills', bills, { storage: 'none' }, NOW);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CliInputError);
+    expect((err as CliInputError).problems).toEqual([
+      '--storage: bills exports are always stored: must be local or s3',
+    ]);
+  });
+
   it('collects every problem, flags and body alike, in one error', () => {
     let err: unknown;
     try {
