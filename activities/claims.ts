@@ -31,6 +31,8 @@ export const JOB_CLAIM_WORKFLOW = 'exportJobClaimWorkflow';
 const CLAIM_ID_PREFIX = 'm3ter-job-claim:';
 /** Claims described at once by one recovery round. */
 const DESCRIBE_CONCURRENCY = 10;
+/** The holder reported for a claim whose owner cannot be read: it still claims the job. */
+const UNKNOWN_OWNER: ClaimOwner = { workflowId: '(unknown)' };
 
 /** The workflow run that owns a job. */
 export interface ClaimOwner {
@@ -69,10 +71,8 @@ export function sameOwner(a: ClaimOwner, b: ClaimOwner): boolean {
 
 function ownerFromMemo(memo: Record<string, unknown> | undefined): ClaimOwner {
   const owner = memo?.owner as Partial<ClaimOwner> | undefined;
-  if (!owner || typeof owner.workflowId !== 'string') {
-    // A claim without a readable owner still claims the job: never treat it as free.
-    return { workflowId: '(unknown)' };
-  }
+  // A claim without a readable owner still claims the job: never treat it as free.
+  if (!owner || typeof owner.workflowId !== 'string') return UNKNOWN_OWNER;
   return { workflowId: owner.workflowId, ...(owner.runId ? { runId: owner.runId } : {}) };
 }
 
@@ -109,7 +109,7 @@ export function createWorkflowJobClaims(opts: { client: Client; taskQueue: strin
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         // Someone holds it; possibly this run (an earlier attempt, or a retried start call).
-        const holder = (await holderOf(jobId)) ?? { workflowId: '(unknown)' };
+        const holder = (await holderOf(jobId)) ?? UNKNOWN_OWNER;
         return { won: sameOwner(holder, owner), holder };
       }
     },

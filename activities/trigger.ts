@@ -23,9 +23,8 @@
 //    claims within a margin. Recovery waits until creation (+ 1 s: m3ter may round it down) + clock skew
 //    + the client's `requestTimeoutMs` + claim-write margin (1 + 2 + 30 + 3 = 36 s with the defaults),
 //    re-reading the claims every second and stopping early once every candidate is claimed. Then: none
-//    left: nothing of ours was committed, send again. One: claim
-//    it; if another recovering run claimed it first, it was not ours: re-evaluate. Several: we cannot tell
-//    which one is ours (a job may hold another request's data), so fail non-retryably with
+//    left: nothing of ours was committed, send again. One: claim it; if another recovering run claimed it
+//    first, it was not ours, and nothing else is left: send again. Several: we cannot tell which one is ours (a job may hold another request's data), so fail non-retryably with
 //    ExportTriggerAmbiguous and let an operator decide.
 //
 // Residual races (m3ter jobs carry nothing that identifies the request, so recovery relies on time and
@@ -188,7 +187,7 @@ export function createTriggerActivity(deps: TriggerDeps) {
         { workflowId: self.workflowId, jobId: only, claimedBy: holder.workflowId },
         'another recovering workflow claimed the only candidate first: it was not ours',
       );
-      candidates = [];
+      return { kind: 'none' };
     }
   }
 

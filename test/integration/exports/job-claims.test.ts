@@ -1,6 +1,6 @@
 // Job claims on the REAL Temporal dev server (jest global setup) with a REAL sandbox process: two trigger
 // activities recovering at the same time race for one unclaimed ExportJob, and the claim store
-// (activities/claims.ts: a workflow id per job) lets exactly one adopt it. The other re-evaluates, finds
+// (activities/claims.ts: a workflow id per job) lets exactly one adopt it. The other finds
 // nothing of its own and sends its request again. A worker runs the claim workflows, which complete at once.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
