@@ -76,6 +76,43 @@ describe('local storage', () => {
     expect(sha(await fs.readFile(committed.path))).toBe(sha(expected));
   });
 
+  it('gathers socket-sized chunks into about one write per MiB instead of one per chunk', async () => {
+    const storage = createLocalStorage({ dir });
+    const chunks = Array.from({ length: 64 }, () => randomBytes(64 * 1024));
+    const writer = await storage.openWriter('batched');
+    const handle = (writer as unknown as { handle: Record<'write' | 'writev', (...a: unknown[]) => unknown> })
+      .handle;
+    let calls = 0;
+    for (const name of ['write', 'writev'] as const) {
+      const real = handle[name].bind(handle);
+      handle[name] = (...args: unknown[]) => {
+        calls++;
+        return real(...args);
+      };
+    }
+    await pipeline(Readable.from(chunks), writer.createStream());
+    const committed = await writer.commit('batched.bin');
+    expect(committed.sha256).toBe(sha(Buffer.concat(chunks)));
+    // 4 MiB in 64 KiB chunks: 64 writes unbatched, 4 (one per MiB) batched.
+    expect(calls).toBeLessThanOrEqual(5);
+  });
+
+  it('keeps the bytes a stream had accepted when the source fails mid-way, so a resume starts after them', async () => {
+    const storage = createLocalStorage({ dir });
+    const data = randomBytes(300_000);
+    const writer = await storage.openWriter('cut');
+    const source = new Readable({ read() {} });
+    source.push(data.subarray(0, 100_000));
+    source.push(data.subarray(100_000, 200_000));
+    setImmediate(() => source.destroy(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
+    await expect(pipeline(source, writer.createStream())).rejects.toThrow('socket hang up');
+    await writer.settle();
+    expect(writer.bytesWritten).toBe(200_000);
+    await pipeline(Readable.from([data.subarray(200_000)]), writer.createStream());
+    const committed = await writer.commit('cut.bin');
+    expect(committed.sha256).toBe(sha(data));
+  });
+
   it('flushes in the background on big files and still commits the exact bytes', async () => {
     const storage = createLocalStorage({ dir });
     const chunk = randomBytes(4 * 1024 * 1024);
