@@ -3,7 +3,7 @@
 // * The URL is a bearer credential: it is obtained by `fetchUrl` inside the activity, used here, and never
 //   logged, returned or put into an error (messages carry `redactUrl(url)` at most).
 // * Memory stays flat whatever the size: `pipeline` applies backpressure from the disk writer back to the
-//   socket; the writer batches chunks (writev) under a 4 MiB high-water mark for throughput.
+//   socket; the local writer gathers chunks into ~1 MiB writev batches (src/storage/local.ts).
 // * SHA-256 and the line count are computed by the storage writer as bytes hit the disk.
 // * Heartbeats carry `{ bytesWritten }` on a 1 s timer, not per chunk (a 1 GiB file is ~16k chunks).
 // * An expired or rejected URL (403/401, or 404 from the object store) is re-fetched and the download
