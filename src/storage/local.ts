@@ -29,9 +29,10 @@ export interface LocalStorageOptions {
 }
 
 const WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
-// Measured on a 2-core VM (README, Benchmarks): 1 MiB batches cut the thread pool's CPU per GiB from ~1.3 s
-// to ~0.5 s; 4 MiB batches raised it to 1.1-2.3 s (bigger writes get bigger page-cache folios, which on that
-// VM came from memory handed back to the host), and 256 KiB was no better than 1 MiB.
+// The batch size `createStream` gathers before each writev. Compared side by side on a 2-core VM (README,
+// Benchmarks): 4 MiB batches cost the thread pool 1.1-2.3 s of CPU per GiB against ~0.5 s for 1 MiB (likely
+// because bigger writes get bigger page-cache folios, which on that VM came from memory handed back to the
+// host), and 256 KiB was no better than 1 MiB.
 const WRITE_BATCH_BYTES = 1024 * 1024;
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
