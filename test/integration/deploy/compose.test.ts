@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, type Env } from '../../../src/config';
-import { cliTypeName, SEARCH_ATTRIBUTES } from '../../../workflows/search-attributes';
+import { loadConfig, type Env } from '../../../src/config/config';
+import { cliTypeName, SEARCH_ATTRIBUTES } from '../../../src/contract/search-attributes';
 import {
   ensureComposeValidator,
   loadCompose,
@@ -130,7 +130,7 @@ describe('compose files, as Docker Compose loads them', () => {
     it('registers the search attributes with the setup command, on the namespace the workers use', () => {
       const { setup, worker } = project.services;
       expect(setup.command).toEqual(['setup']);
-      // The same image as the worker: `setup` registers workflows/search-attributes.ts of that very build.
+      // The same image as the worker: `setup` registers src/contract/search-attributes.ts of that very build.
       expect(setup.build?.context).toBe(worker.build?.context);
       expect(env(setup).TEMPORAL_ADDRESS).toBe(env(worker).TEMPORAL_ADDRESS);
       expect(env(setup).TEMPORAL_NAMESPACE).toBe(env(worker).TEMPORAL_NAMESPACE);
