@@ -31,6 +31,7 @@ describe('loadConfig', () => {
         namespace: 'default',
         taskQueue: 'm3ter-exports',
         maxCachedWorkflows: 100,
+        versioning: { deploymentName: 'm3ter-exports' },
       },
       exportDir: './exports',
       logLevel: 'info',
@@ -58,6 +59,8 @@ describe('loadConfig', () => {
       MONITOR: 'OFF',
       MONITOR_INTERVAL: '90s',
       MONITOR_LOOKBACK: '2d',
+      TEMPORAL_DEPLOYMENT_NAME: 'exports-eu',
+      TEMPORAL_BUILD_ID: '1.4.0+abc123def456',
     });
     expect(c).toEqual({
       m3ter: {
@@ -72,6 +75,7 @@ describe('loadConfig', () => {
         taskQueue: 'q',
         cliPath: '/usr/local/bin/temporal',
         maxCachedWorkflows: 40,
+        versioning: { deploymentName: 'exports-eu', buildId: '1.4.0+abc123def456' },
       },
       exportDir: '/data/exports',
       alertWebhookUrl: 'https://hooks.example.com/T/B/x',
@@ -191,7 +195,25 @@ describe('loadTemporalConfig', () => {
       namespace: 'default',
       taskQueue: 'm3ter-exports',
       maxCachedWorkflows: 100,
+      versioning: { deploymentName: 'm3ter-exports' },
     });
+  });
+  it('turns Worker Versioning off, and refuses a deployment name with a dot or a build id with a space', () => {
+    expect(
+      loadTemporalConfig({ WORKER_VERSIONING: 'OFF', TEMPORAL_BUILD_ID: 'b1' }).versioning,
+    ).toBeUndefined();
+    const e = configError(() =>
+      loadTemporalConfig({
+        WORKER_VERSIONING: 'no',
+        TEMPORAL_DEPLOYMENT_NAME: 'a.b',
+        TEMPORAL_BUILD_ID: 'v 1',
+      }),
+    );
+    expect(e.issues.map((i) => i.variable)).toEqual([
+      'WORKER_VERSIONING',
+      'TEMPORAL_DEPLOYMENT_NAME',
+      'TEMPORAL_BUILD_ID',
+    ]);
   });
   it('accepts IPv6 and refuses a bad port', () => {
     expect(loadTemporalConfig({ TEMPORAL_ADDRESS: '[::1]:7233' }).address).toBe('[::1]:7233');
