@@ -1,6 +1,6 @@
 // m3ter-exports: the ops CLI. Every command has --help; exit codes are 0 ok, 1 export failed, 2 bad input.
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, loadConfig, loadTemporalConfig } from './config/config';
+import { ConfigError, DEFAULTS, loadConfig, loadTemporalConfig } from './config/config';
 import { DefinitionsError } from './definitions/parse';
 import { CliInputError, EXIT_BAD_INPUT, EXIT_EXPORT_FAILED, EXIT_OK } from './cli/exit-codes';
 import {
@@ -283,6 +283,29 @@ export function buildProgram(): Command {
         try {
           const report = await registerSearchAttributes(client, temporal.namespace);
           io.stdout(o.json ? JSON.stringify(report) : formatSetupReport(report));
+          return EXIT_OK;
+        } finally {
+          await close();
+        }
+      }),
+    );
+
+  program
+    .command('deployment')
+    .description("the worker's Worker Deployment (docs/deploying.md#upgrading-the-worker)")
+    .command('status')
+    .description('which builds are current, ramping, draining or drained')
+    .option('--name <deploymentName>', 'the deployment (default TEMPORAL_DEPLOYMENT_NAME)')
+    .option('--json', 'machine-readable output')
+    .action(
+      act(async (o: { name?: string; json?: boolean }) => {
+        const { deploymentStatus, formatDeploymentStatus } = await import('./cli/deployment-command');
+        const temporal = loadTemporalConfig();
+        const name = o.name ?? temporal.versioning?.deploymentName ?? DEFAULTS.TEMPORAL_DEPLOYMENT_NAME;
+        const { client, close } = await connectClient(temporal);
+        try {
+          const status = await deploymentStatus(client, temporal.namespace, name);
+          io.stdout(o.json ? JSON.stringify(status) : formatDeploymentStatus(status));
           return EXIT_OK;
         } finally {
           await close();
