@@ -73,7 +73,16 @@ export interface ExportWorker {
  * nowhere else: the m3ter client, local storage, the alerter, a clock, and the job claims the trigger writes
  * and its lost-response recovery reads.
  */
-export async function createExportWorker(config: AppConfig, log: AppLogger): Promise<ExportWorker> {
+export interface ExportWorkerOptions {
+  /** Another workflow source than the worker's own (src/runtime/workflow-bundle.ts): test-only variants. */
+  workflowSource?: ReturnType<typeof workflowSource>;
+}
+
+export async function createExportWorker(
+  config: AppConfig,
+  log: AppLogger,
+  opts: ExportWorkerOptions = {},
+): Promise<ExportWorker> {
   // Contextual: lines written during an activity carry its workflow id, export name and window.
   const m3ter = createM3terClient({
     ...config.m3ter,
@@ -118,7 +127,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
 
   // Must be set before Worker.create starts the workflow thread, whose V8 heap reads it (see the constant).
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-  const source = workflowSource();
+  const source = opts.workflowSource ?? workflowSource();
   // Both workers poll as the same version: activities of a pinned workflow go to its build's pollers.
   const bundle = source.workflowBundle;
   const version = deploymentVersion(
