@@ -90,9 +90,10 @@ export async function makeCurrentIfNone(opts: EnsureCurrentOptions): Promise<Cur
       const current = d?.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId;
       if (current === version.buildId) return 'already-current';
       if (current) {
-        log.info(
+        log.warn(
           { ...version, currentBuildId: current },
-          'another build is current: this one waits to be promoted',
+          'another build is current: this build gets no tasks until it is made current ' +
+            '(temporal worker deployment set-current-version; docs/deploying.md#a-rollout-step-by-step)',
         );
         return 'other-current';
       }
