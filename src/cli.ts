@@ -1,4 +1,5 @@
 // m3ter-exports: the ops CLI. Every command has --help; exit codes are 0 ok, 1 export failed, 2 bad input.
+import { processIo } from './cli/io';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig, loadTemporalConfig } from './config/config';
 import { DefinitionsError } from './definitions/parse';
@@ -33,10 +34,7 @@ function act<A extends any[]>(fn: (...args: A) => Promise<number | void> | numbe
   };
 }
 
-const io = {
-  stdout: (s: string) => process.stdout.write(`${s}\n`),
-  stderr: (s: string) => process.stderr.write(`${s}\n`),
-};
+const io = processIo;
 
 function addCommonExportOptions(cmd: Command): Command {
   return cmd

@@ -4,6 +4,7 @@
 // plans with the very function the workflow's planning activity runs, so what it prints is what a backfill
 // started now would do. The backfill's workflow id is a function of (name, from, to, reprocess), and it is
 // started with the USE_EXISTING conflict policy: repeating the command attaches to the running backfill.
+import type { Io } from './io';
 import { SingleBar } from 'cli-progress';
 import {
   WorkflowFailedError,
@@ -61,10 +62,7 @@ export interface BackfillFlags {
   storage?: string;
 }
 
-export interface Io {
-  stdout(s: string): void;
-  stderr(s: string): void;
-}
+export type { Io };
 
 export interface PreparedBackfill {
   workflowId: string;

@@ -1,5 +1,6 @@
 // `m3ter-exports export usage|operational|bills`: validate (zod, before anything starts), start or attach to
 // the export workflow under a deterministic id, optionally wait with live status, print the manifest.
+import type { Io } from './io';
 import {
   EXPORT_NAME_PATTERN,
   EXPORT_NAME_RULE,
@@ -144,10 +145,7 @@ function statusLine(s: ExportStatus): string {
 }
 
 /** Waits for the result while printing status changes to stderr; returns the exit code. */
-export async function waitAndReport(
-  handle: WorkflowHandle,
-  out: { stdout: (s: string) => void; stderr: (s: string) => void },
-): Promise<number> {
+export async function waitAndReport(handle: WorkflowHandle, out: Io): Promise<number> {
   let done = false;
   let last = '';
   const ticker = (async () => {

@@ -7,22 +7,17 @@
 // A re-run is a fresh run of the failed run's own input under the same workflow id (a new ExportJob: the
 // old job's file may be gone), started with id reuse ALLOW_DUPLICATE_FAILED_ONLY so Temporal refuses it if
 // the id's latest run is running or succeeded, and linked to the failed run by M3terRerunOf.
+import type { Io } from './io';
+import { describeFailure } from '../contract/failures';
 import { EXPORT_KINDS } from '../contract/vocabulary';
 import readline from 'node:readline';
 import {
   WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import {
-  ApplicationFailure,
-  defaultPayloadConverter,
-  TemporalFailure,
-  WorkflowIdReusePolicy,
-  type SearchAttributePair,
-} from '@temporalio/common';
+import { defaultPayloadConverter, WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
 import { runStateOf } from '../../activities/window-runs';
 import { failureMonitorStatus, ensureFailureMonitor } from '../alerts/monitor-start';
 import { monitorInput } from '../alerts/worker-alerting';
@@ -39,10 +34,7 @@ import {
 import { CliInputError, EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
 import { withTemporalClient } from './temporal-client';
 
-export interface Io {
-  stdout(s: string): void;
-  stderr(s: string): void;
-}
+export type { Io };
 
 /** Workflow types whose runs are exports (one ExportJob or bill CSV each). */
 export const EXPORT_WORKFLOW_TYPES = ['adhocExportWorkflow', 'billsCsvExportWorkflow'] as const;
@@ -104,7 +96,7 @@ function describeOf(info: WorkflowExecutionInfo) {
   };
 }
 
-/** The failure of a closed run: its root ApplicationFailure's type and message. */
+/** The failure of a closed run, described the one way (describeFailure). */
 export async function runFailure(
   client: Client,
   workflowId: string,
@@ -114,16 +106,7 @@ export async function runFailure(
     await client.workflow.getHandle(workflowId, runId, { followRuns: false }).result();
     return { type: 'none', message: 'the run completed' };
   } catch (err) {
-    let cause: unknown = err instanceof WorkflowFailedError ? err.cause : err;
-    let last: TemporalFailure | undefined;
-    for (let i = 0; i < 8 && cause; i++) {
-      if (cause instanceof ApplicationFailure && cause.type)
-        return { type: cause.type, message: cause.message };
-      if (cause instanceof TemporalFailure) last = cause;
-      cause = (cause as { cause?: unknown }).cause;
-    }
-    const e = last ?? (err as Error);
-    return { type: e?.name ?? 'Error', message: e?.message ?? String(err) };
+    return describeFailure(err);
   }
 }
 

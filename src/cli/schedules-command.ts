@@ -1,4 +1,5 @@
 // `m3ter-exports schedules ...`: Temporal Schedules from the export definitions file.
+import type { Io } from './io';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { TemporalConfig } from '../config/config';
 import { loadDefinitionsFile } from '../definitions';
@@ -15,10 +16,7 @@ import { withTemporalClient } from './temporal-client';
 
 export const DEFAULT_DEFINITIONS_FILE = 'm3ter-exports.yaml';
 
-export interface Io {
-  stdout(s: string): void;
-  stderr(s: string): void;
-}
+export type { Io };
 
 export async function schedulesApply(
   temporal: TemporalConfig,
