@@ -2,7 +2,7 @@
 // temporalio/samples-typescript dependency-injection pattern): the worker passes the real m3ter client,
 // storage, clock, logger and alerter; tests pass fakes.
 import { activityInfo } from '@temporalio/activity';
-import { M3terError } from '../src/m3ter/errors';
+import { M3terBadRequestError, M3terNotFoundError } from '../src/m3ter/errors';
 import type { AdhocExportRequest } from '../src/m3ter/schemas';
 import { redactUrl } from '../src/log/redact';
 import type { Alert } from '../src/alerts/webhook';
@@ -90,7 +90,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
     try {
       return await m3ter.getExportDownloadUrl(jobId);
     } catch (err) {
-      if (err instanceof M3terError && (err.status === 404 || err.status === 400)) {
+      if (err instanceof M3terNotFoundError || err instanceof M3terBadRequestError) {
         let job: { status?: string; dateCreated?: string; startedAt?: string } | undefined = known;
         try {
           job = await m3ter.getExportJob(jobId);
@@ -100,7 +100,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
         const ref = Date.parse(job?.startedAt ?? job?.dateCreated ?? '');
         const old = !Number.isNaN(ref) && clock.now() - ref > DOWNLOAD_WINDOW_MS;
         // ASSUMPTION (docs/m3ter-api.md, Assumptions): m3ter answers 404 once the file of a SUCCEEDED job is gone.
-        const gone = err.status === 404 && job?.status === 'SUCCEEDED';
+        const gone = err instanceof M3terNotFoundError && job?.status === 'SUCCEEDED';
         if (old || gone) {
           throw failure(
             FailureType.ExportDownloadWindowExpired,
