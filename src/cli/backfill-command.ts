@@ -19,7 +19,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { planBackfillPage, type PlannedWindow } from '../../activities/backfill-plan';
 import type { TemporalConfig } from '../config/config';
 import { DefinitionsError, loadDefinitionsFile, type ExportDefinition } from '../definitions';
-import { windowStartForId } from '../contract/window-ids';
+import { backfillWorkflowId } from '../contract/ids';
 import {
   EXPORT_KINDS as KINDS,
   EXPORT_NAME_PATTERN,
@@ -99,10 +99,7 @@ function parseWhen(flag: string, value: string | undefined, tz: string | undefin
   return undefined;
 }
 
-/** `backfill:<name>:<from>:<to>:<reprocess>`: the same request attaches to the same backfill. */
-export function backfillWorkflowId(name: string, from: string, to: string, reprocess: Reprocess): string {
-  return `backfill:${name}:${windowStartForId(from)}:${windowStartForId(to)}:${reprocess}`;
-}
+export { backfillWorkflowId };
 
 function windowedPart(def: ExportDefinition): WindowedExportDefinition {
   // Only what a run needs: no alert channels (whose URLs and secrets must stay out of history).
