@@ -43,12 +43,19 @@ async function startWebhook(): Promise<http.Server> {
 
 async function main(): Promise<void> {
   const names = chosenScenarios(process.argv.slice(2));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-replay-'));
-  const temporal = await startDevServer({ log });
-  const sandbox = await spawnSandboxProcess();
-  const webhook = await startWebhook();
-  const connection = await Connection.connect({ address: temporal.address });
+  // Everything started is stopped, in reverse order, however far the start-up got.
+  const cleanup: Array<() => Promise<unknown> | void> = [];
   try {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-replay-'));
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const temporal = await startDevServer({ log });
+    cleanup.push(() => temporal.stop());
+    const sandbox = await spawnSandboxProcess();
+    cleanup.push(() => sandbox.stop());
+    const webhook = await startWebhook();
+    cleanup.push(() => void webhook.close());
+    const connection = await Connection.connect({ address: temporal.address });
+    cleanup.push(() => connection.close());
     const exportDir = path.join(dir, 'exports');
     const config = loadConfig({
       ...m3terEnv(sandbox.m3ter),
@@ -64,31 +71,26 @@ async function main(): Promise<void> {
     installRuntime(logger);
     const worker = await createExportWorker(config, logger);
     const running = worker.run();
-    try {
-      const rec = createRecorder({
-        client: new Client({ connection, namespace: temporal.namespace }),
-        taskQueue: config.temporal.taskQueue,
-        localDirs: [exportDir, dir],
-        secrets: [sandbox.apiSecret],
-        log,
-      });
-      if (names.length === Object.keys(SCENARIOS).length)
-        fs.rmSync(HISTORIES_DIR, { recursive: true, force: true });
-      for (const name of names) {
-        log(`scenario ${name}`);
-        await SCENARIOS[name]({ rec, sandbox });
-      }
-      log(`${rec.written.length} histories written under ${path.relative(process.cwd(), HISTORIES_DIR)}`);
-    } finally {
+    cleanup.push(() => {
       worker.shutdown();
-      await running.catch(() => undefined);
+      return running.catch(() => undefined);
+    });
+    const rec = createRecorder({
+      client: new Client({ connection, namespace: temporal.namespace }),
+      taskQueue: config.temporal.taskQueue,
+      localDirs: [exportDir, dir],
+      secrets: [sandbox.apiSecret],
+      log,
+    });
+    if (names.length === Object.keys(SCENARIOS).length)
+      fs.rmSync(HISTORIES_DIR, { recursive: true, force: true });
+    for (const name of names) {
+      log(`scenario ${name}`);
+      await SCENARIOS[name]({ rec, sandbox });
     }
+    log(`${rec.written.length} histories written under ${path.relative(process.cwd(), HISTORIES_DIR)}`);
   } finally {
-    await connection.close();
-    webhook.close();
-    await sandbox.stop();
-    await temporal.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    for (const stop of cleanup.reverse()) await Promise.resolve(stop()).catch(() => undefined);
   }
 }
 

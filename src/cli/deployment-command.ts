@@ -3,6 +3,11 @@
 // `temporal worker deployment set-current-version`.
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import type { google } from '@temporalio/proto';
+import type { Command } from 'commander';
+import { DEFAULTS, loadTemporalConfig } from '../config/config';
+import { EXIT_OK } from './exit-codes';
+import type { CliContext } from './program';
+import { withTemporalClient } from './temporal-client';
 
 const NOT_FOUND = 5;
 
@@ -76,4 +81,25 @@ export function formatDeploymentStatus(s: DeploymentStatus): string {
   for (const v of s.versions)
     lines.push(`    ${v.status.padEnd(9)} ${v.buildId}  created ${v.createdAt ?? '?'}`);
   return lines.join('\n');
+}
+
+export function registerDeploymentCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('deployment')
+    .description("the worker's Worker Deployment (docs/deploying.md#upgrading-the-worker)")
+    .command('status')
+    .description('which builds are current, ramping, draining or drained')
+    .option('--name <deploymentName>', 'the deployment (default TEMPORAL_DEPLOYMENT_NAME)')
+    .option('--json', 'machine-readable output')
+    .action(
+      ctx.act(async (o: { name?: string; json?: boolean }) => {
+        const temporal = loadTemporalConfig();
+        const name = o.name ?? temporal.versioning?.deploymentName ?? DEFAULTS.TEMPORAL_DEPLOYMENT_NAME;
+        const status = await withTemporalClient(temporal, (client) =>
+          deploymentStatus(client, temporal.namespace, name),
+        );
+        ctx.io.stdout(o.json ? JSON.stringify(status) : formatDeploymentStatus(status));
+        return EXIT_OK;
+      }),
+    );
 }
