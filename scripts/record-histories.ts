@@ -84,10 +84,16 @@ async function main(): Promise<void> {
     });
     if (names.length === Object.keys(SCENARIOS).length)
       fs.rmSync(HISTORIES_DIR, { recursive: true, force: true });
+    // A failing scenario does not stop the others: the run reports every failure at the end.
+    const failed: string[] = [];
     for (const name of names) {
       log(`scenario ${name}`);
-      await SCENARIOS[name]({ rec, sandbox });
+      await SCENARIOS[name]({ rec, sandbox }).catch((err: Error) => {
+        failed.push(name);
+        log(`scenario ${name} failed: ${err.stack ?? err.message}`);
+      });
     }
+    if (failed.length) throw new Error(`scenarios failed: ${failed.join(', ')}`);
     log(`${rec.written.length} histories written under ${path.relative(process.cwd(), HISTORIES_DIR)}`);
   } finally {
     for (const stop of cleanup.reverse()) await Promise.resolve(stop()).catch(() => undefined);
