@@ -2,8 +2,7 @@
 // fetched, scrubbed of machine-local strings, checked for secrets, written under test/replay/histories/.
 import os from 'node:os';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { scrubHistory, secretsIn, writeFixture, type ReplayFixture } from './fixture';
+import { historyToFixture, scrubHistory, secretsIn, writeFixture } from './fixture';
 
 export interface Recorder {
   client: Client;
@@ -35,7 +34,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     written,
     async capture(name, covers, workflowId, runId) {
       const handle = opts.client.workflow.getHandle(workflowId, runId);
-      const history = JSON.parse(historyToJSON(await handle.fetchHistory())) as ReplayFixture['history'];
+      const history = historyToFixture(await handle.fetchHistory());
       const first = history.events[0] as {
         workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } };
       };
