@@ -10,6 +10,8 @@ export type DeclaredBehaviour = (() => WorkflowDefinitionOptions) & {
 };
 
 export function versioned(versioningBehavior: VersioningBehavior): DeclaredBehaviour {
-  const getter = () => (workflowInfo().currentDeploymentVersion ? { versioningBehavior } : {});
+  // An unversioned worker reports a version too (the SDK's default build id), with no deployment name.
+  const getter = () =>
+    workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior } : {};
   return Object.assign(getter, { versioningBehavior });
 }
