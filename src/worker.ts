@@ -182,9 +182,8 @@ export async function createExportWorker(
   );
 
   const workers = [worker, m3terWorker];
-  // Set while this build's version is being checked (and made current if none is): until then the server
-  // may not route tasks to it.
-  let versionCheck: 'pending' | 'done' = version ? 'pending' : 'done';
+  // Made current if the deployment has none, once the workers poll (the server registers the version then).
+  // Not part of readiness: a build waiting to be promoted is ready, it just gets no tasks yet.
   const stopChecking = new AbortController();
   const checkVersion = async () => {
     if (!version) return;
@@ -199,8 +198,6 @@ export async function createExportWorker(
       });
     } catch (err) {
       if (!stopChecking.signal.aborted) log.error({ err, ...version }, 'deployment version check failed');
-    } finally {
-      versionCheck = 'done';
     }
   };
   return {
@@ -210,7 +207,6 @@ export async function createExportWorker(
     ...(version ? { version } : {}),
     async readiness() {
       const reasons: string[] = [];
-      if (versionCheck === 'pending') reasons.push('deployment version not checked yet');
       for (const [name, w] of [
         ['workflow', worker],
         ['m3ter', m3terWorker],

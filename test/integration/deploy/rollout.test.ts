@@ -138,7 +138,7 @@ describe('a rollout from build A to build B', () => {
       },
     ]);
     const monitor = await start('exportFailureMonitorWorkflow', [
-      { intervalMs: 300, lookbackMs: 3_600_000, pollsPerRun: 4 },
+      { intervalMs: 300, lookbackMs: 3_600_000, pollsPerRun: 1_000 },
     ]);
     await Promise.all(exportsOnA.map(waiting));
     await waitFor(
@@ -198,14 +198,22 @@ describe('a rollout from build A to build B', () => {
     expect(buildsOf(await history(backfill))).toEqual(new Set(['build-a', 'build-b']));
     expect(buildsOf(await history(scheduled)).has('build-b')).toBe(true);
 
-    // The monitor continued on B mid-run, and its runs started on B take B's patched step.
+    // The monitor's run moved to B mid-run (its next poll's task went to B); rolled over, its new run takes
+    // B's patched step.
+    await waitFor(async () => {
+      const events = await history(monitor, monitor.firstExecutionRunId);
+      return buildsOf(events).has('build-b') ? true : undefined;
+    }, 'the monitor run started on A to continue on B');
+    expect(buildsOf(await history(monitor, monitor.firstExecutionRunId))).toEqual(
+      new Set(['build-a', 'build-b']),
+    );
+    await monitor.signal('continueAsNew');
     const patchedRun = await waitFor(async () => {
       const d = await monitor.describe();
       const events = await history(monitor, d.runId);
       return events.some((e) => e.markerRecordedEventAttributes) ? events : undefined;
     }, 'a monitor run started on B');
     expect(buildsOf(patchedRun)).toEqual(new Set(['build-b']));
-    expect(buildsOf(await history(monitor, monitor.firstExecutionRunId)).has('build-b')).toBe(true);
     await monitor.terminate('rollout test done');
     mark('the monitor moved to B and continues as new there');
 
