@@ -3,8 +3,8 @@
 // (in-flight activities get their shutdown grace time; workflows simply resume on the next worker).
 import v8 from 'node:v8';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities, createWorkflowJobClaims } from '../activities';
+import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import { createActivities, createWorkflowJobClaims, type ActivityDeps } from '../activities';
 import { buildAlertRouter, startMonitorAtWorkerStart } from './alerts/worker-alerting';
 import { createLedgerAlerter } from './alerts/ledger';
 import type { AppConfig } from './config/config';
@@ -65,7 +65,17 @@ export interface ExportWorker {
  * nowhere else: the m3ter client, local storage, the alerter, a clock, and the job claims the trigger writes
  * and its lost-response recovery reads.
  */
-export async function createExportWorker(config: AppConfig, log: AppLogger): Promise<ExportWorker> {
+/** Parts a test puts in place of the worker's own (fakes, fault injectors); the wiring stays this one. */
+export interface ExportWorkerOverrides {
+  deps?: Partial<ActivityDeps>;
+  activityInterceptors?: ActivityInterceptorsFactory[];
+}
+
+export async function createExportWorker(
+  config: AppConfig,
+  log: AppLogger,
+  overrides: ExportWorkerOverrides = {},
+): Promise<ExportWorker> {
   // Contextual: lines written during an activity carry its workflow id, export name and window.
   const m3ter = createM3terClient({
     ...config.m3ter,
@@ -106,7 +116,9 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     workflowClient: client,
     // One batcher for every wait in this process: concurrent polls share list calls (see its header).
     readExportJob: createExportJobBatcher(m3ter),
+    ...overrides.deps,
   });
+  const interceptors = { activity: [activityLogInterceptor, ...(overrides.activityInterceptors ?? [])] };
 
   // Must be set before Worker.create starts the workflow thread, whose V8 heap reads it (see the constant).
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
@@ -118,7 +130,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     // All activities, also the m3ter ones: tasks scheduled on this queue before they moved to their own
     // queue still find a worker.
     activities,
-    interceptors: { activity: [activityLogInterceptor] },
+    interceptors,
     shutdownGraceTime: '30 seconds',
     // A wait holds its slot for its job's whole life, asleep between polls that the shared batcher serves
     // (a few KB each): the bound must exceed the exports one worker waits on at once, or finished jobs
@@ -147,7 +159,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     namespace: config.temporal.namespace,
     taskQueue: m3terQueue,
     activities,
-    interceptors: { activity: [activityLogInterceptor] },
+    interceptors,
     shutdownGraceTime: '30 seconds',
     // Downloads stream for a while after their one URL call; the queue's rate, not this, bounds the calls.
     maxConcurrentActivityTaskExecutions: 100,
