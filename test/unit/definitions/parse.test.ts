@@ -413,7 +413,7 @@ version: 2
     );
   });
 
-  it('refuses durations with bad syntax, zero, or below Temporal's minimums', () => {
+  it('refuses durations with bad syntax, zero, or below the Temporal minimums', () => {
     refused(
       withExports(`${usage('    freshness: 0h', '    schedule: { cron: "0 2 * * *", catchupWindow: 3 days }')}
   - { name: y, kind: usage, window: hour, schedule: { every: 500ms, catchupWindow: 5s } }
@@ -430,7 +430,7 @@ version: 2
     );
   });
 
-  it('refuses alert channels missing a field of their type, carrying another type's, or with bad URLs', () => {
+  it('refuses alert channels missing a field of their type, carrying fields of another type, or with bad URLs', () => {
     refused(
       `alerts:
   - { name: a, type: slack }
