@@ -146,7 +146,7 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
       async () =>
         (
           await client.workflow.count(
-            `WorkflowType = 'alertDeliveryWorkflow' AND ExecutionStatus = 'Running'`,
+            `WorkflowType = 'alertDeliveryWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${stack.taskQueue}'`,
           )
         ).count === 0,
       'alert deliveries to finish',
@@ -185,6 +185,7 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
   });
 
   it('alerts a FAILED export once on each of its channels, with the rerun command, and the monitor adds none', async () => {
+    const before = (await failureMonitorStatus(client)).status;
     const { workflowId, jobId } = await failedExport();
     const slack = await waitFor(() => alertsOf(jobId).slack[0], 'the Slack alert');
     const hook = await waitFor(() => alertsOf(jobId).hook[0], 'the webhook alert');
@@ -214,11 +215,11 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
     // PagerDuty: Events API v2 with dedup_key = job id.
     expect(pd.json).toMatchObject({ routing_key: PD_KEY, event_action: 'trigger', dedup_key: jobId });
 
-    // The monitor's next poll sees the job's failure event, finds it alerted, and adds nothing.
-    const before = (await failureMonitorStatus(client)).status;
+    // The monitor's next poll has seen the job's failure event (found alerted, or alerted first), and
+    // each channel still has one alert.
     const after = await monitorPass();
-    expect(after.alreadyAlerted - before.alreadyAlerted).toBeGreaterThanOrEqual(1);
-    expect(after.alertsSent).toBe(before.alertsSent);
+    const accounted = (st: FailureMonitorStatus) => st.alreadyAlerted + st.alertsSent;
+    expect(accounted(after) - accounted(before)).toBeGreaterThanOrEqual(1);
     await deliveriesSettled();
     const got = alertsOf(jobId);
     expect([got.slack, got.hook, got.pd, got.default].map((a) => a.length)).toEqual([1, 1, 1, 0]);
