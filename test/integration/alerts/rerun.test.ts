@@ -3,7 +3,8 @@
 // bulk re-run re-runs each failed window once, linked to its failed run; a second bulk re-run starts none.
 import type { Client } from '@temporalio/client';
 import type { TemporalConfig } from '../../../src/config/config';
-import { listFailedExports, runFailedListCommand, runRerunCommand } from '../../../src/cli/failures-command';
+import { listFailedExports, runFailedListCommand } from '../../../src/cli/failed-command';
+import { runRerunCommand } from '../../../src/cli/rerun-command';
 import { windowWorkflowId } from '../../../src/contract/window-ids';
 import type { adhocExportWorkflow } from '../../../workflows';
 import {
