@@ -59,17 +59,17 @@ export interface ExportWorker {
   shutdown(): void;
 }
 
-/**
- * Builds the worker and its dependencies from config. The activities receive their dependencies here and
- * nowhere else: the m3ter client, local storage, the alerter, a clock, and the job claims the trigger writes
- * and its lost-response recovery reads.
- */
 /** Parts a test puts in place of the worker's own (fakes, fault injectors); the wiring stays this one. */
 export interface ExportWorkerOverrides {
   deps?: Partial<ActivityDeps>;
   activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
+/**
+ * Builds the worker and its dependencies from config. The activities receive their dependencies here and
+ * nowhere else: the m3ter client, local storage, the alerter, a clock, and the job claims the trigger writes
+ * and its lost-response recovery reads.
+ */
 export async function createExportWorker(
   config: AppConfig,
   log: AppLogger,
