@@ -55,6 +55,7 @@ export function createBillsActivities(deps: BillsActivityDeps) {
       base,
       defaultExt: '.csv',
       fetchUrl: () => requestUrl(input.request),
+      urlPolicy: { trustedOrigin: m3ter.apiOrigin },
       log,
       clock,
       heartbeat: (d) => ctx.heartbeat(d),

@@ -183,6 +183,11 @@ export class M3terClient {
    * response (activities/trigger.ts).
    */
   readonly requestTimeoutMs: number;
+  /**
+   * Origin of the configured Config API. Download URLs on it are trusted as the API is (the local sandbox
+   * serves its files there); any other download URL must pass src/net/url-guard.ts.
+   */
+  readonly apiOrigin: string;
 
   constructor(opts: M3terClientOptions) {
     checkOptions(opts);
@@ -190,6 +195,7 @@ export class M3terClient {
     this.now = opts.now ?? Date.now;
     this.redactor = new Redactor([opts.apiSecret]);
     this.apiUrl = trimSlash(opts.apiUrl);
+    this.apiOrigin = new URL(this.apiUrl).origin;
     this.ingestUrl = trimSlash(opts.ingestUrl ?? deriveIngestUrl(this.apiUrl));
     this.orgPath = `/organizations/${encodeURIComponent(opts.orgId)}`;
     this.adhocSchema = createAdhocExportRequestSchema(this.now);
