@@ -59,3 +59,13 @@ export const UTC_INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{
 export const ISO_INSTANT_PATTERN =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 export const ISO_INSTANT_RULE = 'must be an ISO 8601 instant with Z or an offset (e.g. 2026-01-01T00:00:00Z)';
+
+/**
+ * Every identifier m3ter hands us (job, event, schedule ids) before it names anything: a workflow id, a
+ * search attribute, a claim, a file, a line on a terminal. m3ter's own ids are UUIDs; the shape leaves
+ * room for others while keeping out path separators, whitespace, control characters and oversized values.
+ */
+export const M3TER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const M3TER_ID_RULE =
+  'must be 1-128 characters of letters, digits, . _ : - starting with a letter or digit';
+export const isM3terId = (v: unknown): v is string => typeof v === 'string' && M3TER_ID_PATTERN.test(v);

@@ -20,6 +20,7 @@ import {
   SubmitMeasurementsRequestSchema,
   SubmitMeasurementsResponseSchema,
   createAdhocExportRequestSchema,
+  lenientPageSchema,
   pageSchema,
   type AdhocExportRequest,
   type BillsCsvRequest,
@@ -300,7 +301,7 @@ export class M3terClient {
 
   async listEvents(query: ListEventsQuery = {}): Promise<Page<M3terEvent>> {
     const q = validateRequest(ListEventsQuerySchema, query, 'event list query');
-    return this.call('GET', '/events', pageSchema(M3terEventSchema), { query: toQuery(q) });
+    return this.call('GET', '/events', lenientPageSchema(M3terEventSchema), { query: toQuery(q) });
   }
 
   /** Newest first (docs/m3ter-api.md, Pagination); follows nextToken until it is missing, null or empty. */
