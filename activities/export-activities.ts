@@ -220,7 +220,9 @@ export function createExportActivities(deps: ExportActivityDeps) {
       checkUrl(url, { trustedOrigin: m3ter.apiOrigin });
     } catch (err) {
       if (err instanceof UrlRefusedError)
-        throw failure(FailureType.DownloadUrlRefused, `download ${err.message}`, { details: { rule: err.rule } });
+        throw failure(FailureType.DownloadUrlRefused, `download ${err.message}`, {
+          details: { rule: err.rule },
+        });
       throw err;
     }
     return { jobId: input.jobId, expirationTime, urlWithoutQuery: stripQuery(url) };

@@ -85,8 +85,7 @@ export function checkUrl(url: string, policy: UrlPolicy): URL {
     throw new UrlRefusedError(UrlRule.Malformed, 'not an absolute URL');
   }
   if (isTrustedOrigin(u, policy)) return u;
-  if (u.protocol !== 'https:')
-    throw new UrlRefusedError(UrlRule.Scheme, `${describeUrl(url)} is not https`);
+  if (u.protocol !== 'https:') throw new UrlRefusedError(UrlRule.Scheme, `${describeUrl(url)} is not https`);
   if (u.username || u.password)
     throw new UrlRefusedError(UrlRule.Userinfo, `${describeUrl(url)} carries credentials`);
   const ip = ipLiteral(u.hostname);
@@ -122,7 +121,8 @@ export function guardedLookup(resolve: Resolver = systemResolver): LookupFunctio
       const usable = wanted ? addresses.filter((a) => a.family === wanted) : addresses;
       if (options.all) return (callback as unknown as AllCallback)(null, usable);
       const first = usable[0];
-      if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+      if (!first)
+        return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
       return callback(null, first.address, first.family);
     });
   };

@@ -369,7 +369,10 @@ describe('export worker process against the sandbox process', () => {
     const calls = await callCounter();
     try {
       const h = await startAdhoc({ request: operationalRequest, poll: fastPoll });
-      await waitFor(async () => ((await h.query(statusQuery)).phase === 'waiting' ? true : undefined), 'job running');
+      await waitFor(
+        async () => ((await h.query(statusQuery)).phase === 'waiting' ? true : undefined),
+        'job running',
+      );
       await sandbox.admin.post('/clock', { advanceMs: 61_000 });
       const result = await h.result();
       await expectStoredFileMatches(storedManifest(result), result.jobId);

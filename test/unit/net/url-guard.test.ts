@@ -37,13 +37,21 @@ describe('the download URL rules', () => {
   });
 
   it('URLs on the API origin are trusted whatever their scheme and address', () => {
-    expect(ruleOf(() => checkUrl('http://127.0.0.1:4000/files/x?sig=1', { trustedOrigin: 'http://127.0.0.1:4000' }))).toBeUndefined();
-    expect(ruleOf(() => checkUrl('http://127.0.0.1:4001/files/x', { trustedOrigin: 'http://127.0.0.1:4000' }))).toBe(UrlRule.Scheme);
+    expect(
+      ruleOf(() =>
+        checkUrl('http://127.0.0.1:4000/files/x?sig=1', { trustedOrigin: 'http://127.0.0.1:4000' }),
+      ),
+    ).toBeUndefined();
+    expect(
+      ruleOf(() => checkUrl('http://127.0.0.1:4001/files/x', { trustedOrigin: 'http://127.0.0.1:4000' })),
+    ).toBe(UrlRule.Scheme);
   });
 
   it('other URLs must be https, without userinfo, and not name a private address literal', () => {
     const p = { trustedOrigin: 'https://api.m3ter.com' };
-    expect(ruleOf(() => checkUrl('https://bucket.s3.amazonaws.com/k.csv?X-Amz-Signature=a', p))).toBeUndefined();
+    expect(
+      ruleOf(() => checkUrl('https://bucket.s3.amazonaws.com/k.csv?X-Amz-Signature=a', p)),
+    ).toBeUndefined();
     expect(ruleOf(() => checkUrl('http://bucket.s3.amazonaws.com/k.csv', p))).toBe(UrlRule.Scheme);
     expect(ruleOf(() => checkUrl('ftp://bucket/k.csv', p))).toBe(UrlRule.Scheme);
     expect(ruleOf(() => checkUrl('https://u:p@bucket.example/k.csv', p))).toBe(UrlRule.Userinfo);
@@ -55,7 +63,10 @@ describe('the download URL rules', () => {
   it('the connect-time lookup refuses a name when any of its addresses is private (DNS rebinding)', async () => {
     const answers: LookupAddress[][] = [
       [{ address: '93.184.216.34', family: 4 }],
-      [{ address: '93.184.216.34', family: 4 }, { address: '127.0.0.1', family: 4 }],
+      [
+        { address: '93.184.216.34', family: 4 },
+        { address: '127.0.0.1', family: 4 },
+      ],
       [{ address: '169.254.169.254', family: 4 }],
     ];
     let n = 0;
