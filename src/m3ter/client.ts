@@ -80,6 +80,8 @@ export interface M3terClientOptions {
 export type { Page };
 
 const USER_AGENT = 'm3ter-export-worker/0.1';
+/** A download URL answer: one URL (at most 16 KiB, see src/net/url-guard.ts) and a time. */
+const URL_RESPONSE_MAX_BYTES = 64 * 1024;
 
 /** The one way to build a client: the worker, the CLI and the demo pass `loadConfig().m3ter` plus extras. */
 export function createM3terClient(options: M3terClientOptions): M3terClient {
@@ -281,6 +283,7 @@ export class M3terClient {
       'GET',
       `/dataexports/jobs/${encodeURIComponent(id)}/getdownloadurl`,
       DownloadUrlResponseSchema,
+      { maxResponseBytes: URL_RESPONSE_MAX_BYTES },
     );
     return res.expirationTime === undefined
       ? { url: res.url }
@@ -320,6 +323,7 @@ export class M3terClient {
     // A read-only query that creates nothing, so the standard retry policy is safe.
     const res = await this.call('POST', '/dataexplorer/bills/download/csv', BillsCsvResponseSchema, {
       json: body,
+      maxResponseBytes: URL_RESPONSE_MAX_BYTES,
     });
     return { downloadUrl: res.downloadUrl };
   }
@@ -356,7 +360,13 @@ export class M3terClient {
     method: HttpMethod,
     subPath: string,
     schema: S,
-    opts: { query?: URLSearchParams; json?: unknown; retry?: RetryMode; baseUrl?: string } = {},
+    opts: {
+      query?: URLSearchParams;
+      json?: unknown;
+      retry?: RetryMode;
+      baseUrl?: string;
+      maxResponseBytes?: number;
+    } = {},
   ): Promise<z.output<S>> {
     const path = `${this.orgPath}${subPath}`;
     const baseUrl = opts.baseUrl ?? this.apiUrl;
@@ -375,6 +385,7 @@ export class M3terClient {
       retry: opts.retry ?? 'standard',
       auth: this.tokens,
       limiter: this.limiters[rateClass],
+      maxResponseBytes: opts.maxResponseBytes,
     });
     return validateResponse(schema, res.body, {
       method,

@@ -103,6 +103,8 @@ abstract class M3terValidationError extends M3terError {
 export class M3terRequestValidationError extends M3terValidationError {}
 /** m3ter answered 2xx with a body that does not match its schema. */
 export class M3terResponseValidationError extends M3terValidationError {}
+/** m3ter's answer was larger than the call's cap (docs/security.md); read no further. */
+export class M3terResponseTooLargeError extends M3terResponseValidationError {}
 
 export function formatIssues(issues: ValidationIssue[]): string {
   return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
