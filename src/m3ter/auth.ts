@@ -97,7 +97,7 @@ export class TokenProvider implements AuthHooks {
       requestId: res.requestId,
       attempts: res.attempts,
     });
-    this.opts.redactor.add(body.access_token);
+    this.opts.redactor.addToken(body.access_token);
     const lifetimeMs = body.expires_in * 1000;
     // Measured from when we asked, not when the answer arrived: the server's clock started earlier.
     const skew = Math.min(this.opts.refreshSkewMs, lifetimeMs / 2);
