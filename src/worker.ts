@@ -12,6 +12,7 @@ import { createLogger, temporalLogger, type AppLogger } from './log/logger';
 import { environmentSecrets } from './log/secrets';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
 import { DEFAULT_CLIENT_RATE_LIMITS } from './m3ter/rate-limit';
+import { statusCallsPerSecond } from './m3ter/export-job-batcher';
 import { startHealthServer, type Readiness } from './runtime/health';
 import { activityLogInterceptor, contextualLogger } from './log/activity-context';
 import { setActivityQueueRate } from './m3ter/budget';
@@ -23,12 +24,11 @@ import { workflowSource } from './runtime/workflow-bundle';
 let runtimeInstalled = false;
 
 /**
- * V8 lets a heap grow to up to ~4x its live size before a full collection. The workflow thread's live heap
- * is small (~50 MB at 1,000 concurrent exports) but it makes garbage quickly: every run re-created after
- * a cache eviction evaluates its modules and replays its history again. So its heap reached ~200 MB,
- * most of it garbage. Growing by at most 50 % keeps it under ~100 MB; it means more full collections, not
- * a limit: nothing fails if the live heap grows. Scale bench, 1,000 exports, a heap sampler loaded: peak
- * RSS 502 -> 363 MiB, 122.5 -> 120.6 s. The flag is process-wide: the main thread's heap follows it too.
+ * The workflow thread's live heap is small but makes garbage quickly (every run re-created after a cache
+ * eviction evaluates its modules and replays its history), and V8 lets a heap grow to several times its
+ * live size before a full collection. A lower growing factor trades more full collections for a smaller
+ * peak; it is not a limit. Process-wide: the main thread's heap follows it too. Measured in
+ * docs/benchmarks.md (Scale).
  */
 const HEAP_GROWING_PERCENT = 50;
 
@@ -67,6 +67,7 @@ export interface ExportWorker {
  * and its lost-response recovery reads.
  */
 export async function createExportWorker(config: AppConfig, log: AppLogger): Promise<ExportWorker> {
+  const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
   // Contextual: lines written during an activity carry its workflow id, export name and window.
   const m3ter = createM3terClient({
     ...config.m3ter,
@@ -106,7 +107,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     jobClaims: createWorkflowJobClaims({ client, taskQueue: config.temporal.taskQueue }),
     workflowClient: client,
     // One batcher for every wait in this process: concurrent polls share list calls (see its header).
-    readExportJob: createExportJobBatcher(m3ter),
+    readExportJob: createExportJobBatcher(m3ter, { maxCallsPerInterval: statusCallsPerSecond(m3terBudget) }),
   });
 
   // Must be set before Worker.create starts the workflow thread, whose V8 heap reads it (see the constant).
@@ -116,8 +117,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(),
-    // All activities, also the m3ter ones: tasks scheduled on this queue before they moved to their own
-    // queue still find a worker.
+    // All activities, also the m3ter ones, so an activity task on either queue always finds a worker.
     activities,
     interceptors: { activity: [activityLogInterceptor] },
     shutdownGraceTime: '30 seconds',
@@ -125,11 +125,9 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     // (a few KB each): the bound must exceed the exports one worker waits on at once, or finished jobs
     // would sit unnoticed behind unstarted waits. It bounds memory, not m3ter calls.
     maxConcurrentActivityTaskExecutions: 2_000,
-    // The SDK's default scales with the heap limit (~2,000 runs on a 4 GB heap). A cached run holds its own
-    // copy of the workflow modules (~70 KB: no module builds a zod schema at load, see
-    // workflows/shared-modules.ts) and its state; evicted runs replay their short history (< 60 events) on
-    // their next task. 100 suits 1,000 concurrent exports: in the scale bench (`npm run bench -- --only
-    // scale`), a cache of 1,000 saved ~50 MiB of peak RSS but took 171 s instead of 122 s.
+    // The SDK's default scales with the heap limit. A cached run holds its own copy of the workflow
+    // modules and its state; an evicted run replays its short history on its next task, which is cheap.
+    // Trade-off measured by the scale bench (docs/benchmarks.md).
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
   });
 
@@ -137,7 +135,6 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
   // Set before polling, and never as `maxTaskQueueActivitiesPerSecond` on the worker: a worker-set limit
   // is replaced by the next poller's, an API-set one is not.
   const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
-  const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
   await setActivityQueueRate(client, {
     namespace: config.temporal.namespace,
     taskQueue: m3terQueue,
