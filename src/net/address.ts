@@ -70,3 +70,26 @@ export function ipLiteral(hostname: string): string | undefined {
   const bare = hostname.replace(/^\[|\]$/g, '');
   return net.isIP(bare) === 0 ? undefined : bare;
 }
+
+/** `localhost`, `*.localhost`, 127.0.0.0/8 and ::1 (also as IPv4-mapped): traffic that never leaves the host. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  const v4 = net.isIP(h) === 6 ? embeddedV4(h) : h;
+  if (v4 !== undefined && net.isIP(v4) === 4) return v4.startsWith('127.');
+  return h === '::1';
+}
+
+/** The transport rule for URLs that carry credentials: https, or http to loopback only. */
+export function isSecureOrLoopbackUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    if (u.protocol === 'https:') return u.hostname !== '';
+    return u.protocol === 'http:' && isLoopbackHost(u.hostname);
+  } catch {
+    return false;
+  }
+}

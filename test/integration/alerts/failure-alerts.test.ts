@@ -24,7 +24,7 @@ import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '..
 import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 
-const HOOK_SECRET = 'whsec-test-5f1d2c7a9e';
+const HOOK_SECRET = 'whsec-test-5f1d2c7a9e-0123456789abcdef';
 const SLACK_TOKEN_PATH = '/services/T000/B000/slackTOKENx9q';
 const PD_KEY = 'pd-routing-key-0c4e8b';
 const DEFAULT_TOKEN = 'defaultHOOKtoken77';
