@@ -28,6 +28,7 @@ import {
   M3terError,
   M3terResponseTooLargeError,
   M3terTimeoutError,
+  cleanText,
   errorClassForStatus,
 } from './errors';
 
@@ -296,7 +297,7 @@ export class Transport {
     const body = safeParse(res.data);
     const m3terMessage =
       body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string'
-        ? this.opts.redactor.redact((body as { message: string }).message)
+        ? cleanText(this.opts.redactor.redact((body as { message: string }).message))
         : undefined;
     const shouldRetryHeader = headerOf(res, 'x-should-retry');
     const cls = classifyHttpStatus(status);
@@ -428,8 +429,7 @@ function parseBody(data: unknown): unknown {
 }
 
 function snippet(text: string): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
+  return cleanText(text, 200);
 }
 
 function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {

@@ -638,10 +638,7 @@ describe('loadDefinitionsFile', () => {
 
   it('reads the environment of the process by default', () => {
     const file = join(dir, 'env.yaml');
-    writeFileSync(
-      file,
-      `alerts:\n  - { name: s, type: slack, url: "\${DEFS_TEST_HOOK}" }\nexports: []\n`,
-    );
+    writeFileSync(file, `alerts:\n  - { name: s, type: slack, url: "\${DEFS_TEST_HOOK}" }\nexports: []\n`);
     process.env.DEFS_TEST_HOOK = 'https://hooks.example.com/from-the-environment';
     try {
       expect(loadDefinitionsFile(file).alerts[0].url).toBe('https://hooks.example.com/from-the-environment');
