@@ -15,6 +15,7 @@ export type M3terExportsApi = Pick<
   | 'getExportDownloadUrl'
   | 'downloadBillsCsv'
   | 'requestTimeoutMs'
+  | 'apiOrigin'
 >;
 
 /** pino-compatible: `log.info({ jobId }, 'message')`. */

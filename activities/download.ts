@@ -11,6 +11,9 @@
 //   ignored the Range, so we restart from zero. Interrupted streams resume the same way.
 // * Across activity retries the partial file is kept under its temporary name and re-hashed on open
 //   (see src/storage/local.ts), then the download resumes from its size.
+// * The URL comes from another system: every hop is checked against `urlPolicy` (src/net/url-guard.ts)
+//   before it is requested and again when its socket connects; redirects are followed here, one checked hop
+//   at a time, never by axios. A refusal fails the download for good (DownloadUrlRefused).
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import axios, { type AxiosResponse } from 'axios';
@@ -20,6 +23,17 @@ import type { CommittedFile, ExportStorage } from '../src/storage/types';
 import type { ActivityLogger, Clock } from './deps';
 import { classifyHttpStatus, HttpOutcome } from '../src/contract/failures';
 import { errorMessage, failure, FailureType } from './failures';
+import {
+  checkUrl,
+  createGuardedAgents,
+  isTrustedOrigin,
+  MAX_REDIRECTS,
+  UrlRefusedError,
+  UrlRule,
+  urlRefusal,
+  type GuardedAgents,
+  type UrlPolicy,
+} from '../src/net/url-guard';
 
 export interface StreamDownloadOptions {
   storage: ExportStorage;
@@ -29,6 +43,10 @@ export interface StreamDownloadOptions {
   defaultExt: string;
   /** Returns a fresh presigned URL. Called once at the start and again whenever the URL stops working. */
   fetchUrl: () => Promise<string>;
+  /** Which URLs may be fetched: the m3ter API's own origin, else public https only. */
+  urlPolicy: UrlPolicy;
+  /** Connection pools for the checked fetch; one shared set by default. */
+  agents?: GuardedAgents;
   log: ActivityLogger;
   clock: Clock;
   /** `storage`: the writer's resume checkpoint (S3), carried to the next attempt as `checkpoint`. */
@@ -131,11 +149,59 @@ function downloadFailure(message: string): ApplicationFailure {
   return failure(FailureType.ExportDownloadFailed, message);
 }
 
+function refusedFailure(err: UrlRefusedError): ApplicationFailure {
+  return failure(FailureType.DownloadUrlRefused, `download ${err.message}`, { details: { rule: err.rule } });
+}
+
+let sharedAgents: GuardedAgents | undefined;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+interface CheckedGet {
+  url: string;
+  policy: UrlPolicy;
+  agents: GuardedAgents;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** GET following redirects one checked hop at a time; throws UrlRefusedError for a hop that breaks a rule. */
+async function checkedGet(req: CheckedGet): Promise<AxiosResponse<Readable>> {
+  let current = req.url;
+  for (let hop = 0; ; hop++) {
+    const trusted = isTrustedOrigin(checkUrl(current, req.policy), req.policy);
+    const res = await axios.get<Readable>(current, {
+      responseType: 'stream',
+      decompress: false,
+      validateStatus: () => true,
+      maxRedirects: 0,
+      // A proxy would make the connect-time address check meaningless (it would check the proxy).
+      proxy: false,
+      httpAgent: req.agents.trustedHttp,
+      httpsAgent: trusted ? req.agents.trustedHttps : req.agents.guarded,
+      timeout: req.timeoutMs,
+      signal: req.signal,
+      headers: req.headers,
+    });
+    const location = res.headers.location;
+    if (!REDIRECTS.has(res.status) || typeof location !== 'string' || location === '') return res;
+    discard(res);
+    if (hop >= MAX_REDIRECTS)
+      throw new UrlRefusedError(UrlRule.Redirects, `more than ${MAX_REDIRECTS} redirects`);
+    try {
+      current = new URL(location, current).toString();
+    } catch {
+      throw new UrlRefusedError(UrlRule.Malformed, 'a redirect to an unparseable location');
+    }
+  }
+}
+
 export async function streamDownloadToStorage(opts: StreamDownloadOptions): Promise<StreamDownloadResult> {
   const maxRefreshes = opts.maxUrlRefreshes ?? 5;
   const maxStalls = opts.maxStalls ?? 5;
   const retryDelayMs = opts.retryDelayMs ?? 1000;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const agents = opts.agents ?? (sharedAgents ??= createGuardedAgents());
   const writer = await opts.storage.openWriter(opts.base, { checkpoint: opts.checkpoint });
   const hb = () => {
     const storage = writer.checkpoint?.();
@@ -182,12 +248,11 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
       const offset = writer.bytesWritten;
       let res: AxiosResponse<Readable>;
       try {
-        res = await axios.get<Readable>(url, {
-          responseType: 'stream',
-          decompress: false,
-          validateStatus: () => true,
-          maxRedirects: 5,
-          timeout: opts.idleTimeoutMs ?? 60_000,
+        res = await checkedGet({
+          url,
+          policy: opts.urlPolicy,
+          agents,
+          timeoutMs: opts.idleTimeoutMs ?? 60_000,
           signal: opts.signal,
           headers:
             offset > 0
@@ -196,6 +261,8 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
         });
       } catch (err) {
         if (opts.signal?.aborted) throw new CancelledFailure('download cancelled');
+        const refused = urlRefusal(err);
+        if (refused) throw refusedFailure(refused);
         // axios error messages can embed the URL; only the redacted text is kept.
         await stall(errorMessage(err), false);
         continue;

@@ -13,6 +13,7 @@ import { storeFileWithManifest } from './store-file';
 import { errorMessage, failure, FailureType, toApplicationFailure } from './failures';
 import { createTriggerActivity } from './trigger';
 import { createWaitActivity } from './wait';
+import { checkUrl, UrlRefusedError } from '../src/net/url-guard';
 
 export type { TriggerAdhocExportInput, TriggerAdhocExportResult } from './trigger';
 export type { WaitForExportJobInput, WaitForExportJobResult } from './wait';
@@ -143,6 +144,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
       base: exportFileBase(input.workflowId, input.jobId),
       defaultExt: defaultExtFor(input.request),
       fetchUrl: async () => (await fetchDownloadUrl(input.jobId, input.job)).url,
+      urlPolicy: { trustedOrigin: m3ter.apiOrigin },
       isOwnManifest: (m) => m.jobId === input.jobId,
       facts: {
         workflowId: input.workflowId,
@@ -161,6 +163,16 @@ export function createExportActivities(deps: ExportActivityDeps) {
 
   async function resolveDownloadUrl(input: ResolveDownloadUrlInput): Promise<ResolveDownloadUrlResult> {
     const { url, expirationTime } = await fetchDownloadUrl(input.jobId);
+    // Not fetched here, but handed on: the same static rules as a download (the CLI fetches it later).
+    try {
+      checkUrl(url, { trustedOrigin: m3ter.apiOrigin });
+    } catch (err) {
+      if (err instanceof UrlRefusedError)
+        throw failure(FailureType.DownloadUrlRefused, `download ${err.message}`, {
+          details: { rule: err.rule },
+        });
+      throw err;
+    }
     return { jobId: input.jobId, expirationTime, urlWithoutQuery: stripQuery(url) };
   }
 

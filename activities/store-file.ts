@@ -7,6 +7,7 @@ import type { ExportStorage, Manifest } from '../src/storage/types';
 import type { ActivityLogger, Clock } from './deps';
 import { streamDownloadToStorage, type StreamDownloadResult } from './download';
 import { storageCheckpoint } from './storage-choice';
+import type { UrlPolicy } from '../src/net/url-guard';
 
 /** The manifest fields that describe the export, not the stored file or the timing. */
 export type ExportFacts = Omit<
@@ -31,6 +32,8 @@ export interface StoreFileOptions {
   defaultExt: string;
   /** A fresh download URL (called again when one expires mid-transfer). */
   fetchUrl: () => Promise<string>;
+  /** Which URLs may be fetched (src/net/url-guard.ts). */
+  urlPolicy: UrlPolicy;
   /** Whether a manifest found under `base` was written by this same export (then it is returned as is). */
   isOwnManifest(manifest: Manifest): boolean;
   facts: ExportFacts;
@@ -58,6 +61,7 @@ export async function storeFileWithManifest(opts: StoreFileOptions): Promise<Man
     base: opts.base,
     defaultExt: opts.defaultExt,
     fetchUrl: opts.fetchUrl,
+    urlPolicy: opts.urlPolicy,
     log,
     clock,
     heartbeat: (d) => ctx.heartbeat(d),

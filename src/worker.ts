@@ -9,6 +9,7 @@ import { buildAlertRouter, startMonitorAtWorkerStart } from './alerts/worker-ale
 import { createLedgerAlerter } from './alerts/ledger';
 import type { AppConfig } from './config/config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
+import { environmentSecrets } from './log/secrets';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
 import { DEFAULT_CLIENT_RATE_LIMITS } from './m3ter/rate-limit';
 import { statusCallsPerSecond } from './m3ter/export-job-batcher';
@@ -223,7 +224,12 @@ async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<
 
 /** `m3ter-exports worker`: run until SIGINT/SIGTERM. */
 export async function runWorkerCommand(config: AppConfig): Promise<number> {
-  const log = createLogger({ level: config.logLevel, secrets: [config.m3ter.apiSecret] });
+  const log = createLogger({
+    level: config.logLevel,
+    secrets: [config.m3ter.apiSecret, config.alertWebhookUrl, ...environmentSecrets()].filter(
+      (s): s is string => typeof s === 'string',
+    ),
+  });
   installRuntime(log, config.metricsPort);
   const w = await createExportWorker(config, log);
   // Up before the rest of the start-up work, so liveness answers while readiness still says why not.

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './durations';
+import { isSecureOrLoopbackUrl } from '../net/address';
 import { deriveIngestUrl, type M3terClientOptions } from '../m3ter/client';
 
 export type Env = Record<string, string | undefined>;
@@ -166,6 +167,7 @@ const m3terShape = {
   M3TER_API_SECRET: required(),
   M3TER_API_URL: httpUrl().default(DEFAULTS.M3TER_API_URL),
   M3TER_INGEST_URL: httpUrl().optional(),
+  M3TER_ALLOW_HTTP: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   M3TER_MAX_REQUESTS_PER_SECOND: z
     .string()
     .trim()
@@ -256,17 +258,40 @@ function pick(env: Env, keys: string[]): Record<string, string | undefined> {
   return out;
 }
 
+// URLs that carry credentials (Basic and bearer for m3ter, tokens in alert webhook URLs): https, or http to
+// loopback. M3TER_ALLOW_HTTP=true lifts the rule for the m3ter URLs only, for a sandbox trial on a private
+// network (docker compose --profile sandbox).
+const CREDENTIAL_URLS = ['M3TER_API_URL', 'M3TER_INGEST_URL', 'ALERT_WEBHOOK_URL'] as const;
+const HTTPS_RULE = 'must be an https URL (http only to localhost/127.0.0.1/::1)';
+
+function transportIssues(shape: z.ZodRawShape, env: Env): Array<{ variable: string; message: string }> {
+  const allowHttp = String(env.M3TER_ALLOW_HTTP ?? '').trim() === 'true';
+  return CREDENTIAL_URLS.flatMap((name) => {
+    const v = env[name]?.trim();
+    if (!(name in shape) || !v || !isHttpUrl(v) || isSecureOrLoopbackUrl(v)) return [];
+    if (allowHttp && name.startsWith('M3TER_')) return [];
+    const message = name.startsWith('M3TER_')
+      ? `${HTTPS_RULE}; M3TER_ALLOW_HTTP=true allows http for a sandbox trial on a private network`
+      : HTTPS_RULE;
+    return [{ variable: name, message }];
+  });
+}
+
 function parseEnv<T extends z.ZodRawShape>(shape: T, env: Env): z.output<z.ZodObject<T>> {
   const schema = z.object(shape);
   const r = schema.safeParse(pick(env, Object.keys(shape)), {
     // Fallback for rules without their own message; never includes the value.
     error: (iss) => (iss.code === 'invalid_type' && iss.input === undefined ? 'is required' : 'is invalid'),
   });
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => ({
-    variable: String(i.path[0] ?? '(environment)'),
-    message: i.message,
-  }));
+  const transport = transportIssues(shape, env);
+  if (r.success && transport.length === 0) return r.data;
+  const issues = [
+    ...(r.success ? [] : r.error.issues).map((i) => ({
+      variable: String(i.path[0] ?? '(environment)'),
+      message: i.message,
+    })),
+    ...transport,
+  ];
   // Order follows the shape, i.e. the documented variable order, so the message is stable.
   const order = Object.keys(shape);
   issues.sort((a, b) => order.indexOf(a.variable) - order.indexOf(b.variable));

@@ -30,6 +30,11 @@ export const FailureType = {
   ExportDownloadUrlUnavailable: 'ExportDownloadUrlUnavailable',
   /** The file transfer failed after in-attempt resumes; the next attempt resumes again (download). */
   ExportDownloadFailed: 'ExportDownloadFailed',
+  /**
+   * The URL m3ter handed over for the file breaks a rule of docs/security.md (not https, a private or
+   * metadata address, too many redirects): fetching it could reach inside the worker's network (download).
+   */
+  DownloadUrlRefused: 'DownloadUrlRefused',
   /** Writing to the export's storage failed (disk full, bucket unreachable) (download). */
   StorageFailed: 'StorageFailed',
   /** The export asks for storage this worker is not configured for (storage 's3' without a bucket) (download). */
@@ -62,6 +67,7 @@ export const FAILURE_RETRYABLE: Readonly<Record<FailureType, boolean>> = {
   ExportDownloadWindowExpired: false,
   ExportDownloadUrlUnavailable: true,
   ExportDownloadFailed: true,
+  DownloadUrlRefused: false,
   StorageFailed: true,
   StorageNotConfigured: false,
   M3terAccessDenied: false,

@@ -20,7 +20,7 @@ import { startStack, type Stack } from '../../support/stack';
 import { waitFor } from '../../support/wait-for';
 import { workflowFailure } from '../../support/workflow-failure';
 
-const HOOK_SECRET = 'whsec-test-5f1d2c7a9e';
+const HOOK_SECRET = 'whsec-test-5f1d2c7a9e-0123456789abcdef';
 const SLACK_TOKEN_PATH = '/services/T000/B000/slackTOKENx9q';
 const PD_KEY = 'pd-routing-key-0c4e8b';
 const DEFAULT_TOKEN = 'defaultHOOKtoken77';

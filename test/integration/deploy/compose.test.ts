@@ -148,7 +148,7 @@ describe('compose files, as Docker Compose loads them', () => {
     it('with --profile sandbox, runs the sandbox on the port a worker pointed at it uses', async () => {
       const trial = await load(PROD, {
         profiles: ['sandbox'],
-        env: { ...shell, M3TER_API_URL: 'http://sandbox:8080' },
+        env: { ...shell, M3TER_API_URL: 'http://sandbox:8080', M3TER_ALLOW_HTTP: 'true' },
       });
       const { sandbox, worker } = trial.services;
       expect(sandbox.command).toEqual(expect.arrayContaining(['sandbox', '--host', '0.0.0.0']));

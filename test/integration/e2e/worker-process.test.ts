@@ -356,19 +356,23 @@ describe('export worker process against the sandbox process', () => {
 
   it("an export finishes when the worker's bearer token expires mid-run", async () => {
     // The worker holds a token with the default 5 h lifetime: jump the sandbox clock past it, and make new
-    // tokens last 2 s.
+    // tokens last the shortest lifetime the client accepts; jump past that one too once the job runs.
     await sandbox.admin.post('/config', {
-      tokenLifetimeSeconds: 2,
+      tokenLifetimeSeconds: 60,
       jobTiming: { pendingMs: 500, runningMs: 6000 },
     });
     await sandbox.admin.post('/clock', { advanceMs: 18_001_000 });
     const calls = await callCounter();
     try {
       const h = await startAdhoc({ request: operationalRequest, poll: fastPoll });
+      await waitFor(
+        async () => ((await h.query(statusQuery)).phase === 'waiting' ? true : undefined),
+        'job running',
+      );
+      await sandbox.admin.post('/clock', { advanceMs: 61_000 });
       const result = await h.result();
       await expectStoredFileMatches(storedManifest(result), result.jobId);
-      // The expired token was replaced (401 -> refresh -> retry), then the 2 s tokens were refreshed ahead
-      // of expiry during the 6.5 s job.
+      // Each expired token was replaced (401 -> refresh -> retry).
       expect(await calls(TOKEN_ROUTE)).toBeGreaterThanOrEqual(2);
     } finally {
       await sandbox.admin.post('/config', {

@@ -37,6 +37,9 @@ function fakePoller() {
       unowned: 0,
       highWaterMark: new Date(t).toISOString(),
       recent: [{ id: `event-${n}`, t }],
+      rejected: 0,
+      truncated: false,
+      digest: false,
     };
   }
   return { pollFailureEvents, inputs, state };

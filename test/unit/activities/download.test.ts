@@ -49,6 +49,8 @@ describe('export file download', () => {
     const m3ter = fakeM3ter({
       getExportDownloadUrl: async () => ({ url: s.issueUrl(), expirationTime: '2099-01-01T00:00:00Z' }),
       getExportJob: async (id) => job(id, { status: 'SUCCEEDED' }),
+      // The file server stands in for the sandbox, which serves files on the API's own origin.
+      apiOrigin: new URL(s.baseUrl).origin,
     });
     const storage = createLocalStorage({ dir });
     return {
@@ -147,6 +149,7 @@ describe('export file download', () => {
       clock: { now: Date.now },
       heartbeat: () => undefined,
       sleep: noSleep,
+      urlPolicy: { trustedOrigin: server.baseUrl },
     };
     server.expireAfter(1_234_567);
     await expect(streamDownloadToStorage({ ...common, fetchUrl })).rejects.toThrow('worker lost its network');
@@ -225,6 +228,7 @@ describe('export file download', () => {
         base: 'big',
         defaultExt: '.bin',
         fetchUrl: async () => server!.issueUrl(),
+        urlPolicy: { trustedOrigin: server.baseUrl },
         log: silentLog,
         clock: { now: Date.now },
         heartbeat: () => undefined,

@@ -10,7 +10,7 @@ import {
 
 const ENV = {
   SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/slackTokenValue123',
-  ALERT_HMAC_SECRET: 'hmac-secret-value-42',
+  ALERT_HMAC_SECRET: 'hmac-secret-value-42-0123456789abcdef',
 };
 
 // The contract example.
@@ -208,7 +208,7 @@ exports:
   it('resolves ${VAR} inside longer strings, and $${ is a literal ${', () => {
     const defs = parseDefinitions(
       `alerts:
-  - { name: hook, type: webhook, url: "https://hooks.example.com/\${HOOK_PATH}?x=1", secret: "$\${not-a-var}" }
+  - { name: hook, type: webhook, url: "https://hooks.example.com/\${HOOK_PATH}?x=1", secret: "$\${not-a-var}-0123456789abcdef0123456789" }
 exports: []
 `,
       { HOOK_PATH: 'abc/def' },
@@ -217,7 +217,7 @@ exports: []
       name: 'hook',
       type: 'webhook',
       url: 'https://hooks.example.com/abc/def?x=1',
-      secret: '${not-a-var}',
+      secret: '${not-a-var}-0123456789abcdef0123456789',
     });
   });
 
@@ -578,28 +578,16 @@ exports: []
     const secrets = {
       SLACK_WEBHOOK_URL: 'xoxb-not-a-url-SECRET1',
       ALERT_HMAC_SECRET: 'SECRET2-hmac',
-      EXPORT_NAME: 'Secret Name SECRET3',
-      TZ_SECRET: 'Secret/Zone4',
-      FN_SECRET: 'SECRET5FN',
-      CRON_SECRET: '0 25 * * SECRET6',
-      WIN_SECRET: 'SECRET7win',
-      DUR_SECRET: 'SECRET8d',
-      METER_SECRET: 'SECRET9meter',
+      PD_KEY: 'SECRET3-routing',
+      HOOK_URL: 'ftp://SECRET4.example/Zone4',
+      HOOK_KEY: 'SECRET5-short',
     };
     const file = `
 alerts:
   - { name: ops, type: slack, url: "\${SLACK_WEBHOOK_URL}", secret: "\${ALERT_HMAC_SECRET}" }
-exports:
-  - name: \${EXPORT_NAME}
-    kind: usage
-    window: \${WIN_SECRET}
-    timezone: \${TZ_SECRET}
-    freshness: \${DUR_SECRET}
-    request:
-      meterIds: \${METER_SECRET}
-      aggregations: [{ meterId: m1, fieldCode: r, fieldType: MEASURE, function: "\${FN_SECRET}" }]
-    schedule: { cron: "\${CRON_SECRET}" }
-    alerts: ["\${EXPORT_NAME}"]
+  - { name: pd, type: pagerduty, routingKey: "\${PD_KEY}", secret: "\${PD_KEY}" }
+  - { name: hook, type: webhook, url: "\${HOOK_URL}", secret: "\${HOOK_KEY}" }
+exports: []
 `;
     let error: DefinitionsError | undefined;
     try {
@@ -614,15 +602,9 @@ exports:
     expect(error!.problems).toEqual([
       'alerts[0] (ops).secret: is only used by webhook channels',
       'alerts[0] (ops).url: must be an http(s) URL',
-      'exports[0] (${EXPORT_NAME}).name: must match ^[a-z0-9-]{1,40}$ (lowercase letters, digits and dashes)',
-      'exports[0] (${EXPORT_NAME}).window: must be one of hour, day, week, month, none',
-      'exports[0] (${EXPORT_NAME}).timezone: must be an IANA time zone name such as Europe/London, America/New_York or UTC',
-      'exports[0] (${EXPORT_NAME}).freshness: must be a duration such as 90s, 5m, 30h, 7d or 1h30m (units d, h, m, s, ms)',
-      'exports[0] (${EXPORT_NAME}).schedule.cron: field 2 (hour): a value is out of range 0-23',
-      'exports[0] (${EXPORT_NAME}).schedule.cron: field 5 (day-of-week): a value is not a number 0-7 or a name SUN-SAT',
-      'exports[0] (${EXPORT_NAME}).alerts[0]: no alert channel named ${EXPORT_NAME} is declared under alerts (declared: ops)',
-      'exports[0] (${EXPORT_NAME}).request.meterIds: must be a list',
-      'exports[0] (${EXPORT_NAME}).request.aggregations[0].function: must be one of SUM, MIN, MAX, COUNT, LATEST, MEAN, UNIQUE',
+      'alerts[1] (pd).secret: is only used by webhook channels',
+      'alerts[2] (hook).secret: must be at least 32 characters (e.g. openssl rand -hex 32)',
+      'alerts[2] (hook).url: must be an http(s) URL',
     ]);
   });
 });
@@ -656,15 +638,12 @@ describe('loadDefinitionsFile', () => {
 
   it('reads the environment of the process by default', () => {
     const file = join(dir, 'env.yaml');
-    writeFileSync(
-      file,
-      `exports:\n  - { name: e, kind: usage, window: day, description: "\${DEFS_TEST_DESCRIPTION}" }\n`,
-    );
-    process.env.DEFS_TEST_DESCRIPTION = 'from the environment';
+    writeFileSync(file, `alerts:\n  - { name: s, type: slack, url: "\${DEFS_TEST_HOOK}" }\nexports: []\n`);
+    process.env.DEFS_TEST_HOOK = 'https://hooks.example.com/from-the-environment';
     try {
-      expect(loadDefinitionsFile(file).exports[0].description).toBe('from the environment');
+      expect(loadDefinitionsFile(file).alerts[0].url).toBe('https://hooks.example.com/from-the-environment');
     } finally {
-      delete process.env.DEFS_TEST_DESCRIPTION;
+      delete process.env.DEFS_TEST_HOOK;
     }
   });
 });
