@@ -9,12 +9,12 @@
 // overlap instead of taking turns). If a write fails, the hash already holds bytes that are not on disk, so
 // it is marked stale and rebuilt from the file before anything else happens: after `settle()` the counters
 // always describe exactly the bytes on disk. A resumed writer re-reads and re-hashes the partial file
-// (streaming, constant memory) instead of trusting persisted hash state: re-hashing costs ~1 s per GiB, and
-// it means a partial file is never trusted beyond what is in it.
+// (streaming, constant memory) instead of trusting persisted hash state, so a partial file is never trusted
+// beyond what is in it.
 //
 // Flushing: every FLUSH_EVERY_BYTES the writer starts an fdatasync in the background (one at a time), so
-// disk writeback overlaps the download. Without it the commit's fsync found a whole GiB dirty and took ~2 s,
-// as long as the transfer itself (measured with `npm run bench -- --only download`).
+// disk writeback overlaps the download and the commit's fsync finds little left to flush (docs/benchmarks.md,
+// Download).
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
@@ -29,10 +29,8 @@ export interface LocalStorageOptions {
 }
 
 const WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
-// The batch size `createStream` gathers before each writev. Compared side by side on a 2-core VM (README,
-// Benchmarks): 4 MiB batches cost the thread pool 1.1-2.3 s of CPU per GiB against ~0.5 s for 1 MiB (likely
-// because bigger writes get bigger page-cache folios, which on that VM came from memory handed back to the
-// host), and 256 KiB was no better than 1 MiB.
+// The batch size `createStream` gathers before each writev: larger batches cost the thread pool more CPU and
+// smaller ones were no faster (docs/benchmarks.md, Download).
 const WRITE_BATCH_BYTES = 1024 * 1024;
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
@@ -174,7 +172,7 @@ class LocalWriter implements StorageWriter {
   createStream(): Writable {
     // Socket chunks (<= 64 KiB) are gathered into batches of WRITE_BATCH_BYTES and each batch is one
     // writev: handing a write to the thread pool costs a thread wake-up on both sides, and at one write per
-    // chunk that cost (~1 s of CPU per GiB on a 2-core VM) was more than the copy into the page cache.
+    // chunk that cost more than the copy into the page cache.
     // A stream destroyed mid-download (the connection dropped) still writes the batch it had accepted: those
     // bytes are good, and keeping them lets the resume start after them. `settle()` waits for that write.
     let batch: Buffer[] = [];
