@@ -1,12 +1,13 @@
 // The resume checkpoint of a multipart upload: what it holds, how it is checked, and the hidden object
 // that keeps it current to the last part (heartbeat details reach the server far less often).
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { Sha256Checkpoint } from '../sha256-state';
 import type { Ctx } from './context';
 import { errorCode, isNotFound, storageFailure } from './errors';
+import type { Sha256Checkpoint } from './hash';
 
+/** Version 2: the hash state is hash-wasm's; a checkpoint of another version is not resumed. */
 export interface S3Checkpoint {
-  v: 1;
+  v: 2;
   bucket: string;
   key: string;
   uploadId: string;
@@ -22,7 +23,7 @@ export function isCheckpoint(v: unknown): v is S3Checkpoint {
   const c = v as Partial<S3Checkpoint> | undefined;
   return (
     !!c &&
-    c.v === 1 &&
+    c.v === 2 &&
     typeof c.bucket === 'string' &&
     typeof c.key === 'string' &&
     typeof c.uploadId === 'string' &&

@@ -5,12 +5,11 @@
 // When parts 1..n are all uploaded, the hash state and newline count at the end of part n make a new
 // checkpoint.
 import { ApplicationFailure } from '@temporalio/common';
-import { ResumableSha256, type Sha256Checkpoint } from '../sha256-state';
-import { ThreadedSha256 } from '../sha256-thread';
 import { countNewlines } from '../newlines';
 import type { S3Checkpoint, UploadedPart } from './checkpoint';
 import type { Ctx } from './context';
 import { storageFailure } from './errors';
+import { digestOf, ThreadedSha256, type Sha256Checkpoint } from './hash';
 import { createUpload, uploadPart } from './multipart';
 
 /** Where a pipeline starts: empty, or the end of a resumed checkpoint's last part. */
@@ -87,9 +86,7 @@ export class PartPipeline {
     await this.drain();
     if (this.failed) throw this.failed;
     // No new bytes: empty, or everything was uploaded before a resume.
-    const sha256 = this.hasher
-      ? await this.hasher.digestHex()
-      : new ResumableSha256(this.hashFrom).digestHex();
+    const sha256 = this.hasher ? await this.hasher.digestHex() : await digestOf(this.hashFrom);
     await this.stopHasher();
     return sha256;
   }
@@ -175,7 +172,7 @@ export class PartPipeline {
     for (let i = this.contiguous + 1; i <= c; i++) this.boundaries.delete(i);
     this.contiguous = c;
     this.onCheckpoint({
-      v: 1,
+      v: 2,
       bucket: this.ctx.bucket,
       key: this.key,
       uploadId,

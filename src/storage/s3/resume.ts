@@ -4,6 +4,7 @@
 // download from its byte offset. Parts uploaded after that checkpoint are simply uploaded again.
 import { isCheckpoint, isConsistent, type S3Checkpoint } from './checkpoint';
 import type { Ctx } from './context';
+import { canContinue } from './hash';
 import { isNotFound, storageFailure } from './errors';
 import { listParts } from './multipart';
 
@@ -31,7 +32,7 @@ export async function findResumable(
 
 /** S3 still has the checkpoint's upload, with exactly the parts (and ETags) it lists. */
 async function stillHolds(ctx: Ctx, c: S3Checkpoint): Promise<boolean> {
-  if (!isConsistent(c)) return false;
+  if (!isConsistent(c) || !(await canContinue(c.hash))) return false;
   let listed: Map<number, string>;
   try {
     listed = await listParts(ctx, c.key, c.uploadId);
