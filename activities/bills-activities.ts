@@ -8,7 +8,8 @@ import type { BillsCsvRequest } from '../src/m3ter/schemas';
 import type { Manifest, StorageKind } from '../src/storage/types';
 import { systemClock, type ActivityLogger, type Clock, type M3terExportsApi } from './deps';
 import { streamDownloadToStorage } from './download';
-import { chooseStorage, storageCheckpoint, type StorageChoiceDeps } from './storage-choice';
+import { chooseStorage, type StorageChoiceDeps } from './storage-choice';
+import { downloadAttempt } from './download-attempt';
 import { exportFileBase, storedFileFields, summarizeRequest } from './export-activities';
 import { toApplicationFailure } from './failures';
 
@@ -51,14 +52,12 @@ export function createBillsActivities(deps: BillsActivityDeps) {
     const ctx = Context.current();
     const result = await streamDownloadToStorage({
       storage,
-      checkpoint: storageCheckpoint(ctx.info.heartbeatDetails),
       base,
       defaultExt: '.csv',
       fetchUrl: () => requestUrl(input.request),
       log,
       clock,
-      heartbeat: (d) => ctx.heartbeat(d),
-      signal: ctx.cancellationSignal,
+      ...downloadAttempt(ctx, deps.downloads),
     });
     const { committed } = result;
     const manifest: Manifest = {

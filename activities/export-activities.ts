@@ -9,7 +9,9 @@ import type { Alert } from '../src/alerts/webhook';
 import type { ExportFileKind, Manifest } from '../src/storage/types';
 import { systemClock, type ExportActivityDeps } from './deps';
 import { streamDownloadToStorage, type StreamDownloadResult } from './download';
-import { chooseStorage, storageCheckpoint } from './storage-choice';
+import { downloadAttempt } from './download-attempt';
+import { exportFileBase } from '../src/storage/names';
+import { chooseStorage } from './storage-choice';
 import { errorMessage, failure, FailureType, toApplicationFailure } from './failures';
 import { createTriggerActivity } from './trigger';
 import { createWaitActivity } from './wait';
@@ -59,10 +61,8 @@ export function summarizeRequest(request: unknown): Record<string, unknown> | un
   return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
 }
 
-/** `<workflowId>__<jobId>`, sanitized by storage; deterministic so retries resume the same partial file. */
-export function exportFileBase(workflowId: string, suffix: string): string {
-  return `${workflowId}__${suffix}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '');
-}
+/** Unique per export and deterministic, so retries resume the same partial file (src/storage/names.ts). */
+export { exportFileBase } from '../src/storage/names';
 
 export function rowsFromNewlines(file: string, newlines: number, compressed: boolean): number | undefined {
   if (compressed) return undefined;
@@ -173,14 +173,12 @@ export function createExportActivities(deps: ExportActivityDeps) {
     const ctx = Context.current();
     const result = await streamDownloadToStorage({
       storage: store,
-      checkpoint: storageCheckpoint(ctx.info.heartbeatDetails),
       base,
       defaultExt: defaultExtFor(input.request),
       fetchUrl: async () => (await fetchDownloadUrl(input.jobId, input.job)).url,
       log,
       clock,
-      heartbeat: (d) => ctx.heartbeat(d),
-      signal: ctx.cancellationSignal,
+      ...downloadAttempt(ctx, deps.downloads),
     });
     const { committed } = result;
     const manifest: Manifest = {

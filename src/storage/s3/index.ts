@@ -8,7 +8,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { sanitizeFileName } from '../local';
+import { sanitizeFileName } from '../names';
 import type { ExportStorage, Manifest, OpenWriterOptions, StorageWriter } from '../types';
 import { SINGLE_COPY_LIMIT } from './commit';
 import { MiB, silentLog, type Ctx, type PartChecksumHook, type StorageLogger } from './context';

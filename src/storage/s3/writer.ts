@@ -3,7 +3,7 @@
 // final key (./commit.ts). A failed attempt aborts its upload and deletes its temporary objects; a killed
 // one is resumed or cleaned up by the next attempt's open().
 import { Writable } from 'node:stream';
-import { sanitizeFileName } from '../local';
+import { sanitizeFileName } from '../names';
 import type { CommittedFile, OpenWriterOptions, StorageWriter } from '../types';
 import { CheckpointObject, deleteIfPresent, type S3Checkpoint } from './checkpoint';
 import { chooseTarget, copyToFinal, putEmpty, type FinalObject } from './commit';
