@@ -2,7 +2,8 @@
 // previous attempt's checkpoint, cancellation, whether this is the last attempt, and the worker's limits.
 import type { Context } from '@temporalio/activity';
 import type { DownloadLimits } from './download-progress';
-import type { DownloadSlots } from './download-slots';
+import { DownloadSlots } from './download-slots';
+import type { DownloadConfig } from '../src/config/storage-limits';
 import type { StreamDownloadOptions } from './download';
 import { storageCheckpoint } from './storage-choice';
 
@@ -10,6 +11,18 @@ export interface DownloadSettings {
   limits?: DownloadLimits;
   /** Shared by every download of the worker (MAX_CONCURRENT_DOWNLOADS). */
   slots?: DownloadSlots;
+}
+
+/** The worker's download settings from its configuration: one slot pool for the whole process. */
+export function downloadSettings(config: DownloadConfig): DownloadSettings {
+  return {
+    slots: new DownloadSlots(config.maxConcurrent),
+    limits: {
+      ...(config.maxBytes !== undefined ? { maxBytes: config.maxBytes } : {}),
+      minBytesPerSecond: config.minBytesPerSecond,
+      throughputWindowMs: config.throughputWindowMs,
+    },
+  };
 }
 
 export function downloadAttempt(

@@ -15,7 +15,7 @@ export interface DownloadLimits {
 export const DEFAULT_MIN_BYTES_PER_SECOND = 16 * 1024;
 export const DEFAULT_THROUGHPUT_WINDOW_MS = 2 * 60_000;
 
-/** Samples `bytes` on every tick; `slow()` names the reason once a whole window moved too little. */
+/** Samples the bytes received on every tick; `slow()` names the reason once a whole window moved too little. */
 export class ThroughputWatch {
   private samples: Array<{ at: number; bytes: number }> = [];
   private readonly minRate: number;
@@ -28,9 +28,6 @@ export class ThroughputWatch {
 
   /** Records a sample; returns bytes per second over the samples held (for the heartbeat). */
   sample(at: number, bytes: number): number {
-    const last = this.samples[this.samples.length - 1];
-    // Bytes went down (restarted from zero): the window starts again.
-    if (last && bytes < last.bytes) this.samples = [];
     this.samples.push({ at, bytes });
     while (this.samples.length > 2 && at - this.samples[1].at >= this.windowMs) this.samples.shift();
     const first = this.samples[0];

@@ -173,8 +173,10 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
   opts.signal?.addEventListener('abort', cancel, { once: true });
   let slow: string | undefined;
   let current: Readable | undefined;
+  // Bytes received from the server in this attempt: progress, even before storage writes them.
+  const received = { bytes: 0 };
   const hb = () => {
-    const bytesPerSecond = watch.sample(opts.clock.now(), writer.bytesWritten);
+    const bytesPerSecond = watch.sample(opts.clock.now(), received.bytes);
     const storage = writer.checkpoint?.();
     opts.heartbeat({ bytesWritten: writer.bytesWritten, bytesPerSecond, ...(storage ? { storage } : {}) });
     slow ??= watch.slow();
@@ -310,7 +312,7 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
 
       const before = writer.bytesWritten;
       current = res.data;
-      if (limits.maxBytes !== undefined) watchSize(res.data, before, limits.maxBytes);
+      countReceived(res.data, received, before, limits.maxBytes);
       try {
         await pipeline(res.data, writer.createStream());
       } catch (err) {
@@ -382,12 +384,16 @@ async function waitForSlot(opts: StreamDownloadOptions): Promise<() => void> {
   }
 }
 
-/** Fails the stream once more than `maxBytes` would be stored (the server announced less, or nothing). */
-function watchSize(body: Readable, offset: number, maxBytes: number): void {
-  let received = offset;
+/**
+ * Counts the bytes of `body` into `received`, and fails the stream once more than `maxBytes` would be
+ * stored (the server announced less, or nothing).
+ */
+function countReceived(body: Readable, received: { bytes: number }, offset: number, maxBytes?: number): void {
+  let size = offset;
   body.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    if (received > maxBytes) body.destroy(tooLarge(received, maxBytes, false));
+    received.bytes += chunk.length;
+    size += chunk.length;
+    if (maxBytes !== undefined && size > maxBytes) body.destroy(tooLarge(size, maxBytes, false));
   });
 }
 

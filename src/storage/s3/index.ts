@@ -33,11 +33,20 @@ export interface S3Settings {
   forcePathStyle?: boolean;
 }
 
-export function createS3Client(settings: Omit<S3Settings, 'bucket' | 'prefix'>): S3Client {
+/** How long a connection may take to open, and a request may wait for bytes, unless configured. */
+export const DEFAULT_S3_REQUEST_TIMEOUT_MS = 60_000;
+
+export function createS3Client(
+  settings: Omit<S3Settings, 'bucket' | 'prefix'> & { requestTimeoutMs?: number },
+): S3Client {
+  const timeout = settings.requestTimeoutMs ?? DEFAULT_S3_REQUEST_TIMEOUT_MS;
   return new S3Client({
     ...(settings.region ? { region: settings.region } : {}),
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     forcePathStyle: settings.forcePathStyle ?? false,
+    // Every call: a hung connection or a server that stops answering fails the call (the SDK retries it)
+    // instead of holding the download forever.
+    requestHandler: { connectionTimeout: timeout, requestTimeout: timeout },
   });
 }
 

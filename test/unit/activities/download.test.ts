@@ -8,7 +8,7 @@ import { createExportActivities } from '../../../activities/export-activities';
 import { FailureType } from '../../../src/contract/failures';
 import { M3terNotFoundError } from '../../../src/m3ter/errors';
 import { createLocalStorage } from '../../../src/storage/local';
-import { generatedChunk, startFileServer, type FileServer } from './file-server';
+import { generatedChunk, startFileServer, type FileServer } from '../../support/file-server';
 import { fakeJobClaims, fakeM3ter, job, mockEnv, silentLog } from './fakes';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
