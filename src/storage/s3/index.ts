@@ -33,8 +33,11 @@ export interface S3Settings {
   forcePathStyle?: boolean;
 }
 
-/** How long a connection may take to open, and a request may wait for bytes, unless configured. */
-export const DEFAULT_S3_REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * How long a connection may take to open, and a request may go without a byte either way, unless
+ * configured. Generous: a server-side copy of a large object may answer only when it is done.
+ */
+export const DEFAULT_S3_REQUEST_TIMEOUT_MS = 120_000;
 
 export function createS3Client(
   settings: Omit<S3Settings, 'bucket' | 'prefix'> & { requestTimeoutMs?: number },
@@ -45,8 +48,9 @@ export function createS3Client(
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     forcePathStyle: settings.forcePathStyle ?? false,
     // Every call: a hung connection or a server that stops answering fails the call (the SDK retries it)
-    // instead of holding the download forever.
-    requestHandler: { connectionTimeout: timeout, requestTimeout: timeout },
+    // instead of holding the download forever. `socketTimeout` is the idle timeout; the SDK's
+    // `requestTimeout` only warns unless told to throw, and would bound a healthy slow transfer.
+    requestHandler: { connectionTimeout: timeout, socketTimeout: timeout },
   });
 }
 

@@ -41,7 +41,7 @@ describe('loadConfig', () => {
         minFreeBytes: 64 * 1024 * 1024,
         minBytesPerSecond: 16 * 1024,
         throughputWindowMs: 120_000,
-        s3RequestTimeoutMs: 60_000,
+        s3RequestTimeoutMs: 120_000,
       },
     });
   });
@@ -71,7 +71,7 @@ describe('loadConfig', () => {
       EXPORT_DIR_MIN_FREE_BYTES: '0',
       DOWNLOAD_MIN_BYTES_PER_SECOND: '1MiB',
       DOWNLOAD_THROUGHPUT_WINDOW: '30s',
-      EXPORT_S3_REQUEST_TIMEOUT: '2m',
+      EXPORT_S3_REQUEST_TIMEOUT: '5m',
     });
     expect(c).toEqual({
       m3ter: {
@@ -100,7 +100,7 @@ describe('loadConfig', () => {
         minFreeBytes: 0,
         minBytesPerSecond: 1024 * 1024,
         throughputWindowMs: 30_000,
-        s3RequestTimeoutMs: 120_000,
+        s3RequestTimeoutMs: 300_000,
       },
     });
   });
@@ -196,7 +196,7 @@ describe('loadConfig', () => {
       minFreeBytes: 64 * 1024 * 1024,
       minBytesPerSecond: 0,
       throughputWindowMs: 120_000,
-      s3RequestTimeoutMs: 60_000,
+      s3RequestTimeoutMs: 120_000,
     });
   });
 
