@@ -1,17 +1,16 @@
 // Activities of the ad-hoc export workflow, built by a factory that receives its dependencies (the
 // temporalio/samples-typescript dependency-injection pattern): the worker passes the real m3ter client,
 // storage, clock, logger and alerter; tests pass fakes.
-import { activityInfo, Context } from '@temporalio/activity';
-import { M3terError } from '../src/m3ter/errors';
+import { activityInfo } from '@temporalio/activity';
+import { M3terBadRequestError, M3terNotFoundError } from '../src/m3ter/errors';
 import type { AdhocExportRequest } from '../src/m3ter/schemas';
 import { redactUrl } from '../src/log/redact';
 import type { Alert } from '../src/alerts/webhook';
 import type { ExportFileKind, Manifest } from '../src/storage/types';
 import { systemClock, type ExportActivityDeps } from './deps';
-import { streamDownloadToStorage, type StreamDownloadResult } from './download';
-import { downloadAttempt } from './download-attempt';
 import { exportFileBase } from '../src/storage/names';
 import { chooseStorage } from './storage-choice';
+import { storeFileWithManifest } from './store-file';
 import { errorMessage, failure, FailureType, toApplicationFailure } from './failures';
 import { createTriggerActivity } from './trigger';
 import { createWaitActivity } from './wait';
@@ -62,29 +61,9 @@ export function summarizeRequest(request: unknown): Record<string, unknown> | un
 }
 
 /** Unique per export and deterministic, so retries resume the same partial file (src/storage/names.ts). */
-export { exportFileBase } from '../src/storage/names';
+export { exportFileBase };
 
-export function rowsFromNewlines(file: string, newlines: number, compressed: boolean): number | undefined {
-  if (compressed) return undefined;
-  if (/\.(csv|tsv)$/i.test(file)) return Math.max(0, newlines - 1);
-  if (/\.(jsonl|ndjson)$/i.test(file)) return newlines;
-  return undefined;
-}
-
-/** The manifest's fields that describe the stored file, the same for every kind of export. */
-export function storedFileFields(result: StreamDownloadResult) {
-  const { committed } = result;
-  return {
-    file: committed.file,
-    path: committed.path,
-    ...(committed.location ? { location: committed.location } : {}),
-    ...(committed.skipped ? { skipped: committed.skipped } : {}),
-    bytes: committed.bytes,
-    sha256: committed.sha256,
-    rows: rowsFromNewlines(committed.file, committed.newlines, result.compressed),
-    contentType: result.contentType,
-  };
-}
+export { rowsFromNewlines, storedFileFields } from './store-file';
 
 export function stripQuery(url: string): string {
   try {
@@ -110,7 +89,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
     try {
       return await m3ter.getExportDownloadUrl(jobId);
     } catch (err) {
-      if (err instanceof M3terError && (err.status === 404 || err.status === 400)) {
+      if (err instanceof M3terNotFoundError || err instanceof M3terBadRequestError) {
         let job: { status?: string; dateCreated?: string; startedAt?: string } | undefined = known;
         try {
           job = await m3ter.getExportJob(jobId);
@@ -120,7 +99,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
         const ref = Date.parse(job?.startedAt ?? job?.dateCreated ?? '');
         const old = !Number.isNaN(ref) && clock.now() - ref > DOWNLOAD_WINDOW_MS;
         // ASSUMPTION (docs/m3ter-api.md, Assumptions): m3ter answers 404 once the file of a SUCCEEDED job is gone.
-        const gone = err.status === 404 && job?.status === 'SUCCEEDED';
+        const gone = err instanceof M3terNotFoundError && job?.status === 'SUCCEEDED';
         if (old || gone) {
           throw failure(
             FailureType.ExportDownloadWindowExpired,
@@ -154,59 +133,30 @@ export function createExportActivities(deps: ExportActivityDeps) {
   });
 
   async function downloadExportFile(input: DownloadExportFileInput): Promise<Manifest> {
-    const base = exportFileBase(input.workflowId, input.jobId);
-    const store = chooseStorage(deps, input.storage, {
-      exportName: input.name,
-      window: input.window,
-      fallbackDate: input.job?.dateCreated,
-    });
-    // A previous attempt may have committed the file and its manifest before its completion got lost.
-    const existing = await store.findManifest(base);
-    if (existing && existing.jobId === input.jobId) {
-      log.info(
-        { jobId: input.jobId, file: existing.file },
-        'export file already stored; returning its manifest',
-      );
-      return existing;
-    }
-    const startedAt = new Date(clock.now()).toISOString();
-    const ctx = Context.current();
-    const result = await streamDownloadToStorage({
-      storage: store,
-      base,
+    return storeFileWithManifest({
+      storage: chooseStorage(deps, input.storage, {
+        exportName: input.name,
+        window: input.window,
+        fallbackDate: input.job?.dateCreated,
+      }),
+      base: exportFileBase(input.workflowId, input.jobId),
       defaultExt: defaultExtFor(input.request),
       fetchUrl: async () => (await fetchDownloadUrl(input.jobId, input.job)).url,
+      isOwnManifest: (m) => m.jobId === input.jobId,
+      facts: {
+        workflowId: input.workflowId,
+        jobId: input.jobId,
+        kind: input.kind,
+        sourceType: input.sourceType ?? (input.kind === 'usage' ? 'USAGE' : 'OPERATIONAL'),
+        ...(input.window ? { window: input.window } : {}),
+        ...(input.job ? { job: input.job } : {}),
+        request: summarizeRequest(input.request),
+      },
       log,
       clock,
-      ...downloadAttempt(ctx, deps.downloads),
+      storedMessage: 'export file stored',
+      downloads: deps.downloads,
     });
-    const { committed } = result;
-    const manifest: Manifest = {
-      workflowId: input.workflowId,
-      jobId: input.jobId,
-      kind: input.kind,
-      sourceType: input.sourceType ?? (input.kind === 'usage' ? 'USAGE' : 'OPERATIONAL'),
-      ...(input.window ? { window: input.window } : {}),
-      ...storedFileFields(result),
-      startedAt,
-      completedAt: new Date(clock.now()).toISOString(),
-      ...(input.job ? { job: input.job } : {}),
-      request: summarizeRequest(input.request),
-    };
-    await store.writeManifest(committed.file, manifest);
-    log.info(
-      {
-        jobId: input.jobId,
-        location: committed.location,
-        file: committed.file,
-        bytes: committed.bytes,
-        sha256: committed.sha256,
-        urlRefreshes: result.urlRefreshes,
-        resumes: result.resumes,
-      },
-      'export file stored',
-    );
-    return manifest;
   }
 
   async function resolveDownloadUrl(input: ResolveDownloadUrlInput): Promise<ResolveDownloadUrlResult> {
