@@ -362,7 +362,7 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
   } finally {
     clearInterval(timer);
     opts.signal?.removeEventListener('abort', cancel);
-    if (!committed) await endUncommitted(writer, isFinal(outcome, opts), opts.log, opts.base);
+    if (!committed) await endUncommitted(writer, isFinal(outcome, opts), outcome, opts);
     release();
   }
 }
@@ -407,11 +407,21 @@ function isFinal(outcome: unknown, opts: StreamDownloadOptions): boolean {
 async function endUncommitted(
   writer: StorageWriter,
   final: boolean,
-  log: ActivityLogger,
-  file: string,
+  outcome: unknown,
+  opts: StreamDownloadOptions,
 ): Promise<void> {
   // Kept for the next attempt's resume, unless there will be none: then nothing may stay behind.
   await (final ? writer.discard() : writer.close()).catch((err: unknown) => {
-    log.warn({ file, error: errorMessage(err) }, 'could not clean up the partial download');
+    opts.log.warn({ file: opts.base, error: errorMessage(err) }, 'could not clean up the partial download');
   });
+  if (!final) return;
+  if (outcome instanceof CancelledFailure || opts.signal?.aborted) {
+    opts.log.info({ file: opts.base }, 'download cancelled, partial data deleted');
+    return;
+  }
+  // The line an operator finds when an export fails for good (a full disk, a file over the limit).
+  opts.log.error(
+    { file: opts.base, failureType: outcome instanceof ApplicationFailure ? outcome.type : undefined },
+    `download failed for good, partial data deleted: ${errorMessage(outcome)}`,
+  );
 }

@@ -18,7 +18,13 @@ const describeAsRoot = isRoot ? describe : describe.skip;
 if (!isRoot) process.stderr.write('[full-disk] skipped: mounting a small tmpfs for EXPORT_DIR needs root\n');
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const log = { debug() {}, info() {}, warn() {}, error() {} };
+const lines: Array<{ obj: object; msg?: string }> = [];
+const log = {
+  debug() {},
+  info() {},
+  warn() {},
+  error: (obj: object, msg?: string) => void lines.push({ obj, msg }),
+};
 
 describeAsRoot('EXPORT_DIR on a full filesystem', () => {
   let mount: string;
@@ -82,6 +88,11 @@ describeAsRoot('EXPORT_DIR on a full filesystem', () => {
     expect(f.message).toMatch(
       /^EXPORT_DIR ran out of space \(ENOSPC\) while writing at byte \d+; free space and re-run the export$/,
     );
+    // What the operator finds in the worker's log.
+    expect(lines.at(-1)).toEqual({
+      obj: { file: 'unsized', failureType: 'StorageInsufficientSpace' },
+      msg: `download failed for good, partial data deleted: ${f.message}`,
+    });
     expect(await fs.readdir(mount)).toEqual([]);
 
     const small = Buffer.from('a,b\n1,2\n');
