@@ -4,8 +4,11 @@ import { createHash } from 'node:crypto';
 
 /** Longest name storage accepts; generated names stay well under it, leaving room for suffixes. */
 export const MAX_FILE_NAME = 200;
-/** The readable part of a generated base name. */
-const READABLE_MAX = 100;
+/** The readable part of a generated base name, and of its suffix (the job id) within it. */
+const READABLE_MAX = 150;
+const SUFFIX_MAX = 60;
+
+const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
 /** Keeps names to `[A-Za-z0-9._-]`, no leading dot (hidden/temp namespace); refuses what it cannot keep whole. */
 export function sanitizeFileName(name: string): string {
@@ -18,14 +21,14 @@ export function sanitizeFileName(name: string): string {
 }
 
 /**
- * `<workflowId>__<suffix>` made safe and cut to a readable length, then `-` and 12 hex digits of the
- * SHA-256 of the exact ids. Deterministic, so retries find the same partial file and manifest.
+ * `<workflowId>__<suffix>` made safe and cut to a readable length (the workflow id is cut first, so the
+ * job id stays readable), then `-` and 12 hex digits of the SHA-256 of the exact ids. Deterministic, so
+ * retries find the same partial file and manifest.
  */
 export function exportFileBase(workflowId: string, suffix: string): string {
-  const readable = `${workflowId}__${suffix}`
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
+  const tail = safe(suffix).slice(0, SUFFIX_MAX);
+  const readable = `${safe(workflowId).slice(0, READABLE_MAX - 2 - tail.length)}__${tail}`
     .replace(/^[._]+/, '')
-    .slice(0, READABLE_MAX)
     .replace(/[._]+$/, '');
   const id = createHash('sha256').update(workflowId).update('\0').update(suffix).digest('hex').slice(0, 12);
   return `${readable || 'export'}-${id}`;

@@ -18,6 +18,10 @@ describe('export file names', () => {
     );
   });
 
+  it('keeps the job id readable when the workflow id is long', () => {
+    expect(exportFileBase('w'.repeat(300), 'job-123')).toMatch(/^w+__job-123-[0-9a-f]{12}$/);
+  });
+
   it('keeps a 255-character id short enough for its extension and versions, and still unique', () => {
     const long = 'x'.repeat(255);
     const a = exportFileBase(long, 'job-1');
