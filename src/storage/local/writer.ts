@@ -23,7 +23,7 @@ import { sanitizeFileName } from '../names';
 import type { CommittedFile, StorageWriter } from '../types';
 import { fsyncDir, writeFailure } from './files';
 import { placeFile } from './place';
-import { ensureRoom } from './space';
+import { ensureRoom, freeBytes } from './space';
 
 const WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
 // The batch size `createStream` gathers before each writev: larger batches cost the thread pool more CPU and
@@ -127,13 +127,22 @@ export class LocalWriter implements StorageWriter {
         throw writeFailure(err, `writing at byte ${this.bytes}`);
       });
       const total = buffers.reduce((n, b) => n + b.length, 0);
-      if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
+      if (bytesWritten !== total) throw await this.shortWrite(bytesWritten, total);
       this.hashStale = false;
       this.bytes += total;
       this.flushInBackground();
     });
     this.pending = run.catch(() => undefined);
     return run;
+  }
+
+  /** A regular file takes fewer bytes than asked when the filesystem is full: then it is a full disk. */
+  private async shortWrite(written: number, total: number): Promise<Error> {
+    const free = await freeBytes(this.dir).catch(() => undefined);
+    const err = new Error(`short write: ${written} of ${total} bytes`);
+    if (free !== undefined && free < total - written)
+      return writeFailure(Object.assign(err, { code: 'ENOSPC' }), `writing at byte ${this.bytes}`);
+    return err;
   }
 
   createStream(): Writable {

@@ -103,6 +103,20 @@ describeAsRoot('EXPORT_DIR on a full filesystem', () => {
     expect(await fs.readdir(mount)).toEqual(['small.csv']);
   });
 
+  it('treats a write the full disk takes only in part as a full disk, not as an interrupted download', async () => {
+    // Leave about 100 KiB free: the first 1 MiB write batch is taken in part (a short write, no ENOSPC).
+    const filler = path.join(mount, 'filler');
+    await fs.writeFile(filler, Buffer.alloc(2 * 1024 * 1024 - 100 * 1024));
+    const server = await startFileServer({ data: Buffer.alloc(1536 * 1024, 0x65), chunked: true });
+    servers.push(server);
+    const f = await failureOf(download(server, 'short'));
+    expect(f.type).toBe(FailureType.StorageInsufficientSpace);
+    expect(f.message).toMatch(/^EXPORT_DIR ran out of space \(ENOSPC\) while writing at byte 0;/);
+    // One request: the failure was not taken for an interruption to resume from.
+    expect(server.requests).toHaveLength(1);
+    expect(await fs.readdir(mount)).toEqual(['filler']);
+  });
+
   it('keeps the configured free space: a file that fits the disk but not the margin is refused', async () => {
     const data = Buffer.alloc(1024 * 1024, 0x64);
     const server = await startFileServer({ data });
