@@ -11,6 +11,7 @@ import type { AppConfig } from './config/config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
 import { DEFAULT_CLIENT_RATE_LIMITS } from './m3ter/rate-limit';
+import { statusCallsPerSecond } from './m3ter/export-job-batcher';
 import { startHealthServer, type Readiness } from './runtime/health';
 import { activityLogInterceptor, contextualLogger } from './log/activity-context';
 import { setActivityQueueRate } from './m3ter/budget';
@@ -66,6 +67,7 @@ export interface ExportWorker {
  * and its lost-response recovery reads.
  */
 export async function createExportWorker(config: AppConfig, log: AppLogger): Promise<ExportWorker> {
+  const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
   // Contextual: lines written during an activity carry its workflow id, export name and window.
   const m3ter = createM3terClient({
     ...config.m3ter,
@@ -106,7 +108,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     jobClaims: createWorkflowJobClaims({ client, taskQueue: config.temporal.taskQueue }),
     workflowClient: client,
     // One batcher for every wait in this process: concurrent polls share list calls (see its header).
-    readExportJob: createExportJobBatcher(m3ter),
+    readExportJob: createExportJobBatcher(m3ter, { maxCallsPerInterval: statusCallsPerSecond(m3terBudget) }),
   });
 
   // Must be set before Worker.create starts the workflow thread, whose V8 heap reads it (see the constant).
@@ -134,7 +136,6 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
   // Set before polling, and never as `maxTaskQueueActivitiesPerSecond` on the worker: a worker-set limit
   // is replaced by the next poller's, an API-set one is not.
   const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
-  const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
   await setActivityQueueRate(client, {
     namespace: config.temporal.namespace,
     taskQueue: m3terQueue,
