@@ -57,6 +57,7 @@ export function createBillsActivities(deps: BillsActivityDeps) {
       log,
       clock,
       storedMessage: 'bill CSV stored',
+      downloads: deps.downloads,
     });
   }
 

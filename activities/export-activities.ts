@@ -8,6 +8,7 @@ import { redactUrl } from '../src/log/redact';
 import type { Alert } from '../src/alerts/webhook';
 import type { ExportFileKind, Manifest } from '../src/storage/types';
 import { systemClock, type ExportActivityDeps } from './deps';
+import { exportFileBase } from '../src/storage/names';
 import { chooseStorage } from './storage-choice';
 import { storeFileWithManifest } from './store-file';
 import { errorMessage, failure, FailureType, toApplicationFailure } from './failures';
@@ -60,10 +61,8 @@ export function summarizeRequest(request: unknown): Record<string, unknown> | un
   return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
 }
 
-/** `<workflowId>__<jobId>`, sanitized by storage; deterministic so retries resume the same partial file. */
-export function exportFileBase(workflowId: string, suffix: string): string {
-  return `${workflowId}__${suffix}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '');
-}
+/** Unique per export and deterministic, so retries resume the same partial file (src/storage/names.ts). */
+export { exportFileBase };
 
 export { rowsFromNewlines, storedFileFields } from './store-file';
 
@@ -158,6 +157,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
       log,
       clock,
       storedMessage: 'export file stored',
+      downloads: deps.downloads,
     });
   }
 

@@ -20,6 +20,7 @@ import { m3terTaskQueue } from './contract/task-queues';
 import { createLocalStorage } from './storage/local';
 import { createS3Client, createS3Storage } from './storage/s3';
 import { workflowSource } from './runtime/workflow-bundle';
+import { downloadSettings } from '../activities/download-attempt';
 
 let runtimeInstalled = false;
 
@@ -89,18 +90,19 @@ export async function createExportWorker(
 
   const activities = createActivities({
     m3ter,
-    storage: createLocalStorage({ dir: config.exportDir }),
+    storage: createLocalStorage({ dir: config.exportDir, minFreeBytes: config.downloads.minFreeBytes }),
     // `storage: s3` exports; credentials come from the AWS SDK's default provider chain, never from us.
     ...(config.s3
       ? {
           s3Storage: createS3Storage({
-            client: createS3Client(config.s3),
+            client: createS3Client({ ...config.s3, requestTimeoutMs: config.downloads.s3RequestTimeoutMs }),
             bucket: config.s3.bucket,
             prefix: config.s3.prefix,
             log: contextualLogger(log.child({ component: 'storage' })),
           }),
         }
       : {}),
+    downloads: downloadSettings(config.downloads),
     clock: { now: () => Date.now() },
     log: contextualLogger(log.child({ component: 'activities' })),
     // Alerts are claimed in the ledger (one per failed job, see src/alerts/ledger.ts) and delivered by

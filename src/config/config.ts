@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { parseDuration } from './durations';
 import { isSecureOrLoopbackUrl } from '../net/address';
+import { storageLimitsShape, toDownloadConfig, type DownloadConfig } from './storage-limits';
 import { deriveIngestUrl, type M3terClientOptions } from '../m3ter/client';
 
 export type Env = Record<string, string | undefined>;
@@ -47,6 +48,8 @@ export interface AppConfig {
   /** Temporal UI base URL for links in alerts. */
   temporalUiUrl?: string;
   monitor: MonitorConfig;
+  /** Bounds on downloads: concurrency, size, free space, throughput, S3 timeouts (./storage-limits.ts). */
+  downloads: DownloadConfig;
 }
 
 /** The DataExportJobFailure monitor (workflows/failure-monitor.ts). */
@@ -246,6 +249,7 @@ const appShape = {
   EXPORT_DEFINITIONS_FILE: z.string().trim().min(1).optional(),
   TEMPORAL_UI_URL: httpUrl().optional(),
   ...monitorShape,
+  ...storageLimitsShape,
 };
 
 /** Empty or whitespace-only variables count as unset, as in most shells' `VAR= cmd` usage. */
@@ -370,6 +374,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     exportDir: v.EXPORT_DIR,
     logLevel: v.LOG_LEVEL as LogLevel,
     monitor: toMonitor(v),
+    downloads: toDownloadConfig(v),
   };
   if (v.EXPORT_DEFINITIONS_FILE !== undefined) config.definitionsFile = v.EXPORT_DEFINITIONS_FILE;
   if (v.TEMPORAL_UI_URL !== undefined) config.temporalUiUrl = v.TEMPORAL_UI_URL.replace(/\/+$/, '');

@@ -37,6 +37,10 @@ export const FailureType = {
   DownloadUrlRefused: 'DownloadUrlRefused',
   /** Writing to the export's storage failed (disk full, bucket unreachable) (download). */
   StorageFailed: 'StorageFailed',
+  /** The export directory has not enough free space for the file (checked before and while writing) (download). */
+  StorageInsufficientSpace: 'StorageInsufficientSpace',
+  /** The file is larger than the worker's EXPORT_MAX_BYTES (announced or received) (download). */
+  ExportTooLarge: 'ExportTooLarge',
   /** The export asks for storage this worker is not configured for (storage 's3' without a bucket) (download). */
   StorageNotConfigured: 'StorageNotConfigured',
   /** m3ter refused the credentials (401/403): configuration, not something a retry fixes (any m3ter call). */
@@ -69,6 +73,8 @@ export const FAILURE_RETRYABLE: Readonly<Record<FailureType, boolean>> = {
   ExportDownloadFailed: true,
   DownloadUrlRefused: false,
   StorageFailed: true,
+  StorageInsufficientSpace: false,
+  ExportTooLarge: false,
   StorageNotConfigured: false,
   M3terAccessDenied: false,
   M3terUnavailable: true,
