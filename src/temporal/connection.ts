@@ -1,0 +1,168 @@
+/**
+ * The one way this project connects to Temporal. The worker's NativeConnection and the CLI's Connection are
+ * built from the same settings (./settings.ts: TEMPORAL_* variables and TOML profiles, as the temporal CLI
+ * reads them), so whatever connects one connects the other. A failed connection becomes one line naming
+ * the address, where it came from and the cause (./diagnose.ts), never a secret or a stack trace.
+ */
+import { Connection, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
+import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { diagnoseConnection, probeTcp, type ConnectionDiagnosis } from './diagnose';
+import type { TemporalConnectionSettings } from './settings';
+
+export * from './settings';
+export { diagnoseConnection, type ConnectionDiagnosis } from './diagnose';
+
+/** A connection that could not be made or was refused: the CLI exits 1 with this one line. */
+export class TemporalConnectionError extends Error {
+  constructor(
+    readonly address: string,
+    /** The cause alone, for /readyz ("not connected: <cause>"). */
+    readonly causeText: string,
+    readonly unreachable: boolean,
+    addressSource: string,
+  ) {
+    super(
+      `Cannot connect to Temporal at ${address} (from ${addressSource}): ${causeText}` +
+        (unreachable ? '. For a local Temporal, run `m3ter-exports dev`' : ''),
+    );
+    this.name = 'TemporalConnectionError';
+  }
+}
+
+function tlsConfig(s: TemporalConnectionSettings): TLSConfig | undefined {
+  if (!s.tls) return undefined;
+  return {
+    ...(s.tls.serverName ? { serverNameOverride: s.tls.serverName } : {}),
+    ...(s.tls.serverCaCert ? { serverRootCACertificate: s.tls.serverCaCert } : {}),
+    ...(s.tls.clientCert && s.tls.clientKey
+      ? { clientCertPair: { crt: s.tls.clientCert, key: Buffer.from(s.tls.clientKey.reveal()) } }
+      : {}),
+  };
+}
+
+/** The SDK options for both connection kinds, from the same settings. */
+export function temporalConnectionOptions(
+  s: TemporalConnectionSettings,
+  opts: { connectTimeoutMs?: number } = {},
+): { client: ConnectionOptions; native: NativeConnectionOptions } {
+  const tls = tlsConfig(s);
+  const apiKey = s.apiKey;
+  return {
+    client: {
+      address: s.address,
+      // Explicitly false without TLS settings: the SDK would otherwise turn TLS on for an API key, and the
+      // settings already decided (an API key with TEMPORAL_TLS=false stays plaintext, as in the temporal CLI).
+      tls: tls ?? false,
+      // A function, so the options object itself holds no key.
+      ...(apiKey ? { apiKey: () => apiKey.reveal() } : {}),
+      ...(s.metadata ? { metadata: s.metadata } : {}),
+      connectTimeout: opts.connectTimeoutMs ?? 10_000,
+    },
+    native: {
+      address: s.address,
+      tls: tls ?? false,
+      ...(apiKey ? { apiKey: apiKey.reveal() } : {}),
+      ...(s.metadata ? { metadata: s.metadata } : {}),
+    },
+  };
+}
+
+/** gRPC status codes that mean "who you are was not accepted". */
+const PERMISSION_DENIED = 7;
+const UNAUTHENTICATED = 16;
+
+function errorChain(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let e: unknown = err; e && out.length < 5; e = (e as { cause?: unknown }).cause) out.push(e);
+  return out;
+}
+
+/** The refusal of credentials, if that is what the error is (client: status code; native: message). */
+function refusedCredentials(err: unknown): boolean {
+  return errorChain(err).some((e) => {
+    const code = (e as { code?: unknown }).code;
+    if (code === PERMISSION_DENIED || code === UNAUTHENTICATED) return true;
+    const msg = String((e as { message?: unknown }).message ?? '');
+    return /PermissionDenied|Unauthenticated|PERMISSION_DENIED|UNAUTHENTICATED|Request unauthorized/.test(
+      msg,
+    );
+  });
+}
+
+/** First line of an SDK message, the API key cut out should a server ever echo it. */
+function sanitize(text: string, s: TemporalConnectionSettings): string {
+  let line = text.split('\n')[0].slice(0, 300);
+  const key = s.apiKey?.reveal();
+  if (key) line = line.split(key).join('[secret]');
+  return line;
+}
+
+/** Why `err` happened, as one line: credentials refused, else what a TCP/TLS probe finds, else the SDK's words. */
+export async function explainConnectionFailure(
+  s: TemporalConnectionSettings,
+  err: unknown,
+): Promise<ConnectionDiagnosis> {
+  if (refusedCredentials(err)) {
+    return {
+      cause: s.apiKey
+        ? `the server refused the API key (${s.sources.apiKey}): permission denied; check that it is current and valid for this namespace`
+        : 'the server refused the request: permission denied; it wants credentials (TEMPORAL_API_KEY or a client certificate)',
+      unreachable: false,
+    };
+  }
+  const probed = await diagnoseConnection(s).catch(() => undefined);
+  if (probed) return probed;
+  const message = err instanceof Error ? err.message : String(err);
+  const inner = errorChain(err)
+    .slice(1)
+    .map((e) => (e instanceof Error ? e.message : ''))
+    .find((m) => m);
+  return { cause: sanitize(inner ? `${message}: ${inner}` : message, s), unreachable: false };
+}
+
+async function connectWithDiagnosis<T>(
+  s: TemporalConnectionSettings,
+  connect: () => Promise<T>,
+  close: (c: T) => Promise<void>,
+): Promise<T> {
+  // A refused TCP connection is certain within milliseconds, while the SDK retries until its deadline:
+  // race them so `nothing listens there` is reported at once.
+  let abandoned = false;
+  const attempt = connect().then(
+    (conn) => {
+      if (abandoned) void close(conn).catch(() => undefined);
+      return { conn };
+    },
+    (err: unknown) => ({ err }),
+  );
+  const unreachable = probeTcp(s).then((d) => (d ? { d } : new Promise<never>(() => undefined)));
+  const first = await Promise.race([attempt, unreachable]);
+  if ('d' in first) {
+    abandoned = true;
+    throw new TemporalConnectionError(s.address, first.d.cause, true, s.sources.address);
+  }
+  if ('conn' in first) return first.conn;
+  const why = await explainConnectionFailure(s, first.err);
+  throw new TemporalConnectionError(s.address, why.cause, why.unreachable, s.sources.address);
+}
+
+/** A client Connection (CLI, schedules, the worker's own client calls). */
+export function connectTemporalClient(
+  s: TemporalConnectionSettings,
+  opts: { connectTimeoutMs?: number } = {},
+): Promise<Connection> {
+  return connectWithDiagnosis(
+    s,
+    () => Connection.connect(temporalConnectionOptions(s, opts).client),
+    (c) => c.close(),
+  );
+}
+
+/** The worker's NativeConnection. */
+export function connectTemporalWorker(s: TemporalConnectionSettings): Promise<NativeConnection> {
+  return connectWithDiagnosis(
+    s,
+    () => NativeConnection.connect(temporalConnectionOptions(s).native),
+    (c) => c.close(),
+  );
+}
