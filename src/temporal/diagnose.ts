@@ -132,18 +132,29 @@ function tryTls(settings: TemporalConnectionSettings, options: tls.ConnectionOpt
       ...(isIpAddress(host) ? {} : { servername: host }),
       ...options,
     });
+    let settled = false;
     const done = (outcome: TlsOutcome) => {
+      if (settled) return;
+      settled = true;
       socket.destroy();
       resolve(outcome);
     };
+    let error: NodeJS.ErrnoException | undefined;
     socket.setTimeout(PROBE_TIMEOUT_MS, () => done({ kind: 'timeout' }));
     socket.once('secureConnect', () => {
       handshaken = true;
       socket.write(H2_PREFACE);
     });
     socket.once('data', () => done({ kind: 'ok' }));
-    socket.once('error', (err) => done({ kind: 'error', err, afterHandshake: handshaken }));
-    socket.once('end', () => done({ kind: 'closed', afterHandshake: handshaken }));
+    // A refusing server's alert may arrive with or after the end of the stream: decide on close.
+    socket.once('error', (err) => (error ??= err));
+    socket.once('close', () =>
+      done(
+        error
+          ? { kind: 'error', err: error, afterHandshake: handshaken }
+          : { kind: 'closed', afterHandshake: handshaken },
+      ),
+    );
   });
 }
 
@@ -188,7 +199,9 @@ export async function diagnoseConnection(
   if (r.kind === 'closed')
     return {
       cause: r.afterHandshake
-        ? 'the server closed the connection right after the TLS handshake (it may have refused the client certificate)'
+        ? t.clientCert
+          ? `the server closed the connection after the TLS handshake: it probably refused the client certificate (${s.clientCert})`
+          : 'the server closed the connection after the TLS handshake: it may require a client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH)'
         : `the server closed the connection during the TLS handshake (does it speak TLS? TLS is on because of ${s.tls})`,
       unreachable: false,
     };
