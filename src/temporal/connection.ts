@@ -6,7 +6,7 @@
  */
 import { Connection, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
-import { diagnoseConnection, probeTcp, type ConnectionDiagnosis } from './diagnose';
+import { diagnoseConnection, type ConnectionDiagnosis } from './diagnose';
 import type { TemporalConnectionSettings } from './settings';
 
 export * from './settings';
@@ -101,6 +101,8 @@ function sanitize(text: string, s: TemporalConnectionSettings): string {
 export async function explainConnectionFailure(
   s: TemporalConnectionSettings,
   err: unknown,
+  /** A diagnosis already made for this failure; made here when absent. */
+  probed?: ConnectionDiagnosis,
 ): Promise<ConnectionDiagnosis> {
   if (refusedCredentials(err)) {
     return {
@@ -110,8 +112,8 @@ export async function explainConnectionFailure(
       unreachable: false,
     };
   }
-  const probed = await diagnoseConnection(s).catch(() => undefined);
-  if (probed) return probed;
+  const diagnosis = probed ?? (await diagnoseConnection(s).catch(() => undefined));
+  if (diagnosis) return diagnosis;
   const message = err instanceof Error ? err.message : String(err);
   const inner = errorChain(err)
     .slice(1)
@@ -125,8 +127,9 @@ async function connectWithDiagnosis<T>(
   connect: () => Promise<T>,
   close: (c: T) => Promise<void>,
 ): Promise<T> {
-  // A refused TCP connection is certain within milliseconds, while the SDK retries until its deadline:
-  // race them so `nothing listens there` is reported at once.
+  // The SDK retries a failing connection until its deadline; the probe (node:net / node:tls with the same
+  // settings) knows within milliseconds when the failure is certain. Both run at once; a certain failure
+  // ends the wait, anything else waits for the SDK.
   let abandoned = false;
   const attempt = connect().then(
     (conn) => {
@@ -135,14 +138,15 @@ async function connectWithDiagnosis<T>(
     },
     (err: unknown) => ({ err }),
   );
-  const unreachable = probeTcp(s).then((d) => (d ? { d } : new Promise<never>(() => undefined)));
-  const first = await Promise.race([attempt, unreachable]);
+  const diagnosis = diagnoseConnection(s).catch(() => undefined);
+  const certain = diagnosis.then((d) => (d?.definitive ? { d } : new Promise<never>(() => undefined)));
+  const first = await Promise.race([attempt, certain]);
   if ('d' in first) {
     abandoned = true;
-    throw new TemporalConnectionError(s.address, first.d.cause, true, s.sources.address);
+    throw new TemporalConnectionError(s.address, first.d.cause, first.d.unreachable, s.sources.address);
   }
   if ('conn' in first) return first.conn;
-  const why = await explainConnectionFailure(s, first.err);
+  const why = await explainConnectionFailure(s, first.err, await diagnosis);
   throw new TemporalConnectionError(s.address, why.cause, why.unreachable, s.sources.address);
 }
 

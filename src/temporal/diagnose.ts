@@ -16,6 +16,11 @@ export interface ConnectionDiagnosis {
   cause: string;
   /** Nothing answers at the address: a local try wants `m3ter-exports dev`. */
   unreachable: boolean;
+  /**
+   * The SDK's connection would fail the same way for certain (a refused TCP connection, a TLS alert or
+   * verification error, TLS on one side only): no need to wait for its deadline.
+   */
+  definitive?: boolean;
 }
 
 /** TCP only: a definite "nothing there" answer, quick enough to race against the SDK's connect. */
@@ -36,7 +41,7 @@ export function probeTcp(settings: TemporalConnectionSettings): Promise<Connecti
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       socket.destroy();
-      resolve({ cause: tcpCause(settings, err), unreachable: true });
+      resolve({ cause: tcpCause(settings, err), unreachable: true, definitive: true });
     });
   });
 }
@@ -181,6 +186,7 @@ export async function diagnoseConnection(
           `the server requires TLS but TLS is off (${s.tls ?? 'no TEMPORAL_TLS setting'}): set TEMPORAL_TLS=true` +
           ' and, for a private CA, TEMPORAL_TLS_SERVER_CA_CERT_PATH',
         unreachable: false,
+        definitive: true,
       };
     return undefined;
   }
@@ -213,6 +219,7 @@ export async function diagnoseConnection(
         ? `the server refused the client certificate (${s.clientCert})`
         : 'the server requires a client certificate (mTLS) and none is set: TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH',
       unreachable: false,
+      definitive: true,
     };
   if (alert === 'refused')
     return {
@@ -220,18 +227,24 @@ export async function diagnoseConnection(
         ? `the server refused the client certificate (${s.clientCert}): is it issued by a CA the server trusts, and valid?`
         : 'the server refused the TLS handshake: it may require a client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH)',
       unreachable: false,
+      definitive: true,
     };
   if (err.code && SERVER_CERT_CODES.has(err.code)) {
     const what =
       err.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
         ? `does not name ${t.serverName ? `"${t.serverName}" (${s.serverName})` : `"${hostOf(settings.address)}"`}; set TEMPORAL_TLS_SERVER_NAME to a name on it`
         : `is ${SERVER_CERT_WORDS[err.code] ?? 'not trusted'} (${s.serverCaCert ? `CA from ${s.serverCaCert}` : 'checked against the system CAs: set TEMPORAL_TLS_SERVER_CA_CERT_PATH for a private CA'})`;
-    return { cause: `the server's certificate failed verification: it ${what}`, unreachable: false };
+    return {
+      cause: `the server's certificate failed verification: it ${what}`,
+      unreachable: false,
+      definitive: true,
+    };
   }
   if (!r.afterHandshake && notTls(err))
     return {
       cause: `the server does not speak TLS, but TLS is on (${s.tls}): set TEMPORAL_TLS=false if the server is plaintext`,
       unreachable: false,
+      definitive: true,
     };
   return {
     cause: `TLS failed (${err.code ?? 'error'}${r.afterHandshake ? ', after the handshake' : ''})`,
