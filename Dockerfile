@@ -5,6 +5,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src
+COPY tooling tooling
 COPY workflows workflows
 COPY activities activities
 COPY scripts scripts

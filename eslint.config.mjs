@@ -11,41 +11,28 @@ import { builtinModules } from 'node:module';
 
 const ioLibraries = ['axios', 'pino', 'fastify', 'undici', 'node-fetch', 'got', 'zod-to-json-schema'];
 
-// Product code: everything the worker and the ops CLI run. A new directory under src/ is product code
-// unless it is listed here as tooling: the sandbox, the dev server, and the commands that start them on
-// purpose (dev, demo and the local stack they share).
+// Product code: everything the worker and the ops CLI run. Tooling (the m3ter sandbox, the dev server, the
+// dev/demo commands) lives in tooling/, tests in test/, benches in bench/: product code imports none of them.
 const productFiles = ['workflows/**/*.ts', 'activities/**/*.ts', 'src/**/*.ts'];
-const toolingFiles = [
-  'src/sandbox/**',
-  'src/devserver/**',
-  'src/cli/dev-command.ts',
-  'src/cli/demo-command.ts',
-  'src/cli/local-stack.ts',
-];
 
-// Import specifiers are matched as written, and product code reaches the repository only through relative
-// paths, so the patterns name the tooling directories by their path segments whatever the importer's depth
-// (`./sandbox` from src/, `../src/sandbox` from workflows/, `../../test/...` from src/cli/). Product
-// directories have no sub-directories of these names, so a segment match cannot hit product code.
-// The rule sees static imports and re-exports, not `import()`. That is deliberate: src/cli.ts, the CLI entry,
-// reaches the sandbox and the dev/demo commands through `await import()` only when `sandbox`, `dev` or
-// `demo` runs, so the worker and the ops commands never load them.
+// Import specifiers are matched as written; product code reaches the repository only through relative paths.
+// The rule sees static imports, not `import()`: src/cli.ts, the CLI entry, loads the tooling commands
+// (`sandbox`, `dev`, `demo`) with `await import()` only when one of them runs, so the worker and the ops
+// commands never load them.
 const toolingBoundary = [
   {
-    regex: String.raw`^(?:\.\.?/)+(?:src/)?(?:sandbox|devserver)(?:/|$)`,
-    message:
-      'Product code may not import the m3ter sandbox or the dev server: they are test and demo tooling.',
-  },
-  {
-    regex: String.raw`^(?:\.\.?/)+(?:test|bench)(?:/|$)`,
-    message: 'Product code may not import test/ or bench/: they are not part of the production build.',
-  },
-  {
-    regex: String.raw`^(?:\.\.?/)+(?:src/)?(?:cli/)?(?:dev-command|demo-command|local-stack)$`,
-    message:
-      'Product code may not import the dev/demo tooling commands statically: src/cli.ts loads them with import() on demand.',
+    regex: String.raw`^(?:\.\.?/)+(?:tooling|test|bench)(?:/|$)`,
+    message: 'Product code may not import tooling/, test/ or bench/: they are not part of the product.',
   },
 ];
+
+// The contract (src/contract/) is what the CLI, activities and workflows share; workflows/ is imported only
+// by the worker (its bundle) and the CLI (typed starts and queries).
+const workflowsBoundary = {
+  regex: String.raw`^(?:\.\.?/)+workflows(?:/|$)`,
+  message:
+    'Only the worker and the CLI import workflows/: put shared vocabulary, ids and inputs in src/contract/.',
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'exports/**', 'coverage/**', '*.config.js', '*.config.mjs'] },
@@ -78,8 +65,12 @@ export default tseslint.config(
   },
   {
     files: productFiles,
-    ignores: toolingFiles,
     rules: { 'no-restricted-imports': ['error', { patterns: toolingBoundary }] },
+  },
+  {
+    files: ['activities/**/*.ts', 'src/**/*.ts'],
+    ignores: ['src/worker.ts', 'src/cli.ts', 'src/cli/**', 'src/runtime/workflow-bundle.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...toolingBoundary, workflowsBoundary] }] },
   },
   {
     // Flat config replaces a rule's options per file rather than merging them, so this block, which wins

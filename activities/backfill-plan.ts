@@ -9,15 +9,15 @@
 // and a window the plan thought missing but that just succeeded is reported as already exported, never
 // exported twice.
 import type { Client } from '@temporalio/client';
-import { failure, FailureType } from '../src/failures';
+import { failure, FailureType } from '../src/contract/failures';
 import {
   countWindowsInRange,
   windowsInRange,
   type ExportWindow,
   type WindowUnit,
 } from '../src/windows/windows';
-import { Reprocess, REPROCESS_VALUES } from '../workflows/backfill-input';
-import type { PollOptions } from '../workflows/inputs';
+import { Reprocess, REPROCESS_VALUES } from '../src/contract/backfill';
+import type { PollOptions } from '../src/contract/inputs';
 import { planForWindow, type WindowedExportDefinition, type WindowRunPlan } from './window-plan';
 import { RunState, runStateOf } from './window-runs';
 
@@ -204,4 +204,4 @@ export function createBackfillPlanActivities(deps: { client: Client }) {
 }
 
 export type BackfillPlanActivities = ReturnType<typeof createBackfillPlanActivities>;
-export { Reprocess } from '../workflows/backfill-input';
+export { Reprocess } from '../src/contract/backfill';

@@ -18,7 +18,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { redactUrl } from '../src/log/redact';
 import type { CommittedFile, ExportStorage } from '../src/storage/types';
 import type { ActivityLogger, Clock } from './deps';
-import { classifyHttpStatus, HttpOutcome } from '../src/failures';
+import { classifyHttpStatus, HttpOutcome } from '../src/contract/failures';
 import { errorMessage, failure, FailureType } from './failures';
 
 export interface StreamDownloadOptions {

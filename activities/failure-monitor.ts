@@ -6,11 +6,12 @@ import { heartbeat } from '@temporalio/activity';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { claimAlert } from '../src/alerts/ledger';
 import type { Alert } from '../src/alerts/webhook';
-import { FailureType } from '../src/failures';
+import { FailureType } from '../src/contract/failures';
 import type { M3terEvent } from '../src/m3ter/schemas';
-import { M3terExportKind, M3terExportName, M3terWindowStart } from '../workflows/search-attributes';
+import { M3terExportKind, M3terExportName, M3terWindowStart } from '../src/contract/search-attributes';
 import type { M3terClient } from '../src/m3ter';
 import type { ActivityLogger, Clock } from './deps';
+import type { SeenEvent } from '../src/contract/monitor';
 import { toApplicationFailure } from './failures';
 import {
   failureEventJobId,
@@ -18,12 +19,6 @@ import {
   failureEventScheduleId,
   failureEventSourceType,
 } from './failure-events';
-
-export interface SeenEvent {
-  id: string;
-  /** Event time, epoch ms. */
-  t: number;
-}
 
 export interface PollFailureEventsInput {
   /** Newest event time seen so far (ISO); absent on a first start. */

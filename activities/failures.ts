@@ -1,12 +1,12 @@
-// Turns whatever an activity caught into an ApplicationFailure of the one taxonomy (src/failures.ts), with
+// Turns whatever an activity caught into an ApplicationFailure of the one taxonomy (src/contract/failures.ts), with
 // `nextRetryDelay` from Retry-After. Messages are redacted: activity failures are stored in workflow
 // history, which must never hold a secret, a token or a presigned URL.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { M3terError, M3terRequestValidationError, M3terResponseValidationError } from '../src/m3ter/errors';
-import { classifyHttpStatus, failure, FailureType, HttpOutcome } from '../src/failures';
+import { classifyHttpStatus, failure, FailureType, HttpOutcome } from '../src/contract/failures';
 import { redact } from '../src/log/redact';
 
-export { failure, FailureType } from '../src/failures';
+export { failure, FailureType } from '../src/contract/failures';
 
 export function isTemporalFailure(err: unknown): boolean {
   return err instanceof ApplicationFailure || err instanceof CancelledFailure;

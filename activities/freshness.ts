@@ -6,17 +6,11 @@ import type { Client } from '@temporalio/client';
 import { claimAlert } from '../src/alerts/ledger';
 import type { FreshnessExport } from '../src/alerts/router';
 import type { Alert } from '../src/alerts/webhook';
-import { windowIdPrefix } from '../src/windows/ids';
+import { windowIdPrefix } from '../src/contract/window-ids';
 import { periodContaining } from '../src/windows/windows';
-import { M3terWindowStart } from '../workflows/search-attributes';
+import { M3terWindowStart } from '../src/contract/search-attributes';
 import type { ActivityLogger, Clock } from './deps';
-
-export interface FreshnessEntry {
-  stale: boolean;
-  /** Start of the newest succeeded window when last checked. */
-  newestWindowStart?: string;
-}
-export type FreshnessState = Record<string, FreshnessEntry>;
+import type { FreshnessState } from '../src/contract/monitor';
 
 export interface CheckFreshnessResult {
   state: FreshnessState;

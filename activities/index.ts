@@ -60,7 +60,7 @@ export type Activities = ReturnType<typeof createActivities>;
 export { createExportActivities, type ExportActivities } from './export-activities';
 export { createBillsActivities, type BillsActivities } from './bills-activities';
 export { createWorkflowJobClaims, type ClaimOwner, type JobClaims } from './claims';
-export { FailureType } from '../src/failures';
+export { FailureType } from '../src/contract/failures';
 export { systemClock } from './deps';
 export type { ActivityLogger, Clock, ExportActivityDeps, M3terExportsApi, TriggerTuning } from './deps';
 export type * from './export-activities';

@@ -1,6 +1,6 @@
 // Which storage an export's file goes to, and where in it: the workflow input names the kind ('local' or
 // 's3'), the worker holds one storage of each kind it is configured for.
-import { failure, FailureType } from '../src/failures';
+import { failure, FailureType } from '../src/contract/failures';
 import type { ExportStorage, FilePlacement, StorageKind } from '../src/storage/types';
 
 export interface StorageChoiceDeps {

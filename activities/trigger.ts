@@ -44,7 +44,7 @@ import { formatJobListDate } from '../src/m3ter/schemas';
 import { M3terError, M3terRequestValidationError, M3terResponseValidationError } from '../src/m3ter/errors';
 import { sameOwner, type ClaimOwner, type JobClaims } from './claims';
 import type { ActivityLogger, Clock, M3terExportsApi, TriggerTuning } from './deps';
-import { classifyHttpStatus, HttpOutcome } from '../src/failures';
+import { classifyHttpStatus, HttpOutcome } from '../src/contract/failures';
 import { errorMessage, failure, FailureType, isTemporalFailure, toApplicationFailure } from './failures';
 import { startKeepAlive } from './keep-alive';
 

@@ -3,19 +3,17 @@
 // planning activity): the time-zone arithmetic uses Intl and the host's tz data, which may differ between
 // the worker that first ran a workflow and one that replays it; an activity's result is recorded in history
 // and never recomputed on replay, so the window a run exports is fixed once.
-import { failure, FailureType } from '../src/failures';
+import { failure, FailureType } from '../src/contract/failures';
 import { requestForWindow } from '../src/definitions/request';
 import type { ExportDefinition } from '../src/definitions/types';
 import { windowForNominalTime, type ExportWindow } from '../src/windows/windows';
-import { windowWorkflowId } from '../src/windows/ids';
-import type { PollOptions } from '../workflows/inputs';
+import { windowWorkflowId } from '../src/contract/window-ids';
+import type { PollOptions } from '../src/contract/inputs';
+import type { WindowedExportDefinition } from '../src/contract/window-run';
+
+export type { WindowedExportDefinition };
 
 /** The part of an export definition a run needs (no schedule or alert settings). */
-export type WindowedExportDefinition = Pick<
-  ExportDefinition,
-  'name' | 'kind' | 'request' | 'window' | 'timezone' | 'storage'
->;
-
 export interface WindowRunPlan {
   /** `export:<kind>:<name>:<windowStartUTC>`. */
   workflowId: string;

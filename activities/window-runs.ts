@@ -5,7 +5,7 @@
 import { heartbeat, sleep } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, failure, isFailureType } from '../src/failures';
+import { FailureType, failure, isFailureType } from '../src/contract/failures';
 
 /** The state of the latest run of a workflow id, as a backfill plans and a re-run checks it. */
 export const RunState = {

@@ -1,7 +1,7 @@
 // Cluster benchmark: the same batch of ad-hoc exports on 1, 2 and 3 worker processes in one run, against
 // the production kind of Temporal (the real server on PostgreSQL, test/support/temporal-postgres.ts) and a
 // sandbox process enforcing m3ter's Config API limit of 50 requests/s. The workers share one m3ter budget
-// (the server-side rate of the `<taskQueue>-m3ter` queue, src/m3ter-budget.ts), so what more workers can buy
+// (the server-side rate of the `<taskQueue>-m3ter` queue, src/m3ter/budget.ts), so what more workers can buy
 // is download and polling capacity, not m3ter throughput; the ratio of wall time to the rate-limit floor
 // shows how close each topology comes to what the limit allows.
 //
@@ -11,9 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { writeWorkflowBundle } from '../src/workflow-bundle';
+import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
 import type { AdhocExportInput, adhocExportWorkflow } from '../workflows/adhoc-export';
-import { spawnSandboxProcess, type SandboxProcess } from '../test/support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../tooling/sandbox-process';
 import {
   startPostgresTemporal,
   TEMPORAL_SERVER_VERSION,

@@ -13,12 +13,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig, m3terEnv } from '../src/config';
-import { startDevServer } from '../src/devserver';
+import { loadConfig, m3terEnv } from '../src/config/config';
+import { startDevServer } from '../tooling/devserver';
 import { createLogger } from '../src/log/logger';
-import { startSandbox, type RunningSandbox } from '../src/sandbox';
+import { startSandbox, type RunningSandbox } from '../tooling/sandbox';
 import { createExportWorker, installRuntime } from '../src/worker';
-import { writeWorkflowBundle } from '../src/workflow-bundle';
+import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
 import { statusReads, type SandboxCounters } from './sandbox-counters';
 
 type Strategy = 'paced' | 'tiered' | 'fixed60';

@@ -21,7 +21,7 @@ import { M3terClient } from '../src/m3ter';
 import { createLocalStorage, type ExportStorage } from '../src/storage';
 import { createS3Storage, DEFAULT_PART_SIZE } from '../src/storage/s3';
 import { startMinio, type RunningMinio } from '../test/support/minio';
-import { spawnSandboxProcess } from '../test/support/sandbox-process';
+import { spawnSandboxProcess } from '../tooling/sandbox-process';
 
 export interface DownloadBenchOptions {
   sizeBytes: number;

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startDevServer } from '../src/devserver';
-import { writeWorkflowBundle } from '../src/workflow-bundle';
-import { spawnSandboxProcess } from '../test/support/sandbox-process';
+import { startDevServer } from '../tooling/devserver';
+import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
+import { spawnSandboxProcess } from '../tooling/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
 import { rssBytes, samplePeakRss } from './rss';
 import { statusReads, type SandboxCounters } from './sandbox-counters';
@@ -24,7 +24,7 @@ const ROOT = path.resolve(__dirname, '..');
 
 /**
  * The Docker image's layout in `dir`: bin/, dist/ compiled by tsc, node_modules (linked), and no sources,
- * so bin/ runs the compiled code and the worker loads dist/workflow-bundle.js (src/workflow-bundle.ts).
+ * so bin/ runs the compiled code and the worker loads dist/workflow-bundle.js (src/runtime/workflow-bundle.ts).
  */
 export function buildCompiledInstall(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });

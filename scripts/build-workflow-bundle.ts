@@ -1,7 +1,7 @@
 // `npm run build` step: prebuilds the workflow bundle into dist/workflow-bundle.js, where the compiled
-// worker finds it (src/workflow-bundle.ts), so a deployed worker starts without running webpack.
+// worker finds it (src/runtime/workflow-bundle.ts), so a deployed worker starts without running webpack.
 import path from 'node:path';
-import { writeWorkflowBundle } from '../src/workflow-bundle';
+import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
 
 // From the sources (scripts/) or compiled (dist/scripts/): the repository root either way.
 const root = path.resolve(__dirname, __filename.endsWith('.ts') ? '..' : '../..');

@@ -1,5 +1,5 @@
-// Finds or builds the Temporal CLI (see src/devserver/find-cli.ts) and prints where it is.
-import { findTemporalCli } from '../src/devserver';
+// Finds or builds the Temporal CLI (see tooling/devserver/find-cli.ts) and prints where it is.
+import { findTemporalCli } from '../tooling/devserver';
 
 findTemporalCli({ log: (m) => console.log(m) })
   .then((cli) => {

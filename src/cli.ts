@@ -1,6 +1,6 @@
 // m3ter-exports: the ops CLI. Every command has --help; exit codes are 0 ok, 1 export failed, 2 bad input.
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, loadConfig, loadTemporalConfig } from './config';
+import { ConfigError, loadConfig, loadTemporalConfig } from './config/config';
 import { DefinitionsError } from './definitions/parse';
 import { CliInputError, EXIT_BAD_INPUT, EXIT_EXPORT_FAILED, EXIT_OK } from './cli/exit-codes';
 import {
@@ -134,7 +134,7 @@ export function buildProgram(): Command {
           dataFile?: string;
           json?: boolean;
         }) => {
-          const { runSandboxCommand } = await import('./sandbox/main');
+          const { runSandboxCommand } = await import('../tooling/sandbox/main');
           const toInt = (flag: string, v: string) => {
             if (!/^\d+$/.test(v) || Number(v) > 65535)
               throw new CliInputError(`${flag}: must be an integer 0-65535`);
@@ -298,7 +298,7 @@ export function buildProgram(): Command {
     .option('--sandbox-port <n>', 'sandbox port (0 = any)', '0')
     .action(
       act(async (o: { uiPort: string; temporalPort: string; sandboxPort: string }) => {
-        const { runDev } = await import('./cli/dev-command');
+        const { runDev } = await import('../tooling/cli/dev-command');
         return runDev({
           uiPort: Number(o.uiPort),
           temporalPort: Number(o.temporalPort),
@@ -315,7 +315,7 @@ export function buildProgram(): Command {
     .option('--export-dir <dir>', 'where files go', './exports/demo')
     .action(
       act(async (o: { exportDir: string }) => {
-        const { runDemo } = await import('./cli/demo-command');
+        const { runDemo } = await import('../tooling/cli/demo-command');
         return runDemo({ exportDir: o.exportDir });
       }),
     );
@@ -419,7 +419,7 @@ export function buildProgram(): Command {
     .action(
       act(async () => {
         const { runMonitorStartCommand } = await import('./cli/failures-command');
-        const { loadMonitorCommandConfig } = await import('./config');
+        const { loadMonitorCommandConfig } = await import('./config/config');
         return runMonitorStartCommand(loadMonitorCommandConfig(), io);
       }),
     );

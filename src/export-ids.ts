@@ -11,9 +11,10 @@ export {
   M3terExportKind,
   SEARCH_ATTRIBUTE_JOB_ID,
   SEARCH_ATTRIBUTE_KIND,
-} from '../workflows/search-attributes';
+} from './contract/search-attributes';
 
-export type ExportKind = 'usage' | 'operational' | 'bills';
+export type { ExportKind } from './contract/vocabulary';
+import type { ExportKind } from './contract/vocabulary';
 
 /** JSON with object keys sorted recursively; `undefined` members dropped (as JSON.stringify does). */
 export function canonicalJson(value: unknown): string {

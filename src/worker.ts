@@ -5,19 +5,19 @@ import v8 from 'node:v8';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, createWorkflowJobClaims } from '../activities';
-import { buildAlertRouter, startMonitorAtWorkerStart } from './alerting';
+import { buildAlertRouter, startMonitorAtWorkerStart } from './alerts/worker-alerting';
 import { createLedgerAlerter } from './alerts/ledger';
-import type { AppConfig } from './config';
+import type { AppConfig } from './config/config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
 import { DEFAULT_CLIENT_RATE_LIMITS } from './m3ter/rate-limit';
-import { startHealthServer, type Readiness } from './health';
+import { startHealthServer, type Readiness } from './runtime/health';
 import { activityLogInterceptor, contextualLogger } from './log/activity-context';
-import { setActivityQueueRate } from './m3ter-budget';
-import { m3terTaskQueue } from '../workflows/task-queues';
+import { setActivityQueueRate } from './m3ter/budget';
+import { m3terTaskQueue } from './contract/task-queues';
 import { createLocalStorage } from './storage/local';
 import { createS3Client, createS3Storage } from './storage/s3';
-import { workflowSource } from './workflow-bundle';
+import { workflowSource } from './runtime/workflow-bundle';
 
 let runtimeInstalled = false;
 
@@ -132,7 +132,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
   });
 
-  // The deployment's m3ter budget is a server-side dispatch rate on the m3ter queue (src/m3ter-budget.ts).
+  // The deployment's m3ter budget is a server-side dispatch rate on the m3ter queue (src/m3ter/budget.ts).
   // Set before polling, and never as `maxTaskQueueActivitiesPerSecond` on the worker: a worker-set limit
   // is replaced by the next poller's, an API-set one is not.
   const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);

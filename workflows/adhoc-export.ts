@@ -16,7 +16,7 @@ import type { ExportActivities } from '../activities/export-activities';
 import type { WaitForExportJobResult } from '../activities/wait';
 import type { Manifest } from '../src/storage/types';
 import type { Alert } from '../src/alerts/webhook';
-import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../src/failures';
+import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../src/contract/failures';
 import {
   failWith,
   isScheduleToCloseTimeout,
@@ -31,12 +31,12 @@ import {
   parseWorkflowInput,
   StorageMode,
   type AdhocExportInput,
-} from './inputs';
-import { M3terExportJobId, M3terExportKind } from './search-attributes';
-import { m3terTaskQueue } from './task-queues';
+} from '../src/contract/inputs';
+import { M3terExportJobId, M3terExportKind } from '../src/contract/search-attributes';
+import { m3terTaskQueue } from '../src/contract/task-queues';
 
 export { statusQuery, type ExportPhase, type ExportStatus } from './common';
-export type { AdhocExportInput, PollOptions } from './inputs';
+export type { AdhocExportInput, PollOptions } from '../src/contract/inputs';
 
 export type AdhocExportResult =
   | { storage: 'local' | 's3'; jobId: string; recovered: boolean; polls: number; manifest: Manifest }
@@ -57,7 +57,7 @@ export type AdhocExportResult =
 // 36 s past a candidate's creation for its owner's claim): a slow attempt must never be timed out while
 // still running, or its POST could race the next attempt's lookup.
 // The trigger and the download URL call the m3ter Config API: they run on the m3ter task queue, whose
-// server-side dispatch rate is the deployment's budget (src/m3ter-budget.ts). Proxies are built per run,
+// server-side dispatch rate is the deployment's budget (src/m3ter/budget.ts). Proxies are built per run,
 // from the run's own task queue (workflowInfo() only exists inside a run).
 // The attempt heartbeats every 10 s while it runs (activities/keep-alive.ts), so the heartbeat timeout
 // catches a task no worker is running (a lost poll response, a dead worker) in 30 s, not 5 minutes.
@@ -97,7 +97,7 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
   setHandler(statusQuery, () => status);
   let input: AdhocExportInput;
   try {
-    // Built here, not at module load, so that no cached run keeps a schema (workflows/inputs.ts). Its clock
+    // Built here, not at module load, so that no cached run keeps a schema (src/contract/inputs.ts). Its clock
     // is read at parse time, inside the run, where Date.now() is workflow time.
     input = parseWorkflowInput(
       createAdhocExportInputSchema(() => Date.now()),

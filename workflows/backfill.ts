@@ -20,7 +20,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BackfillPlanActivities, PlannedWindow } from '../activities/backfill-plan';
-import { FailureType, isFailureType } from '../src/failures';
+import { FailureType, isFailureType } from '../src/contract/failures';
 import {
   backfillProgressQuery,
   createBackfillInputSchema,
@@ -37,8 +37,8 @@ import {
   type BackfillState,
   type BackfillSummary,
   type FailedWindow,
-} from './backfill-input';
-import { parseWorkflowInput } from './inputs';
+} from '../src/contract/backfill';
+import { parseWorkflowInput } from '../src/contract/inputs';
 import { runWindow, WindowOutcome } from './window-run';
 
 const { planBackfillPage } = proxyActivities<BackfillPlanActivities>({

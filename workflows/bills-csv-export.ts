@@ -3,12 +3,16 @@
 import { proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { BillsActivities } from '../activities/bills-activities';
 import type { Manifest } from '../src/storage/types';
-import { NON_RETRYABLE_FAILURE_TYPES } from '../src/failures';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../src/contract/failures';
 import { failWith, statusQuery, type ExportStatus } from './common';
-import { createBillsCsvExportInputSchema, parseWorkflowInput, type BillsCsvExportInput } from './inputs';
-import { M3terExportKind } from './search-attributes';
+import {
+  createBillsCsvExportInputSchema,
+  parseWorkflowInput,
+  type BillsCsvExportInput,
+} from '../src/contract/inputs';
+import { M3terExportKind } from '../src/contract/search-attributes';
 
-export type { BillsCsvExportInput } from './inputs';
+export type { BillsCsvExportInput } from '../src/contract/inputs';
 
 const { exportBillsCsv } = proxyActivities<BillsActivities>({
   heartbeatTimeout: '60 seconds',

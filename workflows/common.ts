@@ -7,7 +7,7 @@ import {
   isCancellation,
   TimeoutFailure,
 } from '@temporalio/workflow';
-import { FailureType, isFailureType } from '../src/failures';
+import { FailureType, isFailureType } from '../src/contract/failures';
 
 export type ExportPhase = 'triggering' | 'waiting' | 'downloading' | 'done' | 'failed';
 

@@ -8,58 +8,20 @@
 import {
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   log,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { FailureMonitorActivities, SeenEvent } from '../activities/failure-monitor';
-import type { FreshnessActivities, FreshnessState } from '../activities/freshness';
-
-export const FAILURE_MONITOR_WORKFLOW_ID = 'm3ter-exports-failure-monitor';
-
-export interface FailureMonitorState {
-  highWaterMark?: string;
-  recent: SeenEvent[];
-  eventsSeen: number;
-  alertsSent: number;
-  alreadyAlerted: number;
-  unowned: number;
-  polls: number;
-  lastPoll?: string;
-  lastError?: string;
-  /** Runs of this workflow so far (1 + continue-as-new count). */
-  runs: number;
-  /** Per export with `freshness`: stale or not, and its newest succeeded window. */
-  freshness?: FreshnessState;
-  freshnessAlertsSent?: number;
-  startedAt?: string;
-}
-
-export interface FailureMonitorInput {
-  intervalMs: number;
-  lookbackMs: number;
-  /** Continue as new after this many polls (default 500, or earlier when the server suggests it). */
-  pollsPerRun?: number;
-  overlapMs?: number;
-  pageSize?: number;
-  state?: FailureMonitorState;
-}
-
-export interface FailureMonitorStatus extends Omit<FailureMonitorState, 'recent'> {
-  recentIds: number;
-  pollsThisRun: number;
-  intervalMs: number;
-  lookbackMs: number;
-}
-
-export const monitorStatusQuery = defineQuery<FailureMonitorStatus>('monitorStatus');
-/** Poll now instead of at the end of the interval. */
-export const pollNowSignal = defineSignal('pollNow');
-/** Continue as new after the current poll (operators and tests). */
-export const continueAsNewSignal = defineSignal('continueAsNew');
+import type { FailureMonitorActivities } from '../activities/failure-monitor';
+import type { FreshnessActivities } from '../activities/freshness';
+import {
+  continueAsNewSignal,
+  monitorStatusQuery,
+  pollNowSignal,
+  type FailureMonitorInput,
+  type FailureMonitorState,
+} from '../src/contract/monitor';
 
 const { pollFailureEvents } = proxyActivities<FailureMonitorActivities>({
   startToCloseTimeout: '10 minutes',

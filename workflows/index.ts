@@ -12,5 +12,5 @@ export type { AdhocExportInput, AdhocExportResult, PollOptions } from './adhoc-e
 export type { BillsCsvExportInput } from './bills-csv-export';
 export type { ExportPhase, ExportStatus } from './common';
 export type { ScheduledExportInput, ScheduledExportResult } from './scheduled-export';
-export type { BackfillInput, BackfillProgress, BackfillSummary } from './backfill-input';
-export type { FailureMonitorInput, FailureMonitorStatus } from './failure-monitor';
+export type { BackfillInput, BackfillProgress, BackfillSummary } from '../src/contract/backfill';
+export type { FailureMonitorInput, FailureMonitorStatus } from '../src/contract/monitor';

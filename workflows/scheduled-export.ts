@@ -3,25 +3,17 @@
 // one: the nominal time is the `TemporalScheduledStartTime` search attribute the server sets on every
 // scheduled start (for "trigger now" it is the trigger instant), never the wall clock.
 import { ApplicationFailure, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import type { WindowPlanActivities, WindowedExportDefinition } from '../activities/window-plan';
-import { failure, FailureType } from '../src/failures';
-import type { PollOptions } from './inputs';
-import { TemporalScheduledStartTime } from './search-attributes';
-import { runWindow, WindowOutcome, type WindowRunResult } from './window-run';
+import type { WindowPlanActivities } from '../activities/window-plan';
+import { failure, FailureType } from '../src/contract/failures';
+import { TemporalScheduledStartTime } from '../src/contract/search-attributes';
+import { runWindow } from './window-run';
+import {
+  WindowOutcome,
+  type ScheduledExportInput,
+  type ScheduledExportResult,
+} from '../src/contract/window-run';
 
-export interface ScheduledExportInput {
-  definition: WindowedExportDefinition;
-  /** Hash of the whole definition (schedule included) when the schedule was applied; shown by `describe`. */
-  definitionHash: string;
-  /** Only when started without a schedule (tests, manual runs): the nominal time to export for. */
-  nominalTime?: string;
-  poll?: PollOptions;
-}
-
-export interface ScheduledExportResult extends WindowRunResult {
-  nominalTime: string;
-  window?: { start: string; end: string };
-}
+export type { ScheduledExportInput, ScheduledExportResult };
 
 // Local: the plan is pure computation, recorded once in history, so replay never redoes the time-zone
 // arithmetic (see activities/window-plan.ts).

@@ -1,5 +1,5 @@
 // Libraries the workflow bundle loads ONCE per workflow thread instead of once per run (the bundler's
-// `preloadModules`, set in src/workflow-bundle.ts).
+// `preloadModules`, set in src/runtime/workflow-bundle.ts).
 //
 // With the SDK's reusable V8 context every run gets its own module cache: each module a workflow imports
 // is evaluated again for every run created, and a run is created again after each cache eviction. zod is
@@ -12,7 +12,7 @@
 // deep-freezes shared modules' exports, so a module whose exported objects are written to later must not
 // be here. zod qualifies once its lazy setup has run (below); the schemas built with it do not (zod
 // defines properties on schema objects lazily). So no module in the bundle builds a schema when it loads:
-// a workflow builds its input schema when it validates (workflows/inputs.ts) and drops it after.
+// a workflow builds its input schema when it validates (src/contract/inputs.ts) and drops it after.
 import { z } from 'zod';
 
 // zod completes its own setup (default locale, memoizer) in a global config object when the first schema

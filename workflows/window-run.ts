@@ -12,32 +12,15 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { WindowRunActivities, RunOutcome } from '../activities/window-runs';
 import type { WindowRunPlan } from '../activities/window-plan';
-import { FailureType, isFailureType } from '../src/failures';
+import { FailureType, isFailureType } from '../src/contract/failures';
 import { adhocExportWorkflow } from './adhoc-export';
 import { billsCsvExportWorkflow } from './bills-csv-export';
 import { rootApplicationFailure } from './common';
-import type { AdhocExportInput, BillsCsvExportInput } from './inputs';
-import { M3terExportKind, M3terExportName, M3terWindowStart } from './search-attributes';
+import type { AdhocExportInput, BillsCsvExportInput } from '../src/contract/inputs';
+import { M3terExportKind, M3terExportName, M3terWindowStart } from '../src/contract/search-attributes';
+import { WindowOutcome, type WindowRunResult } from '../src/contract/window-run';
 
-export const WindowOutcome = {
-  /** This call started the window's export and it succeeded. */
-  exported: 'exported',
-  /** The window had already been exported successfully: nothing was started. */
-  alreadyExported: 'already-exported',
-  /** Another parent's export of the window was running; this call waited for it and it succeeded. */
-  awaited: 'awaited',
-  failed: 'failed',
-} as const;
-export type WindowOutcome = (typeof WindowOutcome)[keyof typeof WindowOutcome];
-
-export interface WindowRunResult {
-  workflowId: string;
-  windowStart: string;
-  outcome: WindowOutcome;
-  /** The export's result (its manifest, for stored exports) when this call saw it. */
-  result?: unknown;
-  failure?: { type: FailureType; message: string };
-}
+export { WindowOutcome, type WindowRunResult };
 
 const runs = proxyActivities<WindowRunActivities>({
   startToCloseTimeout: '30 seconds',

@@ -1,10 +1,10 @@
 // One HTTP POST of an alert, retried with the project's one retry policy: the status classifier in
-// src/failures.ts decides what is worth retrying, src/retry.ts computes the backoff and honours Retry-After.
+// src/contract/failures.ts decides what is worth retrying, src/m3ter/retry.ts computes the backoff and honours Retry-After.
 // Never logs or returns the URL: incoming-webhook URLs carry their token in the path.
 import axios from 'axios';
-import { classifyHttpStatus } from '../failures';
+import { classifyHttpStatus } from '../contract/failures';
 import { redact } from '../log/redact';
-import { computeBackoffMs, parseRetryAfterMs } from '../retry';
+import { computeBackoffMs, parseRetryAfterMs } from '../m3ter/retry';
 
 export interface PostOptions {
   /** Attempts in total (default 5). */

@@ -4,7 +4,7 @@
 // secret, a bearer token nor a presigned URL can leave through an alert. The webhook URL itself may carry a
 // token (Slack-style hooks do), so it is never logged unredacted.
 import axios from 'axios';
-import { classifyHttpStatus, type FailureType } from '../failures';
+import { classifyHttpStatus, type FailureType } from '../contract/failures';
 import { redact, redactUrl } from '../log/redact';
 
 /**

@@ -13,9 +13,16 @@ import {
 } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { planBackfillPage, type PlannedWindow } from '../../activities/backfill-plan';
-import type { TemporalConfig } from '../config';
+import type { TemporalConfig } from '../config/config';
 import { DefinitionsError, loadDefinitionsFile, type ExportDefinition } from '../definitions';
-import { EXPORT_NAME_PATTERN, windowStartForId } from '../windows/ids';
+import { windowStartForId } from '../contract/window-ids';
+import {
+  EXPORT_KINDS as KINDS,
+  EXPORT_NAME_PATTERN,
+  EXPORT_NAME_RULE,
+  STORAGE_MODES as STORAGES,
+  WINDOW_UNITS as STEPS,
+} from '../contract/vocabulary';
 import { requestProblems } from '../definitions/request';
 import { readRequestOption } from './request-flags';
 import { countWindowsInRange, isValidTimeZone, localMidnight, periodContaining } from '../windows/windows';
@@ -30,8 +37,8 @@ import {
   type BackfillInput,
   type BackfillProgress,
   type Reprocess,
-} from '../../workflows/backfill-input';
-import { checkInput } from '../../workflows/inputs';
+} from '../contract/backfill';
+import { checkInput } from '../contract/inputs';
 import { CliInputError, EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
 import { DEFAULT_DEFINITIONS_FILE } from './schedules-command';
 import { withTemporalClient } from './temporal-client';
@@ -108,10 +115,6 @@ function windowedPart(def: ExportDefinition): WindowedExportDefinition {
   };
 }
 
-const KINDS = ['usage', 'operational', 'bills'] as const;
-const STEPS = ['hour', 'day', 'week', 'month'] as const;
-const STORAGES = ['local', 'none', 's3'] as const;
-
 /**
  * The ad-hoc form: a definition built from flags instead of read from the file, checked by the same rules
  * the file's definitions are (the request with the schemas of the ad-hoc path).
@@ -122,8 +125,7 @@ function adhocDefinition(
   problems: string[],
 ): ExportDefinition | undefined {
   const before = problems.length;
-  if (!EXPORT_NAME_PATTERN.test(name))
-    problems.push('<name>: must match ^[a-z0-9-]{1,40}$ (it is part of every window id)');
+  if (!EXPORT_NAME_PATTERN.test(name)) problems.push(`<name>: ${EXPORT_NAME_RULE}`);
   const kind = flags.kind as ExportDefinition['kind'];
   if (!(KINDS as readonly string[]).includes(kind))
     problems.push(`--kind: must be one of ${KINDS.join(', ')}`);

@@ -1,6 +1,12 @@
 // `m3ter-exports export usage|operational|bills`: validate (zod, before anything starts), start or attach to
 // the export workflow under a deterministic id, optionally wait with live status, print the manifest.
 import {
+  EXPORT_NAME_PATTERN,
+  EXPORT_NAME_RULE,
+  storageRuleFor,
+  type StorageMode,
+} from '../contract/vocabulary';
+import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   type Client,
@@ -16,7 +22,7 @@ import {
   createBillsCsvExportInputSchema,
   type AdhocExportInput,
   type BillsCsvExportInput,
-} from '../../workflows/inputs';
+} from '../contract/inputs';
 import { CliInputError, EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
 
 export interface ExportCommonFlags {
@@ -31,8 +37,6 @@ export type PreparedExport =
   | { kind: 'usage' | 'operational'; workflowId: string; input: AdhocExportInput }
   | { kind: 'bills'; workflowId: string; input: BillsCsvExportInput };
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 /**
  * Validates everything up front with the workflows' own input schemas; throws CliInputError listing every
  * problem. No I/O.
@@ -44,16 +48,16 @@ export function prepareExport(
   now = Date.now(),
 ): PreparedExport {
   const problems: string[] = [];
-  if (flags.name !== undefined && !NAME_PATTERN.test(flags.name)) {
-    problems.push('--name: must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  if (flags.name !== undefined && !EXPORT_NAME_PATTERN.test(flags.name)) {
+    problems.push(`--name: ${EXPORT_NAME_RULE}`);
   }
   if (flags.id !== undefined && (flags.id.trim() === '' || flags.id.length > 255)) {
     problems.push('--id: must be 1-255 characters');
   }
   const storage = flags.storage ?? 'local';
   const billsStorage = storage === 'none' ? undefined : storage;
-  if (kind === 'bills' && storage === 'none')
-    problems.push('--storage: bills exports are always stored: must be local or s3');
+  const storageRule = storageRuleFor(kind, storage as StorageMode);
+  if (storageRule) problems.push(`--storage: ${storageRule}`);
 
   const checked =
     kind === 'bills'

@@ -7,6 +7,7 @@
 // A re-run is a fresh run of the failed run's own input under the same workflow id (a new ExportJob: the
 // old job's file may be gone), started with id reuse ALLOW_DUPLICATE_FAILED_ONLY so Temporal refuses it if
 // the id's latest run is running or succeeded, and linked to the failed run by M3terRerunOf.
+import { EXPORT_KINDS } from '../contract/vocabulary';
 import readline from 'node:readline';
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -23,18 +24,18 @@ import {
   type SearchAttributePair,
 } from '@temporalio/common';
 import { runStateOf } from '../../activities/window-runs';
-import { failureMonitorStatus, ensureFailureMonitor } from '../monitor';
-import { monitorInput } from '../alerting';
-import type { MonitorConfig, TemporalConfig } from '../config';
-import { DurationError, parseDuration } from '../durations';
-import { parseWindowWorkflowId } from '../windows/ids';
+import { failureMonitorStatus, ensureFailureMonitor } from '../alerts/monitor-start';
+import { monitorInput } from '../alerts/worker-alerting';
+import type { MonitorConfig, TemporalConfig } from '../config/config';
+import { DurationError, parseDuration } from '../config/durations';
+import { parseWindowWorkflowId } from '../contract/window-ids';
 import {
   M3terExportJobId,
   M3terExportKind,
   M3terExportName,
   M3terRerunOf,
   M3terWindowStart,
-} from '../../workflows/search-attributes';
+} from '../contract/search-attributes';
 import { CliInputError, EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
 import { withTemporalClient } from './temporal-client';
 
@@ -45,7 +46,7 @@ export interface Io {
 
 /** Workflow types whose runs are exports (one ExportJob or bill CSV each). */
 export const EXPORT_WORKFLOW_TYPES = ['adhocExportWorkflow', 'billsCsvExportWorkflow'] as const;
-const KINDS = ['usage', 'operational', 'bills'];
+const KINDS: readonly string[] = EXPORT_KINDS;
 
 export interface FailedExport {
   workflowId: string;

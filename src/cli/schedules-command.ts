@@ -1,6 +1,6 @@
 // `m3ter-exports schedules ...`: Temporal Schedules from the export definitions file.
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
-import type { TemporalConfig } from '../config';
+import type { TemporalConfig } from '../config/config';
 import { loadDefinitionsFile } from '../definitions';
 import { executePlan, formatPlan, planApply } from '../schedules/apply';
 import { scheduleIdFor } from '../schedules/desired';

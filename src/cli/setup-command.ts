@@ -1,10 +1,10 @@
 // `m3ter-exports setup`: registers, on the configured namespace, every search attribute the workflows use
-// (workflows/search-attributes.ts). Idempotent: attributes already there with the right type are left alone.
+// (src/contract/search-attributes.ts). Idempotent: attributes already there with the right type are left alone.
 // Production namespaces need this once (and after an upgrade that adds an attribute); the dev server this
 // repository starts registers the same list itself.
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { cliTypeName, SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { cliTypeName, SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 
 // gRPC status PERMISSION_DENIED (the SDK does not re-export grpc-js's status enum).
 const PERMISSION_DENIED = 7;

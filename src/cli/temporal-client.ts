@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import type { TemporalConfig } from '../config';
+import type { TemporalConfig } from '../config/config';
 
 export async function connectClient(
   config: TemporalConfig,

@@ -8,8 +8,13 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { DURATION_RULE, parseDuration } from '../durations';
-import { EXPORT_NAME_PATTERN } from '../windows/ids';
+import { DURATION_RULE, parseDuration } from '../config/durations';
+import {
+  EXPORT_NAME_PATTERN,
+  EXPORT_NAME_RULE,
+  storageRuleFor,
+  type StorageMode,
+} from '../contract/vocabulary';
 import { isValidTimeZone } from '../windows/windows';
 import { cronProblems } from './cron';
 import { substituteEnv, type PathSegment, type Problem, type Substitution } from './env';
@@ -21,7 +26,7 @@ import {
   DEFINITION_WINDOWS,
   EXPORT_KINDS,
   OVERLAP_POLICIES,
-  STORAGE_KINDS,
+  STORAGE_MODES,
   type AlertChannelDefinition,
   type ExportDefinition,
   type ExportDefinitions,
@@ -42,7 +47,7 @@ export class DefinitionsError extends Error {
   }
 }
 
-const NAME_RULE = 'must match ^[a-z0-9-]{1,40}$ (lowercase letters, digits and dashes)';
+const NAME_RULE = EXPORT_NAME_RULE;
 const TIMEZONE_RULE = 'must be an IANA time zone name such as Europe/London, America/New_York or UTC';
 /** Temporal rounds intervals to whole seconds and takes nothing shorter than 1s. */
 const MIN_EVERY_MS = 1000;
@@ -93,7 +98,7 @@ const ExportSchema = z.strictObject({
   window: z.enum(DEFINITION_WINDOWS),
   timezone: z.string().refine(isValidTimeZone, { error: TIMEZONE_RULE }).optional(),
   schedule: ScheduleSchema.optional(),
-  storage: z.enum(STORAGE_KINDS).optional(),
+  storage: z.enum(STORAGE_MODES).optional(),
   alerts: z.array(z.string().min(1)).optional(),
   freshness: duration().optional(),
 });
@@ -392,14 +397,8 @@ function parseExport(
     });
   }
 
-  // The Data Explorer bill CSV always downloads (its URL has no job to come back to): refuse `none` rather
-  // than ignore it.
-  if (kind === 'bills' && value.storage === 'none') {
-    ctx.problems.push({
-      path: [...base, 'storage'],
-      message: 'bills exports are always stored: must be local or s3',
-    });
-  }
+  const storageRule = kind && value.storage ? storageRuleFor(kind, value.storage as StorageMode) : undefined;
+  if (storageRule) ctx.problems.push({ path: [...base, 'storage'], message: storageRule });
 
   const request = value.request === undefined ? {} : value.request;
   if (kind && isRecord(request)) {

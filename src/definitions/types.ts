@@ -1,19 +1,14 @@
-import type { WindowUnit } from '../windows/windows';
+import type { DefinitionWindow, ExportKind, StorageMode } from '../contract/vocabulary';
 
-export const EXPORT_KINDS = ['usage', 'operational', 'bills'] as const;
-export type ExportDefinitionKind = (typeof EXPORT_KINDS)[number];
+export { DEFINITION_WINDOWS, EXPORT_KINDS, STORAGE_MODES } from '../contract/vocabulary';
+export type { DefinitionWindow };
+export type ExportDefinitionKind = ExportKind;
 
 export const ALERT_CHANNEL_TYPES = ['slack', 'webhook', 'pagerduty'] as const;
 export type AlertChannelType = (typeof ALERT_CHANNEL_TYPES)[number];
 
 export const OVERLAP_POLICIES = ['skip', 'buffer-one', 'buffer-all', 'allow-all'] as const;
 export type OverlapPolicyName = (typeof OVERLAP_POLICIES)[number];
-
-export const STORAGE_KINDS = ['local', 'none', 's3'] as const;
-export type StorageKind = (typeof STORAGE_KINDS)[number];
-
-export const DEFINITION_WINDOWS = ['hour', 'day', 'week', 'month', 'none'] as const;
-export type DefinitionWindow = WindowUnit | 'none';
 
 /** Defaults applied to fields a definition leaves out. */
 export const DEFINITION_DEFAULTS = {
@@ -58,7 +53,7 @@ export interface ExportDefinition {
   /** IANA zone of window boundaries and of the schedule's cron. */
   timezone: string;
   schedule?: ExportScheduleDefinition;
-  storage: StorageKind;
+  storage: StorageMode;
   /** Names of channels declared under `alerts`. */
   alerts: string[];
   /** Alert when the newest succeeded window is older than this. */

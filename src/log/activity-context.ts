@@ -8,7 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Info as ActivityInfo } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { parseWindowWorkflowId } from '../windows/ids';
+import { parseWindowWorkflowId } from '../contract/window-ids';
 import type { AppLogger } from './logger';
 
 export interface ActivityLogBindings {

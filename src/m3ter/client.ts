@@ -1,6 +1,6 @@
 import { Redactor } from '../log/redact';
 import { TokenProvider } from './auth';
-import type { Jitter } from '../retry';
+import type { Jitter } from './retry';
 import { M3terRequestValidationError, M3terResponseValidationError, type ValidationIssue } from './errors';
 import { Transport, defaultSleep, type HttpMethod, type M3terLogger, type RetryMode } from './http';
 import { DEFAULT_CLIENT_RATE_LIMITS, TokenBucket, type RateClass, type RateLimitSpec } from './rate-limit';

@@ -4,7 +4,7 @@
  * Retries: connection errors, timeouts, 408, 409, 429 and 5xx, bounded by `maxAttempts`; the
  * server's `retry-after-ms` / `Retry-After` wins over backoff (clamped to `maxRetryAfterMs`);
  * `x-should-retry: true|false` overrides the status check as in m3ter's own SDKs (docs/m3ter-api.md,
- * "Official SDK transport behaviour"). The status rules themselves are `classifyHttpStatus` (src/failures.ts).
+ * "Official SDK transport behaviour"). The status rules themselves are `classifyHttpStatus` (src/contract/failures.ts).
  *
  * `retry: 'safe-only'` is for non-idempotent calls (the ad-hoc export has no idempotency key, so a
  * duplicate POST creates a second job). It retries only when the request provably did not take
@@ -17,8 +17,8 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
 import type { Redactor } from '../log/redact';
-import { classifyHttpStatus, HttpOutcome } from '../failures';
-import { computeBackoffMs, parseRetryAfterMs, type Jitter } from '../retry';
+import { classifyHttpStatus, HttpOutcome } from '../contract/failures';
+import { computeBackoffMs, parseRetryAfterMs, type Jitter } from './retry';
 import {
   M3terAuthenticationError,
   M3terConnectionError,

@@ -7,7 +7,7 @@ export {
 } from './export-job-batcher';
 export * from './errors';
 export * from './schemas';
-export { computeBackoffMs, parseRetryAfterMs, type BackoffOptions, type Jitter } from '../retry';
+export { computeBackoffMs, parseRetryAfterMs, type BackoffOptions, type Jitter } from './retry';
 export type { M3terLogger, RetryMode } from './http';
 export { formatPath } from './validation';
 export { redact, redactUrl, Redactor, REDACTED } from './redact';

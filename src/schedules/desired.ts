@@ -7,8 +7,8 @@
 import { ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
 import { definitionHash } from '../definitions/hash';
 import type { ExportDefinition, OverlapPolicyName } from '../definitions/types';
-import type { ScheduledExportInput } from '../../workflows/scheduled-export';
-import { M3terExportKind, M3terExportName } from '../../workflows/search-attributes';
+import type { ScheduledExportInput } from '../contract/window-run';
+import { M3terExportKind, M3terExportName } from '../contract/search-attributes';
 
 export const SCHEDULE_ID_PREFIX = 'm3ter-exports:';
 export const MANAGED_BY = 'm3ter-exports';

@@ -63,7 +63,7 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
-import { failure, FailureType } from '../failures';
+import { failure, FailureType } from '../contract/failures';
 import { redact } from '../log/redact';
 import { sanitizeFileName } from './local';
 import { ResumableSha256, type Sha256Checkpoint } from './sha256-state';

@@ -1,7 +1,9 @@
 // Storage contract for exported files. Types only, so workflows may `import type` the Manifest.
 import type { Writable } from 'node:stream';
 
-export type ExportFileKind = 'usage' | 'operational' | 'bills';
+import type { ExportKind, FileStorageMode } from '../contract/vocabulary';
+
+export type ExportFileKind = ExportKind;
 
 /** What is written beside every exported file as `<file>.manifest.json`, and what the workflows return. */
 export interface Manifest {
@@ -96,7 +98,7 @@ export interface FilePlacement {
   fallbackDate?: string;
 }
 
-export type StorageKind = 'local' | 's3';
+export type StorageKind = FileStorageMode;
 
 export interface ExportStorage {
   /** Human-readable location, for logs (a directory, or `s3://bucket/prefix`). */

@@ -24,9 +24,8 @@
 // Window strings are UTC ISO 8601 with milliseconds and 'Z' (2026-03-29T00:00:00.000Z), as produced by
 // `Date.prototype.toISOString`.
 
-export const WindowUnit = { hour: 'hour', day: 'day', week: 'week', month: 'month' } as const;
-export type WindowUnit = (typeof WindowUnit)[keyof typeof WindowUnit];
-export const WINDOW_UNITS: readonly WindowUnit[] = ['hour', 'day', 'week', 'month'];
+export { WindowUnit, WINDOW_UNITS } from '../contract/vocabulary';
+import { WindowUnit, WINDOW_UNITS } from '../contract/vocabulary';
 
 /** [start, end) in UTC ISO 8601 with milliseconds and 'Z'. */
 export interface ExportWindow {

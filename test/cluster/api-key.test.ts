@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { runCli } from '../support/cli-process';
 import { startJwtIssuer, type JwtIssuer } from '../support/jwks';
-import { spawnSandboxProcess, type SandboxProcess } from '../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../tooling/sandbox-process';
 import { startPostgresTemporal, type PostgresTemporal } from '../support/temporal-postgres';
 import { temporalEnv } from '../support/temporal-env';
 import { createTestPki, type TestPki } from '../support/tls-certs';

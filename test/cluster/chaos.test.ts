@@ -16,15 +16,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { JOB_CLAIM_WORKFLOW } from '../../activities/claims';
-import { describeActivityQueueRate } from '../../src/m3ter-budget';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { describeActivityQueueRate } from '../../src/m3ter/budget';
+import { SEARCH_ATTRIBUTES } from '../../src/contract/search-attributes';
 import {
   adhocExportWorkflow,
   type AdhocExportInput,
   type AdhocExportResult,
 } from '../../workflows/adhoc-export';
-import { m3terTaskQueue } from '../../workflows/task-queues';
-import { spawnSandboxProcess, type SandboxProcess } from '../support/sandbox-process';
+import { m3terTaskQueue } from '../../src/contract/task-queues';
+import { spawnSandboxProcess, type SandboxProcess } from '../../tooling/sandbox-process';
 import { startPostgresTemporal, type PostgresTemporal } from '../support/temporal-postgres';
 import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process';
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli-process';
-import { spawnSandboxProcess, type SandboxProcess } from '../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../tooling/sandbox-process';
 import { startPostgresTemporal, type PostgresTemporal } from '../support/temporal-postgres';
 import { temporalEnv } from '../support/temporal-env';
 import { createTestPki, type TestPki } from '../support/tls-certs';

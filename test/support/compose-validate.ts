@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cacheDir } from '../../src/devserver/find-cli';
+import { cacheDir } from '../../tooling/devserver/find-cli';
 
 const SOURCE_DIR = path.join(__dirname, 'compose-validate');
 const SOURCES = ['main.go', 'go.mod', 'go.sum'];

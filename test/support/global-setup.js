@@ -1,4 +1,4 @@
-// Starts ONE real Temporal dev server for the whole jest run (see src/devserver/) and bundles the workflows
+// Starts ONE real Temporal dev server for the whole jest run (see tooling/devserver/) and bundles the workflows
 // once (M3TER_WORKFLOW_BUNDLE), so every worker the tests start, in-process or spawned, skips webpack.
 // Set M3TER_TEST_TEMPORAL=off to skip both while iterating on tests that need neither.
 'use strict';
@@ -12,11 +12,11 @@ module.exports = async function globalSetup() {
   if (process.env.MONITOR === undefined) process.env.MONITOR = 'off';
   if (process.env.M3TER_TEST_TEMPORAL === 'off') return;
   const { resolveEntry } = require('../../bin/register-ts');
-  resolveEntry('src/devserver/index.ts');
+  resolveEntry('tooling/devserver/index.ts');
   const { startTestTemporal } = require('./temporal-harness.ts');
   const bundleWork = (async () => {
     if (process.env.M3TER_WORKFLOW_BUNDLE) return;
-    const { writeWorkflowBundle } = require('../../src/workflow-bundle.ts');
+    const { writeWorkflowBundle } = require('../../src/runtime/workflow-bundle.ts');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-wf-bundle-'));
     process.env.M3TER_WORKFLOW_BUNDLE = await writeWorkflowBundle(path.join(dir, 'workflows.js'));
   })();

@@ -2,7 +2,7 @@
 // bundle named by M3TER_WORKFLOW_BUNDLE) with the activities the test builds, so a test can swap in fakes
 // or fault injectors that a worker process could not take.
 import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { m3terTaskQueue } from '../../workflows/task-queues';
+import { m3terTaskQueue } from '../../src/contract/task-queues';
 import type { TestTemporal } from './temporal-harness';
 
 const workflowSource = process.env.M3TER_WORKFLOW_BUNDLE

@@ -1,5 +1,5 @@
 // A real MinIO server for the S3 storage tests (test-only: MinIO is AGPLv3 and never shipped or imported by
-// product code). The binary is found or built like the Temporal CLI (src/devserver/find-cli.ts):
+// product code). The binary is found or built like the Temporal CLI (tooling/devserver/find-cli.ts):
 //   1. MINIO_PATH            an explicit binary
 //   2. the cache folder      <cache>/minio/<version>/minio (same cache dir as the Temporal CLI)
 //   3. `go install github.com/minio/minio@<version>` into that folder (~2.5 min cold, 144 MiB)
@@ -16,7 +16,7 @@ import {
   S3Client,
   type MultipartUpload,
 } from '@aws-sdk/client-s3';
-import { cacheDir, freePort, isExecutable, stopChild } from '../../src/devserver';
+import { cacheDir, freePort, isExecutable, stopChild } from '../../tooling/devserver';
 import { shellQuote, startReaper } from './reaper';
 
 export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';

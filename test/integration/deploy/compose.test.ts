@@ -1,13 +1,13 @@
 // The compose files, loaded by compose-go (the loader Docker Compose v2 uses; test/support/compose-validate)
 // exactly as `docker compose` would read them, then checked for what a loader cannot know: the worker gets
-// a configuration it accepts, every variable it reads is set or documented, published ports are where
-// README says, the setup step registers the search attributes before any worker starts, and health checks
-// probe the health port. A deliberately broken copy must be refused.
+// a configuration it accepts, every variable it reads is set or documented (docs/configuration.md),
+// published ports are where docs/deploying.md says, the setup step registers the search attributes before
+// any worker starts, and health checks probe the health port. A deliberately broken copy must be refused.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, type Env } from '../../../src/config';
-import { cliTypeName, SEARCH_ATTRIBUTES } from '../../../workflows/search-attributes';
+import { loadConfig, type Env } from '../../../src/config/config';
+import { cliTypeName, SEARCH_ATTRIBUTES } from '../../../src/contract/search-attributes';
 import {
   ensureComposeValidator,
   loadCompose,
@@ -18,7 +18,8 @@ import {
 const ROOT = path.resolve(__dirname, '../../..');
 const PROD = path.join(ROOT, 'docker-compose.yml');
 const DEV = path.join(ROOT, 'docker-compose.dev.yml');
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const CONFIGURATION_DOC = fs.readFileSync(path.join(ROOT, 'docs', 'configuration.md'), 'utf8');
+const DEPLOYING_DOC = fs.readFileSync(path.join(ROOT, 'docs', 'deploying.md'), 'utf8');
 
 const shell = {
   POSTGRES_PASSWORD: 'pg-secret',
@@ -52,12 +53,12 @@ function configOf(service: ComposeService) {
   return { config, read };
 }
 
-/** Variables with a row in README's Configuration table. */
-const documented = new Set([...README.matchAll(/^\| `([A-Z0-9_]+)`/gm)].map((m) => m[1]));
+/** Variables with a row in a table of docs/configuration.md. */
+const documented = new Set([...CONFIGURATION_DOC.matchAll(/^\| `([A-Z0-9_]+)`/gm)].map((m) => m[1]));
 
-/** `service -> host:port` rows of README's Deploying section. */
-function readmePorts(): Map<string, string[]> {
-  const section = README.split(/^## Deploying$/m)[1]?.split(/^## /m)[0] ?? '';
+/** `service -> host:port` rows of the published ports table in docs/deploying.md. */
+function documentedPorts(): Map<string, string[]> {
+  const section = DEPLOYING_DOC.split(/^### Published ports$/m)[1]?.split(/^#{1,3} /m)[0] ?? '';
   const out = new Map<string, string[]>();
   for (const m of section.matchAll(/^\| `([a-z0-9-]+)` +\| `([0-9.]+:[0-9-]+)` +\|/gm))
     out.set(m[1], [...(out.get(m[1]) ?? []), m[2]]);
@@ -130,18 +131,18 @@ describe('compose files, as Docker Compose loads them', () => {
     it('registers the search attributes with the setup command, on the namespace the workers use', () => {
       const { setup, worker } = project.services;
       expect(setup.command).toEqual(['setup']);
-      // The same image as the worker: `setup` registers workflows/search-attributes.ts of that very build.
+      // The same image as the worker: `setup` registers src/contract/search-attributes.ts of that very build.
       expect(setup.build?.context).toBe(worker.build?.context);
       expect(env(setup).TEMPORAL_ADDRESS).toBe(env(worker).TEMPORAL_ADDRESS);
       expect(env(setup).TEMPORAL_NAMESPACE).toBe(env(worker).TEMPORAL_NAMESPACE);
       expect(SEARCH_ATTRIBUTES.length).toBeGreaterThan(0);
     });
 
-    it('publishes on loopback only, the ports README lists', () => {
+    it('publishes on loopback only, the ports docs/deploying.md lists', () => {
       const published = publishedPorts(project);
       for (const hostPorts of published.values())
         for (const p of hostPorts) expect(p).toMatch(/^127\.0\.0\.1:/);
-      expect(Object.fromEntries(published)).toEqual(Object.fromEntries(readmePorts()));
+      expect(Object.fromEntries(published)).toEqual(Object.fromEntries(documentedPorts()));
     });
 
     it('with --profile sandbox, runs the sandbox on the port a worker pointed at it uses', async () => {

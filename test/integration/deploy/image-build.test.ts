@@ -119,14 +119,14 @@ describe('the image the Dockerfile builds', () => {
 
   it('finds the prebuilt workflow bundle the way the worker does, with no sources to fall back on', async () => {
     const dir = hostDirs.get(final)!;
-    // bin/register-ts.js picks compiled code when the sources are absent; src/workflow-bundle.ts then
+    // bin/register-ts.js picks compiled code when the sources are absent; src/runtime/workflow-bundle.ts then
     // chooses the bundle the worker loads.
     const probe = await run(
       node,
       [
         '-e',
         `const { resolveEntry } = require('./bin/register-ts');
-         const entry = resolveEntry('src/workflow-bundle.ts');
+         const entry = resolveEntry('src/runtime/workflow-bundle.ts');
          console.log(JSON.stringify({ entry, source: require(entry).workflowSource({}) }));`,
       ],
       dir,

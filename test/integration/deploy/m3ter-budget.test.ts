@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { describeActivityQueueRate } from '../../../src/m3ter-budget';
+import { describeActivityQueueRate } from '../../../src/m3ter/budget';
 import { adhocExportWorkflow, type AdhocExportInput } from '../../../workflows/adhoc-export';
-import { m3terTaskQueue } from '../../../workflows/task-queues';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { m3terTaskQueue } from '../../../src/contract/task-queues';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 import { spawnWorkerProcess, type WorkerProcess } from '../../support/worker-process';
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { main } from '../../../src/cli';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const tomorrowPlus = (days: number) => {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../../src/devserver';
+import { freePort } from '../../../tooling/devserver';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 import { spawnWorkerProcess } from '../../support/worker-process';
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { FailureType } from '../../../src/failures';
+import { FailureType } from '../../../src/contract/failures';
 import type { Manifest } from '../../../src/storage/types';
 import {
   adhocExportWorkflow,
@@ -16,9 +16,9 @@ import {
 } from '../../../workflows/adhoc-export';
 import { billsCsvExportWorkflow } from '../../../workflows/bills-csv-export';
 import { statusQuery } from '../../../workflows/common';
-import { M3terExportJobId } from '../../../workflows/search-attributes';
+import { M3terExportJobId } from '../../../src/contract/search-attributes';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { spawnWorkerProcess, startWebhookReceiver, type WorkerProcess } from '../../support/worker-process';
 import { waitFor } from '../../support/wait-for';
 import { workflowFailure } from '../../support/workflow-failure';

@@ -8,14 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createActivities, createWorkflowJobClaims, type ActivityLogger } from '../../../activities';
-import { FailureType } from '../../../src/failures';
+import { FailureType } from '../../../src/contract/failures';
 import { M3terClient } from '../../../src/m3ter';
 import { createLocalStorage } from '../../../src/storage/local';
 import { adhocExportWorkflow, type AdhocExportInput } from '../../../workflows/adhoc-export';
 import { statusQuery, type ExportStatus } from '../../../workflows/common';
 import { startInProcessWorker, type InProcessWorker } from '../../support/in-process-worker';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { workflowFailure } from '../../support/workflow-failure';
 
 type UsageRequest = Extract<AdhocExportInput['request'], { sourceType: 'USAGE' }>;

@@ -9,9 +9,9 @@ import type { ActivityLogger } from '../../../activities/deps';
 import { createTriggerActivity, type TriggerAdhocExportResult } from '../../../activities/trigger';
 import { M3terClient } from '../../../src/m3ter';
 import type { AdhocExportRequest } from '../../../src/m3ter/schemas';
-import { workflowSource } from '../../../src/workflow-bundle';
+import { workflowSource } from '../../../src/runtime/workflow-bundle';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 
 const TRIGGER_ROUTE = 'POST /organizations/:orgId/dataexports/adhoc';
 // A short request timeout keeps recovery's wait for other owners short: creation + 1 s (rounding) + skew

@@ -6,7 +6,7 @@ import {
   M3terServerError,
   type ExportJob,
 } from '../../../src/m3ter';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 
 const LIST = 'GET /organizations/:orgId/dataexports/jobs';
 const GET = 'GET /organizations/:orgId/dataexports/jobs/:id';

@@ -1,6 +1,6 @@
 // Client-side pacing against a real sandbox process that enforces m3ter-style rate limits (429).
 import { M3terClient, M3terRateLimitError } from '../../../src/m3ter';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 
 describe('M3terClient pacing (real sandbox with a 10 rps Config API limit)', () => {
   let sandbox: SandboxProcess;

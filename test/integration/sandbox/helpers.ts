@@ -1,6 +1,6 @@
 // Test helpers that speak plain HTTP (global fetch) to the sandbox: written from docs/m3ter-api.md,
 // deliberately without our m3ter client.
-import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../../src/sandbox';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../../tooling/sandbox';
 
 export interface HttpResult {
   status: number;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { runSandboxCommand } from '../../../src/sandbox/main';
+import { runSandboxCommand } from '../../../tooling/sandbox/main';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -15,7 +15,7 @@ describe('sandbox: as a real process', () => {
     delete env.M3TER_API_SECRET;
     const child = spawn(
       process.execPath,
-      ['bin/run-ts.js', 'src/sandbox/main.ts', '--port', '0', '--json', '--seed', '7'],
+      ['bin/run-ts.js', 'tooling/sandbox/main.ts', '--port', '0', '--json', '--seed', '7'],
       { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';

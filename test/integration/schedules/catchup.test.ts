@@ -5,15 +5,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig, m3terEnv } from '../../../src/config';
+import { loadConfig, m3terEnv } from '../../../src/config/config';
 import { parseDefinitions } from '../../../src/definitions';
-import { freePort, startDevServer, type RunningDevServer } from '../../../src/devserver';
+import { freePort, startDevServer, type RunningDevServer } from '../../../tooling/devserver';
 import { createLogger } from '../../../src/log/logger';
 import { executePlan, planApply } from '../../../src/schedules/apply';
 import { scheduleIdFor } from '../../../src/schedules/desired';
 import { windowForNominalTime } from '../../../src/windows/windows';
 import { createExportWorker, type ExportWorker } from '../../../src/worker';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { waitFor } from '../../support/wait-for';
 
 const DEFS = parseDefinitions(

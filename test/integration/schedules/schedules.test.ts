@@ -5,14 +5,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { loadConfig, m3terEnv } from '../../../src/config';
+import { loadConfig, m3terEnv } from '../../../src/config/config';
 import { parseDefinitions } from '../../../src/definitions';
 import { createLogger } from '../../../src/log/logger';
 import { executePlan, planApply } from '../../../src/schedules/apply';
 import { scheduleIdFor } from '../../../src/schedules/desired';
 import { windowForNominalTime } from '../../../src/windows/windows';
 import { createExportWorker, type ExportWorker } from '../../../src/worker';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 import { waitFor } from '../../support/wait-for';
 

@@ -20,7 +20,7 @@ import type { Manifest } from '../../../src/storage/types';
 import type { AdhocExportInput, AdhocExportResult } from '../../../workflows';
 import { startInProcessWorker, type InProcessWorker } from '../../support/in-process-worker';
 import { startMinio, type RunningMinio } from '../../support/minio';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 
 try {

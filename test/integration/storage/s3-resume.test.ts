@@ -4,7 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startMinio, type RunningMinio } from '../../support/minio';
-import { spawnSandboxProcess, type SandboxProcess } from '../../support/sandbox-process';
+import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 import { spawnWorkerProcess, type WorkerProcess } from '../../support/worker-process';
 

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { alertPayload, createWebhookAlerter } from '../../../src/alerts/webhook';
 import { createExportActivities } from '../../../activities/export-activities';
-import { FailureType } from '../../../src/failures';
+import { FailureType } from '../../../src/contract/failures';
 import { createLocalStorage } from '../../../src/storage/local';
 import { fakeJobClaims, fakeM3ter, mockEnv, silentLog } from './fakes';
 

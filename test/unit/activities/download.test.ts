@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { streamDownloadToStorage } from '../../../activities/download';
 import { createExportActivities } from '../../../activities/export-activities';
-import { FailureType } from '../../../src/failures';
+import { FailureType } from '../../../src/contract/failures';
 import { M3terNotFoundError } from '../../../src/m3ter/errors';
 import { createLocalStorage } from '../../../src/storage/local';
 import { generatedChunk, startFileServer, type FileServer } from './file-server';

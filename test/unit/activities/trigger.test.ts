@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createTriggerActivity, classifyTriggerFailure } from '../../../activities/trigger';
-import { FailureType } from '../../../src/failures';
+import { FailureType } from '../../../src/contract/failures';
 import {
   M3terBadRequestError,
   M3terConnectionError,

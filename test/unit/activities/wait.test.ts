@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { createWaitActivity } from '../../../activities/wait';
-import { FailureType } from '../../../src/failures';
+import { FailureType } from '../../../src/contract/failures';
 import { M3terNotFoundError, M3terServerError } from '../../../src/m3ter/errors';
 import type { ExportJob } from '../../../src/m3ter/schemas';
 import { fakeM3ter, job, mockEnv, silentLog } from './fakes';

@@ -166,7 +166,7 @@ describe('prepareBackfill', () => {
         ),
       ),
     ).toEqual([
-      '<name>: must match ^[a-z0-9-]{1,40}$ (it is part of every window id)',
+      '<name>: must match ^[a-z0-9-]{1,40}$ (lowercase letters, digits and dashes)',
       '--step: must be one of hour, day, week, month',
       '--timezone: must be an IANA time zone name such as Europe/London or UTC',
       '--storage: must be one of local, none, s3',

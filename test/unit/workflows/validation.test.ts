@@ -1,13 +1,13 @@
 // The workflows' input contract: the schemas the CLI validates with are the ones each workflow parses its
 // input with, and a refusal is a non-retryable InvalidExportRequest naming every problem.
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../../src/failures';
+import { FailureType } from '../../../src/contract/failures';
 import {
   checkInput,
   createAdhocExportInputSchema,
   createBillsCsvExportInputSchema,
   parseWorkflowInput,
-} from '../../../workflows/inputs';
+} from '../../../src/contract/inputs';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const adhocSchema = createAdhocExportInputSchema(() => NOW);

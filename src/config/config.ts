@@ -1,0 +1,364 @@
+/**
+ * Configuration from the environment (the variables are listed in README.md, Configuration).
+ *
+ * Fails fast with ONE error listing every missing or invalid variable and the rule it broke, so an
+ * operator fixes the environment in one go. Values are never echoed: several variables are secrets
+ * and a webhook URL usually embeds a token in its path.
+ */
+import { z } from 'zod';
+import { parseDuration } from './durations';
+import { deriveIngestUrl, type M3terClientOptions } from '../m3ter/client';
+
+export type Env = Record<string, string | undefined>;
+
+/** The m3ter client's options that come from the environment (the client documents each field). */
+export type M3terConfig = Pick<
+  M3terClientOptions,
+  'orgId' | 'accessKeyId' | 'apiSecret' | 'apiUrl' | 'maxRequestsPerSecond'
+> & { ingestUrl: string };
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** An existing `temporal` binary for the embedded dev server. */
+  cliPath?: string;
+  /** Workflow runs kept in the worker's memory between tasks (default 100, see src/worker.ts). */
+  maxCachedWorkflows: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface AppConfig {
+  m3ter: M3terConfig;
+  temporal: TemporalConfig;
+  exportDir: string;
+  alertWebhookUrl?: string;
+  metricsPort?: number;
+  /** `/healthz` and `/readyz` (src/runtime/health.ts); no health server without HEALTH_PORT. */
+  healthPort?: number;
+  logLevel: LogLevel;
+  /** S3-compatible storage for `storage: s3` exports; absent without EXPORT_S3_BUCKET. */
+  s3?: S3Config;
+  /** The export definitions file whose `alerts` channels (and exports' `alerts` lists) the worker uses. */
+  definitionsFile?: string;
+  /** Temporal UI base URL for links in alerts. */
+  temporalUiUrl?: string;
+  monitor: MonitorConfig;
+}
+
+/** The DataExportJobFailure monitor (workflows/failure-monitor.ts). */
+export interface MonitorConfig {
+  /** MONITOR=off: the worker does not start it (`monitor start` still can). */
+  enabled: boolean;
+  intervalMs: number;
+  /** How far back a first start looks. */
+  lookbackMs: number;
+}
+
+/** Credentials are not here: the AWS SDK's default provider chain finds them (env, profile, role). */
+export interface S3Config {
+  bucket: string;
+  /** Key prefix under which `export=<name>/date=.../` partitions go ('' = bucket root). */
+  prefix: string;
+  /** For S3-compatible stores (MinIO, R2, ...); AWS when absent. */
+  endpoint?: string;
+  region: string;
+  /** `http://endpoint/bucket/key` instead of `http://bucket.endpoint/key` (most non-AWS stores need it). */
+  forcePathStyle: boolean;
+}
+
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(
+      `Invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((i) => `  - ${i.variable}: ${i.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export const DEFAULTS = {
+  M3TER_API_URL: 'https://api.m3ter.com',
+  M3TER_INGEST_URL: 'https://ingest.m3ter.com',
+  TEMPORAL_ADDRESS: 'localhost:7233',
+  TEMPORAL_NAMESPACE: 'default',
+  TEMPORAL_TASK_QUEUE: 'm3ter-exports',
+  EXPORT_DIR: './exports',
+  TEMPORAL_MAX_CACHED_WORKFLOWS: '100',
+  LOG_LEVEL: 'info',
+  EXPORT_S3_PREFIX: '',
+  EXPORT_S3_REGION: 'us-east-1',
+  EXPORT_S3_FORCE_PATH_STYLE: 'false',
+  MONITOR: 'on',
+  MONITOR_INTERVAL: '60s',
+  MONITOR_LOOKBACK: '24h',
+} as const;
+
+// Every rule's message is fixed text: zod's default messages can include the received value.
+const required = (rule = 'is required') => z.string({ error: rule }).trim().min(1, { error: rule });
+
+/** Control characters (U+0000-U+001F) or a backslash: never part of an S3 key prefix we write. */
+function hasControlOrBackslash(v: string): boolean {
+  return [...v].some((c) => c === '\\' || c.charCodeAt(0) < 0x20);
+}
+
+function isHttpUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+const httpUrl = () => z.string().trim().refine(isHttpUrl, { error: 'must be an http(s) URL' });
+
+const port = () =>
+  z
+    .string()
+    .trim()
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535, {
+      error: 'must be an integer from 1 to 65535',
+    })
+    .transform(Number);
+
+const duration = () =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (v) => {
+        try {
+          parseDuration(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: 'must be a duration such as 90s, 5m, 30h or 7d' },
+    )
+    .transform((v) => parseDuration(v));
+
+const monitorShape = {
+  MONITOR: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'on' || v === 'off', { error: 'must be on or off' })
+    .default(DEFAULTS.MONITOR),
+  MONITOR_INTERVAL: duration().default(parseDuration(DEFAULTS.MONITOR_INTERVAL)),
+  MONITOR_LOOKBACK: duration().default(parseDuration(DEFAULTS.MONITOR_LOOKBACK)),
+};
+
+const m3terShape = {
+  M3TER_ORG_ID: required().refine((v) => !/[\s/?#]/.test(v), {
+    error: "must not contain whitespace, '/', '?' or '#'",
+  }),
+  M3TER_ACCESS_KEY_ID: required(),
+  M3TER_API_SECRET: required(),
+  M3TER_API_URL: httpUrl().default(DEFAULTS.M3TER_API_URL),
+  M3TER_INGEST_URL: httpUrl().optional(),
+  M3TER_MAX_REQUESTS_PER_SECOND: z
+    .string()
+    .trim()
+    .refine((v) => /^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= 1000, {
+      error: 'must be a number greater than 0 and at most 1000',
+    })
+    .transform(Number)
+    .optional(),
+};
+
+const temporalShape = {
+  TEMPORAL_ADDRESS: z
+    .string()
+    .trim()
+    .refine(
+      (v) =>
+        /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(v) &&
+        Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535,
+      {
+        error: 'must be host:port (e.g. localhost:7233)',
+      },
+    )
+    .default(DEFAULTS.TEMPORAL_ADDRESS),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default(DEFAULTS.TEMPORAL_NAMESPACE),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(DEFAULTS.TEMPORAL_TASK_QUEUE),
+  TEMPORAL_CLI_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_MAX_CACHED_WORKFLOWS: z
+    .string()
+    .trim()
+    // The SDK takes 0 (no cache) or at least 2.
+    .refine((v) => /^\d+$/.test(v) && Number(v) !== 1 && Number(v) <= 100_000, {
+      error: 'must be 0 or an integer from 2 to 100000',
+    })
+    .default(DEFAULTS.TEMPORAL_MAX_CACHED_WORKFLOWS)
+    .transform(Number),
+};
+
+const appShape = {
+  ...m3terShape,
+  ...temporalShape,
+  EXPORT_DIR: z.string().trim().min(1).default(DEFAULTS.EXPORT_DIR),
+  ALERT_WEBHOOK_URL: httpUrl().optional(),
+  EXPORT_S3_BUCKET: z
+    .string()
+    .trim()
+    .refine((v) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), {
+      error: 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+    })
+    .optional(),
+  EXPORT_S3_PREFIX: z
+    .string()
+    .trim()
+    .refine((v) => !hasControlOrBackslash(v) && !v.split('/').some((p) => p === '..'), {
+      error: 'must be a key prefix without control characters, backslashes or ".."',
+    })
+    .default(DEFAULTS.EXPORT_S3_PREFIX),
+  EXPORT_S3_ENDPOINT: httpUrl().optional(),
+  EXPORT_S3_REGION: z.string().trim().min(1).default(DEFAULTS.EXPORT_S3_REGION),
+  EXPORT_S3_FORCE_PATH_STYLE: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'true' || v === 'false', { error: 'must be true or false' })
+    .default(DEFAULTS.EXPORT_S3_FORCE_PATH_STYLE)
+    .transform((v) => v === 'true'),
+  METRICS_PORT: port().optional(),
+  HEALTH_PORT: port().optional(),
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v): v is LogLevel => (LOG_LEVELS as readonly string[]).includes(v), {
+      error: `must be one of ${LOG_LEVELS.join(', ')}`,
+    })
+    .default(DEFAULTS.LOG_LEVEL),
+  EXPORT_DEFINITIONS_FILE: z.string().trim().min(1).optional(),
+  TEMPORAL_UI_URL: httpUrl().optional(),
+  ...monitorShape,
+};
+
+/** Empty or whitespace-only variables count as unset, as in most shells' `VAR= cmd` usage. */
+function pick(env: Env, keys: string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const k of keys) {
+    const v = env[k];
+    out[k] = v === undefined || v.trim() === '' ? undefined : v;
+  }
+  return out;
+}
+
+function parseEnv<T extends z.ZodRawShape>(shape: T, env: Env): z.output<z.ZodObject<T>> {
+  const schema = z.object(shape);
+  const r = schema.safeParse(pick(env, Object.keys(shape)), {
+    // Fallback for rules without their own message; never includes the value.
+    error: (iss) => (iss.code === 'invalid_type' && iss.input === undefined ? 'is required' : 'is invalid'),
+  });
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({
+    variable: String(i.path[0] ?? '(environment)'),
+    message: i.message,
+  }));
+  // Order follows the shape, i.e. the documented variable order, so the message is stable.
+  const order = Object.keys(shape);
+  issues.sort((a, b) => order.indexOf(a.variable) - order.indexOf(b.variable));
+  throw new ConfigError(issues);
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function toM3ter(v: z.output<z.ZodObject<typeof m3terShape>>): M3terConfig {
+  const apiUrl = trimSlash(v.M3TER_API_URL);
+  return {
+    orgId: v.M3TER_ORG_ID,
+    accessKeyId: v.M3TER_ACCESS_KEY_ID,
+    apiSecret: v.M3TER_API_SECRET,
+    apiUrl,
+    // With no M3TER_INGEST_URL the ingest host follows the API host, so pointing M3TER_API_URL at a
+    // sandbox never sends measurements to production.
+    ingestUrl: v.M3TER_INGEST_URL ? trimSlash(v.M3TER_INGEST_URL) : deriveIngestUrl(apiUrl),
+    ...(v.M3TER_MAX_REQUESTS_PER_SECOND === undefined
+      ? {}
+      : { maxRequestsPerSecond: v.M3TER_MAX_REQUESTS_PER_SECOND }),
+  };
+}
+
+function toTemporal(v: z.output<z.ZodObject<typeof temporalShape>>): TemporalConfig {
+  const t: TemporalConfig = {
+    address: v.TEMPORAL_ADDRESS,
+    namespace: v.TEMPORAL_NAMESPACE,
+    taskQueue: v.TEMPORAL_TASK_QUEUE,
+    maxCachedWorkflows: v.TEMPORAL_MAX_CACHED_WORKFLOWS,
+  };
+  if (v.TEMPORAL_CLI_PATH !== undefined) t.cliPath = v.TEMPORAL_CLI_PATH;
+  return t;
+}
+
+/** The environment variables that load back into `m3ter` (for stacks that point a worker at a sandbox). */
+export function m3terEnv(m3ter: M3terConfig): Env {
+  return {
+    M3TER_ORG_ID: m3ter.orgId,
+    M3TER_ACCESS_KEY_ID: m3ter.accessKeyId,
+    M3TER_API_SECRET: m3ter.apiSecret,
+    M3TER_API_URL: m3ter.apiUrl,
+    M3TER_INGEST_URL: m3ter.ingestUrl,
+    M3TER_MAX_REQUESTS_PER_SECOND:
+      m3ter.maxRequestsPerSecond === undefined ? undefined : String(m3ter.maxRequestsPerSecond),
+  };
+}
+
+export function loadM3terConfig(env: Env = process.env): M3terConfig {
+  return toM3ter(parseEnv(m3terShape, env));
+}
+
+/** Temporal settings only: commands such as `status` must work without m3ter credentials. */
+export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
+  return toTemporal(parseEnv(temporalShape, env));
+}
+
+function toMonitor(v: z.output<z.ZodObject<typeof monitorShape>>): MonitorConfig {
+  return { enabled: v.MONITOR === 'on', intervalMs: v.MONITOR_INTERVAL, lookbackMs: v.MONITOR_LOOKBACK };
+}
+
+/** Temporal and monitor settings: `monitor start` needs no m3ter credentials (the worker polls m3ter). */
+export function loadMonitorCommandConfig(
+  env: Env = process.env,
+): TemporalConfig & { monitor: MonitorConfig } {
+  return { ...toTemporal(parseEnv(temporalShape, env)), monitor: toMonitor(parseEnv(monitorShape, env)) };
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const v = parseEnv(appShape, env);
+  const config: AppConfig = {
+    m3ter: toM3ter(v),
+    temporal: toTemporal(v),
+    exportDir: v.EXPORT_DIR,
+    logLevel: v.LOG_LEVEL as LogLevel,
+    monitor: toMonitor(v),
+  };
+  if (v.EXPORT_DEFINITIONS_FILE !== undefined) config.definitionsFile = v.EXPORT_DEFINITIONS_FILE;
+  if (v.TEMPORAL_UI_URL !== undefined) config.temporalUiUrl = v.TEMPORAL_UI_URL.replace(/\/+$/, '');
+  if (v.ALERT_WEBHOOK_URL !== undefined) config.alertWebhookUrl = v.ALERT_WEBHOOK_URL;
+  if (v.METRICS_PORT !== undefined) config.metricsPort = v.METRICS_PORT;
+  if (v.HEALTH_PORT !== undefined) config.healthPort = v.HEALTH_PORT;
+  if (v.EXPORT_S3_BUCKET !== undefined) {
+    config.s3 = {
+      bucket: v.EXPORT_S3_BUCKET,
+      prefix: v.EXPORT_S3_PREFIX.replace(/^\/+|\/+$/g, ''),
+      region: v.EXPORT_S3_REGION,
+      forcePathStyle: v.EXPORT_S3_FORCE_PATH_STYLE,
+      ...(v.EXPORT_S3_ENDPOINT !== undefined ? { endpoint: v.EXPORT_S3_ENDPOINT } : {}),
+    };
+  }
+  return config;
+}

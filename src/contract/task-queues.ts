@@ -1,0 +1,11 @@
+// Task queue names the workflows derive from their own queue. Deterministic (a pure function of
+// workflowInfo().taskQueue), so no configuration has to reach workflow code and a replay computes the same name.
+
+/**
+ * The activity task queue of the activities that call the m3ter Config API (trigger, download URL). Its
+ * dispatch rate is set on the server for the whole deployment (src/m3ter/budget.ts), so every worker polling
+ * it shares one budget instead of pacing itself alone.
+ */
+export function m3terTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-m3ter`;
+}
