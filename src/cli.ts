@@ -20,6 +20,7 @@ import {
 } from './cli/export-command';
 import { exportStatus, formatStatus } from './cli/status-command';
 import { connectClient } from './cli/temporal-client';
+import { TemporalSettingsError } from './temporal/settings';
 import type { ExportKind } from './export-ids';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -449,7 +450,12 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version are "errors" in commander's exitOverride mode, with exit code 0.
       return err.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
-    if (err instanceof CliInputError || err instanceof ConfigError || err instanceof DefinitionsError) {
+    if (
+      err instanceof CliInputError ||
+      err instanceof ConfigError ||
+      err instanceof DefinitionsError ||
+      err instanceof TemporalSettingsError
+    ) {
       io.stderr(err.message);
       return EXIT_BAD_INPUT;
     }

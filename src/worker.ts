@@ -2,8 +2,8 @@
 // `m3ter-exports worker` runs it; `dev` and `demo` embed it. Shuts down gracefully on SIGINT/SIGTERM
 // (in-flight activities get their shutdown grace time; workflows simply resume on the next worker).
 import v8 from 'node:v8';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { Runtime, Worker } from '@temporalio/worker';
 import { createActivities, createWorkflowJobClaims } from '../activities';
 import { buildAlertRouter, startMonitorAtWorkerStart } from './alerts/worker-alerting';
 import { createLedgerAlerter } from './alerts/ledger';
@@ -18,6 +18,12 @@ import { m3terTaskQueue } from './contract/task-queues';
 import { createLocalStorage } from './storage/local';
 import { createS3Client, createS3Storage } from './storage/s3';
 import { workflowSource } from './runtime/workflow-bundle';
+import {
+  connectTemporalClient,
+  connectTemporalWorker,
+  describeTemporalSettings,
+  explainConnectionFailure,
+} from './temporal/connection';
 
 let runtimeInstalled = false;
 
@@ -71,8 +77,12 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     ...config.m3ter,
     logger: contextualLogger(log.child({ component: 'm3ter' })),
   });
-  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  // Both from the same settings (src/temporal/connection.ts): whatever connects one connects the other.
+  const nativeConnection = await connectTemporalWorker(config.temporal.connection);
+  const clientConnection = await connectTemporalClient(config.temporal.connection).catch(async (err) => {
+    await nativeConnection.close();
+    throw err;
+  });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
 
   const activities = createActivities({
@@ -176,7 +186,8 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
           clientConnection.healthService.check({}),
         );
       } catch (err) {
-        reasons.push(`Temporal at ${config.temporal.address} unreachable: ${(err as Error).message}`);
+        const why = await explainConnectionFailure(config.temporal.connection, err);
+        reasons.push(`not connected: ${why.cause}`);
       }
       return { ready: reasons.length === 0, reasons };
     },
@@ -204,7 +215,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
 }
 
 async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await connectTemporalClient(config.temporal.connection);
   try {
     return await fn(new Client({ connection, namespace: config.temporal.namespace }));
   } finally {
@@ -214,7 +225,11 @@ async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<
 
 /** `m3ter-exports worker`: run until SIGINT/SIGTERM. */
 export async function runWorkerCommand(config: AppConfig): Promise<number> {
-  const log = createLogger({ level: config.logLevel, secrets: [config.m3ter.apiSecret] });
+  const apiKey = config.temporal.connection.apiKey?.reveal();
+  const log = createLogger({
+    level: config.logLevel,
+    secrets: [config.m3ter.apiSecret, ...(apiKey ? [apiKey] : [])],
+  });
   installRuntime(log, config.metricsPort);
   const w = await createExportWorker(config, log);
   // Up before the rest of the start-up work, so liveness answers while readiness still says why not.
@@ -229,7 +244,7 @@ export async function runWorkerCommand(config: AppConfig): Promise<number> {
       m3terTaskQueue: m3terTaskQueue(config.temporal.taskQueue),
       m3terBudgetPerSecond: w.m3terBudget,
       namespace: config.temporal.namespace,
-      temporal: config.temporal.address,
+      temporal: describeTemporalSettings(config.temporal.connection),
       m3ter: config.m3ter.apiUrl,
       exportDir: config.exportDir,
       metricsPort: config.metricsPort,

@@ -206,28 +206,41 @@ export function loadTemporalConnectionSettings(rawEnv: Env = process.env): Tempo
     );
   }
 
-  // Which variable or profile key a value came from; variables win over the profile.
-  const sourceOf = (envNames: string[], tomlKey: string, present: boolean): string | undefined => {
+  // The variables envconfig reads (besides TEMPORAL_GRPC_META_*), named here so that a message can say
+  // which one a value came from: variables win over the profile.
+  const setInEnv: Record<string, boolean> = {
+    TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS !== undefined,
+    TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE !== undefined,
+    TEMPORAL_API_KEY: env.TEMPORAL_API_KEY !== undefined,
+    TEMPORAL_TLS: env.TEMPORAL_TLS !== undefined,
+    TEMPORAL_TLS_SERVER_NAME: env.TEMPORAL_TLS_SERVER_NAME !== undefined,
+    TEMPORAL_TLS_CLIENT_CERT_PATH: env.TEMPORAL_TLS_CLIENT_CERT_PATH !== undefined,
+    TEMPORAL_TLS_CLIENT_CERT_DATA: env.TEMPORAL_TLS_CLIENT_CERT_DATA !== undefined,
+    TEMPORAL_TLS_CLIENT_KEY_PATH: env.TEMPORAL_TLS_CLIENT_KEY_PATH !== undefined,
+    TEMPORAL_TLS_CLIENT_KEY_DATA: env.TEMPORAL_TLS_CLIENT_KEY_DATA !== undefined,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH !== undefined,
+    TEMPORAL_TLS_SERVER_CA_CERT_DATA: env.TEMPORAL_TLS_SERVER_CA_CERT_DATA !== undefined,
+  };
+  const sourceOf = (envName: string, tomlKey: string, present: boolean): string | undefined => {
     if (!present) return undefined;
-    const fromEnv = envNames.find((n) => env[n] !== undefined);
-    return fromEnv ?? inProfile(tomlKey);
+    return setInEnv[envName] ? envName : inProfile(tomlKey);
   };
   const dataSourceOf = (field: TlsField, src: ConfigDataSource | undefined) => {
     if (!src) return undefined;
     const kind = 'path' in src ? 'PATH' : 'DATA';
     const envName = `${TLS_ENV[field]}_${kind}`;
-    return env[envName] !== undefined ? envName : inProfile(`tls.${field}_${kind.toLowerCase()}`);
+    return setInEnv[envName] ? envName : inProfile(`tls.${field}_${kind.toLowerCase()}`);
   };
 
   const address = merged.address ?? DEFAULT_TEMPORAL_ADDRESS;
   const sources: TemporalSettingSources = {
     address:
-      sourceOf(['TEMPORAL_ADDRESS'], 'address', merged.address !== undefined) ??
+      sourceOf('TEMPORAL_ADDRESS', 'address', merged.address !== undefined) ??
       `the default (TEMPORAL_ADDRESS unset)`,
-    namespace: sourceOf(['TEMPORAL_NAMESPACE'], 'namespace', merged.namespace !== undefined) ?? 'the default',
+    namespace: sourceOf('TEMPORAL_NAMESPACE', 'namespace', merged.namespace !== undefined) ?? 'the default',
   };
   if (!isHostPort(address))
-    throw new TemporalSettingsError(sources.address, `"${address}" must be host:port (e.g. localhost:7233)`);
+    throw new TemporalSettingsError(sources.address, 'must be host:port (e.g. localhost:7233)');
 
   const settings: TemporalConnectionSettings = {
     address,
@@ -237,7 +250,7 @@ export function loadTemporalConnectionSettings(rawEnv: Env = process.env): Tempo
   };
 
   if (merged.apiKey !== undefined) {
-    sources.apiKey = sourceOf(['TEMPORAL_API_KEY'], 'api_key', true);
+    sources.apiKey = sourceOf('TEMPORAL_API_KEY', 'api_key', true);
     const key = merged.apiKey.trim();
     // Sent as an HTTP/2 header value: whitespace inside means a pasted line break or a wrong variable.
     if (key === '' || /\s/.test(key))
@@ -258,17 +271,17 @@ export function loadTemporalConnectionSettings(rawEnv: Env = process.env): Tempo
   // tls.disabled turns it off.
   const tls = merged.tls;
   if (tls?.disabled === true) {
-    sources.tls = sourceOf(['TEMPORAL_TLS'], 'tls.disabled', true);
+    sources.tls = sourceOf('TEMPORAL_TLS', 'tls.disabled', true);
     return settings;
   }
   if (!tls && !settings.apiKey) return settings;
   sources.tls = tls
-    ? (sourceOf(['TEMPORAL_TLS'], 'tls', tls.disabled === false) ?? 'the TLS settings given')
+    ? (sourceOf('TEMPORAL_TLS', 'tls', tls.disabled === false) ?? 'the TLS settings given')
     : `${sources.apiKey} (an API key turns TLS on)`;
   const t: TemporalTlsSettings = {};
   if (tls?.serverName) {
     t.serverName = tls.serverName;
-    sources.serverName = sourceOf(['TEMPORAL_TLS_SERVER_NAME'], 'tls.server_name', true);
+    sources.serverName = sourceOf('TEMPORAL_TLS_SERVER_NAME', 'tls.server_name', true);
   }
   sources.serverCaCert = dataSourceOf('server_ca_cert', tls?.serverCACert);
   sources.clientCert = dataSourceOf('client_cert', tls?.clientCert);
@@ -366,3 +379,30 @@ export function portOf(address: string): number {
 }
 
 export const isIpAddress = (host: string): boolean => net.isIP(host) !== 0;
+
+/** Every variable that shapes the connection, besides TEMPORAL_GRPC_META_*. */
+export const TEMPORAL_CONNECTION_VARIABLES = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_CERT_DATA',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_DATA',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_CONFIG_FILE',
+] as const;
+
+/** A plaintext connection to a server this process started itself (the dev server of `dev` and `demo`). */
+export function localTemporalSettings(
+  address: string,
+  namespace: string,
+  source: string,
+): TemporalConnectionSettings {
+  return { address, namespace, sources: { address: source, namespace: source } };
+}
