@@ -5,7 +5,7 @@ import readline from 'node:readline';
 import { stopChild } from './devserver';
 import type { M3terConfig } from '../src/config/config';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '..');
 
 export interface SandboxAdmin {
   get<T = unknown>(p: string): Promise<T>;
