@@ -172,6 +172,9 @@ export interface PostgresTemporal {
   postgresPort: number;
   /** Stops the server (SIGTERM) and starts it again on the same ports and database. */
   restartServer(downMs?: number): Promise<void>;
+  /** Stops the server alone (Postgres keeps running); startServer() brings it back on the same ports. */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
   /** Stops Postgres (fast shutdown, connections cut) and starts it again with its data. */
   restartPostgres(downMs?: number): Promise<void>;
   /** Stops everything and removes the temporary directory. Safe to call twice. */
@@ -381,6 +384,8 @@ export async function startPostgresTemporal(
         await sleep(downMs);
         await startServer();
       },
+      stopServer,
+      startServer,
       async restartPostgres(downMs = 0) {
         await pg.stop('fast');
         await sleep(downMs);
