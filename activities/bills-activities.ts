@@ -3,13 +3,12 @@
 // would otherwise be stored in workflow history). The Data Explorer's 1 rps limit answers 429; the m3ter
 // client retries those with Retry-After before we ever see them. A bad request body is refused by the
 // client's schema before any call and fails as InvalidExportRequest, as on the ad-hoc path.
-import { Context } from '@temporalio/activity';
 import type { BillsCsvRequest } from '../src/m3ter/schemas';
 import type { Manifest, StorageKind } from '../src/storage/types';
 import { systemClock, type ActivityLogger, type Clock, type M3terExportsApi } from './deps';
-import { streamDownloadToStorage } from './download';
-import { chooseStorage, storageCheckpoint, type StorageChoiceDeps } from './storage-choice';
-import { exportFileBase, storedFileFields, summarizeRequest } from './export-activities';
+import { chooseStorage, type StorageChoiceDeps } from './storage-choice';
+import { exportFileBase, summarizeRequest } from './export-activities';
+import { storeFileWithManifest } from './store-file';
 import { toApplicationFailure } from './failures';
 
 export interface BillsActivityDeps extends StorageChoiceDeps {
@@ -40,49 +39,24 @@ export function createBillsActivities(deps: BillsActivityDeps) {
   }
 
   async function exportBillsCsv(input: ExportBillsCsvInput): Promise<Manifest> {
-    const base = exportFileBase(input.workflowId, 'bills');
-    const storage = chooseStorage(deps, input.storage, {
-      exportName: input.name,
-      window: { start: input.request.startDate, end: input.request.endDate },
-    });
-    const existing = await storage.findManifest(base);
-    if (existing && existing.workflowId === input.workflowId) return existing;
-    const startedAt = new Date(clock.now()).toISOString();
-    const ctx = Context.current();
-    const result = await streamDownloadToStorage({
-      storage,
-      checkpoint: storageCheckpoint(ctx.info.heartbeatDetails),
-      base,
+    const window = { start: input.request.startDate, end: input.request.endDate };
+    return storeFileWithManifest({
+      storage: chooseStorage(deps, input.storage, { exportName: input.name, window }),
+      base: exportFileBase(input.workflowId, 'bills'),
       defaultExt: '.csv',
       fetchUrl: () => requestUrl(input.request),
+      isOwnManifest: (m) => m.workflowId === input.workflowId,
+      facts: {
+        workflowId: input.workflowId,
+        kind: 'bills',
+        sourceType: 'BILLS_CSV',
+        window,
+        request: summarizeRequest(input.request),
+      },
       log,
       clock,
-      heartbeat: (d) => ctx.heartbeat(d),
-      signal: ctx.cancellationSignal,
+      storedMessage: 'bill CSV stored',
     });
-    const { committed } = result;
-    const manifest: Manifest = {
-      workflowId: input.workflowId,
-      kind: 'bills',
-      sourceType: 'BILLS_CSV',
-      window: { start: input.request.startDate, end: input.request.endDate },
-      ...storedFileFields(result),
-      startedAt,
-      completedAt: new Date(clock.now()).toISOString(),
-      request: summarizeRequest(input.request),
-    };
-    await storage.writeManifest(committed.file, manifest);
-    log.info(
-      {
-        workflowId: input.workflowId,
-        location: committed.location,
-        file: committed.file,
-        bytes: committed.bytes,
-        sha256: committed.sha256,
-      },
-      'bill CSV stored',
-    );
-    return manifest;
   }
 
   return { exportBillsCsv };

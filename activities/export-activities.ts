@@ -1,15 +1,15 @@
 // Activities of the ad-hoc export workflow, built by a factory that receives its dependencies (the
 // temporalio/samples-typescript dependency-injection pattern): the worker passes the real m3ter client,
 // storage, clock, logger and alerter; tests pass fakes.
-import { activityInfo, Context } from '@temporalio/activity';
-import { M3terError } from '../src/m3ter/errors';
+import { activityInfo } from '@temporalio/activity';
+import { M3terBadRequestError, M3terNotFoundError } from '../src/m3ter/errors';
 import type { AdhocExportRequest } from '../src/m3ter/schemas';
 import { redactUrl } from '../src/log/redact';
 import type { Alert } from '../src/alerts/webhook';
 import type { ExportFileKind, Manifest } from '../src/storage/types';
 import { systemClock, type ExportActivityDeps } from './deps';
-import { streamDownloadToStorage, type StreamDownloadResult } from './download';
-import { chooseStorage, storageCheckpoint } from './storage-choice';
+import { chooseStorage } from './storage-choice';
+import { storeFileWithManifest } from './store-file';
 import { errorMessage, failure, FailureType, toApplicationFailure } from './failures';
 import { createTriggerActivity } from './trigger';
 import { createWaitActivity } from './wait';
@@ -64,27 +64,7 @@ export function exportFileBase(workflowId: string, suffix: string): string {
   return `${workflowId}__${suffix}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '');
 }
 
-export function rowsFromNewlines(file: string, newlines: number, compressed: boolean): number | undefined {
-  if (compressed) return undefined;
-  if (/\.(csv|tsv)$/i.test(file)) return Math.max(0, newlines - 1);
-  if (/\.(jsonl|ndjson)$/i.test(file)) return newlines;
-  return undefined;
-}
-
-/** The manifest's fields that describe the stored file, the same for every kind of export. */
-export function storedFileFields(result: StreamDownloadResult) {
-  const { committed } = result;
-  return {
-    file: committed.file,
-    path: committed.path,
-    ...(committed.location ? { location: committed.location } : {}),
-    ...(committed.skipped ? { skipped: committed.skipped } : {}),
-    bytes: committed.bytes,
-    sha256: committed.sha256,
-    rows: rowsFromNewlines(committed.file, committed.newlines, result.compressed),
-    contentType: result.contentType,
-  };
-}
+export { rowsFromNewlines, storedFileFields } from './store-file';
 
 export function stripQuery(url: string): string {
   try {
@@ -110,7 +90,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
     try {
       return await m3ter.getExportDownloadUrl(jobId);
     } catch (err) {
-      if (err instanceof M3terError && (err.status === 404 || err.status === 400)) {
+      if (err instanceof M3terNotFoundError || err instanceof M3terBadRequestError) {
         let job: { status?: string; dateCreated?: string; startedAt?: string } | undefined = known;
         try {
           job = await m3ter.getExportJob(jobId);
@@ -120,7 +100,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
         const ref = Date.parse(job?.startedAt ?? job?.dateCreated ?? '');
         const old = !Number.isNaN(ref) && clock.now() - ref > DOWNLOAD_WINDOW_MS;
         // ASSUMPTION (docs/m3ter-api.md, Assumptions): m3ter answers 404 once the file of a SUCCEEDED job is gone.
-        const gone = err.status === 404 && job?.status === 'SUCCEEDED';
+        const gone = err instanceof M3terNotFoundError && job?.status === 'SUCCEEDED';
         if (old || gone) {
           throw failure(
             FailureType.ExportDownloadWindowExpired,
@@ -154,61 +134,29 @@ export function createExportActivities(deps: ExportActivityDeps) {
   });
 
   async function downloadExportFile(input: DownloadExportFileInput): Promise<Manifest> {
-    const base = exportFileBase(input.workflowId, input.jobId);
-    const store = chooseStorage(deps, input.storage, {
-      exportName: input.name,
-      window: input.window,
-      fallbackDate: input.job?.dateCreated,
-    });
-    // A previous attempt may have committed the file and its manifest before its completion got lost.
-    const existing = await store.findManifest(base);
-    if (existing && existing.jobId === input.jobId) {
-      log.info(
-        { jobId: input.jobId, file: existing.file },
-        'export file already stored; returning its manifest',
-      );
-      return existing;
-    }
-    const startedAt = new Date(clock.now()).toISOString();
-    const ctx = Context.current();
-    const result = await streamDownloadToStorage({
-      storage: store,
-      checkpoint: storageCheckpoint(ctx.info.heartbeatDetails),
-      base,
+    return storeFileWithManifest({
+      storage: chooseStorage(deps, input.storage, {
+        exportName: input.name,
+        window: input.window,
+        fallbackDate: input.job?.dateCreated,
+      }),
+      base: exportFileBase(input.workflowId, input.jobId),
       defaultExt: defaultExtFor(input.request),
       fetchUrl: async () => (await fetchDownloadUrl(input.jobId, input.job)).url,
+      isOwnManifest: (m) => m.jobId === input.jobId,
+      facts: {
+        workflowId: input.workflowId,
+        jobId: input.jobId,
+        kind: input.kind,
+        sourceType: input.sourceType ?? (input.kind === 'usage' ? 'USAGE' : 'OPERATIONAL'),
+        ...(input.window ? { window: input.window } : {}),
+        ...(input.job ? { job: input.job } : {}),
+        request: summarizeRequest(input.request),
+      },
       log,
       clock,
-      heartbeat: (d) => ctx.heartbeat(d),
-      signal: ctx.cancellationSignal,
+      storedMessage: 'export file stored',
     });
-    const { committed } = result;
-    const manifest: Manifest = {
-      workflowId: input.workflowId,
-      jobId: input.jobId,
-      kind: input.kind,
-      sourceType: input.sourceType ?? (input.kind === 'usage' ? 'USAGE' : 'OPERATIONAL'),
-      ...(input.window ? { window: input.window } : {}),
-      ...storedFileFields(result),
-      startedAt,
-      completedAt: new Date(clock.now()).toISOString(),
-      ...(input.job ? { job: input.job } : {}),
-      request: summarizeRequest(input.request),
-    };
-    await store.writeManifest(committed.file, manifest);
-    log.info(
-      {
-        jobId: input.jobId,
-        location: committed.location,
-        file: committed.file,
-        bytes: committed.bytes,
-        sha256: committed.sha256,
-        urlRefreshes: result.urlRefreshes,
-        resumes: result.resumes,
-      },
-      'export file stored',
-    );
-    return manifest;
   }
 
   async function resolveDownloadUrl(input: ResolveDownloadUrlInput): Promise<ResolveDownloadUrlResult> {

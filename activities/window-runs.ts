@@ -3,9 +3,8 @@
 // whose children are no longer its own). Waiting is a heartbeating activity so it survives worker restarts
 // and adds no history while it waits.
 import { heartbeat, sleep } from '@temporalio/activity';
-import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, failure, isFailureType } from '../src/contract/failures';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { describeFailure, FailureType, failure, type FailureDescription } from '../src/contract/failures';
 
 /** The state of the latest run of a workflow id, as a backfill plans and a re-run checks it. */
 export const RunState = {
@@ -20,7 +19,7 @@ export interface RunOutcome {
   workflowId: string;
   runId?: string;
   state: RunState;
-  failure?: { type: FailureType; message: string };
+  failure?: FailureDescription;
   /** The workflow's result when it succeeded. */
   result?: unknown;
 }
@@ -38,21 +37,6 @@ export function runStateOf(statusName: string | undefined): RunState {
     default:
       return RunState.failed; // FAILED, TIMED_OUT, TERMINATED, CANCELLED
   }
-}
-
-function failureOf(err: unknown): { type: FailureType; message: string } {
-  let cause: unknown = err instanceof WorkflowFailedError ? err.cause : err;
-  for (let i = 0; i < 5 && cause; i++) {
-    if (cause instanceof ApplicationFailure) {
-      return {
-        type: isFailureType(cause.type) ? cause.type : FailureType.UnexpectedError,
-        message: cause.message,
-      };
-    }
-    cause = (cause as { cause?: unknown }).cause;
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return { type: FailureType.UnexpectedError, message };
 }
 
 export interface WindowRunActivityDeps {
@@ -86,7 +70,7 @@ export function createWindowRunActivities(deps: WindowRunActivityDeps) {
         try {
           return { ...now, state: RunState.succeeded, result: await handle.result() };
         } catch (err) {
-          return { ...now, state: RunState.failed, failure: failureOf(err) };
+          return { ...now, state: RunState.failed, failure: describeFailure(err) };
         }
       }
       heartbeat({ runId: now.runId });

@@ -28,12 +28,11 @@ import {
 let runtimeInstalled = false;
 
 /**
- * V8 lets a heap grow to up to ~4x its live size before a full collection. The workflow thread's live heap
- * is small (~50 MB at 1,000 concurrent exports) but it makes garbage quickly: every run re-created after
- * a cache eviction evaluates its modules and replays its history again. So its heap reached ~200 MB,
- * most of it garbage. Growing by at most 50 % keeps it under ~100 MB; it means more full collections, not
- * a limit: nothing fails if the live heap grows. Scale bench, 1,000 exports, a heap sampler loaded: peak
- * RSS 502 -> 363 MiB, 122.5 -> 120.6 s. The flag is process-wide: the main thread's heap follows it too.
+ * The workflow thread's live heap is small but makes garbage quickly (every run re-created after a cache
+ * eviction evaluates its modules and replays its history), and V8 lets a heap grow to several times its
+ * live size before a full collection. A lower growing factor trades more full collections for a smaller
+ * peak; it is not a limit. Process-wide: the main thread's heap follows it too. Measured in
+ * docs/benchmarks.md (Scale).
  */
 const HEAP_GROWING_PERCENT = 50;
 
@@ -125,8 +124,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(),
-    // All activities, also the m3ter ones: tasks scheduled on this queue before they moved to their own
-    // queue still find a worker.
+    // All activities, also the m3ter ones, so an activity task on either queue always finds a worker.
     activities,
     interceptors: { activity: [activityLogInterceptor] },
     shutdownGraceTime: '30 seconds',
@@ -134,11 +132,9 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     // (a few KB each): the bound must exceed the exports one worker waits on at once, or finished jobs
     // would sit unnoticed behind unstarted waits. It bounds memory, not m3ter calls.
     maxConcurrentActivityTaskExecutions: 2_000,
-    // The SDK's default scales with the heap limit (~2,000 runs on a 4 GB heap). A cached run holds its own
-    // copy of the workflow modules (~70 KB: no module builds a zod schema at load, see
-    // workflows/shared-modules.ts) and its state; evicted runs replay their short history (< 60 events) on
-    // their next task. 100 suits 1,000 concurrent exports: in the scale bench (`npm run bench -- --only
-    // scale`), a cache of 1,000 saved ~50 MiB of peak RSS but took 171 s instead of 122 s.
+    // The SDK's default scales with the heap limit. A cached run holds its own copy of the workflow
+    // modules and its state; an evicted run replays its short history on its next task, which is cheap.
+    // Trade-off measured by the scale bench (docs/benchmarks.md).
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
   });
 

@@ -57,8 +57,8 @@ export type AdhocExportResult =
 // 36 s past a candidate's creation for its owner's claim): a slow attempt must never be timed out while
 // still running, or its POST could race the next attempt's lookup.
 // The trigger and the download URL call the m3ter Config API: they run on the m3ter task queue, whose
-// server-side dispatch rate is the deployment's budget (src/m3ter/budget.ts). Proxies are built per run,
-// from the run's own task queue (workflowInfo() only exists inside a run).
+// server-side dispatch rate is the deployment's budget (src/m3ter/budget.ts). Proxies are built per run
+// (beginRun), from the run's own task queue (workflowInfo() only exists inside a run).
 // The attempt heartbeats every 10 s while it runs (activities/keep-alive.ts), so the heartbeat timeout
 // catches a task no worker is running (a lost poll response, a dead worker) in 30 s, not 5 minutes.
 const TRIGGER_OPTIONS: ActivityOptions = {
@@ -92,7 +92,34 @@ const alerts = proxyActivities<ExportActivities>({
   retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
 });
 
+/** What every step of one run shares: its input, its status (the `status` query), and how it alerts. */
+interface ExportRun {
+  input: AdhocExportInput;
+  status: ExportStatus;
+  workflowId: string;
+  kind: 'usage' | 'operational';
+  window?: { start?: string; end?: string };
+  alert(a: Omit<Alert, 'workflowId'>): Promise<void>;
+  /** Activities on the m3ter queue, with the trigger's options. */
+  trigger: ExportActivities;
+  /** Activities on the m3ter queue, with the download's options. */
+  download: ExportActivities;
+}
+
+interface TriggeredJob {
+  jobId: string;
+  recovered: boolean;
+}
+
 export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<AdhocExportResult> {
+  const run = beginRun(rawInput);
+  const job = await triggerJob(run);
+  const finished = await waitForTerminalJob(run, job);
+  return deliver(run, job, finished);
+}
+
+/** Validates the input (failing the run with InvalidExportRequest) and sets up the run's shared parts. */
+function beginRun(rawInput: AdhocExportInput): ExportRun {
   const status: ExportStatus = { phase: 'triggering', polls: 0, bytesWritten: 0 };
   setHandler(statusQuery, () => status);
   let input: AdhocExportInput;
@@ -106,25 +133,21 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
   } catch (err) {
     failWith(status, err);
   }
-
   const { workflowId, taskQueue } = workflowInfo();
+  const request = input.request;
+  const kind = request.sourceType === 'USAGE' ? 'usage' : 'operational';
+  const window =
+    request.sourceType === 'USAGE'
+      ? { start: request.startDate, end: request.endDate }
+      : request.startDate
+        ? { start: request.startDate }
+        : undefined;
   const m3terQueue = m3terTaskQueue(taskQueue);
   const trigger = proxyActivities<ExportActivities>({ ...TRIGGER_OPTIONS, taskQueue: m3terQueue });
   const download = proxyActivities<ExportActivities>({ ...DOWNLOAD_OPTIONS, taskQueue: m3terQueue });
-  const request = input.request;
-  const kind = request.sourceType === 'USAGE' ? 'usage' : 'operational';
-  const deadlineMs = input.deadlineMs ?? DEFAULT_DEADLINE_MS;
-  const poll = input.poll ?? {};
-
   const alert = async (a: Omit<Alert, 'workflowId'>) => {
     try {
       // What the channels show and route by: the export's name (its definition's alert channels), kind, window.
-      const window =
-        request.sourceType === 'USAGE'
-          ? { start: request.startDate, end: request.endDate }
-          : request.startDate
-            ? { start: request.startDate }
-            : undefined;
       await alerts.sendAlert({
         ...a,
         workflowId,
@@ -137,39 +160,87 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
       log.warn('alert delivery failed', { kind: a.kind, error: (err as Error).message });
     }
   };
+  return { input, status, workflowId, kind, window, alert, trigger, download };
+}
 
-  // 1. Trigger (exactly once; see activities/trigger.ts).
-  let jobId: string;
-  let recovered: boolean;
+/** Triggers the ExportJob exactly once (activities/trigger.ts) and records it as this run's job. */
+async function triggerJob(run: ExportRun): Promise<TriggeredJob> {
+  const { status } = run;
+  let job: TriggeredJob;
   try {
-    ({ jobId, recovered } = await trigger.triggerAdhocExport({ request, workflowId }));
+    job = await run.trigger.triggerAdhocExport({ request: run.input.request, workflowId: run.workflowId });
   } catch (err) {
     const root = rootApplicationFailure(err);
     if (root?.type === FailureType.ExportTriggerAmbiguous) {
-      await alert({ kind: FailureType.ExportTriggerAmbiguous, message: root.message });
+      await run.alert({ kind: FailureType.ExportTriggerAmbiguous, message: root.message });
     }
     failWith(status, err);
   }
   // The job id is ours from now on (the trigger activity claimed it: activities/claims.ts): in state
   // (status query) and, for operators and the failure monitor, as a search attribute.
-  status.jobId = jobId;
+  status.jobId = job.jobId;
   status.jobStatus = 'PENDING';
-  status.recovered = recovered;
+  status.recovered = job.recovered;
   upsertSearchAttributes([
-    { key: M3terExportJobId, value: jobId },
-    { key: M3terExportKind, value: kind },
+    { key: M3terExportJobId, value: job.jobId },
+    { key: M3terExportKind, value: run.kind },
   ]);
+  return job;
+}
 
-  // 2. Wait for a terminal status.
+/** Waits for SUCCEEDED (returned) or FAILED / the deadline (alerted, then the run fails). */
+async function waitForTerminalJob(run: ExportRun, { jobId }: TriggeredJob): Promise<WaitForExportJobResult> {
+  const { status, input } = run;
   status.phase = 'waiting';
-  // Unset (the default): one attempt polls for the job's whole life; set: the tiered strategy, whose later
-  // attempts poll once each (activities/wait.ts).
+  const deadlineMs = input.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const poll = input.poll ?? {};
+  const { waitForExportJob } = proxyActivities<ExportActivities>(waitOptions(poll, deadlineMs));
+  let waited: WaitForExportJobResult;
+  try {
+    waited = await waitForExportJob({
+      jobId,
+      fastPollMs: poll.fastPollMs,
+      fastPhaseMs: poll.fastPhaseMs,
+      mediumMaxPollMs: poll.mediumMaxPollMs,
+      inActivityPhaseMs: poll.inActivityPhaseMs,
+    });
+  } catch (err) {
+    if (isScheduleToCloseTimeout(err)) {
+      const message = `export job ${jobId} did not finish within the deadline of ${Math.round(deadlineMs / 1000)} s`;
+      await run.alert({ kind: FailureType.ExportJobDeadlineExceeded, jobId, message });
+      throw workflowFailure(status, FailureType.ExportJobDeadlineExceeded, message, { jobId });
+    }
+    failWith(status, err, { jobId });
+  }
+  status.polls = waited.polls;
+  status.jobStatus = waited.status;
+  if (waited.status === 'FAILED') {
+    const message = `export job ${jobId} FAILED`;
+    await run.alert({
+      kind: FailureType.ExportJobFailed,
+      jobId,
+      message,
+      details: {
+        sourceType: waited.sourceType ?? input.request.sourceType,
+        dateCreated: waited.dateCreated,
+        startedAt: waited.startedAt,
+      },
+    });
+    throw workflowFailure(status, FailureType.ExportJobFailed, message, { jobId });
+  }
+  return waited;
+}
+
+/**
+ * The wait stays on the workflow's own queue, outside the m3ter budget queue: that queue's rate counts
+ * activity starts, and a wait is one long start whose status reads go through the worker's batcher.
+ * Counting the start would neither bound those reads nor reflect them, and would make triggers queue
+ * behind waits. Unset `inActivityPhaseMs` (the default): one attempt polls for the job's whole life; set:
+ * the tiered strategy, whose later attempts poll once each (activities/wait.ts).
+ */
+function waitOptions(poll: NonNullable<AdhocExportInput['poll']>, deadlineMs: number): ActivityOptions {
   const inActivityPhaseMs = poll.inActivityPhaseMs;
-  // The wait stays on the workflow's own queue, outside the m3ter budget queue: that queue's rate counts
-  // activity starts, and a wait is one long start whose status reads go through the worker's batcher (at
-  // most one list call a second per worker, up to 100 jobs each). Counting the start would neither bound
-  // those reads nor reflect them, and would make triggers queue behind waits.
-  const { waitForExportJob } = proxyActivities<ExportActivities>({
+  return {
     // The wait heartbeats at least every 10 s, also while its read is queued.
     heartbeatTimeout: '30 seconds',
     // An attempt that polls for the job's whole life is bounded by the deadline alone.
@@ -183,54 +254,26 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
       // maximumAttempts omitted = unlimited (0 is rejected by the SDK's validation).
       nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
     },
-  });
-  let waited: WaitForExportJobResult;
-  try {
-    waited = await waitForExportJob({
-      jobId,
-      fastPollMs: poll.fastPollMs,
-      fastPhaseMs: poll.fastPhaseMs,
-      mediumMaxPollMs: poll.mediumMaxPollMs,
-      inActivityPhaseMs,
-    });
-  } catch (err) {
-    if (isScheduleToCloseTimeout(err)) {
-      const message = `export job ${jobId} did not finish within the deadline of ${Math.round(deadlineMs / 1000)} s`;
-      await alert({ kind: FailureType.ExportJobDeadlineExceeded, jobId, message });
-      throw workflowFailure(status, FailureType.ExportJobDeadlineExceeded, message, { jobId });
-    }
-    failWith(status, err, { jobId });
-  }
-  status.polls = waited.polls;
-  status.jobStatus = waited.status;
+  };
+}
 
-  if (waited.status === 'FAILED') {
-    const message = `export job ${jobId} FAILED`;
-    await alert({
-      kind: FailureType.ExportJobFailed,
-      jobId,
-      message,
-      details: {
-        sourceType: waited.sourceType ?? request.sourceType,
-        dateCreated: waited.dateCreated,
-        startedAt: waited.startedAt,
-      },
-    });
-    throw workflowFailure(status, FailureType.ExportJobFailed, message, { jobId });
-  }
-
-  // 3. Deliver.
+/** Streams the file to storage with its manifest, or, for `storage: none`, resolves its URL's expiry. */
+async function deliver(
+  run: ExportRun,
+  { jobId, recovered }: TriggeredJob,
+  waited: WaitForExportJobResult,
+): Promise<AdhocExportResult> {
+  const { status, input } = run;
   status.phase = 'downloading';
-  const sourceType = waited.sourceType ?? request.sourceType;
+  const sourceType = waited.sourceType ?? input.request.sourceType;
+  const outcome = { jobId, recovered, polls: waited.polls };
   if (input.storage === StorageMode.none) {
     try {
-      const url = await download.resolveDownloadUrl({ jobId });
+      const url = await run.download.resolveDownloadUrl({ jobId });
       status.phase = 'done';
       return {
         storage: 'none',
-        jobId,
-        recovered,
-        polls: waited.polls,
+        ...outcome,
         sourceType,
         expirationTime: url.expirationTime,
         urlWithoutQuery: url.urlWithoutQuery,
@@ -239,28 +282,23 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
       failWith(status, err, { jobId });
     }
   }
-
+  const storage = input.storage === StorageMode.s3 ? 's3' : 'local';
   let manifest: Manifest;
   try {
-    manifest = await download.downloadExportFile({
+    manifest = await run.download.downloadExportFile({
       jobId,
-      workflowId,
-      kind,
+      workflowId: run.workflowId,
+      kind: run.kind,
       sourceType,
-      window:
-        request.sourceType === 'USAGE'
-          ? { start: request.startDate, end: request.endDate }
-          : request.startDate
-            ? { start: request.startDate }
-            : undefined,
-      request,
+      window: run.window,
+      request: input.request,
       job: { dateCreated: waited.dateCreated, startedAt: waited.startedAt },
-      storage: input.storage === StorageMode.s3 ? 's3' : 'local',
+      storage,
       name: input.name,
     });
   } catch (err) {
     if (!isCancellation(err)) {
-      await alert({
+      await run.alert({
         kind: FailureType.ExportDownloadFailed,
         jobId,
         message: `download of export job ${jobId} failed: ${rootApplicationFailure(err)?.type ?? 'error'}`,
@@ -270,6 +308,5 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
   }
   status.bytesWritten = manifest.bytes;
   status.phase = 'done';
-  const stored = input.storage === StorageMode.s3 ? 's3' : 'local';
-  return { storage: stored, jobId, recovered, polls: waited.polls, manifest };
+  return { storage, ...outcome, manifest };
 }

@@ -7,7 +7,14 @@ import {
   isCancellation,
   TimeoutFailure,
 } from '@temporalio/workflow';
-import { FailureType, isFailureType } from '../src/contract/failures';
+import {
+  describeFailure,
+  FailureType,
+  rootApplicationFailure,
+  type FailureDescription,
+} from '../src/contract/failures';
+
+export { rootApplicationFailure };
 
 export type ExportPhase = 'triggering' | 'waiting' | 'downloading' | 'done' | 'failed';
 
@@ -26,23 +33,13 @@ export interface ExportStatus {
   polls: number;
   /** Bytes stored so far (final once `phase` is 'done'; the live count is in the download's heartbeats). */
   bytesWritten: number;
-  error?: { type: FailureType; message: string };
+  error?: FailureDescription;
 }
 
 export const statusQuery = defineQuery<ExportStatus>('status');
 
 export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** The ApplicationFailure at the root of an activity failure, if any. */
-export function rootApplicationFailure(err: unknown): ApplicationFailure | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 5 && e; i++) {
-    if (e instanceof ApplicationFailure) return e;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 export function isScheduleToCloseTimeout(err: unknown): boolean {
@@ -69,9 +66,7 @@ export function failWith(
     throw err;
   }
   const root = rootApplicationFailure(err);
-  // Every activity throws taxonomy types; anything else (a timeout, a bug) is reported as unexpected.
-  const type = isFailureType(root?.type) ? root.type : FailureType.UnexpectedError;
-  const message = root?.message ?? (err instanceof Error ? err.message : String(err));
+  const { type, message } = describeFailure(err);
   status.error = { type, message };
   throw workflowFailure(
     status,

@@ -2,11 +2,10 @@
 // `preloadModules`, set in src/runtime/workflow-bundle.ts).
 //
 // With the SDK's reusable V8 context every run gets its own module cache: each module a workflow imports
-// is evaluated again for every run created, and a run is created again after each cache eviction. zod is
-// ~470 KB of source that builds hundreds of objects at load time: evaluated per run it cost ~0.8 MB of
-// heap per cached run and ~10 ms per (re)creation, and the garbage of re-created runs grew the workflow
-// thread's heap to ~580 MB (300 concurrent exports; peak RSS 934 MiB, 558 MiB with zod shared). Modules
-// listed here are evaluated before any run exists and shared by every run.
+// is evaluated again for every run created, and again after each cache eviction. zod is large and builds
+// many objects at load time, so evaluated per run it costs heap and time per run and makes garbage that
+// grows the workflow thread's heap (figures in docs/benchmarks.md, Scale). Modules listed here are
+// evaluated before any run exists and shared by every run.
 //
 // What may be listed: code without per-run state whose module scope touches no workflow API. The SDK
 // deep-freezes shared modules' exports, so a module whose exported objects are written to later must not

@@ -1,12 +1,4 @@
-export {
-  alertPayload,
-  createWebhookAlerter,
-  type Alert,
-  type AlertKind,
-  type Alerter,
-  type AlertPayload,
-  type WebhookAlerterOptions,
-} from './webhook';
+export { alertPayload, type Alert, type AlertKind, type Alerter, type AlertPayload } from './webhook';
 export {
   createAlertRouter,
   createChannel,

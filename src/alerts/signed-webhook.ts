@@ -4,7 +4,7 @@
 //   X-M3ter-Exports-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
 //
 // A receiver recomputes the HMAC over the raw body bytes it received (before any JSON parsing), compares in
-// constant time, and rejects timestamps too far from its clock (replays). README, "Alerts and re-runs".
+// constant time, and rejects timestamps too far from its clock (replays). docs/operations.md, "Alerts and re-runs".
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const TIMESTAMP_HEADER = 'X-M3ter-Exports-Timestamp';

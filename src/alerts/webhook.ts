@@ -1,11 +1,9 @@
-// Alert delivery: one JSON POST to ALERT_WEBHOOK_URL per alert, with a small retry of its own.
+// What an alert is, and the plain JSON payload the default webhook channel receives (the router delivers it).
 //
 // The payload is built from an allow-list of fields and every string in it is redacted, so neither an API
-// secret, a bearer token nor a presigned URL can leave through an alert. The webhook URL itself may carry a
-// token (Slack-style hooks do), so it is never logged unredacted.
-import axios from 'axios';
-import { classifyHttpStatus, type FailureType } from '../contract/failures';
-import { redact, redactUrl } from '../log/redact';
+// secret, a bearer token nor a presigned URL can leave through an alert.
+import type { FailureType } from '../contract/failures';
+import { redact } from '../log/redact';
 
 /**
  * An alert reports one failure of the taxonomy, or a freshness change of a scheduled export: its newest
@@ -51,16 +49,6 @@ export interface AlertLogger {
   warn(obj: object, msg?: string): void;
 }
 
-export interface WebhookAlerterOptions {
-  url?: string;
-  log: AlertLogger;
-  /** Per-POST timeout. */
-  timeoutMs?: number;
-  /** Attempts in total (default 3), 250 ms then 1 s apart: enough for a blip, short enough for an activity. */
-  attempts?: number;
-  now?: () => Date;
-}
-
 function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redact(value);
   if (value === null || typeof value !== 'object') return value;
@@ -91,42 +79,5 @@ export function alertPayload(alert: Alert, at: Date): AlertPayload {
     ...(alert.noticedBy ? { noticedBy: alert.noticedBy } : {}),
     ...(alert.details ? { details: redactValue(alert.details) as Record<string, unknown> } : {}),
     at: at.toISOString(),
-  };
-}
-
-export function createWebhookAlerter(opts: WebhookAlerterOptions): Alerter {
-  const attempts = Math.max(1, opts.attempts ?? 3);
-  const delays = [250, 1000, 2000];
-  const now = opts.now ?? (() => new Date());
-  return {
-    enabled: Boolean(opts.url),
-    async send(alert: Alert): Promise<void> {
-      if (!opts.url) return;
-      const body = alertPayload(alert, now());
-      let lastError = '';
-      for (let attempt = 1; attempt <= attempts; attempt++) {
-        try {
-          const res = await axios.post(opts.url, body, {
-            timeout: opts.timeoutMs ?? 5000,
-            headers: { 'content-type': 'application/json' },
-            validateStatus: () => true,
-            // A redirect could forward the alert somewhere unexpected; webhooks answer directly.
-            maxRedirects: 0,
-          });
-          if (res.status >= 200 && res.status < 300) return;
-          lastError = `HTTP ${res.status}`;
-          if (!classifyHttpStatus(res.status).retryable) break;
-        } catch (err) {
-          lastError = redact((err as Error).message ?? String(err));
-        }
-        if (attempt < attempts)
-          await new Promise((r) => setTimeout(r, delays[Math.min(attempt - 1, delays.length - 1)]));
-      }
-      opts.log.warn(
-        { kind: alert.kind, workflowId: alert.workflowId, webhook: redactUrl(opts.url), error: lastError },
-        'alert webhook delivery failed',
-      );
-      throw new Error(`alert webhook delivery failed: ${lastError}`);
-    },
   };
 }

@@ -4,6 +4,10 @@
 // plans with the very function the workflow's planning activity runs, so what it prints is what a backfill
 // started now would do. The backfill's workflow id is a function of (name, from, to, reprocess), and it is
 // started with the USE_EXISTING conflict policy: repeating the command attaches to the running backfill.
+import type { Command } from 'commander';
+import type { CliContext } from './program';
+import { loadTemporalConfig } from '../config/config';
+import type { Io } from './io';
 import { SingleBar } from 'cli-progress';
 import {
   WorkflowFailedError,
@@ -61,10 +65,7 @@ export interface BackfillFlags {
   storage?: string;
 }
 
-export interface Io {
-  stdout(s: string): void;
-  stderr(s: string): void;
-}
+export type { Io };
 
 export interface PreparedBackfill {
   workflowId: string;
@@ -551,4 +552,59 @@ export async function backfillCancel(
     else if (p) io.stdout(formatSummary(workflowId, p));
     return EXIT_OK;
   });
+}
+
+export function registerBackfillCommand(program: Command, ctx: CliContext): void {
+  const backfill = program
+    .command('backfill')
+    .description('export every window of [--from, --to) for an export definition, window by window')
+    .argument('<name>', 'export name in the definitions file')
+    .option(
+      '--from <date>',
+      "first window: YYYY-MM-DD (midnight in the export's time zone) or an ISO instant",
+    )
+    .option('--to <date>', 'end of the range (exclusive), same forms')
+    .option('--file <path>', 'export definitions file', 'm3ter-exports.yaml')
+    .option('--concurrency <n>', 'window exports in flight at once (1-50)', '4')
+    .option(
+      '--reprocess <mode>',
+      'none | failed | all: which windows that already ran to export again',
+      'failed',
+    )
+    .option('--newest-first', 'start with the newest window')
+    .option('--kind <kind>', 'ad-hoc form, no definitions file: usage | operational | bills')
+    .option('--step <unit>', 'ad-hoc form: the window, hour | day | week | month')
+    .option('--timezone <tz>', 'ad-hoc form: IANA zone of the window boundaries (default UTC)')
+    .option('--request <json|@file>', 'ad-hoc form: the request body without dates')
+    .option('--storage <mode>', 'ad-hoc form: local | none | s3 (default local)')
+    .option('--dry-run', 'print each window with its state and action; start nothing')
+    .option('--wait', 'show progress until the backfill ends; exit 1 if any window failed')
+    .option('--json', 'machine-readable output')
+    .action(
+      ctx.act(async (name: string, o: BackfillFlags) => {
+        return runBackfillCommand(loadTemporalConfig(), name, o, ctx.io);
+      }),
+    );
+  backfill
+    .command('status <workflowId>')
+    .description("a backfill's progress (totals, in-flight windows, rate, ETA) or its summary")
+    .option('--json', 'machine-readable output')
+    .action(
+      // `--json` after the workflow id is parsed by `backfill` itself, which declares it too.
+      ctx.act(async (workflowId: string, _o: { json?: boolean }, cmd: Command) => {
+        return backfillStatus(loadTemporalConfig(), workflowId, cmd.optsWithGlobals(), ctx.io);
+      }),
+    );
+  backfill
+    .command('cancel <workflowId>')
+    .description(
+      'cancel a backfill: its in-flight window exports are cancelled (their ExportJobs are left to m3ter)',
+    )
+    .option('--json', 'machine-readable output')
+    .action(
+      // `--json` after the workflow id is parsed by `backfill` itself, which declares it too.
+      ctx.act(async (workflowId: string, _o: { json?: boolean }, cmd: Command) => {
+        return backfillCancel(loadTemporalConfig(), workflowId, cmd.optsWithGlobals(), ctx.io);
+      }),
+    );
 }

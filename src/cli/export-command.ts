@@ -1,18 +1,27 @@
 // `m3ter-exports export usage|operational|bills`: validate (zod, before anything starts), start or attach to
 // the export workflow under a deterministic id, optionally wait with live status, print the manifest.
+import { Option, type Command } from 'commander';
+import type { CliContext } from './program';
+import { collect } from './program';
+import { loadConfig, loadTemporalConfig } from '../config/config';
+import { withTemporalClient } from './temporal-client';
+import {
+  billsRequestFromFlags,
+  operationalRequestFromFlags,
+  usageRequestFromFlags,
+  type BillsFlags,
+  type OperationalFlags,
+  type UsageFlags,
+} from './request-flags';
+import { describeFailure } from '../contract/failures';
+import type { Io } from './io';
 import {
   EXPORT_NAME_PATTERN,
   EXPORT_NAME_RULE,
   storageRuleFor,
   type StorageMode,
 } from '../contract/vocabulary';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { exportWorkflowId, type ExportKind } from '../export-ids';
 import { adhocExportWorkflow, billsCsvExportWorkflow } from '../../workflows';
 import { statusQuery, type ExportStatus } from '../../workflows/common';
@@ -144,10 +153,7 @@ function statusLine(s: ExportStatus): string {
 }
 
 /** Waits for the result while printing status changes to stderr; returns the exit code. */
-export async function waitAndReport(
-  handle: WorkflowHandle,
-  out: { stdout: (s: string) => void; stderr: (s: string) => void },
-): Promise<number> {
+export async function waitAndReport(handle: WorkflowHandle, out: Io): Promise<number> {
   let done = false;
   let last = '';
   const ticker = (async () => {
@@ -167,7 +173,7 @@ export async function waitAndReport(
     out.stdout(JSON.stringify(result, null, 2));
     return EXIT_OK;
   } catch (err) {
-    out.stderr(describeFailure(err));
+    out.stderr(failureLine(err));
     return EXIT_EXPORT_FAILED;
   } finally {
     done = true;
@@ -175,14 +181,117 @@ export async function waitAndReport(
   }
 }
 
-export function describeFailure(err: unknown): string {
-  if (err instanceof WorkflowFailedError) {
-    let cause: unknown = err.cause;
-    while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause)
-      cause = cause.cause;
-    if (cause instanceof ApplicationFailure)
-      return `export failed: ${cause.type ?? 'Error'}: ${cause.message}`;
-    return `export failed: ${err.cause?.message ?? err.message}`;
-  }
-  return `export failed: ${err instanceof Error ? err.message : String(err)}`;
+/** One line for the terminal: the failure described the one way (describeFailure). */
+export function failureLine(err: unknown): string {
+  const { type, message } = describeFailure(err);
+  return `export failed: ${type}: ${message}`;
+}
+
+function addCommonExportOptions(cmd: Command): Command {
+  return cmd
+    .option('--name <name>', 'label used in the workflow id and file names')
+    .option(
+      '--id <workflowId>',
+      'explicit workflow id (default: derived from the request, so a repeat attaches)',
+    )
+    .addOption(
+      new Option(
+        '--storage <mode>',
+        'local: stream the file to EXPORT_DIR; s3: upload it to EXPORT_S3_BUCKET; none: return the URL (usage and operational only)',
+      ).default('local'),
+    )
+    .option('--request <json|@file>', 'a whole request body as JSON (flags override its fields)')
+    .option('--wait', 'wait for the export, show live status, then print the manifest')
+    .option('--json', 'machine-readable output');
+}
+
+async function runExport(
+  kind: ExportKind,
+  body: Record<string, unknown>,
+  flags: ExportCommonFlags,
+  io: Io,
+): Promise<number> {
+  const prepared = prepareExport(kind, body, flags); // before any connection: bad input costs nothing
+  const temporal = loadTemporalConfig();
+  return withTemporalClient(temporal, async (client) => {
+    const { handle, attached } = await startOrAttach(client, temporal.taskQueue, prepared);
+    if (flags.json && !flags.wait) {
+      io.stdout(JSON.stringify({ workflowId: handle.workflowId, attached }));
+    } else {
+      io.stderr(
+        `${attached ? 'attached to existing' : 'started'} ${workflowTypeOf(prepared)} ${handle.workflowId}`,
+      );
+    }
+    if (!flags.wait) return EXIT_OK;
+    const code = await waitAndReport(handle, io);
+    if (code === EXIT_OK && prepared.kind !== 'bills' && flags.storage === 'none') {
+      await printFreshDownloadUrl(await handle.result(), io);
+    }
+    return code;
+  });
+}
+
+/**
+ * `--storage none`: the workflow result deliberately omits the presigned query string (history must not
+ * hold it), so the CLI asks m3ter for a fresh URL and prints it to this terminal only.
+ */
+async function printFreshDownloadUrl(result: unknown, io: Io): Promise<void> {
+  const jobId = (result as { jobId?: string } | undefined)?.jobId;
+  if (!jobId) return;
+  const config = loadConfig();
+  const { createM3terClient } = await import('../m3ter');
+  const m3ter = createM3terClient(config.m3ter);
+  const { url, expirationTime } = await m3ter.getExportDownloadUrl(jobId);
+  io.stderr(`download URL (valid until ${expirationTime ?? 'unknown'}; do not paste it into tickets):`);
+  io.stdout(url);
+}
+
+export function registerExportCommand(program: Command, ctx: CliContext): void {
+  const exp = program.command('export').description('start an export (usage, operational or bills)');
+  addCommonExportOptions(
+    exp
+      .command('usage')
+      .description('usage data for [start, end)')
+      .option('--start <date>', 'inclusive start (ISO date-time, or YYYY-MM-DD = 00:00 UTC)')
+      .option('--end <date>', 'exclusive end; at most tomorrow 00:00 UTC')
+      .option('--meter <id>', 'meter id (repeatable or comma-separated)', collect)
+      .option('--account <id>', 'account id (repeatable or comma-separated)', collect)
+      .option('--aggregation <spec>', 'meterId:fieldCode:MEASURE|DIMENSION:FUNCTION (repeatable)', collect)
+      .option(
+        '--group <spec>',
+        'account | time:DAY|HOUR|WEEK|MONTH|QUARTER | dimension:meterId:fieldCode',
+        collect,
+      )
+      .option('--format <fmt>', 'CSV or JSONL')
+      .option('--destination <id>', 'export destination id (repeatable)', collect),
+  ).action(
+    ctx.act((o: UsageFlags & ExportCommonFlags) => runExport('usage', usageRequestFromFlags(o), o, ctx.io)),
+  );
+
+  addCommonExportOptions(
+    exp
+      .command('operational')
+      .description('operational data (bills, accounts, plans, ...)')
+      .option('--types <list>', 'operational data types, e.g. BILLS,ACCOUNTS (repeatable)', collect)
+      .option('--start <date>', 'only data since this date-time')
+      .option('--format <fmt>', 'CSV or JSONL')
+      .option('--destination <id>', 'export destination id (repeatable)', collect),
+  ).action(
+    ctx.act((o: OperationalFlags & ExportCommonFlags) =>
+      runExport('operational', operationalRequestFromFlags(o), o, ctx.io),
+    ),
+  );
+
+  addCommonExportOptions(
+    exp
+      .command('bills')
+      .description('Data Explorer bill line items as CSV')
+      .option('--start <date>', 'start (ISO date-time or YYYY-MM-DD)')
+      .option('--end <date>', 'end (ISO date-time or YYYY-MM-DD)')
+      .option('--line-item-types <list>', 'e.g. USAGE,STANDING_CHARGE (repeatable)', collect)
+      .option('--dimension <spec>', 'name=value[,value] filter, "*" for all (repeatable)', collect)
+      .option('--limit <n>', 'max data points, 1-2000'),
+  ).action(
+    ctx.act((o: BillsFlags & ExportCommonFlags) => runExport('bills', billsRequestFromFlags(o), o, ctx.io)),
+  );
 }

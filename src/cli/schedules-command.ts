@@ -1,4 +1,8 @@
 // `m3ter-exports schedules ...`: Temporal Schedules from the export definitions file.
+import type { Command } from 'commander';
+import type { CliContext } from './program';
+import { loadTemporalConfig } from '../config/config';
+import type { Io } from './io';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { TemporalConfig } from '../config/config';
 import { loadDefinitionsFile } from '../definitions';
@@ -15,10 +19,7 @@ import { withTemporalClient } from './temporal-client';
 
 export const DEFAULT_DEFINITIONS_FILE = 'm3ter-exports.yaml';
 
-export interface Io {
-  stdout(s: string): void;
-  stderr(s: string): void;
-}
+export type { Io };
 
 export async function schedulesApply(
   temporal: TemporalConfig,
@@ -108,4 +109,59 @@ export async function schedulesOperate(
     io.stderr(`${done} ${scheduleId}`);
     return EXIT_OK;
   });
+}
+
+export function registerSchedulesCommand(program: Command, ctx: CliContext): void {
+  const schedules = program
+    .command('schedules')
+    .description('Temporal Schedules from the export definitions file (m3ter-exports.yaml)');
+  schedules
+    .command('apply')
+    .description(
+      'make the schedules match the file: create, update what changed, --prune deletes ours not in it',
+    )
+    .option('--file <path>', 'export definitions file', 'm3ter-exports.yaml')
+    .option(
+      '--dry-run',
+      'print the plan (create / update with field diff / unchanged / delete); change nothing',
+    )
+    .option('--prune', 'delete schedules created by this tool whose export is no longer in the file')
+    .option('--json', 'machine-readable output')
+    .action(
+      ctx.act(async (o: { file: string; dryRun?: boolean; prune?: boolean; json?: boolean }) => {
+        return schedulesApply(loadTemporalConfig(), o, ctx.io);
+      }),
+    );
+  schedules
+    .command('list')
+    .description('schedules managed by this tool: spec, time zone, paused, last run and its window, next run')
+    .option('--json', 'machine-readable output')
+    .action(
+      ctx.act(async (o: { json?: boolean }) => {
+        return schedulesList(loadTemporalConfig(), o, ctx.io);
+      }),
+    );
+  schedules
+    .command('describe <name>')
+    .description('definition, policies, recent runs, and the next 5 nominal times with their windows')
+    .option('--json', 'machine-readable output')
+    .action(
+      ctx.act(async (name: string, o: { json?: boolean }) => {
+        return schedulesDescribe(loadTemporalConfig(), name, o, ctx.io);
+      }),
+    );
+  for (const [op, what] of [
+    ['pause', 'pause a schedule'],
+    ['unpause', 'resume a paused schedule'],
+    ['trigger', 'run now: exports the window before this instant'],
+    ['delete', 'delete a schedule (runs already started continue)'],
+  ] as const) {
+    const cmd = schedules.command(`${op} <name>`).description(what);
+    if (op === 'pause' || op === 'unpause') cmd.option('--note <text>', 'why (shown by describe)');
+    cmd.action(
+      ctx.act(async (name: string, o: { note?: string }) => {
+        return schedulesOperate(loadTemporalConfig(), op, name, o, ctx.io);
+      }),
+    );
+  }
 }

@@ -2,6 +2,11 @@
 // (src/contract/search-attributes.ts). Idempotent: attributes already there with the right type are left alone.
 // Production namespaces need this once (and after an upgrade that adds an attribute); the dev server this
 // repository starts registers the same list itself.
+import type { Command } from 'commander';
+import type { CliContext } from './program';
+import { loadTemporalConfig } from '../config/config';
+import { withTemporalClient } from './temporal-client';
+import { EXIT_OK } from './exit-codes';
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { cliTypeName, SEARCH_ATTRIBUTES } from '../contract/search-attributes';
@@ -68,4 +73,21 @@ export function formatSetupReport(r: SetupReport): string {
   for (const name of r.added) lines.push(`  added    ${name}`);
   for (const name of r.present) lines.push(`  present  ${name}`);
   return lines.join('\n');
+}
+
+export function registerSetupCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('setup')
+    .description('register the search attributes the workflows use on the namespace (idempotent)')
+    .option('--json', 'machine-readable output')
+    .action(
+      ctx.act(async (o: { json?: boolean }) => {
+        const temporal = loadTemporalConfig();
+        const report = await withTemporalClient(temporal, (client) =>
+          registerSearchAttributes(client, temporal.namespace),
+        );
+        ctx.io.stdout(o.json ? JSON.stringify(report) : formatSetupReport(report));
+        return EXIT_OK;
+      }),
+    );
 }

@@ -1,5 +1,10 @@
 // `m3ter-exports status <workflowId>`: the workflow's own view (status query) plus Temporal's (describe),
 // including the live heartbeat of a running download or poll.
+import type { Command } from 'commander';
+import type { CliContext } from './program';
+import { loadTemporalConfig } from '../config/config';
+import { withTemporalClient } from './temporal-client';
+import { EXIT_OK } from './exit-codes';
 import type { Client } from '@temporalio/client';
 import { statusQuery, type ExportStatus } from '../../workflows/common';
 
@@ -71,4 +76,20 @@ export function formatStatus(r: StatusReport): string {
     );
   }
   return lines.join('\n');
+}
+
+export function registerStatusCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('status <workflowId>')
+    .description('show an export workflow: phase, ExportJob, polls, bytes written, pending activities')
+    .option('--json', 'machine-readable output')
+    .action(
+      ctx.act(async (workflowId: string, o: { json?: boolean }) => {
+        const report = await withTemporalClient(loadTemporalConfig(), (client) =>
+          exportStatus(client, workflowId),
+        );
+        ctx.io.stdout(o.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+        return EXIT_OK;
+      }),
+    );
 }

@@ -1,5 +1,5 @@
 /**
- * Configuration from the environment (the variables are listed in README.md, Configuration).
+ * Configuration from the environment (every variable is listed in docs/configuration.md).
  *
  * Fails fast with ONE error listing every missing or invalid variable and the rule it broke, so an
  * operator fixes the environment in one go. Values are never echoed: several variables are secrets

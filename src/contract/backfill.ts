@@ -28,10 +28,9 @@ export const DEFAULT_BACKFILL_CONCURRENCY = 4;
  */
 export const MAX_BACKFILL_CONCURRENCY = 50;
 /**
- * Windows one run of the backfill handles before it continues as new. A window costs the parent about
- * seven history events (child initiated, started, completed, and its share of workflow tasks; the backfill
- * bench measures it), so a run of 500 windows stays near 3,500 events, well below the server's history
- * warnings (10,240 events), whatever the range.
+ * Windows one run of the backfill handles before it continues as new. Each window adds a handful of
+ * events to the parent (child initiated, started, completed, workflow tasks), so the default keeps a run's
+ * history well below the server's history-size warnings, whatever the range.
  */
 export const DEFAULT_CONTINUE_AS_NEW_AFTER = 500;
 export const MAX_CONTINUE_AS_NEW_AFTER = 2000;

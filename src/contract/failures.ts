@@ -84,6 +84,51 @@ export function isFailureType(value: unknown): value is FailureType {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(FAILURE_RETRYABLE, value);
 }
 
+/** How a failure is shown and stored everywhere: its taxonomy type and a message. */
+export interface FailureDescription {
+  type: FailureType;
+  message: string;
+}
+
+const MAX_CAUSE_DEPTH = 8;
+
+/** The ApplicationFailure at the root of a failure chain (workflow, child, activity), if any. */
+export function rootApplicationFailure(err: unknown): ApplicationFailure | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < MAX_CAUSE_DEPTH && e; i++) {
+    if (e instanceof ApplicationFailure) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * The one way to turn a caught failure into a FailureDescription: the root ApplicationFailure's type when
+ * it is one of ours, else UnexpectedError with the root's own type or name kept in the message (a
+ * timeout, a termination, a bug), so nothing about the cause is lost.
+ */
+export function describeFailure(err: unknown): FailureDescription {
+  const root = rootApplicationFailure(err);
+  if (root && isFailureType(root.type)) return { type: root.type, message: root.message };
+  const deepest = root ?? deepestCause(err);
+  const name = root?.type || (deepest instanceof Error ? deepest.name : undefined);
+  const message = deepest instanceof Error ? deepest.message : String(deepest);
+  return {
+    type: FailureType.UnexpectedError,
+    message: name && name !== 'Error' ? `${name}: ${message}` : message,
+  };
+}
+
+function deepestCause(err: unknown): unknown {
+  let e: unknown = err;
+  for (let i = 0; i < MAX_CAUSE_DEPTH; i++) {
+    const next = (e as { cause?: unknown } | undefined)?.cause;
+    if (!next) break;
+    e = next;
+  }
+  return e;
+}
+
 export interface FailureOptions {
   details?: Record<string, unknown>;
   /** Server-requested delay before the next attempt (Retry-After). */

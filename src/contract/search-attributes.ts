@@ -2,7 +2,7 @@
 // query visibility). Pure: no Node built-ins, so the workflow bundle can include it.
 //
 // SEARCH_ATTRIBUTES is the one list: the dev server this repository starts registers it, `m3ter-exports
-// setup` registers it on any namespace, and docker-compose/README take it from here. A namespace without
+// setup` registers it on any namespace, and docker-compose and docs/deploying.md take it from here. A namespace without
 // them fails the workflow task that upserts one.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 

@@ -1,6 +1,6 @@
 // What a window run is and returns: shared by the scheduled-export and backfill workflows, the schedules
 // the CLI applies and the backfill planner. Pure.
-import type { FailureType } from './failures';
+import type { FailureDescription } from './failures';
 import type { PollOptions } from './inputs';
 import type { ExportDefinition } from '../definitions/types';
 
@@ -26,7 +26,7 @@ export interface WindowRunResult {
   outcome: WindowOutcome;
   /** The export's result (its manifest, for stored exports) when this call saw it. */
   result?: unknown;
-  failure?: { type: FailureType; message: string };
+  failure?: FailureDescription;
 }
 
 export interface ScheduledExportInput {

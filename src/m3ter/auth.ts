@@ -3,7 +3,7 @@
  * shortly before expiry, refreshed by one request however many callers are waiting.
  */
 import type { Redactor } from '../log/redact';
-import { M3terAuthenticationError, M3terError } from './errors';
+import { M3terAuthenticationError, M3terBadRequestError } from './errors';
 import type { AuthHooks, Transport } from './http';
 import { TokenResponseSchema } from './schemas';
 import { validateResponse } from './validation';
@@ -69,7 +69,7 @@ export class TokenProvider implements AuthHooks {
         retry: 'standard',
       });
     } catch (err) {
-      if (err instanceof M3terError && (err.status === 400 || err.status === 401)) {
+      if (err instanceof M3terBadRequestError || err instanceof M3terAuthenticationError) {
         // ASSUMPTION (docs/m3ter-api.md, Assumptions): the status for bad client credentials is not
         // documented; we treat 400 and 401 from the token endpoint as a credentials rejection.
         throw new M3terAuthenticationError(

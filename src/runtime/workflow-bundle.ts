@@ -1,6 +1,5 @@
-// Where the worker gets its workflow code. Bundling workflows/ with webpack takes tens of seconds on a busy
-// 2-core machine and leaves the worker process ~100 MB larger for good, so a prebuilt bundle is used when
-// there is one: M3TER_WORKFLOW_BUNDLE (the jest global setup builds one per test run), else, when running
+// Where the worker gets its workflow code. Bundling workflows/ with webpack is slow and leaves the worker
+// process larger for good, so a prebuilt bundle is used when there is one: M3TER_WORKFLOW_BUNDLE (the jest global setup builds one per test run), else, when running
 // compiled code, the `dist/workflow-bundle.js` that `npm run build` writes (the Docker image has it).
 // Running from the TypeScript sources without M3TER_WORKFLOW_BUNDLE always bundles afresh, so a stale
 // bundle can never shadow edited workflows.

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createM3terClient } from '../../src/m3ter';
 import type { Measurement } from '../../src/m3ter/schemas';
 import { EXIT_EXPORT_FAILED, EXIT_OK } from '../../src/cli/exit-codes';
-import { describeFailure } from '../../src/cli/export-command';
+import { failureLine } from '../../src/cli/export-command';
 import { startLocalStack } from './local-stack';
 import { connectTemporalClient } from '../../src/temporal/connection';
 
@@ -106,7 +106,7 @@ export async function runDemo(opts: { exportDir: string }): Promise<number> {
           );
         } else {
           failed++;
-          process.stdout.write(`--- ${exports[i].label} export ${describeFailure(r.reason)}\n`);
+          process.stdout.write(`--- ${exports[i].label} export ${failureLine(r.reason)}\n`);
         }
       });
     } finally {

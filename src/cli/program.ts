@@ -1,0 +1,34 @@
+// What every command file needs to register itself on the program: where to write, and how an action
+// reports its exit code (commander ignores action return values).
+import type { Command } from 'commander';
+import { EXIT_OK } from './exit-codes';
+import type { Io } from './io';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Action<A extends any[]> = (...args: A) => Promise<number | void> | number | void;
+
+export interface CliContext {
+  io: Io;
+  /** Wraps an action so that its returned exit code becomes the process's. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  act<A extends any[]>(fn: Action<A>): (...args: A) => Promise<void>;
+}
+
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+/** A context whose actions record their exit code for `exitCode()` to return after parsing. */
+export function createCliContext(io: Io): CliContext & { exitCode(): number } {
+  let code = EXIT_OK;
+  return {
+    io,
+    act:
+      (fn) =>
+      async (...args) => {
+        code = (await fn(...args)) ?? EXIT_OK;
+      },
+    exitCode: () => code,
+  };
+}
+
+/** Commander's collector for repeatable options. */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
