@@ -89,6 +89,23 @@ function refusedCredentials(err: unknown): boolean {
   });
 }
 
+/**
+ * A call refused for lack of rights after the connection was made (no key given to a server that wants
+ * one, or a key without a role on the namespace), as one line; undefined for any other error.
+ */
+export function describeRefusedCall(s: TemporalConnectionSettings, err: unknown): string | undefined {
+  if (!refusedCredentials(err)) return undefined;
+  const detail = errorChain(err)
+    .map((e) => (e as { details?: unknown }).details)
+    .find((d) => typeof d === 'string' && d !== '');
+  const who = s.apiKey
+    ? `the API key (${s.sources.apiKey}) has no role that allows this on namespace "${s.namespace}"`
+    : s.tls?.clientCert
+      ? `the client certificate (${s.sources.clientCert}) has no role that allows this on namespace "${s.namespace}"`
+      : 'it wants credentials: set TEMPORAL_API_KEY, or a client certificate';
+  return `Temporal at ${s.address} refused the request${detail ? ` (${sanitize(String(detail), s)})` : ''}: ${who}`;
+}
+
 /** First line of an SDK message, the API key cut out should a server ever echo it. */
 function sanitize(text: string, s: TemporalConnectionSettings): string {
   let line = text.split('\n')[0].slice(0, 300);

@@ -110,6 +110,22 @@ describe('a Temporal server that authorizes API keys', () => {
     expect(r.stderr).not.toContain(expired);
   });
 
+  it('tells the CLI and the worker without a key that the server wants credentials', async () => {
+    const env = temporalEnv({
+      TEMPORAL_ADDRESS: temporal!.address,
+      TEMPORAL_NAMESPACE: temporal!.namespace,
+      TEMPORAL_TASK_QUEUE: 'api-key-exports',
+      TEMPORAL_TLS: 'true',
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.ca.cert,
+    });
+    const expected = `Temporal at ${temporal!.address} refused the request (Request unauthorized.): it wants credentials: set TEMPORAL_API_KEY, or a client certificate`;
+    const r = await cli(['failed', 'list'], env);
+    expect(r).toMatchObject({ code: 1, stderr: `${expected}\n` });
+    const worker = await cli(['worker'], { ...sandbox!.env, ...env, EXPORT_DIR: exportDir });
+    expect(worker.code).toBe(1);
+    expect(worker.stderr.trim().split('\n').at(-1)).toBe(expected);
+  });
+
   it('never shows the key: not in --help, logs, errors or workflow history', async () => {
     const help = await cli(['--help'], settings(apiKey));
     expect(help.code).toBe(0);

@@ -6,7 +6,7 @@
 // ENTRYPOINT runs as the container would, against the compiled code and the prebuilt workflow bundle.
 // The base image's Node.js major runs it: the host's node when it is that major, else the one `.ci/run`
 // installs (test/support/node-for-image.ts).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,11 @@ const stages = parseDockerfile(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'u
 const final = stages.at(-1)!;
 const nodeMajor = baseImageNodeMajor(final.base);
 const node = nodeForMajor(nodeMajor);
+// npm looks for its global config (this machine's registry CA, for one) beside the node running it; with the
+// image's node first on PATH it would look in the wrong place, so the machine's npm config is named.
+const npmGlobalConfig =
+  process.env.npm_config_globalconfig ??
+  execFileSync('npm', ['config', 'get', 'globalconfig'], { encoding: 'utf8' }).trim();
 const hostDirs = new Map<Stage, string>();
 
 interface Run {
@@ -64,6 +69,7 @@ async function replay(stage: Stage): Promise<void> {
     PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}`,
     HOME: process.env.HOME,
     npm_config_prefer_offline: 'true',
+    npm_config_globalconfig: npmGlobalConfig,
     ...stage.env,
   };
   for (const step of stage.steps) {
