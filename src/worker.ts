@@ -117,6 +117,25 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     readExportJob: createExportJobBatcher(m3ter),
   });
 
+  // The deployment's m3ter budget is a server-side dispatch rate on the m3ter queue (src/m3ter/budget.ts).
+  // Set before polling, and never as `maxTaskQueueActivitiesPerSecond` on the worker: a worker-set limit
+  // is replaced by the next poller's, an API-set one is not. Set before the workers exist too: it is the
+  // first call that needs rights on the namespace, and a refusal here leaves no worker holding the
+  // connection open.
+  const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
+  const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
+  try {
+    await setActivityQueueRate(client, {
+      namespace: config.temporal.namespace,
+      taskQueue: m3terQueue,
+      requestsPerSecond: m3terBudget,
+    });
+  } catch (err) {
+    await clientConnection.close().catch(() => undefined);
+    await nativeConnection.close().catch(() => undefined);
+    throw err;
+  }
+
   // Must be set before Worker.create starts the workflow thread, whose V8 heap reads it (see the constant).
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const worker = await Worker.create({
@@ -138,16 +157,6 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
   });
 
-  // The deployment's m3ter budget is a server-side dispatch rate on the m3ter queue (src/m3ter/budget.ts).
-  // Set before polling, and never as `maxTaskQueueActivitiesPerSecond` on the worker: a worker-set limit
-  // is replaced by the next poller's, an API-set one is not.
-  const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
-  const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
-  await setActivityQueueRate(client, {
-    namespace: config.temporal.namespace,
-    taskQueue: m3terQueue,
-    requestsPerSecond: m3terBudget,
-  });
   const m3terWorker = await Worker.create({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
@@ -233,6 +242,7 @@ export async function runWorkerCommand(config: AppConfig): Promise<number> {
     config.healthPort === undefined
       ? undefined
       : await startHealthServer({ port: config.healthPort, readiness: () => w.readiness() });
+  // Needs the same rights on the namespace as the m3ter budget createExportWorker has already set.
   await withClient(config, (client) => startMonitorAtWorkerStart(config, client, log));
   log.info(
     {
