@@ -1,8 +1,8 @@
 // Job claims: "which workflow run owns this m3ter ExportJob?", strongly consistent and atomic.
 //
 // A claim is a workflow execution with the id `m3ter-job-claim:<jobId>`, started with id reuse policy
-// REJECT_DUPLICATE and conflict policy FAIL: the Temporal server creates it at most once per job id (the
-// same atomic create-if-absent as the alert ledger, src/alerts/ledger.ts), so of two runs claiming one job,
+// REJECT_DUPLICATE and conflict policy FAIL (src/temporal/start-once.ts): the Temporal server creates it at
+// most once per job id, so of two runs claiming one job,
 // exactly one wins and the other is told who did. The owner (workflow id and run id) is in the claim's memo
 // and input. Reads describe the claim by id, which reads the server's persistence, not visibility, so a
 // claim is seen by every reader the moment its start returned. The trigger activity writes the claim the
@@ -23,12 +23,12 @@
 // or more). Claims only matter while some trigger's recovery may still look at the job: the recovery
 // window of a trigger activity, at most its retries (under an hour), so any retention of a day or more
 // suffices.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { jobClaimWorkflowId } from '../src/contract/ids';
+import { startOnce } from '../src/temporal/start-once';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 
 /** The workflow type of a claim (workflows/job-claim.ts). */
 export const JOB_CLAIM_WORKFLOW = 'exportJobClaimWorkflow';
-const CLAIM_ID_PREFIX = 'm3ter-job-claim:';
 /** Claims described at once by one recovery round. */
 const DESCRIBE_CONCURRENCY = 10;
 /** The holder reported for a claim whose owner cannot be read: it still claims the job. */
@@ -60,9 +60,7 @@ export interface JobClaims {
   owners(ids: string[]): Promise<Map<string, ClaimOwner>>;
 }
 
-export function jobClaimWorkflowId(jobId: string): string {
-  return `${CLAIM_ID_PREFIX}${jobId}`;
-}
+export { jobClaimWorkflowId };
 
 /** Same run: same workflow id, and the same run id when both know it. */
 export function sameOwner(a: ClaimOwner, b: ClaimOwner): boolean {
@@ -96,22 +94,17 @@ export function createWorkflowJobClaims(opts: { client: Client; taskQueue: strin
   return {
     async claim(jobId, owner) {
       const input: ExportJobClaimInput = { jobId, owner };
-      try {
-        await client.workflow.start(JOB_CLAIM_WORKFLOW, {
-          workflowId: jobClaimWorkflowId(jobId),
-          taskQueue,
-          args: [input],
-          memo: { owner },
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        });
-        return { won: true, holder: owner };
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        // Someone holds it; possibly this run (an earlier attempt, or a retried start call).
-        const holder = (await holderOf(jobId)) ?? UNKNOWN_OWNER;
-        return { won: sameOwner(holder, owner), holder };
-      }
+      const created = await startOnce(client, {
+        workflowType: JOB_CLAIM_WORKFLOW,
+        workflowId: jobClaimWorkflowId(jobId),
+        taskQueue,
+        args: [input],
+        memo: { owner },
+      });
+      if (created) return { won: true, holder: owner };
+      // Someone holds it; possibly this run (an earlier attempt, or a retried start call).
+      const holder = (await holderOf(jobId)) ?? UNKNOWN_OWNER;
+      return { won: sameOwner(holder, owner), holder };
     },
     async owners(ids) {
       const out = new Map<string, ClaimOwner>();

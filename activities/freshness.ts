@@ -2,6 +2,7 @@
 // succeeded window ENDED longer ago than its `freshness` is stale. One alert when it goes stale, one
 // "recovered" message when a newer window succeeds, each claimed in the alert ledger under a key of the
 // export and its newest window, so a repeated check (activity retry, continue-as-new) cannot repeat them.
+import { freshnessAlertId } from '../src/contract/ids';
 import type { Client } from '@temporalio/client';
 import { claimAlert } from '../src/alerts/ledger';
 import type { FreshnessExport } from '../src/alerts/router';
@@ -73,7 +74,7 @@ export function createFreshnessActivities(deps: FreshnessActivityDeps) {
       let claim: { alert: Alert; key: string } | undefined;
       if (stale && !prev?.stale) {
         claim = {
-          key: `alert:stale:${e.name}:${newestWindowStart ?? 'none'}`,
+          key: freshnessAlertId('stale', e.name, newestWindowStart),
           alert: {
             ...base,
             kind: 'ExportStale',
@@ -84,7 +85,7 @@ export function createFreshnessActivities(deps: FreshnessActivityDeps) {
         };
       } else if (!stale && prev?.stale) {
         claim = {
-          key: `alert:recovered:${e.name}:${newestWindowStart ?? 'none'}`,
+          key: freshnessAlertId('recovered', e.name, newestWindowStart),
           alert: {
             ...base,
             kind: 'ExportRecovered',

@@ -1,52 +1,17 @@
-// triggerAdhocExport: POST /dataexports/adhoc exactly once per workflow.
-//
-// The endpoint has no idempotency key, so "retry on failure" is not safe: a timeout, a dropped connection
-// or a 5xx may arrive AFTER m3ter committed the job. The design:
-//
-//  * The activity is idempotent across its own retries. Every attempt after the first, and every ambiguous
-//    failure within an attempt, first LOOKS for a job this workflow may already have created, and only
-//    POSTs when there is none. The search starts at the activity's first scheduling time
-//    (`scheduledTimestampMs`, which Temporal keeps across retries and which precedes every POST of every
-//    attempt) minus a clock-skew margin. So the workflow can give this activity an ordinary retry policy:
-//    a worker killed mid-POST, a lost response or a 5xx all end in "adopt the committed job" or "nothing
-//    was committed, send again". No heartbeat is needed to carry state between attempts.
-//  * Claims. The moment the activity learns a job id (a POST's response, or adopting one) it claims the
-//    job for its run in the claim store (activities/claims.ts): an atomic create-if-absent on the Temporal
-//    server, read by id, so strongly consistent. If a POST's own job is already claimed by another run,
-//    that run adopted our job: logged as an error with both workflow ids, and we keep the job (it holds
-//    our request). The recovery below makes this near-impossible.
-//  * Recovery. A job is a candidate when it was created in the window, is not a scheduled job, has the
-//    request's sourceType, and is not claimed by another run (one claimed by this run, in an earlier
-//    attempt, is adopted at once). An unclaimed candidate may belong to a run whose response is still in
-//    flight, so it is only considered once that owner must have claimed it: the owner sent its POST before
-//    the job was created and got its answer or timed out within the m3ter client's request timeout, then
-//    claims within a margin. Recovery waits until creation (+ 1 s: m3ter may round it down) + clock skew
-//    + the client's `requestTimeoutMs` + claim-write margin (1 + 2 + 30 + 3 = 36 s with the defaults),
-//    re-reading the claims every second and stopping early once every candidate is claimed. Then: none
-//    left: nothing of ours was committed, send again. One: claim it; if another recovering run claimed it
-//    first, it was not ours, and nothing else is left: send again. Several: we cannot tell which one is ours (a job may hold another request's data), so fail non-retryably with
-//    ExportTriggerAmbiguous and let an operator decide.
-//
-// Residual races (m3ter jobs carry nothing that identifies the request, so recovery relies on time and
-// claims; only an idempotency key on m3ter's side closes them):
-//  (a) An owner that does not claim in time: its worker died between the commit and the claim (its own
-//      retry comes after the heartbeat timeout), or the claim write took longer than the margin (Temporal
-//      unreachable). A run recovering from an ambiguous failure within seconds of that job's creation can
-//      adopt it; the owner then finds it claimed and sends again (one export gets the other's data).
-//  (b) Two runs recovering at the same time, only one of whose POSTs was committed: both see the same
-//      single candidate. The claim lets exactly one adopt it, not necessarily its owner; the other sends
-//      again.
-//  (c) A POST that m3ter commits after our lookup (after the grace pause) is missed and a second job is
-//      created.
+// triggerAdhocExport: POST /dataexports/adhoc exactly once per workflow, although the endpoint has no
+// idempotency key. Every attempt after the first, and every failure that may have been committed, first
+// looks for a job this workflow already created (./trigger-recovery.ts) and only POSTs when there is none;
+// the job a POST returns is claimed for the run at once (./claims.ts). The design, its bounds and the races
+// that remain are in docs/exactly-once.md.
 import { activityInfo, sleep } from '@temporalio/activity';
-import type { AdhocExportRequest, ExportJob } from '../src/m3ter/schemas';
-import { formatJobListDate } from '../src/m3ter/schemas';
+import type { AdhocExportRequest } from '../src/m3ter/schemas';
 import { M3terError, M3terRequestValidationError, M3terResponseValidationError } from '../src/m3ter/errors';
-import { sameOwner, type ClaimOwner, type JobClaims } from './claims';
+import { type ClaimOwner, type JobClaims } from './claims';
 import type { ActivityLogger, Clock, M3terExportsApi, TriggerTuning } from './deps';
 import { classifyHttpStatus, HttpOutcome } from '../src/contract/failures';
 import { errorMessage, failure, FailureType, isTemporalFailure, toApplicationFailure } from './failures';
 import { startKeepAlive } from './keep-alive';
+import { createTriggerRecovery } from './trigger-recovery';
 
 export interface TriggerAdhocExportInput {
   request: AdhocExportRequest;
@@ -72,13 +37,8 @@ interface TriggerDeps {
   tuning?: TriggerTuning;
 }
 
-type Recovery =
-  { kind: 'adopted'; jobId: string } | { kind: 'none' } | { kind: 'ambiguous'; candidates: string[] };
-
 /** How far we trust a failure: could the POST have been committed? */
 type FailureClass = 'invalid' | 'rejected' | 'not-committed' | 'ambiguous';
-
-const MAX_RECOVERY_PAGES = 10;
 
 export function classifyTriggerFailure(err: unknown): FailureClass {
   if (err instanceof M3terRequestValidationError) return 'invalid';
@@ -100,112 +60,50 @@ export function classifyTriggerFailure(err: unknown): FailureClass {
   return 'ambiguous';
 }
 
-function floorToSecond(ms: number): number {
-  return Math.floor(ms / 1000) * 1000;
-}
-
 export function createTriggerActivity(deps: TriggerDeps) {
-  const skewMs = deps.tuning?.clockSkewMs ?? 2_000;
   const graceMs = deps.tuning?.recoveryGraceMs ?? 2_000;
-  const claimWriteMarginMs = deps.tuning?.claimWriteMarginMs ?? 3_000;
-  const claimPollMs = Math.max(1, deps.tuning?.claimPollMs ?? 1_000);
   const maxSends = Math.max(1, deps.tuning?.maxSendsPerAttempt ?? 2);
   const keepAliveMs = deps.tuning?.keepAliveMs ?? 10_000;
-  // After a job's creation (m3ter's clock), the latest moment (ours) its owner can still be without a claim.
-  const ownerClaimBoundMs = skewMs + deps.m3ter.requestTimeoutMs + claimWriteMarginMs;
   const claims = deps.jobClaims;
-
-  async function listCandidates(
-    request: AdhocExportRequest,
-    since: number,
-    until: number | undefined,
-  ): Promise<ExportJob[]> {
-    const out: ExportJob[] = [];
-    let nextToken: string | undefined;
-    for (let page = 0; page < MAX_RECOVERY_PAGES; page++) {
-      const res = await deps.m3ter.listExportJobs({
-        dateCreatedStart: formatJobListDate(since),
-        // Exclusive and whole seconds: round up past `until`.
-        ...(until === undefined ? {} : { dateCreatedEnd: formatJobListDate(floorToSecond(until) + 1000) }),
-        pageSize: 100,
-        nextToken,
-      });
-      for (const job of res.data) {
-        if (job.scheduleId) continue; // scheduled runs are never ours
-        if (job.sourceType && job.sourceType !== request.sourceType) continue;
-        const created = job.dateCreated ? Date.parse(job.dateCreated) : NaN;
-        if (!Number.isNaN(created) && (created < since || (until !== undefined && created > until))) continue;
-        out.push(job);
-      }
-      nextToken = res.nextToken || undefined;
-      if (!nextToken) break;
-    }
-    return out;
-  }
+  const { recover, outcome } = createTriggerRecovery(deps);
 
   /**
-   * Looks for a job committed by an earlier POST of this run, created in [notBefore, notAfter] (plus
-   * clock-skew margins); see the header for the rules.
+   * A POST failed. Refused or never sent: fail the attempt with the matching type. Maybe committed: give
+   * m3ter a moment to finish committing, then look for the job; returns it when found, undefined when the
+   * request may be sent again.
    */
-  async function recover(
-    input: TriggerAdhocExportInput,
-    self: ClaimOwner,
-    notBefore: number,
-    notAfter?: number,
-  ): Promise<Recovery> {
-    const since = floorToSecond(notBefore - skewMs);
-    const until = notAfter === undefined ? undefined : notAfter + skewMs;
-    const listedAt = deps.clock.now();
-    let candidates = await listCandidates(input.request, since, until);
-    // A job without a creation time was created before the listing; one with it may be rounded down to
-    // the second.
-    const settledAt = (job: ExportJob) => {
-      const created = job.dateCreated ? Date.parse(job.dateCreated) : NaN;
-      return (Number.isNaN(created) ? listedAt : created + 1_000) + ownerClaimBoundMs;
-    };
-    for (;;) {
-      if (candidates.length === 0) return { kind: 'none' };
-      const holders = await claims.owners(candidates.map((j) => j.id));
-      const mine = candidates.find((j) => {
-        const holder = holders.get(j.id);
-        return holder !== undefined && sameOwner(holder, self);
-      });
-      // Claimed by this run in an earlier attempt that did not live to return it.
-      if (mine) return { kind: 'adopted', jobId: mine.id };
-      candidates = candidates.filter((j) => !holders.has(j.id));
-      if (candidates.length === 0) return { kind: 'none' };
-      const wait = Math.max(...candidates.map(settledAt)) - deps.clock.now();
-      if (wait > 0) {
-        await sleep(Math.min(wait, claimPollMs));
-        continue;
-      }
-      if (candidates.length > 1) return { kind: 'ambiguous', candidates: candidates.map((j) => j.id) };
-      const only = candidates[0].id;
-      const { won, holder } = await claims.claim(only, self);
-      if (won) return { kind: 'adopted', jobId: only };
-      deps.log.info(
-        { workflowId: self.workflowId, jobId: only, claimedBy: holder.workflowId },
-        'another recovering workflow claimed the only candidate first: it was not ours',
-      );
-      return { kind: 'none' };
-    }
-  }
-
-  function outcome(r: Recovery, input: TriggerAdhocExportInput): TriggerAdhocExportResult | undefined {
-    if (r.kind === 'adopted') {
-      deps.log.warn(
-        { workflowId: input.workflowId, jobId: r.jobId },
-        'adopted an export job whose trigger response was lost',
-      );
-      return { jobId: r.jobId, recovered: true };
-    }
-    if (r.kind === 'ambiguous') {
+  async function afterFailedSend(
+    err: unknown,
+    at: { input: TriggerAdhocExportInput; self: ClaimOwner; send: number; notBefore: number },
+  ): Promise<TriggerAdhocExportResult | undefined> {
+    const cls = classifyTriggerFailure(err);
+    deps.log.warn(
+      { workflowId: at.input.workflowId, send: at.send, class: cls, error: errorMessage(err) },
+      'ad-hoc export trigger failed',
+    );
+    // Invalid (InvalidExportRequest), rejected (ExportRequestRejected, M3terAccessDenied).
+    if (cls === 'invalid' || cls === 'rejected') throw toApplicationFailure(err, 'ad-hoc export trigger');
+    if (cls === 'not-committed') {
+      // Nothing reached m3ter; let the retry policy pace us (the next attempt still looks first).
       throw failure(
-        FailureType.ExportTriggerAmbiguous,
-        `the ad-hoc export request may have been committed, and ${r.candidates.length} unclaimed export jobs ` +
-          `(${r.candidates.join(', ')}) were created in the same period; refusing to guess which one is ours. ` +
-          'Inspect them and rerun the export if needed.',
-        { details: { candidates: r.candidates } },
+        FailureType.ExportTriggerUnavailable,
+        `could not send the export request: ${errorMessage(err)}`,
+        {
+          nextRetryDelayMs: err instanceof M3terError ? err.retryAfterMs : undefined,
+        },
+      );
+    }
+    // When m3ter answered (a 5xx), our job, if any, was created before that answer: jobs created later
+    // belong to someone else. After a timeout or a dropped connection m3ter may still be committing, so
+    // there is no upper bound.
+    const answeredAt = err instanceof M3terError && err.status !== undefined ? deps.clock.now() : undefined;
+    await sleep(graceMs);
+    const found = outcome(await recover(at.input, at.self, at.notBefore, answeredAt), at.input);
+    if (found) return found;
+    if (at.send >= maxSends) {
+      throw failure(
+        FailureType.ExportTriggerUnavailable,
+        `export request failed ${at.send} times without creating a job: ${errorMessage(err)}`,
       );
     }
     return undefined;
@@ -251,37 +149,13 @@ export function createTriggerActivity(deps: TriggerDeps) {
           deps.log.info({ ...ctx, send, sourceType: input.request.sourceType }, 'triggering ad-hoc export');
           ({ jobId } = await deps.m3ter.createAdhocExport(input.request));
         } catch (err) {
-          const cls = classifyTriggerFailure(err);
-          deps.log.warn(
-            { ...ctx, send, class: cls, error: errorMessage(err) },
-            'ad-hoc export trigger failed',
-          );
-          // Invalid (InvalidExportRequest), rejected (ExportRequestRejected, M3terAccessDenied).
-          if (cls === 'invalid' || cls === 'rejected')
-            throw toApplicationFailure(err, 'ad-hoc export trigger');
-          if (cls === 'not-committed') {
-            // Nothing reached m3ter; let the retry policy pace us (the next attempt still looks first).
-            throw failure(
-              FailureType.ExportTriggerUnavailable,
-              `could not send the export request: ${errorMessage(err)}`,
-              { nextRetryDelayMs: err instanceof M3terError ? err.retryAfterMs : undefined },
-            );
-          }
-          // Ambiguous: the job may exist. Give m3ter a moment to finish committing, then look for it. When
-          // m3ter answered (a 5xx), our job, if any, was created before that answer: jobs created later
-          // belong to someone else. After a timeout or a dropped connection m3ter may still be committing,
-          // so there is no upper bound.
-          const answeredAt =
-            err instanceof M3terError && err.status !== undefined ? deps.clock.now() : undefined;
-          await sleep(graceMs);
-          const found = outcome(await recover(input, self, Math.min(notBefore, sentAt), answeredAt), input);
+          const found = await afterFailedSend(err, {
+            input,
+            self,
+            send,
+            notBefore: Math.min(notBefore, sentAt),
+          });
           if (found) return found;
-          if (send >= maxSends) {
-            throw failure(
-              FailureType.ExportTriggerUnavailable,
-              `export request failed ${send} times without creating a job: ${errorMessage(err)}`,
-            );
-          }
           deps.log.info({ ...ctx }, 'no job was committed by the failed trigger; sending it again');
           continue;
         }

@@ -11,6 +11,7 @@ import type { AppConfig } from './config/config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
 import { DEFAULT_CLIENT_RATE_LIMITS } from './m3ter/rate-limit';
+import { statusCallsPerSecond } from './m3ter/export-job-batcher';
 import { startHealthServer, type Readiness } from './runtime/health';
 import { activityLogInterceptor, contextualLogger } from './log/activity-context';
 import { setActivityQueueRate } from './m3ter/budget';
@@ -71,6 +72,7 @@ export interface ExportWorker {
  * and its lost-response recovery reads.
  */
 export async function createExportWorker(config: AppConfig, log: AppLogger): Promise<ExportWorker> {
+  const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
   // Contextual: lines written during an activity carry its workflow id, export name and window.
   const m3ter = createM3terClient({
     ...config.m3ter,
@@ -114,7 +116,7 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
     jobClaims: createWorkflowJobClaims({ client, taskQueue: config.temporal.taskQueue }),
     workflowClient: client,
     // One batcher for every wait in this process: concurrent polls share list calls (see its header).
-    readExportJob: createExportJobBatcher(m3ter),
+    readExportJob: createExportJobBatcher(m3ter, { maxCallsPerInterval: statusCallsPerSecond(m3terBudget) }),
   });
 
   // The deployment's m3ter budget is a server-side dispatch rate on the m3ter queue (src/m3ter/budget.ts).
@@ -123,7 +125,6 @@ export async function createExportWorker(config: AppConfig, log: AppLogger): Pro
   // first call that needs rights on the namespace, and a refusal here leaves no worker holding the
   // connection open.
   const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
-  const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
   try {
     await setActivityQueueRate(client, {
       namespace: config.temporal.namespace,

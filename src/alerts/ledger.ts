@@ -2,7 +2,7 @@
 // failure monitor notices first.
 //
 // Every alert is delivered by its own `alertDeliveryWorkflow` whose workflow id is the alert's key
-// (`alert:<jobId>`). Starting it with id reuse REJECT_DUPLICATE and conflict policy FAIL is an atomic
+// (`alert:<jobId>`). Starting it once (src/temporal/start-once.ts) is an atomic
 // claim made by the Temporal server: the first start wins and delivers (with retries, surviving worker
 // restarts), every later start, from either path, is refused and sends nothing. Nothing else needs to be
 // stored, so a monitor restart or continue-as-new cannot forget what was alerted.
@@ -10,9 +10,10 @@
 // The claim lasts as long as the namespace keeps the closed alert workflow (its retention). The monitor
 // never looks further back than its high-water mark (or MONITOR_LOOKBACK on a first start), so keep the
 // retention longer than the lookback.
+import { alertLedgerId } from '../contract/ids';
+import { startOnce } from '../temporal/start-once';
 import { Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { type Client } from '@temporalio/client';
 import type { Alert, Alerter, AlertLogger } from './webhook';
 
 /** The workflow type name of the delivery workflow (workflows/alert-delivery.ts). */
@@ -24,15 +25,7 @@ export interface AlertDeliveryInput {
   channels?: string[];
 }
 
-/**
- * The ledger key: one per ExportJob whatever the failure; without a job id, one per monitor event, or
- * one per workflow run and failure type (a trigger that may or may not have created a job).
- */
-export function alertLedgerId(alert: Alert): string {
-  if (alert.jobId) return `alert:${alert.jobId}`;
-  if (alert.eventId) return `alert:event:${alert.eventId}`;
-  return `alert:run:${alert.workflowId ?? 'unknown'}:${alert.runId ?? 'unknown'}:${alert.kind}`;
-}
+export { alertLedgerId };
 
 export interface ClaimResult {
   ledgerId: string;
@@ -49,19 +42,13 @@ export async function claimAlert(
 ): Promise<ClaimResult> {
   const ledgerId = key ?? alertLedgerId(alert);
   const input: AlertDeliveryInput = { alert };
-  try {
-    await client.workflow.start(ALERT_DELIVERY_WORKFLOW, {
-      workflowId: ledgerId,
-      taskQueue,
-      args: [input],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-    });
-    return { ledgerId, claimed: true };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { ledgerId, claimed: false };
-    throw err;
-  }
+  const claimed = await startOnce(client, {
+    workflowType: ALERT_DELIVERY_WORKFLOW,
+    workflowId: ledgerId,
+    taskQueue,
+    args: [input],
+  });
+  return { ledgerId, claimed };
 }
 
 /**

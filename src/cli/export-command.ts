@@ -22,7 +22,8 @@ import {
   type StorageMode,
 } from '../contract/vocabulary';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { exportWorkflowId, type ExportKind } from '../export-ids';
+import { exportWorkflowId } from '../definitions/hash';
+import type { ExportKind } from '../contract/vocabulary';
 import { adhocExportWorkflow, billsCsvExportWorkflow } from '../../workflows';
 import { statusQuery, type ExportStatus } from '../../workflows/common';
 import {

@@ -59,3 +59,10 @@ export const UTC_INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{
 export const ISO_INSTANT_PATTERN =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 export const ISO_INSTANT_RULE = 'must be an ISO 8601 instant with Z or an offset (e.g. 2026-01-01T00:00:00Z)';
+
+/** The export kind a request describes: USAGE/OPERATIONAL ad-hoc exports, or the bill CSV. */
+export function exportKindOf(request: { sourceType?: string } | undefined): ExportKind {
+  if (request?.sourceType === 'USAGE') return ExportKind.usage;
+  if (request?.sourceType === 'OPERATIONAL') return ExportKind.operational;
+  return ExportKind.bills;
+}

@@ -336,66 +336,8 @@ function parseExport(
   }
 
   const schedule = isRecord(value.schedule) ? value.schedule : undefined;
-  if (schedule) {
-    const hasCron = schedule.cron !== undefined;
-    const hasEvery = schedule.every !== undefined;
-    if (hasCron && hasEvery) {
-      ctx.problems.push({ path: [...base, 'schedule'], message: 'set either cron or every, not both' });
-    } else if (!hasCron && !hasEvery) {
-      ctx.problems.push({
-        path: [...base, 'schedule'],
-        message: 'needs cron (e.g. "0 2 * * *") or every (e.g. 1h)',
-      });
-    }
-    if (typeof schedule.cron === 'string') {
-      const cronPath = [...base, 'schedule', 'cron'];
-      const fromEnv = ctx.substitutions.some((s) => samePath(s.path, cronPath));
-      for (const message of cronProblems(schedule.cron, { showValues: !fromEnv })) {
-        ctx.problems.push({ path: cronPath, message });
-      }
-    }
-    minimum(
-      ctx,
-      schedule.every,
-      [...base, 'schedule', 'every'],
-      MIN_EVERY_MS,
-      "1s (Temporal's minimum interval)",
-    );
-    if (typeof schedule.every === 'string' && durationOrUndefined(schedule.every) !== undefined) {
-      if ((durationOrUndefined(schedule.every) as number) % 1000 !== 0) {
-        ctx.problems.push({
-          path: [...base, 'schedule', 'every'],
-          message: 'must be a whole number of seconds (Temporal rounds intervals to seconds)',
-        });
-      }
-    }
-    minimum(
-      ctx,
-      schedule.catchupWindow,
-      [...base, 'schedule', 'catchupWindow'],
-      MIN_CATCHUP_MS,
-      "10s (Temporal's minimum catch-up window)",
-    );
-  }
-
-  if (Array.isArray(value.alerts)) {
-    const seen = new Map<string, number>();
-    value.alerts.forEach((ref, j) => {
-      if (typeof ref !== 'string' || ref === '') return;
-      if (seen.has(ref)) {
-        ctx.problems.push({ path: [...base, 'alerts', j], message: `repeats alerts[${seen.get(ref)}]` });
-        return;
-      }
-      seen.set(ref, j);
-      if (!channels.has(ref)) {
-        const declared = [...channels].join(', ');
-        ctx.problems.push({
-          path: [...base, 'alerts', j],
-          message: `no alert channel named ${ref} is declared under alerts${declared ? ` (declared: ${declared})` : ''}`,
-        });
-      }
-    });
-  }
+  if (schedule) checkSchedule(ctx, schedule, base);
+  if (Array.isArray(value.alerts)) checkAlertRefs(ctx, value.alerts, [...base, 'alerts'], channels);
 
   const storageRule = kind && value.storage ? storageRuleFor(kind, value.storage as StorageMode) : undefined;
   if (storageRule) ctx.problems.push({ path: [...base, 'storage'], message: storageRule });
@@ -410,6 +352,64 @@ function parseExport(
 
   if (!kind || !window || !isRecord(request)) return undefined;
   return buildExport(value, kind, window, request, schedule);
+}
+
+/** `schedule`: exactly one of cron and every, each valid, and Temporal's minimums. */
+function checkSchedule(ctx: Context, schedule: Record<string, unknown>, base: PathSegment[]): void {
+  const path: PathSegment[] = [...base, 'schedule'];
+  const hasCron = schedule.cron !== undefined;
+  const hasEvery = schedule.every !== undefined;
+  if (hasCron && hasEvery) {
+    ctx.problems.push({ path, message: 'set either cron or every, not both' });
+  } else if (!hasCron && !hasEvery) {
+    ctx.problems.push({
+      path,
+      message: 'needs cron (e.g. "0 2 * * *") or every (e.g. 1h)',
+    });
+  }
+  if (typeof schedule.cron === 'string') {
+    const cronPath = [...path, 'cron'];
+    const fromEnv = ctx.substitutions.some((s) => samePath(s.path, cronPath));
+    for (const message of cronProblems(schedule.cron, { showValues: !fromEnv })) {
+      ctx.problems.push({ path: cronPath, message });
+    }
+  }
+  minimum(ctx, schedule.every, [...path, 'every'], MIN_EVERY_MS, "1s (Temporal's minimum interval)");
+  if (typeof schedule.every === 'string' && durationOrUndefined(schedule.every) !== undefined) {
+    if ((durationOrUndefined(schedule.every) as number) % 1000 !== 0) {
+      ctx.problems.push({
+        path: [...path, 'every'],
+        message: 'must be a whole number of seconds (Temporal rounds intervals to seconds)',
+      });
+    }
+  }
+  minimum(
+    ctx,
+    schedule.catchupWindow,
+    [...path, 'catchupWindow'],
+    MIN_CATCHUP_MS,
+    "10s (Temporal's minimum catch-up window)",
+  );
+}
+
+/** An export's `alerts`: each a declared channel, none twice. */
+function checkAlertRefs(ctx: Context, refs: unknown[], path: PathSegment[], channels: Set<string>): void {
+  const seen = new Map<string, number>();
+  refs.forEach((ref, j) => {
+    if (typeof ref !== 'string' || ref === '') return;
+    if (seen.has(ref)) {
+      ctx.problems.push({ path: [...path, j], message: `repeats alerts[${seen.get(ref)}]` });
+      return;
+    }
+    seen.set(ref, j);
+    if (!channels.has(ref)) {
+      const declared = [...channels].join(', ');
+      ctx.problems.push({
+        path: [...path, j],
+        message: `no alert channel named ${ref} is declared under alerts${declared ? ` (declared: ${declared})` : ''}`,
+      });
+    }
+  });
 }
 
 function durationOrUndefined(v: unknown): number | undefined {

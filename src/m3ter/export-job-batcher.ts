@@ -6,9 +6,11 @@
 // per Organization (docs/m3ter-api.md, Rate limits), shared with triggers and download URLs of every
 // worker. The list endpoint takes `ids` (up to 100 per page; docs/m3ter-api.md, Job list filters) and
 // returns the same JobResponse, so the batcher answers reads with list calls of up to 100 ids, and paces
-// them: at most one status call in flight, and call starts at least `minIntervalMs` (1 s) apart. Whatever
-// the number of waiting jobs, a worker makes at most one status call a second; with more than 100 jobs
-// waiting, reads queue in arrival order and each job is read every ceil(jobs / 100) seconds.
+// them: with up to 100 reads queued, one call per `minIntervalMs`; with more, as many calls per interval as
+// the backlog needs (ceil(queued / 100)), spread evenly and up to `maxCallsPerInterval`, so each waiting
+// job is still read about once an interval. Reads are served oldest first, so every job gets its turn.
+// Status reads go through the m3ter client, whose pacing is the worker's share of the Config API budget:
+// the cap keeps them from crowding out triggers and download URLs.
 //
 // ASSUMPTION (docs/m3ter-api.md, Assumptions): a list call with 100 ids, a URL of about 4 KB, is accepted.
 //
@@ -27,6 +29,11 @@ export interface ExportJobBatcherOptions {
   minIntervalMs?: number;
   /** Ids per list call. Default (and maximum) 100: m3ter's largest page. */
   maxBatch?: number;
+  /**
+   * Most status calls per `minIntervalMs` (and in flight at once) when more reads are queued than one call
+   * carries. Default 1: one call per interval whatever the backlog.
+   */
+  maxCallsPerInterval?: number;
 }
 
 interface Waiter {
@@ -53,6 +60,14 @@ function takeOldest(queue: Queue, n: number): [string, Waiter[]][] {
   return taken;
 }
 
+/** The share of a worker's Config API pace its status reads may take; the rest is left to triggers and URLs. */
+export const STATUS_READ_SHARE = 0.4;
+
+/** Status calls per second a worker may make at a given Config API pace (requests per second). */
+export function statusCallsPerSecond(configRequestsPerSecond: number): number {
+  return Math.max(1, Math.floor(configRequestsPerSecond * STATUS_READ_SHARE));
+}
+
 export function createExportJobBatcher(
   m3ter: Pick<M3terClient, 'listExportJobs' | 'getExportJob'>,
   opts: ExportJobBatcherOptions = {},
@@ -63,10 +78,28 @@ export function createExportJobBatcher(
   const pending: Queue = new Map();
   /** Ids a list answer lacked, to be read one at a time. */
   const unlisted: Queue = new Map();
+  const maxCalls = Math.max(1, Math.floor(opts.maxCallsPerInterval ?? 1));
   let timer: NodeJS.Timeout | undefined;
-  let inFlight = false;
+  let inFlight = 0;
   let lastCallAt = Number.NEGATIVE_INFINITY;
   let lastWasSingle = false;
+
+  /** Call starts within the last interval and the reads each carried: the interval's load so far. */
+  const recent: { at: number; reads: number }[] = [];
+  /**
+   * Calls per interval the load needs, within the cap: the queued reads plus those the interval's calls
+   * already carried, so the pace set by a backlog holds until the interval's last call instead of slowing as
+   * the queue drains.
+   */
+  const callsWanted = () => {
+    const since = Date.now() - minIntervalMs;
+    while (recent.length > 0 && recent[0].at <= since) recent.shift();
+    const carried = recent.reduce((n, r) => n + r.reads, 0);
+    const load = Math.ceil((pending.size + carried) / maxBatch) + (unlisted.size > 0 ? 1 : 0);
+    return Math.min(maxCalls, Math.max(1, load));
+  };
+  const spacing = () => minIntervalMs / callsWanted();
+  const idle = () => pending.size === 0 && unlisted.size === 0;
 
   const readOne = async ([jobId, waiters]: [string, Waiter[]]) => {
     try {
@@ -93,36 +126,46 @@ export function createExportJobBatcher(
     }
   };
 
+  /** Takes the next call's work: single reads alternate with list calls, so neither can starve the other. */
+  const nextWork = (): (() => Promise<void>) => {
+    if (unlisted.size > 0 && (pending.size === 0 || !lastWasSingle)) {
+      lastWasSingle = true;
+      const one = takeOldest(unlisted, 1)[0];
+      return () => readOne(one);
+    }
+    lastWasSingle = false;
+    const batch = takeOldest(pending, maxBatch);
+    return () => readBatch(batch);
+  };
+
   const call = async () => {
+    timer = undefined;
     // Timers may fire a millisecond early: the pace is a guarantee, so check it against the clock.
-    const early = lastCallAt + minIntervalMs - Date.now();
+    const early = lastCallAt + spacing() - Date.now();
     if (early > 0) {
       timer = setTimeout(() => void call(), early);
       return;
     }
-    timer = undefined;
-    inFlight = true;
+    if (inFlight >= callsWanted() || idle()) return;
+    inFlight++;
     lastCallAt = Date.now();
+    const reads = pending.size;
+    const work = nextWork();
+    recent.push({ at: lastCallAt, reads: reads - pending.size });
+    schedule(); // a backlog may want another call alongside this one
     try {
-      // Single reads alternate with list calls, so neither kind can starve the other.
-      if (unlisted.size > 0 && (pending.size === 0 || !lastWasSingle)) {
-        lastWasSingle = true;
-        await readOne(takeOldest(unlisted, 1)[0]);
-      } else {
-        lastWasSingle = false;
-        await readBatch(takeOldest(pending, maxBatch));
-      }
+      await work();
     } finally {
-      inFlight = false;
+      inFlight--;
       schedule();
     }
   };
 
   const schedule = () => {
-    if (inFlight || (pending.size === 0 && unlisted.size === 0)) return;
+    if (inFlight >= callsWanted() || idle()) return;
     // A full batch goes as soon as the pace allows; a partial one first gives others a moment to join.
     const gather = pending.size >= maxBatch ? 0 : windowMs;
-    const at = Math.max(Date.now() + gather, lastCallAt + minIntervalMs);
+    const at = Math.max(Date.now() + gather, lastCallAt + spacing());
     if (timer) {
       if (gather > 0) return;
       clearTimeout(timer);

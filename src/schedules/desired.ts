@@ -9,17 +9,15 @@ import { definitionHash } from '../definitions/hash';
 import type { ExportDefinition, OverlapPolicyName } from '../definitions/types';
 import type { ScheduledExportInput } from '../contract/window-run';
 import { M3terExportKind, M3terExportName } from '../contract/search-attributes';
+import {
+  exportNameOfScheduleId,
+  SCHEDULE_ID_PREFIX,
+  scheduledActionWorkflowId,
+  scheduleIdFor,
+} from '../contract/ids';
 
-export const SCHEDULE_ID_PREFIX = 'm3ter-exports:';
+export { exportNameOfScheduleId, SCHEDULE_ID_PREFIX, scheduleIdFor };
 export const MANAGED_BY = 'm3ter-exports';
-
-export function scheduleIdFor(name: string): string {
-  return `${SCHEDULE_ID_PREFIX}${name}`;
-}
-
-export function exportNameOfScheduleId(scheduleId: string): string | undefined {
-  return scheduleId.startsWith(SCHEDULE_ID_PREFIX) ? scheduleId.slice(SCHEDULE_ID_PREFIX.length) : undefined;
-}
 
 export function isManaged(s: { scheduleId: string; memo?: Record<string, unknown> }): boolean {
   return exportNameOfScheduleId(s.scheduleId) !== undefined && s.memo?.managedBy === MANAGED_BY;
@@ -60,7 +58,7 @@ export function desiredSchedule(def: ExportDefinition, ctx: ScheduleContext): Sc
       type: 'startWorkflow',
       workflowType: 'scheduledExportWorkflow',
       // The server appends the nominal time to this id for each run.
-      workflowId: `scheduled:${def.name}`,
+      workflowId: scheduledActionWorkflowId(def.name),
       taskQueue: ctx.taskQueue,
       args: [input],
       typedSearchAttributes: [

@@ -100,3 +100,51 @@ describe('createExportJobBatcher pacing', () => {
       );
   });
 });
+
+describe('createExportJobBatcher scaling with the backlog', () => {
+  it('reads a backlog of 1,000 ids within two intervals, not ten, when allowed ten calls an interval', async () => {
+    const all = ids(1000);
+    const m3ter = recordingM3ter(new Set(all), 30);
+    const read = createExportJobBatcher(m3ter, { windowMs: 5, minIntervalMs: 500, maxCallsPerInterval: 10 });
+    const started = Date.now();
+    const jobs = await Promise.all(all.map((id) => read(id)));
+    expect(jobs.map((j) => j.id)).toEqual(all);
+    expect(m3ter.calls.map((c) => c.ids.length)).toEqual(Array(10).fill(100));
+    // The pace follows the backlog as it drains (ten calls an interval, then fewer): the last call starts
+    // within two intervals, where one call an interval would take ten.
+    expect(m3ter.calls[9].startedAt - started).toBeLessThan(2 * 500);
+    for (let i = 1; i < m3ter.calls.length; i++)
+      expect(m3ter.calls[i].startedAt - m3ter.calls[i - 1].startedAt).toBeGreaterThanOrEqual(
+        observedAtLeast(500 / 10),
+      );
+    // Every id read exactly once, oldest first.
+    expect(m3ter.calls.flatMap((c) => c.ids)).toEqual(all);
+  });
+
+  it('never has more calls in flight than its cap, however large the backlog', async () => {
+    const all = ids(600);
+    const m3ter = recordingM3ter(new Set(all), 200);
+    const read = createExportJobBatcher(m3ter, { windowMs: 5, minIntervalMs: 100, maxCallsPerInterval: 3 });
+    await Promise.all(all.map((id) => read(id)));
+    const events = m3ter.calls.flatMap((c) => [
+      { t: c.startedAt, d: 1 },
+      { t: c.endedAt!, d: -1 },
+    ]);
+    events.sort((a, b) => a.t - b.t || a.d - b.d);
+    let inFlight = 0;
+    let most = 0;
+    for (const e of events) most = Math.max(most, (inFlight += e.d));
+    expect(m3ter.calls).toHaveLength(6);
+    expect(most).toBeLessThanOrEqual(3);
+    expect(most).toBeGreaterThan(1);
+  });
+
+  it('keeps one call per interval when fewer reads are queued than one call carries', async () => {
+    const m3ter = recordingM3ter(new Set(ids(50)), 0);
+    const read = createExportJobBatcher(m3ter, { windowMs: 5, minIntervalMs: 200, maxCallsPerInterval: 10 });
+    await Promise.all(ids(50).map((id) => read(id)));
+    await Promise.all(ids(50).map((id) => read(id)));
+    expect(m3ter.calls).toHaveLength(2);
+    expect(m3ter.calls[1].startedAt - m3ter.calls[0].startedAt).toBeGreaterThanOrEqual(observedAtLeast(200));
+  });
+});

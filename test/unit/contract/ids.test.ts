@@ -1,4 +1,5 @@
-import { canonicalJson, exportKindOf, exportWorkflowId } from '../../../src/export-ids';
+import { canonicalJson, exportWorkflowId } from '../../../src/definitions/hash';
+import { exportKindOf } from '../../../src/contract/vocabulary';
 
 describe('export ids', () => {
   const req = {
