@@ -2,8 +2,8 @@
 // `m3ter-exports worker` runs it; `dev` and `demo` embed it. Shuts down gracefully on SIGINT/SIGTERM
 // (in-flight activities get their shutdown grace time; workflows simply resume on the next worker).
 import v8 from 'node:v8';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createActivities, createWorkflowJobClaims, type ActivityDeps } from '../activities';
 import { buildAlertRouter, startMonitorAtWorkerStart } from './alerts/worker-alerting';
 import { createLedgerAlerter } from './alerts/ledger';
@@ -21,6 +21,12 @@ import { createLocalStorage } from './storage/local';
 import { createS3Client, createS3Storage } from './storage/s3';
 import { workflowSource } from './runtime/workflow-bundle';
 import { downloadSettings } from '../activities/download-attempt';
+import {
+  connectTemporalClient,
+  connectTemporalWorker,
+  describeTemporalSettings,
+  explainConnectionFailure,
+} from './temporal/connection';
 
 let runtimeInstalled = false;
 
@@ -84,8 +90,12 @@ export async function createExportWorker(
     ...config.m3ter,
     logger: contextualLogger(log.child({ component: 'm3ter' })),
   });
-  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  // Both from the same settings (src/temporal/connection.ts): whatever connects one connects the other.
+  const nativeConnection = await connectTemporalWorker(config.temporal.connection);
+  const clientConnection = await connectTemporalClient(config.temporal.connection).catch(async (err) => {
+    await nativeConnection.close();
+    throw err;
+  });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
 
   const activities = createActivities({
@@ -124,6 +134,24 @@ export async function createExportWorker(
   });
   const interceptors = { activity: [activityLogInterceptor, ...(overrides.activityInterceptors ?? [])] };
 
+  // The deployment's m3ter budget is a server-side dispatch rate on the m3ter queue (src/m3ter/budget.ts).
+  // Set before polling, and never as `maxTaskQueueActivitiesPerSecond` on the worker: a worker-set limit
+  // is replaced by the next poller's, an API-set one is not. Set before the workers exist too: it is the
+  // first call that needs rights on the namespace, and a refusal here leaves no worker holding the
+  // connection open.
+  const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
+  try {
+    await setActivityQueueRate(client, {
+      namespace: config.temporal.namespace,
+      taskQueue: m3terQueue,
+      requestsPerSecond: m3terBudget,
+    });
+  } catch (err) {
+    await clientConnection.close().catch(() => undefined);
+    await nativeConnection.close().catch(() => undefined);
+    throw err;
+  }
+
   // Must be set before Worker.create starts the workflow thread, whose V8 heap reads it (see the constant).
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const worker = await Worker.create({
@@ -145,15 +173,6 @@ export async function createExportWorker(
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
   });
 
-  // The deployment's m3ter budget is a server-side dispatch rate on the m3ter queue (src/m3ter/budget.ts).
-  // Set before polling, and never as `maxTaskQueueActivitiesPerSecond` on the worker: a worker-set limit
-  // is replaced by the next poller's, an API-set one is not.
-  const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
-  await setActivityQueueRate(client, {
-    namespace: config.temporal.namespace,
-    taskQueue: m3terQueue,
-    requestsPerSecond: m3terBudget,
-  });
   const m3terWorker = await Worker.create({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
@@ -188,7 +207,8 @@ export async function createExportWorker(
           clientConnection.healthService.check({}),
         );
       } catch (err) {
-        reasons.push(`Temporal at ${config.temporal.address} unreachable: ${(err as Error).message}`);
+        const why = await explainConnectionFailure(config.temporal.connection, err);
+        reasons.push(`not connected: ${why.cause}`);
       }
       return { ready: reasons.length === 0, reasons };
     },
@@ -216,7 +236,7 @@ export async function createExportWorker(
 }
 
 async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await connectTemporalClient(config.temporal.connection);
   try {
     return await fn(new Client({ connection, namespace: config.temporal.namespace }));
   } finally {
@@ -226,9 +246,10 @@ async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<
 
 /** `m3ter-exports worker`: run until SIGINT/SIGTERM. */
 export async function runWorkerCommand(config: AppConfig): Promise<number> {
+  const apiKey = config.temporal.connection.apiKey?.reveal();
   const log = createLogger({
     level: config.logLevel,
-    secrets: [config.m3ter.apiSecret, config.alertWebhookUrl, ...environmentSecrets()].filter(
+    secrets: [config.m3ter.apiSecret, config.alertWebhookUrl, apiKey, ...environmentSecrets()].filter(
       (s): s is string => typeof s === 'string',
     ),
   });
@@ -239,6 +260,7 @@ export async function runWorkerCommand(config: AppConfig): Promise<number> {
     config.healthPort === undefined
       ? undefined
       : await startHealthServer({ port: config.healthPort, readiness: () => w.readiness() });
+  // Needs the same rights on the namespace as the m3ter budget createExportWorker has already set.
   await withClient(config, (client) => startMonitorAtWorkerStart(config, client, log));
   log.info(
     {
@@ -246,7 +268,7 @@ export async function runWorkerCommand(config: AppConfig): Promise<number> {
       m3terTaskQueue: m3terTaskQueue(config.temporal.taskQueue),
       m3terBudgetPerSecond: w.m3terBudget,
       namespace: config.temporal.namespace,
-      temporal: config.temporal.address,
+      temporal: describeTemporalSettings(config.temporal.connection),
       m3ter: config.m3ter.apiUrl,
       exportDir: config.exportDir,
       metricsPort: config.metricsPort,

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, loadM3terConfig, loadTemporalConfig } from '../../../src/config/config';
 import { loadDownloadConfig } from '../../../src/config/storage-limits';
+import { TemporalSettingsError } from '../../../src/temporal/settings';
 
 const creds = {
   M3TER_ORG_ID: 'org-1',
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
       temporal: {
         address: 'localhost:7233',
         namespace: 'default',
+        connection: expect.objectContaining({ address: 'localhost:7233', namespace: 'default' }),
         taskQueue: 'm3ter-exports',
         maxCachedWorkflows: 100,
       },
@@ -83,6 +85,7 @@ describe('loadConfig', () => {
       temporal: {
         address: 'temporal.internal:7233',
         namespace: 'prod',
+        connection: expect.objectContaining({ address: 'temporal.internal:7233', namespace: 'prod' }),
         taskQueue: 'q',
         cliPath: '/usr/local/bin/temporal',
         maxCachedWorkflows: 40,
@@ -241,14 +244,18 @@ describe('loadTemporalConfig', () => {
     expect(loadTemporalConfig({})).toEqual({
       address: 'localhost:7233',
       namespace: 'default',
+      connection: expect.objectContaining({ address: 'localhost:7233', namespace: 'default' }),
       taskQueue: 'm3ter-exports',
       maxCachedWorkflows: 100,
     });
   });
-  it('accepts IPv6 and refuses a bad port', () => {
+  it('accepts IPv6 and refuses a bad port with one line naming the variable', () => {
     expect(loadTemporalConfig({ TEMPORAL_ADDRESS: '[::1]:7233' }).address).toBe('[::1]:7233');
-    expect(configError(() => loadTemporalConfig({ TEMPORAL_ADDRESS: 'h:99999' })).issues[0]?.variable).toBe(
-      'TEMPORAL_ADDRESS',
+    expect(() => loadTemporalConfig({ TEMPORAL_ADDRESS: 'h:99999' })).toThrow(
+      new TemporalSettingsError('TEMPORAL_ADDRESS', 'must be host:port (e.g. localhost:7233)'),
+    );
+    expect(() => loadTemporalConfig({ TEMPORAL_ADDRESS: 'h:99999' })).toThrow(
+      'Temporal setting TEMPORAL_ADDRESS: must be host:port (e.g. localhost:7233)',
     );
   });
 });
