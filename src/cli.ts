@@ -11,6 +11,7 @@ import { processIo, type Io } from './cli/io';
 import { registerMonitorCommand } from './cli/monitor-command';
 import { createCliContext, type CliContext, type RegisterCommand } from './cli/program';
 import { registerRerunCommand } from './cli/rerun-command';
+import { registerDeploymentCommand } from './cli/deployment-command';
 import { registerSchedulesCommand } from './cli/schedules-command';
 import { registerSetupCommand } from './cli/setup-command';
 import { registerStatusCommand } from './cli/status-command';
@@ -33,6 +34,7 @@ const COMMANDS: RegisterCommand[] = [
   registerRerunCommand,
   registerMonitorCommand,
   registerSetupCommand,
+  registerDeploymentCommand,
   registerToolingCommands,
 ];
 

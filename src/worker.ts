@@ -27,6 +27,12 @@ import {
   describeTemporalSettings,
   explainConnectionFailure,
 } from './temporal/connection';
+import {
+  deploymentVersion,
+  makeCurrentIfNone,
+  workerDeploymentOptions,
+  type DeploymentVersion,
+} from './runtime/deployment';
 
 let runtimeInstalled = false;
 
@@ -62,6 +68,8 @@ export interface ExportWorker {
   m3terWorker: Worker;
   /** The budget set on that queue (requests per second, all workers together). */
   m3terBudget: number;
+  /** The Worker Deployment version both workers poll as; undefined with WORKER_VERSIONING=off. */
+  version?: DeploymentVersion;
   /** Ready = connected to Temporal and both workers polling (`/readyz`). */
   readiness(): Promise<Readiness>;
   run(): Promise<void>;
@@ -72,6 +80,8 @@ export interface ExportWorker {
 export interface ExportWorkerOverrides {
   deps?: Partial<ActivityDeps>;
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Another workflow source than the worker's own (src/runtime/workflow-bundle.ts): test-only variants. */
+  workflowSource?: ReturnType<typeof workflowSource>;
 }
 
 /**
@@ -154,11 +164,20 @@ export async function createExportWorker(
 
   // Must be set before Worker.create starts the workflow thread, whose V8 heap reads it (see the constant).
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  const source = overrides.workflowSource ?? workflowSource();
+  // Both workers poll as the same version: activities of a pinned workflow go to its build's pollers.
+  const bundle = source.workflowBundle;
+  const version = deploymentVersion(
+    config.temporal,
+    bundle && 'codePath' in bundle ? bundle.codePath : undefined,
+  );
+  const deployment = workerDeploymentOptions(version);
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...workflowSource(),
+    ...source,
+    ...(deployment ? { workerDeploymentOptions: deployment } : {}),
     // All activities, also the m3ter ones, so an activity task on either queue always finds a worker.
     activities,
     interceptors,
@@ -178,6 +197,7 @@ export async function createExportWorker(
     namespace: config.temporal.namespace,
     taskQueue: m3terQueue,
     activities,
+    ...(deployment ? { workerDeploymentOptions: deployment } : {}),
     interceptors,
     shutdownGraceTime: '30 seconds',
     // Downloads stream for a while after their one URL call; the queue's rate, not this, bounds the calls.
@@ -189,12 +209,35 @@ export async function createExportWorker(
   );
 
   const workers = [worker, m3terWorker];
+  // Set while this build's version is being checked (and made current if none is): until then the server
+  // may not route tasks to it.
+  let versionCheck: 'pending' | 'done' = version ? 'pending' : 'done';
+  const stopChecking = new AbortController();
+  const checkVersion = async () => {
+    if (!version) return;
+    try {
+      await makeCurrentIfNone({
+        client,
+        namespace: config.temporal.namespace,
+        version,
+        taskQueues: [config.temporal.taskQueue, m3terQueue],
+        log,
+        signal: stopChecking.signal,
+      });
+    } catch (err) {
+      if (!stopChecking.signal.aborted) log.error({ err, ...version }, 'deployment version check failed');
+    } finally {
+      versionCheck = 'done';
+    }
+  };
   return {
     worker,
     m3terWorker,
     m3terBudget,
+    ...(version ? { version } : {}),
     async readiness() {
       const reasons: string[] = [];
+      if (versionCheck === 'pending') reasons.push('deployment version not checked yet');
       for (const [name, w] of [
         ['workflow', worker],
         ['m3ter', m3terWorker],
@@ -215,13 +258,16 @@ export async function createExportWorker(
     async run() {
       try {
         // One stopping (shutdown, or a fatal error) stops the other: a process half polling is not ready.
-        await Promise.all(
+        const polling = Promise.all(
           workers.map((w) =>
             w.run().finally(() => {
+              stopChecking.abort();
               for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
             }),
           ),
         );
+        // The version registers with the workers' first polls, so it is checked once they poll.
+        await Promise.all([polling, checkVersion()]);
       } finally {
         await nativeConnection.close();
         await clientConnection.close();
@@ -268,6 +314,8 @@ export async function runWorkerCommand(config: AppConfig): Promise<number> {
       m3terTaskQueue: m3terTaskQueue(config.temporal.taskQueue),
       m3terBudgetPerSecond: w.m3terBudget,
       namespace: config.temporal.namespace,
+      deploymentName: w.version?.deploymentName,
+      buildId: w.version?.buildId,
       temporal: describeTemporalSettings(config.temporal.connection),
       m3ter: config.m3ter.apiUrl,
       exportDir: config.exportDir,

@@ -4,11 +4,12 @@
 // History stays small whatever the job's duration (about 25 events for a successful export): the wait is a
 // single heartbeating activity, and heartbeats and retries add no events.
 import {
-  type ActivityOptions,
   isCancellation,
   log,
   proxyActivities,
   setHandler,
+  setWorkflowOptions,
+  type ActivityOptions,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -91,6 +92,10 @@ const alerts = proxyActivities<ExportActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
 });
+
+// Pinned: an export finishes on the build that started it (minutes; at most its deadline), so its code never
+// changes under it and no patch is ever needed; the old build drains (docs/deploying.md#versioning-behaviours).
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, adhocExportWorkflow);
 
 /** What every step of one run shares: its input, its status (the `status` query), and how it alerts. */
 interface ExportRun {

@@ -2,7 +2,7 @@
 // (src/alerts/ledger.ts), so starting it is the claim that makes the alert happen at most once per key;
 // this workflow makes it happen at least once per channel (the activity retries each channel; a channel
 // that keeps failing is logged and counted, and the workflow still completes).
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import type { AlertActivities, AlertDeliveryResult } from '../activities/alert-activities';
 import type { AlertDeliveryInput } from '../src/alerts/ledger';
 
@@ -12,6 +12,9 @@ const { deliverAlert } = proxyActivities<AlertActivities>({
   // Activity retries cover a worker lost mid-delivery; channel errors are results, not failures.
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
 });
+
+// Pinned: one activity long; it finishes on the build that started it (docs/deploying.md#versioning-behaviours).
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, alertDeliveryWorkflow);
 
 export async function alertDeliveryWorkflow(input: AlertDeliveryInput): Promise<AlertDeliveryResult> {
   return deliverAlert(input);

@@ -17,6 +17,7 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BackfillPlanActivities, PlannedWindow } from '../activities/backfill-plan';
@@ -39,6 +40,11 @@ const { planBackfillPage } = proxyActivities<BackfillPlanActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumInterval: '30 seconds', nonRetryableErrorTypes: [FailureType.InvalidExportRequest] },
 });
+
+// Auto-upgrade: a backfill runs for hours, continuing as new; pinning it would keep an old build alive until
+// it ends. Its code moves to the current build at its next task (and at continue-as-new), so a change to it
+// must replay its recorded histories or be guarded by patched() (docs/deploying.md#versioning-behaviours).
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, backfillWorkflow);
 
 export async function backfillWorkflow(rawInput: BackfillInput): Promise<BackfillSummary> {
   const input = parseWorkflowInput(createBackfillInputSchema(), rawInput);

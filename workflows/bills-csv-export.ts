@@ -1,6 +1,12 @@
 // billsCsvExportWorkflow: the Data Explorer bill CSV (docs/m3ter-api.md, "Data Explorer bill CSV"). There is no job to wait for: one
 // activity requests the download URL and streams the file, so the URL never enters history.
-import { proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  proxyActivities,
+  setHandler,
+  setWorkflowOptions,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { BillsActivities } from '../activities/bills-activities';
 import type { Manifest } from '../src/storage/types';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../src/contract/failures';
@@ -25,6 +31,9 @@ const { exportBillsCsv } = proxyActivities<BillsActivities>({
     nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
   },
 });
+
+// Pinned: one activity long; it finishes on the build that started it (docs/deploying.md#versioning-behaviours).
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, billsCsvExportWorkflow);
 
 export async function billsCsvExportWorkflow(rawInput: BillsCsvExportInput): Promise<Manifest> {
   const status: ExportStatus = { phase: 'downloading', polls: 0, bytesWritten: 0 };

@@ -11,6 +11,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FailureMonitorActivities } from '../activities/failure-monitor';
@@ -34,6 +35,11 @@ const { checkFreshness } = proxyActivities<FreshnessActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 3 },
 });
+
+// Auto-upgrade: the monitor runs forever; pinned, it would never leave the build that first started it. Its
+// code moves to the current build at its next task, so a change to it must replay its recorded histories or
+// be guarded by patched() (docs/deploying.md#versioning-behaviours).
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, exportFailureMonitorWorkflow);
 
 export async function exportFailureMonitorWorkflow(input: FailureMonitorInput): Promise<never> {
   const state: FailureMonitorState = input.state ?? {

@@ -2,7 +2,12 @@
 // its NOMINAL time stands for, so a late, caught-up or re-run action exports the same data as an on-time
 // one: the nominal time is the `TemporalScheduledStartTime` search attribute the server sets on every
 // scheduled start (for "trigger now" it is the trigger instant), never the wall clock.
-import { ApplicationFailure, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  proxyLocalActivities,
+  setWorkflowOptions,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { WindowPlanActivities } from '../activities/window-plan';
 import { failure, FailureType } from '../src/contract/failures';
 import { TemporalScheduledStartTime } from '../src/contract/search-attributes';
@@ -21,6 +26,11 @@ const { planWindowRun } = proxyLocalActivities<WindowPlanActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 3 },
 });
+
+// Auto-upgrade: a window run may await another run's export for as long as that export lives; pinning it would
+// keep an old build alive for it. Its code moves to the current build at its next task, so a change to it
+// must replay its recorded histories or be guarded by patched() (docs/deploying.md#versioning-behaviours).
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, scheduledExportWorkflow);
 
 export async function scheduledExportWorkflow(input: ScheduledExportInput): Promise<ScheduledExportResult> {
   const scheduled = workflowInfo().typedSearchAttributes.get(TemporalScheduledStartTime);

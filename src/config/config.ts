@@ -35,6 +35,15 @@ export interface TemporalConfig {
   cliPath?: string;
   /** Workflow runs kept in the worker's memory between tasks (default 100, see src/worker.ts). */
   maxCachedWorkflows: number;
+  /** Worker Versioning (docs/deploying.md#upgrading-the-worker); absent with WORKER_VERSIONING=off. */
+  versioning?: VersioningConfig;
+}
+
+export interface VersioningConfig {
+  /** The Worker Deployment every build of this worker belongs to. */
+  deploymentName: string;
+  /** This build's id; absent: the package version plus the git commit (src/runtime/build-id.ts). */
+  buildId?: string;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -109,6 +118,8 @@ export const DEFAULTS = {
   EXPORT_S3_REGION: 'us-east-1',
   EXPORT_S3_FORCE_PATH_STYLE: 'false',
   MONITOR: 'on',
+  WORKER_VERSIONING: 'on',
+  TEMPORAL_DEPLOYMENT_NAME: 'm3ter-exports',
   MONITOR_INTERVAL: '60s',
   MONITOR_LOOKBACK: '24h',
 } as const;
@@ -201,6 +212,27 @@ const temporalShape = {
     })
     .default(DEFAULTS.TEMPORAL_MAX_CACHED_WORKFLOWS)
     .transform(Number),
+  WORKER_VERSIONING: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'on' || v === 'off', { error: 'must be on or off' })
+    .default(DEFAULTS.WORKER_VERSIONING),
+  // The server joins the two as `<deployment>.<buildId>` in places, so a dot may only be in the build id.
+  TEMPORAL_DEPLOYMENT_NAME: z
+    .string()
+    .trim()
+    .refine((v) => /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(v), {
+      error: 'must be 1-100 letters, digits, - or _, starting with a letter or digit',
+    })
+    .default(DEFAULTS.TEMPORAL_DEPLOYMENT_NAME),
+  TEMPORAL_BUILD_ID: z
+    .string()
+    .trim()
+    .refine((v) => /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/.test(v), {
+      error: 'must be 1-200 letters, digits, ., _, + or -, starting with a letter or digit',
+    })
+    .optional(),
 };
 
 const appShape = {
@@ -363,6 +395,12 @@ function toTemporal(
     maxCachedWorkflows: v.TEMPORAL_MAX_CACHED_WORKFLOWS,
   };
   if (v.TEMPORAL_CLI_PATH !== undefined) t.cliPath = v.TEMPORAL_CLI_PATH;
+  if (v.WORKER_VERSIONING === 'on') {
+    t.versioning = {
+      deploymentName: v.TEMPORAL_DEPLOYMENT_NAME,
+      ...(v.TEMPORAL_BUILD_ID === undefined ? {} : { buildId: v.TEMPORAL_BUILD_ID }),
+    };
+  }
   return t;
 }
 

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
         connection: expect.objectContaining({ address: 'localhost:7233', namespace: 'default' }),
         taskQueue: 'm3ter-exports',
         maxCachedWorkflows: 100,
+        versioning: { deploymentName: 'm3ter-exports' },
       },
       exportDir: './exports',
       logLevel: 'info',
@@ -74,6 +75,8 @@ describe('loadConfig', () => {
       DOWNLOAD_MIN_BYTES_PER_SECOND: '1MiB',
       DOWNLOAD_THROUGHPUT_WINDOW: '30s',
       EXPORT_S3_REQUEST_TIMEOUT: '5m',
+      TEMPORAL_DEPLOYMENT_NAME: 'exports-eu',
+      TEMPORAL_BUILD_ID: '1.4.0+abc123def456',
     });
     expect(c).toEqual({
       m3ter: {
@@ -89,6 +92,7 @@ describe('loadConfig', () => {
         taskQueue: 'q',
         cliPath: '/usr/local/bin/temporal',
         maxCachedWorkflows: 40,
+        versioning: { deploymentName: 'exports-eu', buildId: '1.4.0+abc123def456' },
       },
       exportDir: '/data/exports',
       alertWebhookUrl: 'https://hooks.example.com/T/B/x',
@@ -247,7 +251,25 @@ describe('loadTemporalConfig', () => {
       connection: expect.objectContaining({ address: 'localhost:7233', namespace: 'default' }),
       taskQueue: 'm3ter-exports',
       maxCachedWorkflows: 100,
+      versioning: { deploymentName: 'm3ter-exports' },
     });
+  });
+  it('turns Worker Versioning off, and refuses a deployment name with a dot or a build id with a space', () => {
+    expect(
+      loadTemporalConfig({ WORKER_VERSIONING: 'OFF', TEMPORAL_BUILD_ID: 'b1' }).versioning,
+    ).toBeUndefined();
+    const e = configError(() =>
+      loadTemporalConfig({
+        WORKER_VERSIONING: 'no',
+        TEMPORAL_DEPLOYMENT_NAME: 'a.b',
+        TEMPORAL_BUILD_ID: 'v 1',
+      }),
+    );
+    expect(e.issues.map((i) => i.variable)).toEqual([
+      'WORKER_VERSIONING',
+      'TEMPORAL_DEPLOYMENT_NAME',
+      'TEMPORAL_BUILD_ID',
+    ]);
   });
   it('accepts IPv6 and refuses a bad port with one line naming the variable', () => {
     expect(loadTemporalConfig({ TEMPORAL_ADDRESS: '[::1]:7233' }).address).toBe('[::1]:7233');
