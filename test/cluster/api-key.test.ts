@@ -8,8 +8,9 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { runCli } from '../support/cli-process';
 import { startJwtIssuer, type JwtIssuer } from '../support/jwks';
-import { spawnSandboxProcess, type SandboxProcess } from '../../tooling/sandbox-process';
-import { startPostgresTemporal, type PostgresTemporal } from '../support/temporal-postgres';
+import type { SandboxProcess } from '../../tooling/sandbox-process';
+import type { PostgresTemporal } from '../support/temporal-postgres';
+import { startApiKeyStack } from '../support/secured-temporal';
 import { temporalEnv } from '../support/temporal-env';
 import { createTestPki, type TestPki } from '../support/tls-certs';
 import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process';
@@ -32,15 +33,7 @@ describe('a Temporal server that authorizes API keys', () => {
     issuer = await startJwtIssuer();
     adminKey = issuer.mint({ permissions: ['temporal-system:admin'], subject: 'test-harness' });
     apiKey = issuer.mint({ permissions: ['default:admin'] });
-    await Promise.all([
-      startPostgresTemporal({
-        log: (m) => process.stderr.write(`[temporal-pg api-key] ${m}\n`),
-        tls: { certFile: pki.server.cert, keyFile: pki.server.key },
-        authorization: { jwksUrl: issuer.jwksUrl },
-        adminConnection: { tls: { serverRootCACertificate: fs.readFileSync(pki.ca.cert) }, apiKey: adminKey },
-      }).then((t) => (temporal = t)),
-      spawnSandboxProcess().then((s) => (sandbox = s)),
-    ]);
+    ({ temporal, sandbox } = await startApiKeyStack('api-key', pki, issuer, adminKey));
   }, 600_000);
 
   afterAll(async () => {

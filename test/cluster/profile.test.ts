@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli-process';
-import { spawnSandboxProcess, type SandboxProcess } from '../../tooling/sandbox-process';
-import { startPostgresTemporal, type PostgresTemporal } from '../support/temporal-postgres';
+import type { SandboxProcess } from '../../tooling/sandbox-process';
+import type { PostgresTemporal } from '../support/temporal-postgres';
+import { startMtlsStack } from '../support/secured-temporal';
 import { temporalEnv } from '../support/temporal-env';
 import { createTestPki, type TestPki } from '../support/tls-certs';
 import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process';
@@ -22,24 +23,7 @@ describe('a TOML profile selected with TEMPORAL_PROFILE', () => {
   beforeAll(async () => {
     pki = createTestPki();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-profile-'));
-    await Promise.all([
-      startPostgresTemporal({
-        log: (m) => process.stderr.write(`[temporal-pg profile] ${m}\n`),
-        tls: {
-          certFile: pki.server.cert,
-          keyFile: pki.server.key,
-          clientCaFile: pki.ca.cert,
-          requireClientAuth: true,
-        },
-        adminConnection: {
-          tls: {
-            serverRootCACertificate: fs.readFileSync(pki.ca.cert),
-            clientCertPair: { crt: fs.readFileSync(pki.client.cert), key: fs.readFileSync(pki.client.key) },
-          },
-        },
-      }).then((t) => (temporal = t)),
-      spawnSandboxProcess().then((s) => (sandbox = s)),
-    ]);
+    ({ temporal, sandbox } = await startMtlsStack('profile', pki));
     configFile = path.join(dir, 'temporal.toml');
     // The default profile points nowhere useful: only the selected one may be used.
     fs.writeFileSync(

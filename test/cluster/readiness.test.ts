@@ -5,9 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../tooling/devserver/dev-server';
-import { spawnSandboxProcess, type SandboxProcess } from '../../tooling/sandbox-process';
+import type { SandboxProcess } from '../../tooling/sandbox-process';
 import { startJwtIssuer, type JwtIssuer } from '../support/jwks';
-import { startPostgresTemporal, type PostgresTemporal } from '../support/temporal-postgres';
+import type { PostgresTemporal } from '../support/temporal-postgres';
+import { startApiKeyStack } from '../support/secured-temporal';
 import { temporalEnv } from '../support/temporal-env';
 import { createTestPki, type TestPki } from '../support/tls-certs';
 import { waitFor } from '../support/wait-for';
@@ -29,18 +30,12 @@ describe("a worker's readiness when Temporal goes away", () => {
     pki = createTestPki();
     exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-readiness-'));
     issuer = await startJwtIssuer();
-    await Promise.all([
-      startPostgresTemporal({
-        log: (m) => process.stderr.write(`[temporal-pg readiness] ${m}\n`),
-        tls: { certFile: pki.server.cert, keyFile: pki.server.key },
-        authorization: { jwksUrl: issuer.jwksUrl },
-        adminConnection: {
-          tls: { serverRootCACertificate: fs.readFileSync(pki.ca.cert) },
-          apiKey: issuer.mint({ permissions: ['temporal-system:admin'] }),
-        },
-      }).then((t) => (temporal = t)),
-      spawnSandboxProcess().then((s) => (sandbox = s)),
-    ]);
+    ({ temporal, sandbox } = await startApiKeyStack(
+      'readiness',
+      pki,
+      issuer,
+      issuer.mint({ permissions: ['temporal-system:admin'] }),
+    ));
   }, 600_000);
 
   afterAll(async () => {
