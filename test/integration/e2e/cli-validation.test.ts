@@ -56,7 +56,7 @@ const CASES: [string[], RegExp][] = [
     /startDate: must be an ISO 8601 date-time/,
   ],
   [['operational', '--types', 'ACCOUNTS', '--storage', 'ftp'], /--storage: must be one of local, none, s3/],
-  [['operational', '--types', 'ACCOUNTS', '--name', 'has spaces'], /--name: must be/],
+  [['operational', '--types', 'ACCOUNTS', '--name', 'has spaces'], /--name: must match/],
   [['operational', '--request', '{not json'], /--request: must be a JSON object/],
   [['bills', '--start', '2025-05-01', '--end', '2025-05-02'], /lineItemTypes: is required/],
   [
