@@ -113,7 +113,13 @@ describe('exportFailureMonitorWorkflow with fake activities', () => {
     expect(continued).toMatchObject({ eventsSeen: 3, alertsSent: 3, pollsThisRun: 1 });
     expect(poller.inputs[2].highWaterMark).toBe(new Date(Date.UTC(2026, 0, 1) + 2000).toISOString());
     await h.signal(continueAsNewSignal);
-    const third = await statusWhen(h, (s) => s.runs === 3, 'the run after the signal');
+    // A poll's counters land in two steps (events, then the poll count after the freshness check): wait
+    // for the third run's first whole poll.
+    const third = await statusWhen(
+      h,
+      (s) => s.runs === 3 && s.pollsThisRun === 1,
+      'the first poll of the run after the signal',
+    );
     expect(third.eventsSeen).toBeGreaterThanOrEqual(4);
     expect(third.polls).toBe(third.eventsSeen);
   });
