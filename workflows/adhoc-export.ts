@@ -13,6 +13,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { versioned } from './versioning';
 import type { ExportActivities } from '../activities/export-activities';
 import type { WaitForExportJobResult } from '../activities/wait';
 import type { Manifest } from '../src/storage/types';
@@ -95,7 +96,7 @@ const alerts = proxyActivities<ExportActivities>({
 
 // Pinned: an export finishes on the build that started it (minutes; at most its deadline), so its code never
 // changes under it and no patch is ever needed; the old build drains (docs/deploying.md#versioning-behaviours).
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, adhocExportWorkflow);
+setWorkflowOptions(versioned('PINNED'), adhocExportWorkflow);
 
 /** What every step of one run shares: its input, its status (the `status` query), and how it alerts. */
 interface ExportRun {

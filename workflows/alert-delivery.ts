@@ -3,6 +3,7 @@
 // this workflow makes it happen at least once per channel (the activity retries each channel; a channel
 // that keeps failing is logged and counted, and the workflow still completes).
 import { proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
+import { versioned } from './versioning';
 import type { AlertActivities, AlertDeliveryResult } from '../activities/alert-activities';
 import type { AlertDeliveryInput } from '../src/alerts/ledger';
 
@@ -14,7 +15,7 @@ const { deliverAlert } = proxyActivities<AlertActivities>({
 });
 
 // Pinned: one activity long; it finishes on the build that started it (docs/deploying.md#versioning-behaviours).
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, alertDeliveryWorkflow);
+setWorkflowOptions(versioned('PINNED'), alertDeliveryWorkflow);
 
 export async function alertDeliveryWorkflow(input: AlertDeliveryInput): Promise<AlertDeliveryResult> {
   return deliverAlert(input);

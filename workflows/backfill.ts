@@ -20,6 +20,7 @@ import {
   setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
+import { versioned } from './versioning';
 import type { BackfillPlanActivities, PlannedWindow } from '../activities/backfill-plan';
 import { describeFailure, FailureType } from '../src/contract/failures';
 import {
@@ -44,7 +45,7 @@ const { planBackfillPage } = proxyActivities<BackfillPlanActivities>({
 // Auto-upgrade: a backfill runs for hours, continuing as new; pinning it would keep an old build alive until
 // it ends. Its code moves to the current build at its next task (and at continue-as-new), so a change to it
 // must replay its recorded histories or be guarded by patched() (docs/deploying.md#versioning-behaviours).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, backfillWorkflow);
+setWorkflowOptions(versioned('AUTO_UPGRADE'), backfillWorkflow);
 
 export async function backfillWorkflow(rawInput: BackfillInput): Promise<BackfillSummary> {
   const input = parseWorkflowInput(createBackfillInputSchema(), rawInput);

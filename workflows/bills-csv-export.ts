@@ -7,6 +7,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { versioned } from './versioning';
 import type { BillsActivities } from '../activities/bills-activities';
 import type { Manifest } from '../src/storage/types';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../src/contract/failures';
@@ -33,7 +34,7 @@ const { exportBillsCsv } = proxyActivities<BillsActivities>({
 });
 
 // Pinned: one activity long; it finishes on the build that started it (docs/deploying.md#versioning-behaviours).
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, billsCsvExportWorkflow);
+setWorkflowOptions(versioned('PINNED'), billsCsvExportWorkflow);
 
 export async function billsCsvExportWorkflow(rawInput: BillsCsvExportInput): Promise<Manifest> {
   const status: ExportStatus = { phase: 'downloading', polls: 0, bytesWritten: 0 };

@@ -14,6 +14,7 @@ import {
   setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
+import { versioned } from './versioning';
 import type { FailureMonitorActivities } from '../activities/failure-monitor';
 import type { FreshnessActivities } from '../activities/freshness';
 import {
@@ -39,7 +40,7 @@ const { checkFreshness } = proxyActivities<FreshnessActivities>({
 // Auto-upgrade: the monitor runs forever; pinned, it would never leave the build that first started it. Its
 // code moves to the current build at its next task, so a change to it must replay its recorded histories or
 // be guarded by patched() (docs/deploying.md#versioning-behaviours).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, exportFailureMonitorWorkflow);
+setWorkflowOptions(versioned('AUTO_UPGRADE'), exportFailureMonitorWorkflow);
 
 export async function exportFailureMonitorWorkflow(input: FailureMonitorInput): Promise<never> {
   const state: FailureMonitorState = input.state ?? {

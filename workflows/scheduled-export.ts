@@ -8,6 +8,7 @@ import {
   setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
+import { versioned } from './versioning';
 import type { WindowPlanActivities } from '../activities/window-plan';
 import { failure, FailureType } from '../src/contract/failures';
 import { TemporalScheduledStartTime } from '../src/contract/search-attributes';
@@ -30,7 +31,7 @@ const { planWindowRun } = proxyLocalActivities<WindowPlanActivities>({
 // Auto-upgrade: a window run may await another run's export for as long as that export lives; pinning it would
 // keep an old build alive for it. Its code moves to the current build at its next task, so a change to it
 // must replay its recorded histories or be guarded by patched() (docs/deploying.md#versioning-behaviours).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, scheduledExportWorkflow);
+setWorkflowOptions(versioned('AUTO_UPGRADE'), scheduledExportWorkflow);
 
 export async function scheduledExportWorkflow(input: ScheduledExportInput): Promise<ScheduledExportResult> {
   const scheduled = workflowInfo().typedSearchAttributes.get(TemporalScheduledStartTime);

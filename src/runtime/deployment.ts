@@ -63,7 +63,8 @@ async function describeDeployment(client: Client, namespace: string, deploymentN
   }
 }
 
-async function registeredQueues(client: Client, namespace: string, version: DeploymentVersion) {
+/** The task queues the server has registered in a version (on their first polls). */
+export async function registeredQueues(client: Client, namespace: string, version: DeploymentVersion) {
   try {
     const r = await client.workflowService.describeWorkerDeploymentVersion({
       namespace,

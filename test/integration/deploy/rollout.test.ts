@@ -12,6 +12,7 @@ import { loadConfig, m3terEnv } from '../../../src/config/config';
 import { createLogger } from '../../../src/log/logger';
 import { createExportWorker, type ExportWorker } from '../../../src/worker';
 import { PRELOAD_MODULES } from '../../../src/runtime/workflow-bundle';
+import { registeredQueues } from '../../../src/runtime/deployment';
 import { deploymentStatus } from '../../../src/cli/deployment-command';
 import { backfillProgressQuery } from '../../../src/contract/backfill';
 import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
@@ -149,10 +150,13 @@ describe('a rollout from build A to build B', () => {
     );
 
     await startBuild('build-b', require.resolve('./rollout-variant'));
-    await waitFor(
-      async () => ((await status()).versions.some((v) => v.buildId === 'build-b') ? true : undefined),
-      'B registered',
-    );
+    await waitFor(async () => {
+      const queues = await registeredQueues(t.client, t.namespace, {
+        deploymentName: DEPLOYMENT,
+        buildId: 'build-b',
+      });
+      return queues.has(taskQueue) && queues.has(`${taskQueue}-m3ter`) ? true : undefined;
+    }, 'B registered with both task queues');
     mark('build B started: registered, not current, gets no tasks');
     const { conflictToken } = await t.client.workflowService.describeWorkerDeployment({
       namespace: t.namespace,
