@@ -45,6 +45,7 @@ export function createBillsActivities(deps: BillsActivityDeps) {
       base: exportFileBase(input.workflowId, 'bills'),
       defaultExt: '.csv',
       fetchUrl: () => requestUrl(input.request),
+      urlPolicy: { trustedOrigin: m3ter.apiOrigin },
       isOwnManifest: (m) => m.workflowId === input.workflowId,
       facts: {
         workflowId: input.workflowId,
@@ -56,6 +57,7 @@ export function createBillsActivities(deps: BillsActivityDeps) {
       log,
       clock,
       storedMessage: 'bill CSV stored',
+      downloads: deps.downloads,
     });
   }
 

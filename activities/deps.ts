@@ -5,6 +5,7 @@ import type { ExportJobReader } from '../src/m3ter/export-job-batcher';
 import type { Alerter } from '../src/alerts/webhook';
 import type { ExportStorage } from '../src/storage/types';
 import type { JobClaims } from './claims';
+import type { DownloadSettings } from './download-attempt';
 
 /** The slice of the m3ter client the export activities use. */
 export type M3terExportsApi = Pick<
@@ -15,6 +16,7 @@ export type M3terExportsApi = Pick<
   | 'getExportDownloadUrl'
   | 'downloadBillsCsv'
   | 'requestTimeoutMs'
+  | 'apiOrigin'
 >;
 
 /** pino-compatible: `log.info({ jobId }, 'message')`. */
@@ -37,6 +39,8 @@ export interface ExportActivityDeps {
   storage: ExportStorage;
   /** S3 storage, for exports whose input says `storage: 's3'` (absent when the worker has no bucket). */
   s3Storage?: ExportStorage;
+  /** Download limits: concurrent downloads, size, throughput (activities/download-attempt.ts). */
+  downloads?: DownloadSettings;
   log: ActivityLogger;
   clock?: Clock;
   alerter?: Alerter;

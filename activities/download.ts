@@ -5,21 +5,41 @@
 // * Memory stays flat whatever the size: `pipeline` applies backpressure from the disk writer back to the
 //   socket; the local writer gathers chunks into ~1 MiB writev batches (src/storage/local.ts).
 // * SHA-256 and the line count are computed by the storage writer as bytes hit the disk.
-// * Heartbeats carry `{ bytesWritten }` on a 1 s timer, not per chunk (a 1 GiB file is ~16k chunks).
+// * Heartbeats carry `{ bytesWritten, bytesPerSecond }` on a 1 s timer, not per chunk. A minimum
+//   throughput over a sliding window (./download-progress.ts) fails an attempt whose server trickles.
+// * Limits: a bound on downloads streaming at once (./download-slots.ts), a maximum size per export, and
+//   a free-space check once the size is announced (storage that has free space to check).
 // * An expired or rejected URL (403/401, or 404 from the object store) is re-fetched and the download
 //   resumes with `Range: bytes=<written>-`. A 206 must start exactly at our offset; a 200 means the server
 //   ignored the Range, so we restart from zero. Interrupted streams resume the same way.
-// * Across activity retries the partial file is kept under its temporary name and re-hashed on open
-//   (see src/storage/local.ts), then the download resumes from its size.
+// * Across activity retries the partial data is kept and the download resumes from its size (see
+//   src/storage). When the export fails for good (a non-retryable failure, cancellation, the last attempt)
+//   the partial data is deleted instead.
+// * The URL comes from another system: every hop is checked against `urlPolicy` (src/net/url-guard.ts)
+//   before it is requested and again when its socket connects; redirects are followed here, one checked hop
+//   at a time, never by axios. A refusal fails the download for good (DownloadUrlRefused).
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import axios, { type AxiosResponse } from 'axios';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { redactUrl } from '../src/log/redact';
-import type { CommittedFile, ExportStorage } from '../src/storage/types';
+import type { CommittedFile, ExportStorage, StorageWriter } from '../src/storage/types';
 import type { ActivityLogger, Clock } from './deps';
 import { classifyHttpStatus, HttpOutcome } from '../src/contract/failures';
 import { errorMessage, failure, FailureType } from './failures';
+import {
+  checkUrl,
+  createGuardedAgents,
+  isTrustedOrigin,
+  MAX_REDIRECTS,
+  UrlRefusedError,
+  UrlRule,
+  urlRefusal,
+  type GuardedAgents,
+  type UrlPolicy,
+} from '../src/net/url-guard';
+import { ThroughputWatch, tooLarge, type DownloadLimits } from './download-progress';
+import type { DownloadSlots } from './download-slots';
 
 export interface StreamDownloadOptions {
   storage: ExportStorage;
@@ -29,10 +49,14 @@ export interface StreamDownloadOptions {
   defaultExt: string;
   /** Returns a fresh presigned URL. Called once at the start and again whenever the URL stops working. */
   fetchUrl: () => Promise<string>;
+  /** Which URLs may be fetched: the m3ter API's own origin, else public https only. */
+  urlPolicy: UrlPolicy;
+  /** Connection pools for the checked fetch; one shared set by default. */
+  agents?: GuardedAgents;
   log: ActivityLogger;
   clock: Clock;
   /** `storage`: the writer's resume checkpoint (S3), carried to the next attempt as `checkpoint`. */
-  heartbeat: (details: { bytesWritten: number; storage?: unknown }) => void;
+  heartbeat: (details: DownloadHeartbeat) => void;
   /** The `storage` of the previous attempt's last heartbeat details, if any. */
   checkpoint?: unknown;
   signal?: AbortSignal;
@@ -46,6 +70,21 @@ export interface StreamDownloadOptions {
   /** Pause before resuming after an interruption (ms); grows linearly with consecutive stalls. */
   retryDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Size and throughput limits. */
+  limits?: DownloadLimits;
+  /** Downloads streaming at once in this worker; this one waits for a slot (heartbeating) first. */
+  slots?: DownloadSlots;
+  /** True on the activity's last attempt: a failure then is final and the partial data is deleted. */
+  lastAttempt?: boolean;
+}
+
+export interface DownloadHeartbeat {
+  bytesWritten: number;
+  /** Over the throughput window; absent while waiting for a download slot. */
+  bytesPerSecond?: number;
+  /** Waiting for a download slot (MAX_CONCURRENT_DOWNLOADS). */
+  waiting?: true;
+  storage?: unknown;
 }
 
 export interface StreamDownloadResult {
@@ -131,18 +170,90 @@ function downloadFailure(message: string): ApplicationFailure {
   return failure(FailureType.ExportDownloadFailed, message);
 }
 
+function refusedFailure(err: UrlRefusedError): ApplicationFailure {
+  return failure(FailureType.DownloadUrlRefused, `download ${err.message}`, { details: { rule: err.rule } });
+}
+
+let sharedAgents: GuardedAgents | undefined;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+interface CheckedGet {
+  url: string;
+  policy: UrlPolicy;
+  agents: GuardedAgents;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** GET following redirects one checked hop at a time; throws UrlRefusedError for a hop that breaks a rule. */
+async function checkedGet(req: CheckedGet): Promise<AxiosResponse<Readable>> {
+  let current = req.url;
+  for (let hop = 0; ; hop++) {
+    const trusted = isTrustedOrigin(checkUrl(current, req.policy), req.policy);
+    const res = await axios.get<Readable>(current, {
+      responseType: 'stream',
+      decompress: false,
+      validateStatus: () => true,
+      maxRedirects: 0,
+      // A proxy would make the connect-time address check meaningless (it would check the proxy).
+      proxy: false,
+      httpAgent: req.agents.trustedHttp,
+      httpsAgent: trusted ? req.agents.trustedHttps : req.agents.guarded,
+      timeout: req.timeoutMs,
+      signal: req.signal,
+      headers: req.headers,
+    });
+    const location = res.headers.location;
+    if (!REDIRECTS.has(res.status) || typeof location !== 'string' || location === '') return res;
+    discard(res);
+    if (hop >= MAX_REDIRECTS)
+      throw new UrlRefusedError(UrlRule.Redirects, `more than ${MAX_REDIRECTS} redirects`);
+    try {
+      current = new URL(location, current).toString();
+    } catch {
+      throw new UrlRefusedError(UrlRule.Malformed, 'a redirect to an unparseable location');
+    }
+  }
+}
+
 export async function streamDownloadToStorage(opts: StreamDownloadOptions): Promise<StreamDownloadResult> {
   const maxRefreshes = opts.maxUrlRefreshes ?? 5;
   const maxStalls = opts.maxStalls ?? 5;
   const retryDelayMs = opts.retryDelayMs ?? 1000;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const writer = await opts.storage.openWriter(opts.base, { checkpoint: opts.checkpoint });
+  const agents = opts.agents ?? (sharedAgents ??= createGuardedAgents());
+  const release = await waitForSlot(opts);
+  let writer: StorageWriter;
+  try {
+    writer = await opts.storage.openWriter(opts.base, { checkpoint: opts.checkpoint });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const limits = opts.limits ?? {};
+  const watch = new ThroughputWatch(limits);
+  // Aborts this attempt's request when the throughput falls below the minimum.
+  const attempt = new AbortController();
+  const cancel = () => attempt.abort();
+  opts.signal?.addEventListener('abort', cancel, { once: true });
+  let slow: string | undefined;
+  let current: Readable | undefined;
+  // Bytes received from the server in this attempt: progress, even before storage writes them.
+  const received = { bytes: 0 };
   const hb = () => {
+    const bytesPerSecond = watch.sample(opts.clock.now(), received.bytes);
     const storage = writer.checkpoint?.();
-    opts.heartbeat({ bytesWritten: writer.bytesWritten, ...(storage ? { storage } : {}) });
+    opts.heartbeat({ bytesWritten: writer.bytesWritten, bytesPerSecond, ...(storage ? { storage } : {}) });
+    slow ??= watch.slow();
+    if (slow && !attempt.signal.aborted) {
+      attempt.abort();
+      current?.destroy(downloadFailure(slow));
+    }
   };
   const timer = setInterval(hb, opts.heartbeatEveryMs ?? 1000);
   let committed = false;
+  let outcome: unknown;
   try {
     if (writer.bytesWritten > 0)
       opts.log.info({ file: opts.base, resumeFrom: writer.bytesWritten }, 'resuming partial download');
@@ -182,13 +293,12 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
       const offset = writer.bytesWritten;
       let res: AxiosResponse<Readable>;
       try {
-        res = await axios.get<Readable>(url, {
-          responseType: 'stream',
-          decompress: false,
-          validateStatus: () => true,
-          maxRedirects: 5,
-          timeout: opts.idleTimeoutMs ?? 60_000,
-          signal: opts.signal,
+        res = await checkedGet({
+          url,
+          policy: opts.urlPolicy,
+          agents,
+          timeoutMs: opts.idleTimeoutMs ?? 60_000,
+          signal: attempt.signal,
           headers:
             offset > 0
               ? { Range: `bytes=${offset}-`, 'Accept-Encoding': 'identity' }
@@ -196,6 +306,9 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
         });
       } catch (err) {
         if (opts.signal?.aborted) throw new CancelledFailure('download cancelled');
+        const refused = urlRefusal(err);
+        if (refused) throw refusedFailure(refused);
+        if (slow) throw downloadFailure(slow);
         // axios error messages can embed the URL; only the redacted text is kept.
         await stall(errorMessage(err), false);
         continue;
@@ -250,16 +363,30 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
         }
         expectedTotal = Number.isFinite(length) ? length : undefined;
       }
+      if (limits.maxBytes !== undefined && expectedTotal !== undefined && expectedTotal > limits.maxBytes) {
+        discard(res);
+        throw tooLarge(expectedTotal, limits.maxBytes, true);
+      }
+      try {
+        await writer.ensureRoom?.(expectedTotal === undefined ? 0 : expectedTotal - writer.bytesWritten);
+      } catch (err) {
+        discard(res);
+        throw err;
+      }
       ext ??= chooseExtension(res, url, opts.defaultExt);
       contentType ??=
         typeof res.headers['content-type'] === 'string' ? res.headers['content-type'] : undefined;
 
       const before = writer.bytesWritten;
+      current = res.data;
+      countReceived(res.data, received, before, limits.maxBytes);
       try {
         await pipeline(res.data, writer.createStream());
       } catch (err) {
-        // The writer's own failures (StorageFailed) are not interruptions of the download: no resume.
+        // The writer's own failures (StorageFailed, no space), a size over the limit and a trickling server
+        // are not interruptions of the download: no resume in this attempt.
         if (err instanceof ApplicationFailure) throw err;
+        if (slow) throw downloadFailure(slow);
         await writer.settle();
         if (opts.signal?.aborted) throw new CancelledFailure('download cancelled');
         await stall(errorMessage(err), writer.bytesWritten > before);
@@ -296,9 +423,72 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
       urlRefreshes: refreshes,
       resumes,
     };
+  } catch (err) {
+    outcome = err;
+    throw err;
   } finally {
     clearInterval(timer);
-    // Keep the partial file for the next attempt's resume.
-    if (!committed) await writer.close().catch(() => undefined);
+    opts.signal?.removeEventListener('abort', cancel);
+    if (!committed) await endUncommitted(writer, isFinal(outcome, opts), outcome, opts);
+    release();
   }
+}
+
+/** Waits for a download slot, heartbeating meanwhile with the previous attempt's checkpoint kept. */
+async function waitForSlot(opts: StreamDownloadOptions): Promise<() => void> {
+  if (!opts.slots) return () => undefined;
+  const beat = () =>
+    opts.heartbeat({
+      bytesWritten: 0,
+      waiting: true,
+      ...(opts.checkpoint !== undefined ? { storage: opts.checkpoint } : {}),
+    });
+  const timer = setInterval(beat, opts.heartbeatEveryMs ?? 1000);
+  try {
+    return await opts.slots.acquire(opts.signal);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Counts the bytes of `body` into `received`, and fails the stream once more than `maxBytes` would be
+ * stored (the server announced less, or nothing).
+ */
+function countReceived(body: Readable, received: { bytes: number }, offset: number, maxBytes?: number): void {
+  let size = offset;
+  body.on('data', (chunk: Buffer) => {
+    received.bytes += chunk.length;
+    size += chunk.length;
+    if (maxBytes !== undefined && size > maxBytes) body.destroy(tooLarge(size, maxBytes, false));
+  });
+}
+
+/** No later attempt will resume: the failure is non-retryable, the download was cancelled, or attempts ran out. */
+function isFinal(outcome: unknown, opts: StreamDownloadOptions): boolean {
+  if (opts.signal?.aborted || outcome instanceof CancelledFailure) return true;
+  if (outcome instanceof ApplicationFailure && outcome.nonRetryable) return true;
+  return opts.lastAttempt === true;
+}
+
+async function endUncommitted(
+  writer: StorageWriter,
+  final: boolean,
+  outcome: unknown,
+  opts: StreamDownloadOptions,
+): Promise<void> {
+  // Kept for the next attempt's resume, unless there will be none: then nothing may stay behind.
+  await (final ? writer.discard() : writer.close()).catch((err: unknown) => {
+    opts.log.warn({ file: opts.base, error: errorMessage(err) }, 'could not clean up the partial download');
+  });
+  if (!final) return;
+  if (outcome instanceof CancelledFailure || opts.signal?.aborted) {
+    opts.log.info({ file: opts.base }, 'download cancelled, partial data deleted');
+    return;
+  }
+  // The line an operator finds when an export fails for good (a full disk, a file over the limit).
+  opts.log.error(
+    { file: opts.base, failureType: outcome instanceof ApplicationFailure ? outcome.type : undefined },
+    `download failed for good, partial data deleted: ${errorMessage(outcome)}`,
+  );
 }

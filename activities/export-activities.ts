@@ -8,11 +8,13 @@ import { redactUrl } from '../src/log/redact';
 import type { Alert } from '../src/alerts/webhook';
 import type { ExportFileKind, Manifest } from '../src/storage/types';
 import { systemClock, type ExportActivityDeps } from './deps';
+import { exportFileBase } from '../src/storage/names';
 import { chooseStorage } from './storage-choice';
 import { storeFileWithManifest } from './store-file';
 import { errorMessage, failure, FailureType, toApplicationFailure } from './failures';
 import { createTriggerActivity } from './trigger';
 import { createWaitActivity } from './wait';
+import { checkUrl, UrlRefusedError } from '../src/net/url-guard';
 
 export type { TriggerAdhocExportInput, TriggerAdhocExportResult } from './trigger';
 export type { WaitForExportJobInput, WaitForExportJobResult } from './wait';
@@ -59,10 +61,8 @@ export function summarizeRequest(request: unknown): Record<string, unknown> | un
   return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
 }
 
-/** `<workflowId>__<jobId>`, sanitized by storage; deterministic so retries resume the same partial file. */
-export function exportFileBase(workflowId: string, suffix: string): string {
-  return `${workflowId}__${suffix}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '');
-}
+/** Unique per export and deterministic, so retries resume the same partial file (src/storage/names.ts). */
+export { exportFileBase };
 
 export { rowsFromNewlines, storedFileFields } from './store-file';
 
@@ -143,6 +143,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
       base: exportFileBase(input.workflowId, input.jobId),
       defaultExt: defaultExtFor(input.request),
       fetchUrl: async () => (await fetchDownloadUrl(input.jobId, input.job)).url,
+      urlPolicy: { trustedOrigin: m3ter.apiOrigin },
       isOwnManifest: (m) => m.jobId === input.jobId,
       facts: {
         workflowId: input.workflowId,
@@ -156,11 +157,22 @@ export function createExportActivities(deps: ExportActivityDeps) {
       log,
       clock,
       storedMessage: 'export file stored',
+      downloads: deps.downloads,
     });
   }
 
   async function resolveDownloadUrl(input: ResolveDownloadUrlInput): Promise<ResolveDownloadUrlResult> {
     const { url, expirationTime } = await fetchDownloadUrl(input.jobId);
+    // Not fetched here, but handed on: the same static rules as a download (the CLI fetches it later).
+    try {
+      checkUrl(url, { trustedOrigin: m3ter.apiOrigin });
+    } catch (err) {
+      if (err instanceof UrlRefusedError)
+        throw failure(FailureType.DownloadUrlRefused, `download ${err.message}`, {
+          details: { rule: err.rule },
+        });
+      throw err;
+    }
     return { jobId: input.jobId, expirationTime, urlWithoutQuery: stripQuery(url) };
   }
 

@@ -1,5 +1,6 @@
 // Reading a DataExportJobFailure event. Its payload is undocumented (docs/m3ter-api.md, Assumptions), so
 // every field is looked for in several plausible places and only accepted when it has the expected shape.
+import { cleanText } from '../src/m3ter/errors';
 import type { M3terEvent } from '../src/m3ter/schemas';
 
 const ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -57,7 +58,7 @@ export function failureEventMessage(e: M3terEvent): string | undefined {
   for (const p of payloads(e)) {
     for (const k of ['errorMessage', 'message', 'error', 'failureReason', 'reason']) {
       const v = p[k];
-      if (typeof v === 'string' && v.trim() !== '') return v.slice(0, 1000);
+      if (typeof v === 'string' && v.trim() !== '') return cleanText(v);
     }
   }
   return undefined;

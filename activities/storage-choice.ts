@@ -2,12 +2,15 @@
 // 's3'), the worker holds one storage of each kind it is configured for.
 import { failure, FailureType } from '../src/contract/failures';
 import type { ExportStorage, FilePlacement, StorageKind } from '../src/storage/types';
+import type { DownloadSettings } from './download-attempt';
 
 export interface StorageChoiceDeps {
   /** Local directory storage (always configured). */
   storage: ExportStorage;
   /** S3 storage, when the worker has EXPORT_S3_BUCKET. */
   s3Storage?: ExportStorage;
+  /** Limits of the downloads into that storage (absent: no slot bound, default throughput, no size cap). */
+  downloads?: DownloadSettings;
 }
 
 export function chooseStorage(

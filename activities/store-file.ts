@@ -6,7 +6,8 @@ import { Context } from '@temporalio/activity';
 import type { ExportStorage, Manifest } from '../src/storage/types';
 import type { ActivityLogger, Clock } from './deps';
 import { streamDownloadToStorage, type StreamDownloadResult } from './download';
-import { storageCheckpoint } from './storage-choice';
+import type { UrlPolicy } from '../src/net/url-guard';
+import { downloadAttempt, type DownloadSettings } from './download-attempt';
 
 /** The manifest fields that describe the export, not the stored file or the timing. */
 export type ExportFacts = Omit<
@@ -31,6 +32,8 @@ export interface StoreFileOptions {
   defaultExt: string;
   /** A fresh download URL (called again when one expires mid-transfer). */
   fetchUrl: () => Promise<string>;
+  /** Which URLs may be fetched (src/net/url-guard.ts). */
+  urlPolicy: UrlPolicy;
   /** Whether a manifest found under `base` was written by this same export (then it is returned as is). */
   isOwnManifest(manifest: Manifest): boolean;
   facts: ExportFacts;
@@ -38,6 +41,8 @@ export interface StoreFileOptions {
   clock: Clock;
   /** Log line when the file is stored. */
   storedMessage: string;
+  /** The worker's download limits and slots. */
+  downloads?: DownloadSettings;
 }
 
 export async function storeFileWithManifest(opts: StoreFileOptions): Promise<Manifest> {
@@ -54,14 +59,13 @@ export async function storeFileWithManifest(opts: StoreFileOptions): Promise<Man
   const ctx = Context.current();
   const result = await streamDownloadToStorage({
     storage,
-    checkpoint: storageCheckpoint(ctx.info.heartbeatDetails),
     base: opts.base,
     defaultExt: opts.defaultExt,
     fetchUrl: opts.fetchUrl,
+    urlPolicy: opts.urlPolicy,
     log,
     clock,
-    heartbeat: (d) => ctx.heartbeat(d),
-    signal: ctx.cancellationSignal,
+    ...downloadAttempt(ctx, opts.downloads),
   });
   const { committed } = result;
   const manifest: Manifest = {

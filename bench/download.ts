@@ -112,6 +112,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
           base: `bench-${round}`,
           defaultExt: '.csv',
           fetchUrl: async () => (await m3ter.getExportDownloadUrl(jobId)).url,
+          urlPolicy: { trustedOrigin: m3ter.apiOrigin },
           log: silentLog,
           clock: { now: () => Date.now() },
           heartbeat: () => undefined,

@@ -17,6 +17,11 @@ import { registerSetupCommand } from './cli/setup-command';
 import { registerStatusCommand } from './cli/status-command';
 import { registerToolingCommands } from './cli/tooling-commands';
 import { registerWorkerCommand } from './cli/worker-command';
+import {
+  describeRefusedCall,
+  loadTemporalConnectionSettings,
+  TemporalSettingsError,
+} from './temporal/connection';
 
 /** In the order `--help` lists them. */
 const COMMANDS: RegisterCommand[] = [
@@ -42,6 +47,17 @@ export function buildProgram(ctx: CliContext = createCliContext(processIo)): Com
   return program;
 }
 
+/** A Temporal call refused for lack of rights, said in terms of the settings in use. */
+function refusedCallMessage(err: unknown): string | undefined {
+  let settings;
+  try {
+    settings = loadTemporalConnectionSettings();
+  } catch {
+    return undefined;
+  }
+  return describeRefusedCall(settings, err);
+}
+
 /** Entry point used by bin/m3ter-exports.js; resolves to the process exit code. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const ctx = createCliContext(io);
@@ -54,11 +70,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       // --help and --version are "errors" in commander's exitOverride mode, with exit code 0.
       return err.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
-    if (err instanceof CliInputError || err instanceof ConfigError || err instanceof DefinitionsError) {
+    if (
+      err instanceof CliInputError ||
+      err instanceof ConfigError ||
+      err instanceof DefinitionsError ||
+      err instanceof TemporalSettingsError
+    ) {
       io.stderr(err.message);
       return EXIT_BAD_INPUT;
     }
-    io.stderr(err instanceof Error ? err.message : String(err));
+    io.stderr(refusedCallMessage(err) ?? (err instanceof Error ? err.message : String(err)));
     return EXIT_EXPORT_FAILED;
   }
 }

@@ -2,13 +2,14 @@
 // `m3ter-exports worker` runs it; `dev` and `demo` embed it. Shuts down gracefully on SIGINT/SIGTERM
 // (in-flight activities get their shutdown grace time; workflows simply resume on the next worker).
 import v8 from 'node:v8';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities, createWorkflowJobClaims } from '../activities';
+import { Client } from '@temporalio/client';
+import { Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import { createActivities, createWorkflowJobClaims, type ActivityDeps } from '../activities';
 import { buildAlertRouter, startMonitorAtWorkerStart } from './alerts/worker-alerting';
 import { createLedgerAlerter } from './alerts/ledger';
 import type { AppConfig } from './config/config';
 import { createLogger, temporalLogger, type AppLogger } from './log/logger';
+import { environmentSecrets } from './log/secrets';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
 import { DEFAULT_CLIENT_RATE_LIMITS } from './m3ter/rate-limit';
 import { statusCallsPerSecond } from './m3ter/export-job-batcher';
@@ -19,6 +20,13 @@ import { m3terTaskQueue } from './contract/task-queues';
 import { createLocalStorage } from './storage/local';
 import { createS3Client, createS3Storage } from './storage/s3';
 import { workflowSource } from './runtime/workflow-bundle';
+import { downloadSettings } from '../activities/download-attempt';
+import {
+  connectTemporalClient,
+  connectTemporalWorker,
+  describeTemporalSettings,
+  explainConnectionFailure,
+} from './temporal/connection';
 import {
   deploymentVersion,
   makeCurrentIfNone,
@@ -68,20 +76,23 @@ export interface ExportWorker {
   shutdown(): void;
 }
 
+/** Parts a test puts in place of the worker's own (fakes, fault injectors); the wiring stays this one. */
+export interface ExportWorkerOverrides {
+  deps?: Partial<ActivityDeps>;
+  activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Another workflow source than the worker's own (src/runtime/workflow-bundle.ts): test-only variants. */
+  workflowSource?: ReturnType<typeof workflowSource>;
+}
+
 /**
  * Builds the worker and its dependencies from config. The activities receive their dependencies here and
  * nowhere else: the m3ter client, local storage, the alerter, a clock, and the job claims the trigger writes
  * and its lost-response recovery reads.
  */
-export interface ExportWorkerOptions {
-  /** Another workflow source than the worker's own (src/runtime/workflow-bundle.ts): test-only variants. */
-  workflowSource?: ReturnType<typeof workflowSource>;
-}
-
 export async function createExportWorker(
   config: AppConfig,
   log: AppLogger,
-  opts: ExportWorkerOptions = {},
+  overrides: ExportWorkerOverrides = {},
 ): Promise<ExportWorker> {
   const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
   // Contextual: lines written during an activity carry its workflow id, export name and window.
@@ -89,24 +100,29 @@ export async function createExportWorker(
     ...config.m3ter,
     logger: contextualLogger(log.child({ component: 'm3ter' })),
   });
-  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  // Both from the same settings (src/temporal/connection.ts): whatever connects one connects the other.
+  const nativeConnection = await connectTemporalWorker(config.temporal.connection);
+  const clientConnection = await connectTemporalClient(config.temporal.connection).catch(async (err) => {
+    await nativeConnection.close();
+    throw err;
+  });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
 
   const activities = createActivities({
     m3ter,
-    storage: createLocalStorage({ dir: config.exportDir }),
+    storage: createLocalStorage({ dir: config.exportDir, minFreeBytes: config.downloads.minFreeBytes }),
     // `storage: s3` exports; credentials come from the AWS SDK's default provider chain, never from us.
     ...(config.s3
       ? {
           s3Storage: createS3Storage({
-            client: createS3Client(config.s3),
+            client: createS3Client({ ...config.s3, requestTimeoutMs: config.downloads.s3RequestTimeoutMs }),
             bucket: config.s3.bucket,
             prefix: config.s3.prefix,
             log: contextualLogger(log.child({ component: 'storage' })),
           }),
         }
       : {}),
+    downloads: downloadSettings(config.downloads),
     clock: { now: () => Date.now() },
     log: contextualLogger(log.child({ component: 'activities' })),
     // Alerts are claimed in the ledger (one per failed job, see src/alerts/ledger.ts) and delivered by
@@ -124,11 +140,31 @@ export async function createExportWorker(
     workflowClient: client,
     // One batcher for every wait in this process: concurrent polls share list calls (see its header).
     readExportJob: createExportJobBatcher(m3ter, { maxCallsPerInterval: statusCallsPerSecond(m3terBudget) }),
+    ...overrides.deps,
   });
+  const interceptors = { activity: [activityLogInterceptor, ...(overrides.activityInterceptors ?? [])] };
+
+  // The deployment's m3ter budget is a server-side dispatch rate on the m3ter queue (src/m3ter/budget.ts).
+  // Set before polling, and never as `maxTaskQueueActivitiesPerSecond` on the worker: a worker-set limit
+  // is replaced by the next poller's, an API-set one is not. Set before the workers exist too: it is the
+  // first call that needs rights on the namespace, and a refusal here leaves no worker holding the
+  // connection open.
+  const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
+  try {
+    await setActivityQueueRate(client, {
+      namespace: config.temporal.namespace,
+      taskQueue: m3terQueue,
+      requestsPerSecond: m3terBudget,
+    });
+  } catch (err) {
+    await clientConnection.close().catch(() => undefined);
+    await nativeConnection.close().catch(() => undefined);
+    throw err;
+  }
 
   // Must be set before Worker.create starts the workflow thread, whose V8 heap reads it (see the constant).
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-  const source = opts.workflowSource ?? workflowSource();
+  const source = overrides.workflowSource ?? workflowSource();
   // Both workers poll as the same version: activities of a pinned workflow go to its build's pollers.
   const bundle = source.workflowBundle;
   const version = deploymentVersion(
@@ -144,7 +180,7 @@ export async function createExportWorker(
     ...(deployment ? { workerDeploymentOptions: deployment } : {}),
     // All activities, also the m3ter ones, so an activity task on either queue always finds a worker.
     activities,
-    interceptors: { activity: [activityLogInterceptor] },
+    interceptors,
     shutdownGraceTime: '30 seconds',
     // A wait holds its slot for its job's whole life, asleep between polls that the shared batcher serves
     // (a few KB each): the bound must exceed the exports one worker waits on at once, or finished jobs
@@ -156,22 +192,13 @@ export async function createExportWorker(
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
   });
 
-  // The deployment's m3ter budget is a server-side dispatch rate on the m3ter queue (src/m3ter/budget.ts).
-  // Set before polling, and never as `maxTaskQueueActivitiesPerSecond` on the worker: a worker-set limit
-  // is replaced by the next poller's, an API-set one is not.
-  const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
-  await setActivityQueueRate(client, {
-    namespace: config.temporal.namespace,
-    taskQueue: m3terQueue,
-    requestsPerSecond: m3terBudget,
-  });
   const m3terWorker = await Worker.create({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: m3terQueue,
     activities,
     ...(deployment ? { workerDeploymentOptions: deployment } : {}),
-    interceptors: { activity: [activityLogInterceptor] },
+    interceptors,
     shutdownGraceTime: '30 seconds',
     // Downloads stream for a while after their one URL call; the queue's rate, not this, bounds the calls.
     maxConcurrentActivityTaskExecutions: 100,
@@ -219,7 +246,8 @@ export async function createExportWorker(
           clientConnection.healthService.check({}),
         );
       } catch (err) {
-        reasons.push(`Temporal at ${config.temporal.address} unreachable: ${(err as Error).message}`);
+        const why = await explainConnectionFailure(config.temporal.connection, err);
+        reasons.push(`not connected: ${why.cause}`);
       }
       return { ready: reasons.length === 0, reasons };
     },
@@ -250,7 +278,7 @@ export async function createExportWorker(
 }
 
 async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await connectTemporalClient(config.temporal.connection);
   try {
     return await fn(new Client({ connection, namespace: config.temporal.namespace }));
   } finally {
@@ -260,7 +288,13 @@ async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<
 
 /** `m3ter-exports worker`: run until SIGINT/SIGTERM. */
 export async function runWorkerCommand(config: AppConfig): Promise<number> {
-  const log = createLogger({ level: config.logLevel, secrets: [config.m3ter.apiSecret] });
+  const apiKey = config.temporal.connection.apiKey?.reveal();
+  const log = createLogger({
+    level: config.logLevel,
+    secrets: [config.m3ter.apiSecret, config.alertWebhookUrl, apiKey, ...environmentSecrets()].filter(
+      (s): s is string => typeof s === 'string',
+    ),
+  });
   installRuntime(log, config.metricsPort);
   const w = await createExportWorker(config, log);
   // Up before the rest of the start-up work, so liveness answers while readiness still says why not.
@@ -268,6 +302,7 @@ export async function runWorkerCommand(config: AppConfig): Promise<number> {
     config.healthPort === undefined
       ? undefined
       : await startHealthServer({ port: config.healthPort, readiness: () => w.readiness() });
+  // Needs the same rights on the namespace as the m3ter budget createExportWorker has already set.
   await withClient(config, (client) => startMonitorAtWorkerStart(config, client, log));
   log.info(
     {
@@ -277,7 +312,7 @@ export async function runWorkerCommand(config: AppConfig): Promise<number> {
       namespace: config.temporal.namespace,
       deploymentName: w.version?.deploymentName,
       buildId: w.version?.buildId,
-      temporal: config.temporal.address,
+      temporal: describeTemporalSettings(config.temporal.connection),
       m3ter: config.m3ter.apiUrl,
       exportDir: config.exportDir,
       metricsPort: config.metricsPort,

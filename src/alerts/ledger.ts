@@ -39,9 +39,11 @@ export async function claimAlert(
   alert: Alert,
   /** A key of the caller's own (freshness alerts: one per export and staleness episode). */
   key?: string,
+  /** Channels to deliver to; `[]` claims the alert without sending it (a digest reports it instead). */
+  channels?: string[],
 ): Promise<ClaimResult> {
   const ledgerId = key ?? alertLedgerId(alert);
-  const input: AlertDeliveryInput = { alert };
+  const input: AlertDeliveryInput = { alert, ...(channels ? { channels } : {}) };
   const claimed = await startOnce(client, {
     workflowType: ALERT_DELIVERY_WORKFLOW,
     workflowId: ledgerId,

@@ -9,6 +9,7 @@
 // logs and counts them. URLs, secrets and routing keys stay in this process: neither logged nor returned.
 import type { AlertChannelDefinition, AlertChannelType, ExportDefinition } from '../definitions/types';
 import { redact } from '../log/redact';
+import { registerSecrets } from '../log/secrets';
 import { postJsonWithRetry, type PostOptions, type PostResult } from './deliver';
 import { buildAlertMessage, type AlertContext, type AlertMessage } from './message';
 import { PAGERDUTY_EVENTS_URL, pagerDutyEvent } from './pagerduty';
@@ -77,6 +78,8 @@ export function createChannel(
   post: PostOptions = {},
 ): AlertChannel {
   const secrets = secretsOf(def as AlertChannelDefinition);
+  // Known to the process, so no log line anywhere can carry them.
+  registerSecrets(secrets);
   const opts = { ...post, secrets: [...(post.secrets ?? []), ...secrets] };
   const missing = (what: string): PostResult => ({ ok: false, attempts: 0, error: `channel has no ${what}` });
   switch (def.type) {

@@ -1,10 +1,15 @@
 // Slack incoming-webhook payload: a `text` fallback (notifications, screen readers) and Block Kit blocks:
 // a header, a fields section (export, window, job id, failure type), the message, the rerun command, and a
 // Temporal UI button when TEMPORAL_UI_URL is set.
+//
+// Much of the text comes from m3ter (failure reasons) and must not act in Slack: every text field, the
+// fallback included, is escaped (&, <, >), so `<!channel>` or `<https://evil|Re-authenticate>` show as
+// typed; bare @channel/@here/@everyone are broken with a zero-width space, links in it are defanged
+// (`https[:]//`), mrkdwn objects are `verbatim` (no auto-linking) and nothing unfurls.
 import { redact } from '../log/redact';
 import type { AlertMessage } from './message';
 
-type TextObject = { type: 'plain_text' | 'mrkdwn'; text: string; emoji?: boolean };
+type TextObject = { type: 'plain_text' | 'mrkdwn'; text: string; emoji?: boolean; verbatim?: boolean };
 export type SlackBlock =
   | { type: 'header'; text: TextObject }
   | { type: 'section'; text?: TextObject; fields?: TextObject[] }
@@ -18,31 +23,40 @@ export type SlackBlock =
 export interface SlackPayload {
   text: string;
   blocks: SlackBlock[];
+  unfurl_links: false;
+  unfurl_media: false;
 }
 
 // Block Kit limits: header text 150 chars, section text 3000, a field 2000.
 const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-/** Slack's mrkdwn treats &, < and > as control characters. */
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Slack treats &, < and > as control characters; mentions and links in text from m3ter must not act. */
+const esc = (s: string) =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/@(channel|here|everyone)\b/gi, '@\u200b$1')
+    .replace(/\b(https?|ftp):\/\//gi, '$1[:]//');
 const code = (s: string) => `\`${esc(s).replace(/`/g, "'")}\``;
+const mrkdwn = (text: string): TextObject => ({ type: 'mrkdwn', text, verbatim: true });
 
 export function slackPayload(m: AlertMessage): SlackPayload {
   const a = m.alert;
   const fields: TextObject[] = [
-    { type: 'mrkdwn', text: `*Export*\n${esc(a.exportName ?? (a.workflowId ? 'ad-hoc' : 'not ours'))}` },
-    { type: 'mrkdwn', text: `*Failure type*\n${code(a.kind)}` },
-    { type: 'mrkdwn', text: `*Window*\n${esc(m.windowText ?? '-')}` },
-    { type: 'mrkdwn', text: `*Job id*\n${a.jobId ? code(a.jobId) : '-'}` },
+    mrkdwn(`*Export*\n${esc(a.exportName ?? (a.workflowId ? 'ad-hoc' : 'not ours'))}`),
+    mrkdwn(`*Failure type*\n${code(a.kind)}`),
+    mrkdwn(`*Window*\n${esc(m.windowText ?? '-')}`),
+    mrkdwn(`*Job id*\n${a.jobId ? code(a.jobId) : '-'}`),
   ];
-  if (a.workflowId) fields.push({ type: 'mrkdwn', text: `*Workflow*\n${code(a.workflowId)}` });
-  if (a.scheduleId) fields.push({ type: 'mrkdwn', text: `*m3ter schedule*\n${code(a.scheduleId)}` });
+  if (a.workflowId) fields.push(mrkdwn(`*Workflow*\n${code(a.workflowId)}`));
+  if (a.scheduleId) fields.push(mrkdwn(`*m3ter schedule*\n${code(a.scheduleId)}`));
   const blocks: SlackBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: cut(m.title, 150), emoji: true } },
+    { type: 'header', text: { type: 'plain_text', text: cut(esc(m.title), 150), emoji: true } },
     { type: 'section', fields: fields.map((f) => ({ ...f, text: cut(f.text, 2000) })) },
-    { type: 'section', text: { type: 'mrkdwn', text: cut(esc(redact(a.message)), 3000) } },
+    { type: 'section', text: mrkdwn(cut(esc(redact(a.message)), 3000)) },
   ];
   if (m.rerunCommand) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Re-run*\n${code(m.rerunCommand)}` } });
+    blocks.push({ type: 'section', text: mrkdwn(`*Re-run*\n${code(m.rerunCommand)}`) });
   }
   if (m.temporalUiLink) {
     blocks.push({
@@ -59,7 +73,12 @@ export function slackPayload(m: AlertMessage): SlackPayload {
   }
   blocks.push({
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: `m3ter-exports · noticed by the ${a.noticedBy ?? 'workflow'}` }],
+    elements: [mrkdwn(`m3ter-exports · noticed by the ${a.noticedBy ?? 'workflow'}`)],
   });
-  return { text: cut(`${m.title}: ${redact(a.message)}`, 3000), blocks };
+  return {
+    text: cut(esc(`${m.title}: ${redact(a.message)}`), 3000),
+    blocks,
+    unfurl_links: false,
+    unfurl_media: false,
+  };
 }

@@ -1,10 +1,12 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { TemporalConfig } from '../config/config';
+import { connectTemporalClient } from '../temporal/connection';
 
+/** Every command's client, through the one connection builder (TLS, API key, profiles; clear errors). */
 export async function connectClient(
   config: TemporalConfig,
 ): Promise<{ client: Client; close(): Promise<void> }> {
-  const connection = await Connection.connect({ address: config.address, connectTimeout: 10_000 });
+  const connection = await connectTemporalClient(config.connection);
   return { client: new Client({ connection, namespace: config.namespace }), close: () => connection.close() };
 }
 

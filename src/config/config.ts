@@ -7,7 +7,14 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './durations';
+import { isSecureOrLoopbackUrl } from '../net/address';
+import { storageLimitsShape, toDownloadConfig, type DownloadConfig } from './storage-limits';
 import { deriveIngestUrl, type M3terClientOptions } from '../m3ter/client';
+import {
+  loadTemporalConnectionSettings,
+  TemporalSettingsError,
+  type TemporalConnectionSettings,
+} from '../temporal/settings';
 
 export type Env = Record<string, string | undefined>;
 
@@ -18,8 +25,11 @@ export type M3terConfig = Pick<
 > & { ingestUrl: string };
 
 export interface TemporalConfig {
+  /** From `connection`, for messages and logs. */
   address: string;
   namespace: string;
+  /** Address, namespace, TLS, API key: TEMPORAL_* variables and TOML profiles (src/temporal/settings.ts). */
+  connection: TemporalConnectionSettings;
   taskQueue: string;
   /** An existing `temporal` binary for the embedded dev server. */
   cliPath?: string;
@@ -55,6 +65,8 @@ export interface AppConfig {
   /** Temporal UI base URL for links in alerts. */
   temporalUiUrl?: string;
   monitor: MonitorConfig;
+  /** Bounds on downloads: concurrency, size, free space, throughput, S3 timeouts (./storage-limits.ts). */
+  downloads: DownloadConfig;
 }
 
 /** The DataExportJobFailure monitor (workflows/failure-monitor.ts). */
@@ -98,8 +110,6 @@ export class ConfigError extends Error {
 export const DEFAULTS = {
   M3TER_API_URL: 'https://api.m3ter.com',
   M3TER_INGEST_URL: 'https://ingest.m3ter.com',
-  TEMPORAL_ADDRESS: 'localhost:7233',
-  TEMPORAL_NAMESPACE: 'default',
   TEMPORAL_TASK_QUEUE: 'm3ter-exports',
   EXPORT_DIR: './exports',
   TEMPORAL_MAX_CACHED_WORKFLOWS: '100',
@@ -177,6 +187,7 @@ const m3terShape = {
   M3TER_API_SECRET: required(),
   M3TER_API_URL: httpUrl().default(DEFAULTS.M3TER_API_URL),
   M3TER_INGEST_URL: httpUrl().optional(),
+  M3TER_ALLOW_HTTP: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   M3TER_MAX_REQUESTS_PER_SECOND: z
     .string()
     .trim()
@@ -188,19 +199,8 @@ const m3terShape = {
 };
 
 const temporalShape = {
-  TEMPORAL_ADDRESS: z
-    .string()
-    .trim()
-    .refine(
-      (v) =>
-        /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(v) &&
-        Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535,
-      {
-        error: 'must be host:port (e.g. localhost:7233)',
-      },
-    )
-    .default(DEFAULTS.TEMPORAL_ADDRESS),
-  TEMPORAL_NAMESPACE: z.string().trim().min(1).default(DEFAULTS.TEMPORAL_NAMESPACE),
+  // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the TLS and API key settings are read with the connection
+  // (src/temporal/settings.ts): they may come from a TOML profile too.
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(DEFAULTS.TEMPORAL_TASK_QUEUE),
   TEMPORAL_CLI_PATH: z.string().trim().min(1).optional(),
   TEMPORAL_MAX_CACHED_WORKFLOWS: z
@@ -276,6 +276,7 @@ const appShape = {
   EXPORT_DEFINITIONS_FILE: z.string().trim().min(1).optional(),
   TEMPORAL_UI_URL: httpUrl().optional(),
   ...monitorShape,
+  ...storageLimitsShape,
 };
 
 /** Empty or whitespace-only variables count as unset, as in most shells' `VAR= cmd` usage. */
@@ -288,21 +289,78 @@ function pick(env: Env, keys: string[]): Record<string, string | undefined> {
   return out;
 }
 
-function parseEnv<T extends z.ZodRawShape>(shape: T, env: Env): z.output<z.ZodObject<T>> {
+// URLs that carry credentials (Basic and bearer for m3ter, tokens in alert webhook URLs): https, or http to
+// loopback. M3TER_ALLOW_HTTP=true lifts the rule for the m3ter URLs only, for a sandbox trial on a private
+// network (docker compose --profile sandbox).
+const CREDENTIAL_URLS = ['M3TER_API_URL', 'M3TER_INGEST_URL', 'ALERT_WEBHOOK_URL'] as const;
+const HTTPS_RULE = 'must be an https URL (http only to localhost/127.0.0.1/::1)';
+
+function transportIssues(shape: z.ZodRawShape, env: Env): Array<{ variable: string; message: string }> {
+  const allowHttp = String(env.M3TER_ALLOW_HTTP ?? '').trim() === 'true';
+  return CREDENTIAL_URLS.flatMap((name) => {
+    const v = env[name]?.trim();
+    if (!(name in shape) || !v || !isHttpUrl(v) || isSecureOrLoopbackUrl(v)) return [];
+    if (allowHttp && name.startsWith('M3TER_')) return [];
+    const message = name.startsWith('M3TER_')
+      ? `${HTTPS_RULE}; M3TER_ALLOW_HTTP=true allows http for a sandbox trial on a private network`
+      : HTTPS_RULE;
+    return [{ variable: name, message }];
+  });
+}
+
+function parseEnv<T extends z.ZodRawShape>(
+  shape: T,
+  env: Env,
+  /** Problems found outside the shape (the Temporal connection settings), reported with its own. */
+  more: ConfigIssue[] = [],
+): z.output<z.ZodObject<T>> {
   const schema = z.object(shape);
   const r = schema.safeParse(pick(env, Object.keys(shape)), {
     // Fallback for rules without their own message; never includes the value.
     error: (iss) => (iss.code === 'invalid_type' && iss.input === undefined ? 'is required' : 'is invalid'),
   });
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => ({
-    variable: String(i.path[0] ?? '(environment)'),
-    message: i.message,
-  }));
-  // Order follows the shape, i.e. the documented variable order, so the message is stable.
+  const transport = transportIssues(shape, env);
+  if (r.success && transport.length === 0 && more.length === 0) return r.data;
+  const issues = [
+    ...(r.success ? [] : r.error.issues).map((i) => ({
+      variable: String(i.path[0] ?? '(environment)'),
+      message: i.message,
+    })),
+    ...transport,
+  ];
+  // Order follows the shape, i.e. the documented variable order, so the message is stable; the connection
+  // settings sit where the docs list them, before TEMPORAL_TASK_QUEUE.
   const order = Object.keys(shape);
-  issues.sort((a, b) => order.indexOf(a.variable) - order.indexOf(b.variable));
-  throw new ConfigError(issues);
+  const rank = (v: string) =>
+    order.includes(v) ? order.indexOf(v) : order.indexOf('TEMPORAL_TASK_QUEUE') - 0.5;
+  const all = [...issues, ...more];
+  all.sort((a, b) => rank(a.variable) - rank(b.variable));
+  throw new ConfigError(all);
+}
+
+/**
+ * The shape's variables and the Temporal connection settings together. A bad connection setting alone
+ * is its own one-line error; with other problems, it joins their list.
+ */
+function parseWithConnection<T extends z.ZodRawShape>(
+  shape: T,
+  env: Env,
+): [z.output<z.ZodObject<T>>, TemporalConnectionSettings] {
+  let connection: TemporalConnectionSettings | undefined;
+  let problem: TemporalSettingsError | undefined;
+  try {
+    connection = loadTemporalConnectionSettings(env);
+  } catch (err) {
+    if (!(err instanceof TemporalSettingsError)) throw err;
+    problem = err;
+  }
+  try {
+    const v = parseEnv(shape, env, problem ? [{ variable: problem.setting, message: problem.problem }] : []);
+    return [v, connection!];
+  } catch (err) {
+    if (problem && err instanceof ConfigError && err.issues.length === 1) throw problem;
+    throw err;
+  }
 }
 
 function trimSlash(url: string): string {
@@ -325,10 +383,14 @@ function toM3ter(v: z.output<z.ZodObject<typeof m3terShape>>): M3terConfig {
   };
 }
 
-function toTemporal(v: z.output<z.ZodObject<typeof temporalShape>>): TemporalConfig {
+function toTemporal(
+  v: z.output<z.ZodObject<typeof temporalShape>>,
+  connection: TemporalConnectionSettings,
+): TemporalConfig {
   const t: TemporalConfig = {
-    address: v.TEMPORAL_ADDRESS,
-    namespace: v.TEMPORAL_NAMESPACE,
+    address: connection.address,
+    namespace: connection.namespace,
+    connection,
     taskQueue: v.TEMPORAL_TASK_QUEUE,
     maxCachedWorkflows: v.TEMPORAL_MAX_CACHED_WORKFLOWS,
   };
@@ -361,7 +423,7 @@ export function loadM3terConfig(env: Env = process.env): M3terConfig {
 
 /** Temporal settings only: commands such as `status` must work without m3ter credentials. */
 export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
-  return toTemporal(parseEnv(temporalShape, env));
+  return toTemporal(...parseWithConnection(temporalShape, env));
 }
 
 function toMonitor(v: z.output<z.ZodObject<typeof monitorShape>>): MonitorConfig {
@@ -372,17 +434,19 @@ function toMonitor(v: z.output<z.ZodObject<typeof monitorShape>>): MonitorConfig
 export function loadMonitorCommandConfig(
   env: Env = process.env,
 ): TemporalConfig & { monitor: MonitorConfig } {
-  return { ...toTemporal(parseEnv(temporalShape, env)), monitor: toMonitor(parseEnv(monitorShape, env)) };
+  const [v, connection] = parseWithConnection({ ...temporalShape, ...monitorShape }, env);
+  return { ...toTemporal(v, connection), monitor: toMonitor(v) };
 }
 
 export function loadConfig(env: Env = process.env): AppConfig {
-  const v = parseEnv(appShape, env);
+  const [v, connection] = parseWithConnection(appShape, env);
   const config: AppConfig = {
     m3ter: toM3ter(v),
-    temporal: toTemporal(v),
+    temporal: toTemporal(v, connection),
     exportDir: v.EXPORT_DIR,
     logLevel: v.LOG_LEVEL as LogLevel,
     monitor: toMonitor(v),
+    downloads: toDownloadConfig(v),
   };
   if (v.EXPORT_DEFINITIONS_FILE !== undefined) config.definitionsFile = v.EXPORT_DEFINITIONS_FILE;
   if (v.TEMPORAL_UI_URL !== undefined) config.temporalUiUrl = v.TEMPORAL_UI_URL.replace(/\/+$/, '');

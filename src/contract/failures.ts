@@ -30,8 +30,17 @@ export const FailureType = {
   ExportDownloadUrlUnavailable: 'ExportDownloadUrlUnavailable',
   /** The file transfer failed after in-attempt resumes; the next attempt resumes again (download). */
   ExportDownloadFailed: 'ExportDownloadFailed',
+  /**
+   * The URL m3ter handed over for the file breaks a rule of docs/security.md (not https, a private or
+   * metadata address, too many redirects): fetching it could reach inside the worker's network (download).
+   */
+  DownloadUrlRefused: 'DownloadUrlRefused',
   /** Writing to the export's storage failed (disk full, bucket unreachable) (download). */
   StorageFailed: 'StorageFailed',
+  /** The export directory has not enough free space for the file (checked before and while writing) (download). */
+  StorageInsufficientSpace: 'StorageInsufficientSpace',
+  /** The file is larger than the worker's EXPORT_MAX_BYTES (announced or received) (download). */
+  ExportTooLarge: 'ExportTooLarge',
   /** The export asks for storage this worker is not configured for (storage 's3' without a bucket) (download). */
   StorageNotConfigured: 'StorageNotConfigured',
   /** m3ter refused the credentials (401/403): configuration, not something a retry fixes (any m3ter call). */
@@ -62,7 +71,10 @@ export const FAILURE_RETRYABLE: Readonly<Record<FailureType, boolean>> = {
   ExportDownloadWindowExpired: false,
   ExportDownloadUrlUnavailable: true,
   ExportDownloadFailed: true,
+  DownloadUrlRefused: false,
   StorageFailed: true,
+  StorageInsufficientSpace: false,
+  ExportTooLarge: false,
   StorageNotConfigured: false,
   M3terAccessDenied: false,
   M3terUnavailable: true,

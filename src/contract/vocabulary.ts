@@ -66,3 +66,13 @@ export function exportKindOf(request: { sourceType?: string } | undefined): Expo
   if (request?.sourceType === 'OPERATIONAL') return ExportKind.operational;
   return ExportKind.bills;
 }
+
+/**
+ * Every identifier m3ter hands us (job, event, schedule ids) before it names anything: a workflow id, a
+ * search attribute, a claim, a file, a line on a terminal. m3ter's own ids are UUIDs; the shape leaves
+ * room for others while keeping out path separators, whitespace, control characters and oversized values.
+ */
+export const M3TER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const M3TER_ID_RULE =
+  'must be 1-128 characters of letters, digits, . _ : - starting with a letter or digit';
+export const isM3terId = (v: unknown): v is string => typeof v === 'string' && M3TER_ID_PATTERN.test(v);

@@ -17,6 +17,7 @@ import {
 } from '../contract/vocabulary';
 import { isValidTimeZone } from '../windows/windows';
 import { cronProblems } from './cron';
+import { isSecureOrLoopbackUrl } from '../net/address';
 import { substituteEnv, type PathSegment, type Problem, type Substitution } from './env';
 import { definitionRule, unknownFieldMessage } from './messages';
 import { requestProblems, zodProblems } from './request';
@@ -72,6 +73,8 @@ const RootSchema = z.strictObject({
   alerts: z.array(z.unknown()).optional(),
   exports: z.array(z.unknown()),
 });
+
+export const MIN_HMAC_SECRET_LENGTH = 32;
 
 const AlertChannelSchema = z.strictObject({
   name: name(),
@@ -208,7 +211,7 @@ export function parseDefinitions(
     unresolved: [],
     labels: new Map(),
   };
-  const root = yaml.value;
+  const root = withoutForbiddenKeys(yaml.value, [], ctx.problems);
   if (!isRecord(root)) {
     throw new DefinitionsError(
       [
@@ -263,6 +266,12 @@ function parseAlert(ctx: Context, raw: unknown, i: number): AlertChannelDefiniti
   } else if (value.type === 'webhook') {
     need('url', 'for a webhook channel');
     need('secret', 'for a webhook channel (deliveries are HMAC-signed with it)');
+    // A short HMAC key can be guessed offline from one signed delivery.
+    if (typeof value.secret === 'string' && value.secret.length < MIN_HMAC_SECRET_LENGTH)
+      ctx.problems.push({
+        path: [...base, 'secret'],
+        message: `must be at least ${MIN_HMAC_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`,
+      });
     refuse('routingKey', 'is only used by pagerduty channels');
   } else if (value.type === 'pagerduty') {
     need('routingKey', 'for a pagerduty channel (its Events API v2 integration key)');
@@ -271,6 +280,12 @@ function parseAlert(ctx: Context, raw: unknown, i: number): AlertChannelDefiniti
   // The URL may carry a token (Slack hooks do): the rule never quotes it.
   if (typeof value.url === 'string' && !isHttpUrl(value.url)) {
     ctx.problems.push({ path: [...base, 'url'], message: 'must be an http(s) URL' });
+  } else if (typeof value.url === 'string' && !isSecureOrLoopbackUrl(value.url)) {
+    // Webhook URLs often carry their token (Slack's do): never in clear off the host.
+    ctx.problems.push({
+      path: [...base, 'url'],
+      message: 'must be an https URL (http only to localhost/127.0.0.1/::1)',
+    });
   }
   return value as unknown as AlertChannelDefinition;
 }
@@ -284,9 +299,35 @@ function isHttpUrl(s: string): boolean {
   }
 }
 
+/** Where `${VAR}` may appear: the fields of an alert channel that hold secrets. */
+const SECRET_FIELDS = new Set(['url', 'secret', 'routingKey']);
+const secretField = (path: PathSegment[]) =>
+  path.length === 3 && path[0] === 'alerts' && SECRET_FIELDS.has(String(path[2]));
+
+/** Keys that could reach an object's prototype instead of a field: refused wherever they appear. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A copy of `value` without forbidden keys; each one found is a problem. */
+function withoutForbiddenKeys(value: unknown, path: PathSegment[], problems: Problem[]): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => withoutForbiddenKeys(v, [...path, i], problems));
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (FORBIDDEN_KEYS.has(k)) {
+      problems.push({ path: [...path, k], message: 'is not a recognised field (never allowed as a key)' });
+      continue;
+    }
+    copy[k] = withoutForbiddenKeys(v, [...path, k], problems);
+  }
+  return copy;
+}
+
 /** `${VAR}` references of one entry resolved; their problems and substitutions recorded. */
 function resolve(ctx: Context, value: unknown, base: PathSegment[]): unknown {
-  const sub = substituteEnv(value, ctx.env, base);
+  const sub = substituteEnv(value, ctx.env, base, {
+    allowedAt: secretField,
+    where: "in an alert channel's url, secret and routingKey",
+  });
   for (const p of sub.problems) ctx.referenceProblems.add(p);
   ctx.problems.push(...sub.problems);
   ctx.substitutions.push(...sub.substitutions);

@@ -1,62 +1,61 @@
-// Structured JSON logs (pino). Every string that reaches a log line passes through the same redaction the
-// m3ter client uses, so an API secret, a bearer token or a presigned URL cannot be logged by accident.
-import pino, { type Logger as PinoLogger } from 'pino';
+// Structured JSON logs (pino), redacted by construction: whatever path a value takes into a line (the merge
+// object however deep, `%o`/`%j` format arguments, `child()` bindings, an error and its causes), the final
+// serialized line passes through the same redaction the m3ter client uses (src/log/redact.ts) before it is
+// written, with every secret the process has registered (src/log/secrets.ts). Structured values are also
+// redacted first, so credential keys are masked and errors keep their cause chain.
+import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
-import { redact } from './redact';
+import { redact, redactDeep } from './redact';
+import { registerSecrets } from './secrets';
 
 export type AppLogger = PinoLogger;
 
 export interface LoggerOptions {
   level?: string;
-  /** Literal secrets to scrub wherever they appear (the API secret, for one). */
+  /** Literal secrets to scrub wherever they appear; registered with the process (src/log/secrets.ts). */
   secrets?: string[];
   /** Defaults to stdout; tests pass a stream to capture lines. */
-  destination?: pino.DestinationStream;
+  destination?: DestinationStream;
   name?: string;
 }
 
-function redactDeep(value: unknown, secrets: string[], depth = 0): unknown {
-  if (typeof value === 'string') return redact(value, secrets);
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) {
-    return {
-      type: value.name,
-      message: redact(value.message, secrets),
-      stack: value.stack && redact(value.stack, secrets),
-    };
-  }
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = /^(authorization|apiSecret|secret|password|access_token|token)$/i.test(k)
-      ? '[redacted]'
-      : redactDeep(v, secrets, depth + 1);
-  }
-  return out;
+const deep = (value: unknown) => redactDeep(value, (s) => redact(s));
+
+/** A stream that redacts each serialized line, then hands it to `dest`. */
+export function redactingStream(dest: DestinationStream): DestinationStream {
+  const d = dest as DestinationStream & { flushSync?: () => void; flush?: (cb?: () => void) => void };
+  return Object.assign(Object.create(null) as object, {
+    write: (line: string) => d.write(redact(line)),
+    ...(d.flushSync ? { flushSync: () => d.flushSync?.() } : {}),
+    ...(d.flush ? { flush: (cb?: () => void) => d.flush?.(cb) } : {}),
+  }) as DestinationStream;
 }
 
 export function createLogger(opts: LoggerOptions = {}): AppLogger {
-  const secrets = (opts.secrets ?? []).filter((s) => s.length >= 4);
+  registerSecrets(opts.secrets ?? []);
   return pino(
     {
       name: opts.name ?? 'm3ter-exports',
       level: opts.level ?? 'info',
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Errors are already plain objects with their cause chain (redactDeep); pino's own serializer would
+      // fold the causes into one message and drop them.
+      serializers: { err: (e: unknown) => e },
       formatters: {
         level: (label) => ({ level: label }),
-        log: (obj) => redactDeep(obj, secrets) as Record<string, unknown>,
+        bindings: (bindings) => deep(bindings) as Record<string, unknown>,
+        log: (obj) => deep(obj) as Record<string, unknown>,
       },
       hooks: {
         logMethod(args, method) {
-          method.apply(
-            this,
-            args.map((a) => (typeof a === 'string' ? redact(a, secrets) : a)) as Parameters<typeof method>,
-          );
+          // An Error first keeps pino's `err` key; every other argument (format arguments included) is redacted.
+          const clean = args.map((a, i) => (i === 0 && a instanceof Error ? { err: deep(a) } : deep(a)));
+          method.apply(this, clean as Parameters<typeof method>);
         },
       },
     },
-    opts.destination ?? pino.destination({ fd: 1, sync: false }),
+    redactingStream(opts.destination ?? pino.destination({ fd: 1, sync: false })),
   );
 }
 

@@ -25,6 +25,8 @@ interface CachedToken {
 }
 
 const TOKEN_PATH = '/oauth/token';
+/** A token answer is a JWT and a few fields. */
+const TOKEN_RESPONSE_MAX_BYTES = 16 * 1024;
 
 export class TokenProvider implements AuthHooks {
   private cached?: CachedToken;
@@ -67,6 +69,7 @@ export class TokenProvider implements AuthHooks {
         // m3ter's docs specify a form body, its SDKs send JSON and its OpenAPI spec declares both; we follow the docs.
         form: { grant_type: 'client_credentials' },
         retry: 'standard',
+        maxResponseBytes: TOKEN_RESPONSE_MAX_BYTES,
       });
     } catch (err) {
       if (err instanceof M3terBadRequestError || err instanceof M3terAuthenticationError) {
@@ -94,7 +97,7 @@ export class TokenProvider implements AuthHooks {
       requestId: res.requestId,
       attempts: res.attempts,
     });
-    this.opts.redactor.add(body.access_token);
+    this.opts.redactor.addToken(body.access_token);
     const lifetimeMs = body.expires_in * 1000;
     // Measured from when we asked, not when the answer arrived: the server's clock started earlier.
     const skew = Math.min(this.opts.refreshSkewMs, lifetimeMs / 2);

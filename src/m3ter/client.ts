@@ -20,6 +20,7 @@ import {
   SubmitMeasurementsRequestSchema,
   SubmitMeasurementsResponseSchema,
   createAdhocExportRequestSchema,
+  lenientPageSchema,
   pageSchema,
   type AdhocExportRequest,
   type BillsCsvRequest,
@@ -79,6 +80,8 @@ export interface M3terClientOptions {
 export type { Page };
 
 const USER_AGENT = 'm3ter-export-worker/0.1';
+/** A download URL answer: one URL (at most 16 KiB, see src/net/url-guard.ts) and a time. */
+const URL_RESPONSE_MAX_BYTES = 64 * 1024;
 
 /** The one way to build a client: the worker, the CLI and the demo pass `loadConfig().m3ter` plus extras. */
 export function createM3terClient(options: M3terClientOptions): M3terClient {
@@ -183,6 +186,11 @@ export class M3terClient {
    * response (activities/trigger.ts).
    */
   readonly requestTimeoutMs: number;
+  /**
+   * Origin of the configured Config API. Download URLs on it are trusted as the API is (the local sandbox
+   * serves its files there); any other download URL must pass src/net/url-guard.ts.
+   */
+  readonly apiOrigin: string;
 
   constructor(opts: M3terClientOptions) {
     checkOptions(opts);
@@ -190,6 +198,7 @@ export class M3terClient {
     this.now = opts.now ?? Date.now;
     this.redactor = new Redactor([opts.apiSecret]);
     this.apiUrl = trimSlash(opts.apiUrl);
+    this.apiOrigin = new URL(this.apiUrl).origin;
     this.ingestUrl = trimSlash(opts.ingestUrl ?? deriveIngestUrl(this.apiUrl));
     this.orgPath = `/organizations/${encodeURIComponent(opts.orgId)}`;
     this.adhocSchema = createAdhocExportRequestSchema(this.now);
@@ -274,6 +283,7 @@ export class M3terClient {
       'GET',
       `/dataexports/jobs/${encodeURIComponent(id)}/getdownloadurl`,
       DownloadUrlResponseSchema,
+      { maxResponseBytes: URL_RESPONSE_MAX_BYTES },
     );
     return res.expirationTime === undefined
       ? { url: res.url }
@@ -294,7 +304,7 @@ export class M3terClient {
 
   async listEvents(query: ListEventsQuery = {}): Promise<Page<M3terEvent>> {
     const q = validateRequest(ListEventsQuerySchema, query, 'event list query');
-    return this.call('GET', '/events', pageSchema(M3terEventSchema), { query: toQuery(q) });
+    return this.call('GET', '/events', lenientPageSchema(M3terEventSchema), { query: toQuery(q) });
   }
 
   /** Newest first (docs/m3ter-api.md, Pagination); follows nextToken until it is missing, null or empty. */
@@ -313,6 +323,7 @@ export class M3terClient {
     // A read-only query that creates nothing, so the standard retry policy is safe.
     const res = await this.call('POST', '/dataexplorer/bills/download/csv', BillsCsvResponseSchema, {
       json: body,
+      maxResponseBytes: URL_RESPONSE_MAX_BYTES,
     });
     return { downloadUrl: res.downloadUrl };
   }
@@ -349,7 +360,13 @@ export class M3terClient {
     method: HttpMethod,
     subPath: string,
     schema: S,
-    opts: { query?: URLSearchParams; json?: unknown; retry?: RetryMode; baseUrl?: string } = {},
+    opts: {
+      query?: URLSearchParams;
+      json?: unknown;
+      retry?: RetryMode;
+      baseUrl?: string;
+      maxResponseBytes?: number;
+    } = {},
   ): Promise<z.output<S>> {
     const path = `${this.orgPath}${subPath}`;
     const baseUrl = opts.baseUrl ?? this.apiUrl;
@@ -368,6 +385,7 @@ export class M3terClient {
       retry: opts.retry ?? 'standard',
       auth: this.tokens,
       limiter: this.limiters[rateClass],
+      maxResponseBytes: opts.maxResponseBytes,
     });
     return validateResponse(schema, res.body, {
       method,

@@ -1,5 +1,23 @@
 import { redact } from '../log/redact';
 
+/** m3ter's own words in an error: enough to act on, never a flood of text in logs, history or alerts. */
+export const MAX_M3TER_MESSAGE_LENGTH = 500;
+/** Our message around it (method, path, status, m3ter's message, request id). */
+const MAX_ERROR_MESSAGE_LENGTH = 1000;
+
+// ANSI escape sequences (CSI and OSC), other control characters, and bidirectional overrides that could
+// make a terminal or a log viewer show something other than what was sent. Matching control characters is
+// the point of these two patterns.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
+const CONTROL = /[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069]+/gu;
+
+/** Text from outside made safe to show: escapes and control characters removed, whitespace folded, capped. */
+export function cleanText(text: string, max: number = MAX_M3TER_MESSAGE_LENGTH): string {
+  const t = String(text).replace(ANSI, '').replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
 /** One validation problem: a dotted/bracketed field path (`data[3].status`) and the rule it broke. */
 export interface ValidationIssue {
   path: string;
@@ -43,11 +61,14 @@ export class M3terError extends Error {
   readonly mayHaveBeenProcessed: boolean;
 
   constructor(message: string, init: M3terErrorInit = {}) {
-    super(redact(message), init.cause === undefined ? undefined : { cause: init.cause });
+    super(
+      cleanText(redact(message), MAX_ERROR_MESSAGE_LENGTH),
+      init.cause === undefined ? undefined : { cause: init.cause },
+    );
     this.name = new.target.name;
     this.status = init.status;
-    this.m3terMessage = init.m3terMessage === undefined ? undefined : redact(init.m3terMessage);
-    this.requestId = init.requestId;
+    this.m3terMessage = init.m3terMessage === undefined ? undefined : cleanText(redact(init.m3terMessage));
+    this.requestId = init.requestId === undefined ? undefined : cleanText(init.requestId, 128);
     this.retryable = init.retryable ?? false;
     this.retryAfterMs = init.retryAfterMs;
     this.method = init.method;
@@ -103,6 +124,8 @@ abstract class M3terValidationError extends M3terError {
 export class M3terRequestValidationError extends M3terValidationError {}
 /** m3ter answered 2xx with a body that does not match its schema. */
 export class M3terResponseValidationError extends M3terValidationError {}
+/** m3ter's answer was larger than the call's cap (docs/security.md); read no further. */
+export class M3terResponseTooLargeError extends M3terResponseValidationError {}
 
 export function formatIssues(issues: ValidationIssue[]): string {
   return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');

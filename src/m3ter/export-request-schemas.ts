@@ -8,6 +8,7 @@
  * call, it is garbage once the input is parsed. See workflows/shared-modules.ts.
  */
 import { z } from 'zod';
+import { M3TER_ID_PATTERN, M3TER_ID_RULE } from '../contract/vocabulary';
 
 // ---------------------------------------------------------------------------------------------
 // Enums (plain arrays: free to load; schemas.ts builds its enum schemas from them)
@@ -75,7 +76,9 @@ export const TIME_GROUP_FREQUENCIES = ['DAY', 'HOUR', 'WEEK', 'MONTH', 'QUARTER'
 
 export const dateTime = () => z.iso.datetime({ offset: true });
 export const nonEmpty = () => z.string().min(1);
-export const idList = () => z.array(nonEmpty());
+/** An identifier m3ter hands out or that we send back to it (src/contract/vocabulary.ts, M3TER_ID_PATTERN). */
+export const m3terId = () => z.string().regex(M3TER_ID_PATTERN, { error: M3TER_ID_RULE });
+export const idList = () => z.array(m3terId());
 
 /** Date.parse that tolerates anything (refinements run on partially-invalid input). */
 function ms(v: unknown): number | undefined {

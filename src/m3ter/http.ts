@@ -12,6 +12,9 @@
  * answered 429, which it returns before processing a throttled request. A 5xx, a timeout or a
  * connection dropped mid-request may all follow a committed request, so they are not retried there;
  * the error's `mayHaveBeenProcessed` tells the caller to reconcile (e.g. list recent jobs) instead.
+ *
+ * Every response is bounded (`maxResponseBytes`, counted after decompression, so a gzip bomb is cut off
+ * at the cap too); a larger one fails with M3terResponseTooLargeError and is not retried here.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -23,7 +26,9 @@ import {
   M3terAuthenticationError,
   M3terConnectionError,
   M3terError,
+  M3terResponseTooLargeError,
   M3terTimeoutError,
+  cleanText,
   errorClassForStatus,
 } from './errors';
 
@@ -70,7 +75,14 @@ export interface RequestSpec {
   auth?: AuthHooks;
   /** Paces every attempt, retries included. */
   limiter?: { take(): Promise<void> };
+  /** Cap of the (decompressed) response body; default DEFAULT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
+
+/** A page of 100 jobs or events is tens of KiB; this leaves ample room and stays far from harm. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** The largest request the client sends (a measurements batch is < 512,000 bytes). */
+const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface TransportResponse {
   status: number;
@@ -125,6 +137,8 @@ export class Transport {
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
       maxRedirects: 0,
+      maxContentLength: DEFAULT_MAX_RESPONSE_BYTES,
+      maxBodyLength: MAX_REQUEST_BYTES,
     });
   }
 
@@ -259,6 +273,7 @@ export class Transport {
         headers,
         data,
         signal: controller.signal,
+        maxContentLength: spec.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
         ...(spec.retry === 'safe-only'
           ? { httpAgent: this.freshHttpAgent, httpsAgent: this.freshHttpsAgent }
           : {}),
@@ -282,7 +297,7 @@ export class Transport {
     const body = safeParse(res.data);
     const m3terMessage =
       body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string'
-        ? this.opts.redactor.redact((body as { message: string }).message)
+        ? cleanText(this.opts.redactor.redact((body as { message: string }).message))
         : undefined;
     const shouldRetryHeader = headerOf(res, 'x-should-retry');
     const cls = classifyHttpStatus(status);
@@ -330,6 +345,15 @@ export class Transport {
     }
     const code = errorCode(err);
     const rawMessage = err instanceof Error ? err.message : String(err);
+    if (code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(rawMessage)) {
+      const limit = spec.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+      const error = new M3terResponseTooLargeError(
+        `Response from ${spec.method} ${spec.path} too large`,
+        [{ path: '', message: `exceeds ${limit} bytes (after decompression); refused` }],
+        { ...base },
+      );
+      return { error, retryable: false, safeToRetry: false };
+    }
     const isConnection =
       (code !== undefined && CONNECTION_CODES.has(code)) || /socket hang up|network/i.test(rawMessage);
     const notSent = code !== undefined && NOT_SENT_CODES.has(code);
@@ -405,8 +429,7 @@ function parseBody(data: unknown): unknown {
 }
 
 function snippet(text: string): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
+  return cleanText(text, 200);
 }
 
 function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {

@@ -21,11 +21,13 @@ import {
   groupSchema,
   idList,
   LINE_ITEM_TYPES,
+  m3terId,
   nonEmpty,
   OPERATIONAL_DATA_TYPES,
   type AdhocExportRequest,
 } from './export-request-schemas';
 import { validateRequest } from './validation';
+import { MAX_URL_LENGTH } from '../net/url-guard';
 
 export {
   AGGREGATION_FUNCTIONS,
@@ -79,6 +81,14 @@ export const EVENT_TYPES = [
  * only plain spaces inside.
  */
 export const CODE_PATTERN = /^(?! )(?!.* $)(?:[^\s\p{Cc}]| )+$/u;
+/** Bounded and free of whitespace and control characters; the rules on what it may reach are url-guard's. */
+const downloadUrl = () =>
+  z
+    .string()
+    .min(1)
+    .max(MAX_URL_LENGTH)
+    .regex(/^[^\s\p{Cc}]+$/u, { error: 'must not contain whitespace or control characters' });
+
 const code = () =>
   z.string().min(1).max(80).regex(CODE_PATTERN, {
     error:
@@ -102,20 +112,20 @@ export function parseAdhocExportRequest(input: unknown, now: number = Date.now()
   );
 }
 
-export const AdhocExportResponseSchema = z.looseObject({ jobId: nonEmpty() });
+export const AdhocExportResponseSchema = z.looseObject({ jobId: m3terId() });
 
 // ---------------------------------------------------------------------------------------------
 // Export jobs (docs/m3ter-api.md, Export jobs)
 
 export const ExportJobSchema = z.looseObject({
-  id: nonEmpty(),
+  id: m3terId(),
   status: ExportJobStatus,
   // ASSUMPTION (docs/m3ter-api.md, Assumptions): only `id` is marked required in JobResponse; `status` is the
   // field we cannot work without, the rest may be absent (e.g. scheduleId on ad-hoc jobs).
   sourceType: SourceType.optional(),
   dateCreated: z.string().optional(),
   startedAt: z.string().optional(),
-  scheduleId: z.string().optional(),
+  scheduleId: m3terId().optional(),
   version: z.number().optional(),
 });
 export type ExportJob = z.infer<typeof ExportJobSchema>;
@@ -143,7 +153,7 @@ const pageSize = () => z.int().min(1).max(100);
 
 export const ListExportJobsQuerySchema = z.strictObject({
   ids: idList().optional(),
-  scheduleId: nonEmpty().optional(),
+  scheduleId: m3terId().optional(),
   status: ExportJobStatus.optional(),
   dateCreatedStart: jobListDate().optional(),
   dateCreatedEnd: jobListDate().optional(),
@@ -153,8 +163,9 @@ export const ListExportJobsQuerySchema = z.strictObject({
 export type ListExportJobsQuery = z.input<typeof ListExportJobsQuerySchema>;
 
 export const DownloadUrlResponseSchema = z.looseObject({
-  // The schema marks `url` optional; without it there is nothing to download, so we require it.
-  url: nonEmpty(),
+  // The schema marks `url` optional; without it there is nothing to download, so we require it. Its scheme
+  // and address are checked where it is fetched (src/net/url-guard.ts), which knows the API's origin.
+  url: downloadUrl(),
   expirationTime: z.string().optional(),
 });
 export type DownloadUrlResponse = z.infer<typeof DownloadUrlResponseSchema>;
@@ -163,7 +174,7 @@ export type DownloadUrlResponse = z.infer<typeof DownloadUrlResponseSchema>;
 // Export schedules (docs/m3ter-api.md, Export schedules)
 
 export const ExportScheduleSchema = z.looseObject({
-  id: nonEmpty(),
+  id: m3terId(),
   version: z.number().optional(),
   name: z.string().optional(),
   code: z.string().optional(),
@@ -194,9 +205,10 @@ export type ListExportSchedulesQuery = z.input<typeof ListExportSchedulesQuerySc
 // Events (docs/m3ter-api.md, Events)
 
 export const M3terEventSchema = z.looseObject({
-  id: nonEmpty(),
-  eventName: z.string(),
-  eventTime: z.string(),
+  id: m3terId(),
+  eventName: z.string().max(200),
+  // The monitor walks events newest first down to a cutoff: a time it cannot read could not end the walk.
+  eventTime: dateTime(),
   // ASSUMPTION (docs/m3ter-api.md, Assumptions): dtActioned is marked required but is surely null or
   // absent on events nobody has actioned; accept both.
   dtActioned: z.string().nullish(),
@@ -249,7 +261,7 @@ export type ListEventsQuery = z.input<typeof ListEventsQuerySchema>;
 export const BillsCsvDimensionSchema = billsCsvDimensionSchema();
 export const BillsCsvRequestSchema = createBillsCsvRequestSchema();
 
-export const BillsCsvResponseSchema = z.looseObject({ downloadUrl: nonEmpty() });
+export const BillsCsvResponseSchema = z.looseObject({ downloadUrl: downloadUrl() });
 
 // ---------------------------------------------------------------------------------------------
 // Measurements (docs/m3ter-api.md, Submit measurements)
@@ -320,20 +332,51 @@ export const EvaluateNotificationResponseSchema = z.looseObject({
 // ---------------------------------------------------------------------------------------------
 // OAuth token and pages (docs/m3ter-api.md, Access token; Pagination)
 
+/** A token living shorter than this would mean a token request before nearly every call. */
+export const MIN_TOKEN_LIFETIME_SECONDS = 60;
+
 export const TokenResponseSchema = z.looseObject({
-  access_token: nonEmpty(),
-  expires_in: z.number().positive(),
+  access_token: z.string().min(1).max(8192),
+  expires_in: z.number().min(MIN_TOKEN_LIFETIME_SECONDS),
   token_type: z.string().nullish(),
   scope: z.string().nullish(),
 });
 
-export type Page<T> = { data: T[]; nextToken?: string };
+/** `rejected`: items of a lenient page dropped because they broke their schema. */
+export type Page<T> = { data: T[]; nextToken?: string; rejected?: number };
+
+/** m3ter pages hold at most 100 items (pageSize's maximum); a few more are tolerated, not thousands. */
+export const MAX_PAGE_ITEMS = 200;
+const MAX_PAGE_TOKEN_LENGTH = 4096;
+const pageToken = () => z.string().max(MAX_PAGE_TOKEN_LENGTH).nullish();
 
 /** `{data, nextToken}`; a missing, null or empty nextToken all mean "last page" (docs/m3ter-api.md). */
 export function pageSchema<T extends z.ZodType>(item: T) {
   return z
-    .looseObject({ data: z.array(item), nextToken: z.string().nullish() })
+    .looseObject({ data: z.array(item).max(MAX_PAGE_ITEMS), nextToken: pageToken() })
     .transform((p): Page<z.output<T>> =>
       p.nextToken ? { data: p.data, nextToken: p.nextToken } : { data: p.data },
     );
+}
+
+/**
+ * Like `pageSchema`, but an item that breaks its schema is dropped and counted instead of failing the
+ * page: one poisoned event must not stop the failure monitor from seeing every other one.
+ */
+export function lenientPageSchema<T extends z.ZodType>(item: T) {
+  return z
+    .looseObject({ data: z.array(z.unknown()).max(MAX_PAGE_ITEMS), nextToken: pageToken() })
+    .transform((p): Page<z.output<T>> => {
+      const data: z.output<T>[] = [];
+      for (const raw of p.data) {
+        const r = item.safeParse(raw);
+        if (r.success) data.push(r.data);
+      }
+      const rejected = p.data.length - data.length;
+      return {
+        data,
+        ...(p.nextToken ? { nextToken: p.nextToken } : {}),
+        ...(rejected > 0 ? { rejected } : {}),
+      };
+    });
 }

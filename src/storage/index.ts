@@ -1,4 +1,5 @@
-export { createLocalStorage, sanitizeFileName, type LocalStorageOptions } from './local';
+export { createLocalStorage, type LocalStorageOptions } from './local';
+export { exportFileBase, sanitizeFileName } from './names';
 export type {
   CommittedFile,
   ExportFileKind,

@@ -68,12 +68,20 @@ export interface StorageWriter {
   settle(): Promise<void>;
   /** Drops everything written so far (server ignored our Range and sent the whole file again). */
   truncate(): Promise<void>;
-  /** fsync, close, rename atomically to `finalName` (default: `name`) and fsync the directory. */
+  /**
+   * Makes the file visible under `finalName` (default: `name`), atomically and never replacing a file: the
+   * same content already there is `skipped: 'already-present'`, other content goes to `<file>.v2`, ...
+   */
   commit(finalName?: string): Promise<CommittedFile>;
-  /** Closes the file and keeps the partial data for a later resume. */
+  /** Closes the file and keeps the partial data for a later attempt's resume. */
   close(): Promise<void>;
-  /** Closes and deletes the partial data. */
+  /** Closes and deletes the partial data (the export failed for good or was cancelled). */
   discard(): Promise<void>;
+  /**
+   * Throws StorageInsufficientSpace unless `bytes` more fit with the configured free space to spare.
+   * Storage without a meaningful free space (S3) has none.
+   */
+  ensureRoom?(bytes: number): Promise<void>;
   /**
    * Resume state to carry in the activity's heartbeat details (JSON), for storage whose partial data lives
    * somewhere the next attempt cannot find by name alone. Local storage has none: its partial file is it.

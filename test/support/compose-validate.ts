@@ -64,12 +64,15 @@ export interface ComposeService {
   deploy?: { replicas?: number };
   profiles?: string[];
   volumes?: { type: string; source?: string; target: string }[];
+  secrets?: { source: string; target?: string }[];
 }
 
 export interface ComposeProject {
   name: string;
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
+  /** File-based secrets: the host file each is read from. */
+  secrets?: Record<string, { name?: string; file?: string }>;
 }
 
 export type ComposeResult = { ok: true; project: ComposeProject } | { ok: false; error: string };

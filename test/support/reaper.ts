@@ -7,6 +7,8 @@
 import { spawn } from 'node:child_process';
 
 export interface Reaper {
+  /** The reaper's own process. */
+  pid: number | undefined;
   /** Cancels the reaper: call after the owner cleaned up itself. Safe to call twice. */
   cancel(): void;
 }
@@ -21,6 +23,7 @@ export function startReaper(command: string, ownerPid: number = process.pid): Re
   child.unref();
   let cancelled = false;
   return {
+    pid: child.pid,
     cancel() {
       if (cancelled) return;
       cancelled = true;

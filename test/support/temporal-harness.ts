@@ -41,14 +41,18 @@ export interface TestTemporal {
   close(): Promise<void>;
 }
 
-export async function connectTestTemporal(): Promise<TestTemporal> {
-  const address = process.env.TEMPORAL_TEST_ADDRESS;
+/** Connects to the run's dev server, or to `server` (a test that runs its own). */
+export async function connectTestTemporal(server?: {
+  address: string;
+  namespace: string;
+}): Promise<TestTemporal> {
+  const address = server?.address ?? process.env.TEMPORAL_TEST_ADDRESS;
   if (!address) {
     throw new Error(
       'TEMPORAL_TEST_ADDRESS is not set: run through jest (its global setup starts the dev server)',
     );
   }
-  const namespace = process.env.TEMPORAL_TEST_NAMESPACE ?? 'default';
+  const namespace = server?.namespace ?? process.env.TEMPORAL_TEST_NAMESPACE ?? 'default';
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
   const client = new Client({ connection, namespace });

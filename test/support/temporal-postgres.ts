@@ -4,12 +4,17 @@
 // files, the config starts from the module's development-postgres12.yaml, and the namespace gets the search
 // attributes through `m3ter-exports setup`'s registerSearchAttributes. stop() removes everything; the
 // server and Postgres can be restarted in place (their state survives) for chaos tests.
+//
+// Optionally secured as production clusters are: frontend TLS (`global.tls`, with requireClientAuth for
+// mTLS) and API keys (`global.authorization`: the default JWT claim mapper and authorizer, keys fetched
+// from a JWKS URL). Then the server's own system workers reach the history through an internal-frontend,
+// which skips both, as the server's docs advise for an authorizer.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { parse, stringify } from 'yaml';
 import { registerSearchAttributes } from '../../src/cli/setup-command';
@@ -167,6 +172,9 @@ export interface PostgresTemporal {
   postgresPort: number;
   /** Stops the server (SIGTERM) and starts it again on the same ports and database. */
   restartServer(downMs?: number): Promise<void>;
+  /** Stops the server alone (Postgres keeps running); startServer() brings it back on the same ports. */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
   /** Stops Postgres (fast shutdown, connections cut) and starts it again with its data. */
   restartPostgres(downMs?: number): Promise<void>;
   /** Stops everything and removes the temporary directory. Safe to call twice. */
@@ -177,6 +185,12 @@ export interface StartPostgresTemporalOptions {
   namespace?: string;
   log?: Log;
   readyTimeoutMs?: number;
+  /** Frontend TLS: the server's certificate, and for mTLS the CA its clients' certificates must chain to. */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string; requireClientAuth?: boolean };
+  /** API keys: JWTs checked against the keys at this JWKS URL (default claim mapper and authorizer). */
+  authorization?: { jwksUrl: string };
+  /** How the harness itself connects (readiness, namespace set-up) when the server wants TLS or a key. */
+  adminConnection?: Pick<ConnectionOptions, 'tls' | 'apiKey'>;
 }
 
 export async function startPostgresTemporal(
@@ -202,7 +216,12 @@ export async function startPostgresTemporal(
     mMatching: await freePort(),
     mWorker: await freePort(),
   };
+  const secured = opts.tls !== undefined || opts.authorization !== undefined;
+  const internalPorts = secured
+    ? { grpc: await freePort(), http: await freePort(), membership: await freePort() }
+    : undefined;
   const address = `127.0.0.1:${ports.grpc}`;
+  const admin: ConnectionOptions = { address, ...opts.adminConnection };
 
   const stopServer = async () => {
     if (server) await stopChild(server, 15_000);
@@ -274,6 +293,36 @@ export async function startPostgresTemporal(
     svc.matching.rpc = { grpcPort: ports.matching, membershipPort: ports.mMatching, bindOnLocalHost: true };
     svc.worker.rpc = { grpcPort: ports.worker, membershipPort: ports.mWorker, bindOnLocalHost: true };
     config.clusterMetadata.clusterInformation.active.rpcAddress = address;
+    if (internalPorts) {
+      svc['internal-frontend'] = {
+        rpc: {
+          grpcPort: internalPorts.grpc,
+          httpPort: internalPorts.http,
+          membershipPort: internalPorts.membership,
+          bindOnLocalHost: true,
+        },
+      };
+    }
+    if (opts.tls) {
+      config.global.tls = {
+        frontend: {
+          server: {
+            certFile: opts.tls.certFile,
+            keyFile: opts.tls.keyFile,
+            requireClientAuth: opts.tls.requireClientAuth ?? false,
+            ...(opts.tls.clientCaFile ? { clientCaFiles: [opts.tls.clientCaFile] } : {}),
+          },
+        },
+      };
+    }
+    if (opts.authorization) {
+      config.global.authorization = {
+        jwtKeyProvider: { keySourceURIs: [opts.authorization.jwksUrl], refreshInterval: '1m' },
+        permissionsClaimName: 'permissions',
+        authorizer: 'default',
+        claimMapper: 'default',
+      };
+    }
     config.log = { stdout: true, level: 'warn' };
     fs.mkdirSync(path.join(dir, 'config', 'dynamicconfig'), { recursive: true });
     const dynamicConfig = path.join(dir, 'config', 'dynamicconfig', 'test.yaml');
@@ -286,9 +335,22 @@ export async function startPostgresTemporal(
     serverLog = fs.createWriteStream(path.join(dir, 'server.log'));
 
     const startServer = async () => {
+      const services = internalPorts
+        ? ['frontend', 'internal-frontend', 'history', 'matching', 'worker'].flatMap((v) => ['--service', v])
+        : [];
       const child = spawn(
         bins.server,
-        ['--root', dir, '--config', 'config', '--env', 'test', '--allow-no-auth', 'start'],
+        [
+          '--root',
+          dir,
+          '--config',
+          'config',
+          '--env',
+          'test',
+          ...(opts.authorization ? [] : ['--allow-no-auth']),
+          'start',
+          ...services,
+        ],
         {
           cwd: dir,
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -298,7 +360,7 @@ export async function startPostgresTemporal(
       child.stderr!.pipe(serverLog!, { end: false });
       server = child;
       fs.writeFileSync(serverPidFile, String(child.pid));
-      await waitReady(address, opts.readyTimeoutMs ?? 120_000, () => {
+      await waitReady(admin, opts.readyTimeoutMs ?? 120_000, () => {
         if (child.exitCode !== null)
           throw new Error(
             `temporal server exited with ${child.exitCode}:\n${tail(path.join(dir, 'server.log'))}`,
@@ -308,7 +370,7 @@ export async function startPostgresTemporal(
 
     const started = Date.now();
     await startServer();
-    await setUpNamespace(address, namespace);
+    await setUpNamespace(admin, namespace);
     log(
       `temporal server ${TEMPORAL_SERVER_VERSION} on postgres :${pg.port} at ${address}, ready in ${Date.now() - started} ms`,
     );
@@ -322,6 +384,8 @@ export async function startPostgresTemporal(
         await sleep(downMs);
         await startServer();
       },
+      stopServer,
+      startServer,
       async restartPostgres(downMs = 0) {
         await pg.stop('fast');
         await sleep(downMs);
@@ -349,12 +413,12 @@ function tail(file: string): string {
   }
 }
 
-async function waitReady(address: string, timeoutMs: number, check: () => void): Promise<void> {
+async function waitReady(admin: ConnectionOptions, timeoutMs: number, check: () => void): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     check();
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      const connection = await Connection.connect({ ...admin, connectTimeout: 2_000 });
       try {
         await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
         return;
@@ -363,15 +427,15 @@ async function waitReady(address: string, timeoutMs: number, check: () => void):
       }
     } catch (err) {
       if (Date.now() > deadline)
-        throw new Error(`temporal server at ${address} not ready: ${(err as Error).message}`);
+        throw new Error(`temporal server at ${admin.address} not ready: ${(err as Error).message}`);
       await sleep(500);
     }
   }
 }
 
 /** Registers the namespace (retention 1 day), waits until it serves requests, then its search attributes. */
-async function setUpNamespace(address: string, namespace: string): Promise<void> {
-  const connection = await Connection.connect({ address });
+async function setUpNamespace(admin: ConnectionOptions, namespace: string): Promise<void> {
+  const connection = await Connection.connect(admin);
   try {
     try {
       await connection.workflowService.registerNamespace({

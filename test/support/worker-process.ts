@@ -18,8 +18,10 @@ export async function spawnWorkerProcess(
   readyTimeoutMs = 120_000,
   /** Another install's root (e.g. a compiled image built by the scale bench); default this checkout. */
   root = ROOT,
+  /** The node binary (default the one running the tests). */
+  node = process.execPath,
 ): Promise<WorkerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'bin/m3ter-exports.js'), 'worker'], {
+  const child: ChildProcess = spawn(node, [path.join(root, 'bin/m3ter-exports.js'), 'worker'], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

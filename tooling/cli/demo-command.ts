@@ -7,6 +7,7 @@ import type { Measurement } from '../../src/m3ter/schemas';
 import { EXIT_EXPORT_FAILED, EXIT_OK } from '../../src/cli/exit-codes';
 import { failureLine } from '../../src/cli/export-command';
 import { startLocalStack } from './local-stack';
+import { connectTemporalClient } from '../../src/temporal/connection';
 
 const DAY = 86_400_000;
 
@@ -47,8 +48,8 @@ export async function runDemo(opts: { exportDir: string }): Promise<number> {
     }
     say(`seeded ${measurements.length} measurements through the ingest API`);
 
-    const { Client, Connection } = await import('@temporalio/client');
-    const connection = await Connection.connect({ address: config.temporal.address });
+    const { Client } = await import('@temporalio/client');
+    const connection = await connectTemporalClient(config.temporal.connection);
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const today = utcMidnight(Date.now()).getTime();
     const runId = randomUUID().slice(0, 8);

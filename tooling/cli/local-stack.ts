@@ -4,6 +4,7 @@ import { loadConfig, m3terEnv, type AppConfig, type Env } from '../../src/config
 import { startDevServer, type RunningDevServer } from '../devserver';
 import { createLogger, type AppLogger } from '../../src/log/logger';
 import { startSandbox, type RunningSandbox } from '../sandbox';
+import { localTemporalSettings, TEMPORAL_CONNECTION_VARIABLES } from '../../src/temporal/settings';
 import { createExportWorker, installRuntime, type ExportWorker } from '../../src/worker';
 
 export interface LocalStackOptions {
@@ -37,14 +38,23 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   try {
     sandbox = await startSandbox({ port: opts.sandboxPort ?? 0 });
     // The one config path: the environment, with the stack's own servers and credentials on top.
+    // The shell's Temporal credentials and profile are for some other cluster: blanked (blank is unset).
+    const noConnectionSettings = Object.fromEntries(TEMPORAL_CONNECTION_VARIABLES.map((v) => [v, '']));
     const config = loadConfig({
       ...(opts.env ?? process.env),
+      ...noConnectionSettings,
       ...m3terEnv(sandbox.m3ter),
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: temporal.namespace,
       ...(opts.exportDir === undefined ? {} : { EXPORT_DIR: opts.exportDir }),
       ...(opts.logLevel === undefined ? {} : { LOG_LEVEL: opts.logLevel }),
     });
+    // Plaintext to the dev server, whatever a default config file's profile says about TLS or keys.
+    config.temporal.connection = localTemporalSettings(
+      temporal.address,
+      temporal.namespace,
+      'the dev server',
+    );
     // Logs go to stderr so stdout stays clean for manifests.
     const log = createLogger({
       level: config.logLevel,

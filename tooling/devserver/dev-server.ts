@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { findTemporalCli, type FoundCli } from './find-cli';
+import { localTemporalSettings, temporalConnectionOptions } from '../../src/temporal/connection';
 
 import { cliTypeName, SEARCH_ATTRIBUTES } from '../../src/contract/search-attributes';
 
@@ -62,7 +63,12 @@ async function waitUntilReady(address: string, namespace: string, child: ChildPr
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`temporal dev server exited with code ${child.exitCode}`);
     try {
-      const conn = await Connection.connect({ address, connectTimeout: 2000 });
+      // The builder's options for a plaintext server we started; its error explanations are not wanted in
+      // a loop that expects to fail until the server is up.
+      const settings = localTemporalSettings(address, namespace, 'the dev server');
+      const conn = await Connection.connect(
+        temporalConnectionOptions(settings, { connectTimeoutMs: 2000 }).client,
+      );
       try {
         await conn.workflowService.describeNamespace({ namespace });
         return;

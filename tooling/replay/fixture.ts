@@ -4,7 +4,6 @@
 // fixture and the replay test refuses to load one.
 import fs from 'node:fs';
 import path from 'node:path';
-import { temporal } from '@temporalio/proto';
 
 export const HISTORIES_DIR = path.resolve(__dirname, '../../test/replay/histories');
 
@@ -16,22 +15,8 @@ export interface ReplayFixture {
   covers: string;
   /** Replay passes it to the workflow (workflowInfo().workflowId); histories do not carry it. */
   workflowId: string;
-  /** The history as plain JSON: protobuf field names, longs and enums as strings, bytes base64. */
+  /** The history as the server's JSON (proto3 JSON, payload data base64). */
   history: { events: Array<Record<string, unknown>> };
-}
-
-const History = temporal.api.history.v1.History;
-
-// Not the SDK's historyToJSON/historyFromJSON: with this install's two protobufjs copies (one nested in
-// @temporalio/common, one in @temporalio/proto) they throw "type must be a Type". The generated message
-// class converts either way by itself.
-export function historyToFixture(history: temporal.api.history.v1.IHistory): ReplayFixture['history'] {
-  const obj = History.toObject(History.fromObject(history), { longs: String, enums: String, bytes: String });
-  return JSON.parse(JSON.stringify(obj)) as ReplayFixture['history'];
-}
-
-export function historyFromFixture(history: ReplayFixture['history']): temporal.api.history.v1.History {
-  return History.fromObject(history);
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -2,7 +2,8 @@
 // fetched, scrubbed of machine-local strings, checked for secrets, written under test/replay/histories/.
 import os from 'node:os';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { historyToFixture, scrubHistory, secretsIn, writeFixture } from './fixture';
+import { historyToJsonObject } from './history-json';
+import { scrubHistory, secretsIn, writeFixture, type ReplayFixture } from './fixture';
 
 export interface Recorder {
   client: Client;
@@ -34,7 +35,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     written,
     async capture(name, covers, workflowId, runId) {
       const handle = opts.client.workflow.getHandle(workflowId, runId);
-      const history = historyToFixture(await handle.fetchHistory());
+      const history = historyToJsonObject(await handle.fetchHistory()) as ReplayFixture['history'];
       const first = history.events[0] as {
         workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } };
       };

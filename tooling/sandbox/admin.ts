@@ -24,6 +24,7 @@ const configSchema = z.object({
   jobTiming: timing.optional(),
   nextJobOutcome: z.enum(['SUCCEEDED', 'FAILED']).optional(),
   usageFileSizeBytes: z.number().int().min(0).nullable().optional(),
+  hostileDownloadUrl: z.string().min(1).nullable().optional(),
   rateLimits: z
     .object({ config: rateSpec.optional(), dataExplorer: rateSpec.optional(), ingest: rateSpec.optional() })
     .optional(),
@@ -118,6 +119,7 @@ export function registerAdminRoutes(app: FastifyInstance, state: SandboxState): 
     if (patch.nextJobOutcome) c.nextJobOutcome = patch.nextJobOutcome;
     // null switches generated big files off again.
     if (patch.usageFileSizeBytes !== undefined) c.usageFileSizeBytes = patch.usageFileSizeBytes ?? undefined;
+    if (patch.hostileDownloadUrl !== undefined) c.hostileDownloadUrl = patch.hostileDownloadUrl ?? undefined;
     if (patch.rateLimits) {
       c.rateLimits = { ...c.rateLimits, ...patch.rateLimits } as typeof c.rateLimits;
       state.rateLimiter.setLimits(c.rateLimits);

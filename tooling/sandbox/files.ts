@@ -59,7 +59,7 @@ export function presign(state: SandboxState, fileId: string): { url: string; exp
   const expiresMs = state.clock.now() + state.config.downloadUrlTtlSeconds * 1000;
   const expires = Math.floor(expiresMs / 1000);
   const url = `${state.baseUrl}/files/${encodeURIComponent(fileId)}?expires=${expires}&sig=${signature(state, fileId, expires)}`;
-  return { url, expirationTime: iso(expires * 1000) };
+  return { url: state.config.hostileDownloadUrl ?? url, expirationTime: iso(expires * 1000) };
 }
 
 /** Parses a single `bytes=` range. Returns null for "serve the whole file", 'unsatisfiable' for 416. */

@@ -91,6 +91,11 @@ export interface RuntimeConfig {
   nextJobOutcome: JobOutcome;
   usageFileSizeBytes?: number;
   rateLimits: Record<RateClass, RateLimitSpec>;
+  /**
+   * Hostile mode: every download URL handed out (getdownloadurl, the bill CSV) is this one instead of a
+   * presigned URL of the sandbox's own (docs/security.md: the worker must refuse to fetch it).
+   */
+  hostileDownloadUrl?: string;
 }
 
 /** Per-route metadata read by the server's hooks (counters, faults, rate limits, auth). */

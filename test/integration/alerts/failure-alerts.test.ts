@@ -1,48 +1,30 @@
 // Failure alerts end to end on the dev server, against a real sandbox process and local HTTP receivers
 // standing in for Slack, a signed-webhook receiver, PagerDuty and the default ALERT_WEBHOOK_URL: one
 // alert per failed ExportJob whichever of the export workflow and the failure monitor notices first,
-// across a monitor restart and a forced continue-as-new.
+// across a monitor restart and a forced continue-as-new. The monitor runs for the whole file with a long
+// interval and polls when a test signals it, so every test waits for a poll it caused, never for a time.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { loadConfig, m3terEnv } from '../../../src/config/config';
-import { createLogger } from '../../../src/log/logger';
+import type { Client } from '@temporalio/client';
 import {
   ensureFailureMonitor,
   failureMonitorStatus,
   FAILURE_MONITOR_WORKFLOW_ID,
 } from '../../../src/alerts/monitor-start';
 import { windowWorkflowId } from '../../../src/contract/window-ids';
-import { createExportWorker, type ExportWorker } from '../../../src/worker';
 import { M3terExportKind, M3terExportName, M3terWindowStart } from '../../../src/contract/search-attributes';
 import type { adhocExportWorkflow } from '../../../workflows';
-import { continueAsNewSignal, pollNowSignal } from '../../../src/contract/monitor';
+import { continueAsNewSignal, pollNowSignal, type FailureMonitorStatus } from '../../../src/contract/monitor';
+import { FailureType } from '../../../src/contract/failures';
 import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '../../support/alert-receiver';
-import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
-import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
+import { startStack, type Stack } from '../../support/stack';
+import { waitFor } from '../../support/wait-for';
+import { workflowFailure } from '../../support/workflow-failure';
 
-const HOOK_SECRET = 'whsec-test-5f1d2c7a9e';
+const HOOK_SECRET = 'whsec-test-5f1d2c7a9e-0123456789abcdef';
 const SLACK_TOKEN_PATH = '/services/T000/B000/slackTOKENx9q';
 const PD_KEY = 'pd-routing-key-0c4e8b';
 const DEFAULT_TOKEN = 'defaultHOOKtoken77';
 const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** The receiver-side verification recipe from the README, written out independently of src/alerts. */
 function verify(secret: string, r: ReceivedRequest): boolean {
@@ -59,116 +41,124 @@ const jobIdOf = (r: ReceivedRequest): string | undefined => {
   return (j.jobId as string) ?? (j.dedup_key as string) ?? undefined;
 };
 
+const DEFINITIONS = (rxUrl: string) =>
+  [
+    'alerts:',
+    '  - name: ops',
+    '    type: slack',
+    '    url: ${TEST_SLACK_URL}',
+    '  - name: hook',
+    '    type: webhook',
+    `    url: ${rxUrl}/hook`,
+    '    secret: ${TEST_HOOK_SECRET}',
+    '  - name: fresh',
+    '    type: webhook',
+    `    url: ${rxUrl}/fresh`,
+    '    secret: ${TEST_HOOK_SECRET}',
+    '  - name: pd',
+    '    type: pagerduty',
+    `    url: ${rxUrl}/pd`,
+    '    routingKey: ${TEST_PD_KEY}',
+    'exports:',
+    '  - name: nightly-usage',
+    '    kind: operational',
+    '    request: { operationalDataTypes: [ACCOUNTS] }',
+    '    window: none',
+    '    alerts: [ops, hook, pd]',
+    '  - name: fresh-ops',
+    '    kind: operational',
+    '    request: { operationalDataTypes: [ACCOUNTS] }',
+    '    window: hour',
+    '    timezone: UTC',
+    '    freshness: 2h',
+    '    alerts: [fresh]',
+  ].join('\n');
+
 describe('failure alerts: channels, ledger and the DataExportJobFailure monitor', () => {
-  let t: TestTemporal;
+  let stack: Stack;
   let client: Client;
-  let sandbox: SandboxProcess;
   let rx: AlertReceiver;
-  let worker: ExportWorker;
-  let running: Promise<void>;
-  let taskQueue: string;
-  let tmp: string;
-  const logLines: string[] = [];
+  const monitor = () => client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID);
+  // Polls only at its start and when signalled (the interval outlasts any test).
+  const startMonitor = () =>
+    ensureFailureMonitor(client, stack.taskQueue, {
+      intervalMs: 3_600_000,
+      lookbackMs: 24 * 3600_000,
+      pageSize: 100,
+    });
 
   beforeAll(async () => {
-    t = await connectTestTemporal();
-    client = t.client;
-    // A monitor left by an earlier run of this file would poll a sandbox that no longer exists.
-    await client.workflow
-      .getHandle(FAILURE_MONITOR_WORKFLOW_ID)
-      .terminate('test setup')
-      .catch(() => undefined);
-    sandbox = await spawnSandboxProcess();
-    await sandbox.admin.post('/config', { jobTiming: { pendingMs: 100, runningMs: 200 } });
     rx = await startAlertReceiver();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-alerts-'));
-    const defsFile = path.join(tmp, 'm3ter-exports.yaml');
-    fs.writeFileSync(
-      defsFile,
-      [
-        'alerts:',
-        '  - name: ops',
-        '    type: slack',
-        '    url: ${TEST_SLACK_URL}',
-        '  - name: hook',
-        '    type: webhook',
-        `    url: ${rx.url}/hook`,
-        '    secret: ${TEST_HOOK_SECRET}',
-        '  - name: fresh',
-        '    type: webhook',
-        `    url: ${rx.url}/fresh`,
-        '    secret: ${TEST_HOOK_SECRET}',
-        '  - name: pd',
-        '    type: pagerduty',
-        `    url: ${rx.url}/pd`,
-        '    routingKey: ${TEST_PD_KEY}',
-        'exports:',
-        '  - name: nightly-usage',
-        '    kind: operational',
-        '    request: { operationalDataTypes: [ACCOUNTS] }',
-        '    window: none',
-        '    alerts: [ops, hook, pd]',
-        '  - name: fresh-ops',
-        '    kind: operational',
-        '    request: { operationalDataTypes: [ACCOUNTS] }',
-        '    window: hour',
-        '    timezone: UTC',
-        '    freshness: 2h',
-        '    alerts: [fresh]',
-      ].join('\n'),
-    );
     process.env.TEST_SLACK_URL = `${rx.url}${SLACK_TOKEN_PATH}`;
     process.env.TEST_HOOK_SECRET = HOOK_SECRET;
     process.env.TEST_PD_KEY = PD_KEY;
-    taskQueue = `alerts-${Date.now()}`;
-    const config = loadConfig({
-      ...m3terEnv(sandbox.m3ter),
-      TEMPORAL_ADDRESS: t.address,
-      TEMPORAL_NAMESPACE: t.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      EXPORT_DIR: path.join(tmp, 'exports'),
-      ALERT_WEBHOOK_URL: `${rx.url}/default/${DEFAULT_TOKEN}`,
-      EXPORT_DEFINITIONS_FILE: defsFile,
-      TEMPORAL_UI_URL: 'http://localhost:8233',
-      LOG_LEVEL: 'info',
-    });
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        logLines.push(chunk.toString());
-        cb();
+    stack = await startStack({
+      name: 'alerts',
+      logLevel: 'info',
+      sandboxConfig: { jobTiming: { pendingMs: 100, runningMs: 200 } },
+      definitions: DEFINITIONS(rx.url),
+      env: {
+        ALERT_WEBHOOK_URL: `${rx.url}/default/${DEFAULT_TOKEN}`,
+        TEMPORAL_UI_URL: 'http://localhost:8233',
       },
     });
-    const log = createLogger({ level: 'info', secrets: [config.m3ter.apiSecret], destination: sink });
-    worker = await createExportWorker(config, log);
-    running = worker.run();
+    client = stack.client;
+    // A monitor left by an earlier run would poll a sandbox that no longer exists.
+    await monitor()
+      .terminate('test setup')
+      .catch(() => undefined);
+    await startMonitor();
   });
 
   afterAll(async () => {
-    await client?.workflow
-      .getHandle(FAILURE_MONITOR_WORKFLOW_ID)
-      .terminate('test done')
+    await monitor()
+      ?.terminate('test done')
       .catch(() => undefined);
-    worker?.shutdown();
-    await running?.catch(() => undefined);
+    await stack?.close();
     await rx?.close();
-    await sandbox?.stop();
-    await t?.close();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  const startMonitor = () =>
-    ensureFailureMonitor(client, taskQueue, { intervalMs: 1_000, lookbackMs: 24 * 3600_000, pageSize: 100 });
+  /**
+   * Signals the monitor until a poll that STARTED after this call has finished (its freshness check too),
+   * and returns the status after it. A signal that arrives mid-poll may be folded into that poll, so it
+   * is sent again until such a poll shows.
+   */
+  async function monitorPass(): Promise<FailureMonitorStatus> {
+    const since = Date.now();
+    let polled: number | undefined;
+    return waitFor(
+      async () => {
+        const { status } = await failureMonitorStatus(client);
+        if (polled === undefined && status.lastPoll && Date.parse(status.lastPoll) >= since)
+          polled = status.polls;
+        if (polled !== undefined && status.polls > polled) return status;
+        await monitor().signal(pollNowSignal);
+        return undefined;
+      },
+      'a monitor poll started after the signal',
+      { intervalMs: 300 },
+    );
+  }
 
-  let failedJobId: string;
-  let failedWorkflowId: string;
+  /** No alert delivery workflow of this file still running: every claimed alert has been sent. */
+  const deliveriesSettled = () =>
+    waitFor(
+      async () =>
+        (
+          await client.workflow.count(
+            `WorkflowType = 'alertDeliveryWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${stack.taskQueue}'`,
+          )
+        ).count === 0,
+      'alert deliveries to finish',
+    );
 
-  it('a FAILED export alerts once on each of its channels, with the rerun command; the monitor adds none', async () => {
-    await sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
-    let h: WorkflowHandle<typeof adhocExportWorkflow>;
+  /** Runs the nightly-usage export into a FAILED ExportJob; its workflow id and job id. */
+  async function failedExport(): Promise<{ workflowId: string; jobId: string }> {
+    await stack.sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
     try {
-      h = await client.workflow.start<typeof adhocExportWorkflow>('adhocExportWorkflow', {
+      const h = await client.workflow.start<typeof adhocExportWorkflow>('adhocExportWorkflow', {
         workflowId: `export:operational:nightly-usage:alert-test-${Date.now()}`,
-        taskQueue,
+        taskQueue: stack.taskQueue,
         args: [
           {
             request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] },
@@ -177,20 +167,29 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
           },
         ],
       });
-      const err = await h.result().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(WorkflowFailedError);
+      const cause = await workflowFailure(h);
+      expect(cause.type).toBe(FailureType.ExportJobFailed);
+      const { jobId } = cause.details?.[0] as { jobId: string };
+      return { workflowId: h.workflowId, jobId };
     } finally {
-      await sandbox.admin.post('/config', { nextJobOutcome: 'SUCCEEDED' });
+      await stack.sandbox.admin.post('/config', { nextJobOutcome: 'SUCCEEDED' });
     }
-    failedWorkflowId = h.workflowId;
-    const slack = await waitFor('the Slack alert', () => rx.on(SLACK_TOKEN_PATH)[0]);
-    await waitFor('the webhook alert', () => rx.on('/hook')[0]);
-    const pd = await waitFor('the PagerDuty alert', () => rx.on('/pd')[0]);
-    failedJobId = (pd.json as { dedup_key: string }).dedup_key;
-    expect(failedJobId).toMatch(/\S/);
+  }
+
+  /** What each channel received about one job. */
+  const alertsOf = (jobId: string) => ({
+    slack: rx.on(SLACK_TOKEN_PATH).filter((r) => r.body.includes(jobId)),
+    hook: rx.on('/hook').filter((r) => jobIdOf(r) === jobId),
+    pd: rx.on('/pd').filter((r) => jobIdOf(r) === jobId),
+    default: rx.received.filter((r) => r.path.startsWith('/default') && jobIdOf(r) === jobId),
+  });
+
+  it('alerts a FAILED export once on each of its channels, with the rerun command, and the monitor adds none', async () => {
+    const before = (await failureMonitorStatus(client)).status;
+    const { workflowId, jobId } = await failedExport();
+    const slack = await waitFor(() => alertsOf(jobId).slack[0], 'the Slack alert');
+    const hook = await waitFor(() => alertsOf(jobId).hook[0], 'the webhook alert');
+    const pd = await waitFor(() => alertsOf(jobId).pd[0], 'the PagerDuty alert');
 
     // Slack: Block Kit shape, with everything ops need to act.
     const s = slack.json as { text: string; blocks: Array<Record<string, unknown>> };
@@ -202,48 +201,40 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
       if (b.type === 'section') expect(b.text ?? b.fields).toBeDefined();
     }
     const blocks = JSON.stringify(s.blocks);
-    expect(blocks).toContain(`m3ter-exports rerun ${failedWorkflowId}`);
-    expect(blocks).toContain(failedJobId);
+    expect(blocks).toContain(`m3ter-exports rerun ${workflowId}`);
+    expect(blocks).toContain(jobId);
     expect(blocks).toContain('ExportJobFailed');
     expect(blocks).toContain('nightly-usage');
-    expect(blocks).toContain(`http://localhost:8233/namespaces/${t.namespace}/workflows/`);
+    expect(blocks).toContain(`http://localhost:8233/namespaces/${stack.temporal.namespace}/workflows/`);
 
     // Webhook: verifies with the documented recipe, not with a wrong secret.
-    const hook = rx.on('/hook')[0];
     expect(verify(HOOK_SECRET, hook)).toBe(true);
     expect(verify('not-the-secret', hook)).toBe(false);
-    expect(hook.json).toMatchObject({
-      kind: 'ExportJobFailed',
-      jobId: failedJobId,
-      workflowId: failedWorkflowId,
-    });
+    expect(hook.json).toMatchObject({ kind: 'ExportJobFailed', jobId, workflowId });
 
     // PagerDuty: Events API v2 with dedup_key = job id.
-    expect(pd.json).toMatchObject({ routing_key: PD_KEY, event_action: 'trigger', dedup_key: failedJobId });
+    expect(pd.json).toMatchObject({ routing_key: PD_KEY, event_action: 'trigger', dedup_key: jobId });
 
-    // The monitor sees the job's failure event later and adds nothing.
-    await startMonitor();
-    await waitFor('a monitor poll that saw the event', async () => {
-      const { status } = await failureMonitorStatus(client);
-      return status.alreadyAlerted >= 1 ? status : undefined;
-    });
-    await new Promise((r) => setTimeout(r, 1500));
-    for (const p of [SLACK_TOKEN_PATH, '/hook', '/pd']) expect(rx.on(p)).toHaveLength(1);
-    expect(rx.received.filter((r) => r.path.startsWith('/default'))).toHaveLength(0);
+    // The monitor's next poll has seen the job's failure event (found alerted, or alerted first), and
+    // each channel still has one alert.
+    const after = await monitorPass();
+    const accounted = (st: FailureMonitorStatus) => st.alreadyAlerted + st.alertsSent;
+    expect(accounted(after) - accounted(before)).toBeGreaterThanOrEqual(1);
+    await deliveriesSettled();
+    const got = alertsOf(jobId);
+    expect([got.slack, got.hook, got.pd, got.default].map((a) => a.length)).toEqual([1, 1, 1, 0]);
   });
 
-  it('a failure event of a job no workflow owns alerts once on the default channel, with its scheduleId', async () => {
-    const { data } = await sandbox.admin.post<{
+  it('alerts a failure event of a job no workflow owns once on the default channel, with its scheduleId', async () => {
+    const { data } = await stack.sandbox.admin.post<{
       data: Array<{ id: string; m3terEvent: { eventData: { jobId: string } } }>;
     }>('/events/job-failures', {
       scheduleId: 'sched-console-42',
       errorMessage: 'destination bucket denied access',
     });
     const jobId = data[0].m3terEvent.eventData.jobId;
-    await client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID).signal(pollNowSignal);
-    const got = await waitFor('the unowned alert', () =>
-      rx.received.find((r) => r.path.startsWith('/default') && jobIdOf(r) === jobId),
-    );
+    await monitorPass();
+    const got = await waitFor(() => alertsOf(jobId).default[0], 'the unowned alert');
     expect(got.json).toMatchObject({
       kind: 'ExportJobFailed',
       jobId,
@@ -251,57 +242,61 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
       noticedBy: 'monitor',
     });
     expect((got.json as Record<string, unknown>).workflowId).toBeUndefined();
-    await client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID).signal(pollNowSignal);
-    await new Promise((r) => setTimeout(r, 2000));
+    // Another poll over the same event sends nothing more.
+    const before = (await failureMonitorStatus(client)).status;
+    const after = await monitorPass();
+    expect(after.alertsSent).toBe(before.alertsSent);
+    await deliveriesSettled();
     expect(rx.received.filter((r) => jobIdOf(r) === jobId)).toHaveLength(1);
   });
 
-  it('250 failure events across pages: 250 alerts, none twice, across a monitor restart and a forced continue-as-new', async () => {
-    const before = (await failureMonitorStatus(client)).status;
-    const { data } = await sandbox.admin.post<{
+  it('claims 250 failure events across pages once each and reports them in digests, across a monitor restart and a forced continue-as-new', async () => {
+    const { data } = await stack.sandbox.admin.post<{
       data: Array<{ m3terEvent: { eventData: { jobId: string } } }>;
     }>('/events/job-failures', { count: 250, scheduleId: 'sched-bulk' });
     const ids = new Set(data.map((e) => e.m3terEvent.eventData.jobId));
     expect(ids.size).toBe(250);
-    const bulk = () => rx.received.filter((r) => r.path.startsWith('/default') && ids.has(jobIdOf(r) ?? ''));
-    await client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID).signal(pollNowSignal);
-    await waitFor('the first bulk alerts', () => bulk().length >= 20 || undefined);
+    // Above the digest threshold a poll claims each failure silently and sends one digest per poll.
+    const single = () => rx.received.filter((r) => ids.has(jobIdOf(r) ?? ''));
+    const defaults = () => rx.received.filter((r) => r.path.startsWith('/default'));
+    const digested = () =>
+      defaults()
+        .map((r) => (r.json as { details?: { failures?: number } }).details?.failures ?? 0)
+        .reduce((a, b) => a + b, 0);
+    await monitor().signal(pollNowSignal);
+    await waitFor(() => digested() >= 1, 'the first digest');
 
     // Restart: the monitor is terminated mid-stream and started afresh (no state: it looks back 24 h).
-    await client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID).terminate('restart in test');
-    const restarted = await startMonitor();
-    expect(restarted.started).toBe(true);
-    await waitFor('a poll of the restarted monitor', async () => {
-      const { status } = await failureMonitorStatus(client);
-      return status.polls >= 1 ? status : undefined;
-    });
-    // Forced continue-as-new, then more polls on the new run.
-    await client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID).signal(continueAsNewSignal);
-    await waitFor('the continued run polling', async () => {
-      const { status } = await failureMonitorStatus(client);
-      return status.runs >= 2 && status.pollsThisRun >= 2 ? status : undefined;
-    });
+    await monitor().terminate('restart in test');
+    expect((await startMonitor()).started).toBe(true);
+    await waitFor(async () => (await failureMonitorStatus(client)).status.polls >= 1, 'a first poll');
+    // Forced continue-as-new, then a poll of the continued run that started after it.
+    await monitor().signal(continueAsNewSignal);
+    await waitFor(async () => (await failureMonitorStatus(client)).status.runs >= 2, 'the continued run');
+    const status = await monitorPass();
+    expect(status.runs).toBeGreaterThanOrEqual(2);
+    expect(status.pollsThisRun).toBeGreaterThanOrEqual(1);
 
-    await waitFor('250 bulk alerts', () => bulk().length >= 250 || undefined, 120_000);
-    await new Promise((r) => setTimeout(r, 3000));
-    const seen = bulk().map((r) => jobIdOf(r));
-    expect(seen).toHaveLength(250);
-    expect(new Set(seen).size).toBe(250);
-    // And nothing earlier was alerted again by the restarted monitor.
-    expect(rx.on('/pd')).toHaveLength(1);
-    expect(
-      rx.received.filter((r) => jobIdOf(r) === failedJobId && r.path.startsWith('/default')),
-    ).toHaveLength(0);
-    const { status } = await failureMonitorStatus(client);
-    expect(status.lastError).toBeUndefined();
-    expect(status.highWaterMark).toBeDefined();
-    expect(before.polls).toBeGreaterThan(0);
+    await waitFor(() => digested() >= 250, '250 failures in digests', { timeoutMs: 120_000 });
+    await monitorPass();
+    await deliveriesSettled();
+    // Every failure counted once in the digests, none alerted on its own, whatever the restarts.
+    expect(digested()).toBe(250);
+    expect(single()).toEqual([]);
+    const digestText = defaults()
+      .map((r) => JSON.stringify(r.json))
+      .join('\n');
+    expect([...ids].some((id) => digestText.includes(id))).toBe(true);
+    const last = (await failureMonitorStatus(client)).status;
+    expect(last.lastError).toBeUndefined();
+    expect(last.highWaterMark).toBeDefined();
   });
 
-  it('freshness: a stale export alerts once, then recovers once when a newer window succeeds', async () => {
+  it('alerts a stale export once, then its recovery once when a newer window succeeds', async () => {
     const kinds = () => rx.on('/fresh').map((r) => (r.json as { kind: string }).kind);
-    // No window of fresh-ops ever succeeded: stale since the monitor's first check (restarts did not repeat it).
-    await waitFor('the stale alert', () => kinds().includes('ExportStale') || undefined);
+    // No window of fresh-ops ever succeeded: stale since the monitor's first check.
+    await monitorPass();
+    await waitFor(() => kinds().includes('ExportStale'), 'the stale alert');
     const stale = rx.on('/fresh')[0].json as Record<string, unknown>;
     expect(stale).toMatchObject({ kind: 'ExportStale', exportName: 'fresh-ops', noticedBy: 'monitor' });
     expect(verify(HOOK_SECRET, rx.on('/fresh')[0])).toBe(true);
@@ -311,7 +306,7 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
     const prevStart = new Date(Math.floor(Date.now() / hour) * hour - hour);
     const h = await client.workflow.start<typeof adhocExportWorkflow>('adhocExportWorkflow', {
       workflowId: windowWorkflowId('operational', 'fresh-ops', prevStart),
-      taskQueue,
+      taskQueue: stack.taskQueue,
       args: [
         {
           request: {
@@ -330,30 +325,31 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
       ],
     });
     await h.result();
-    await client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID).signal(pollNowSignal);
-    await waitFor('the recovered message', () => kinds().includes('ExportRecovered') || undefined);
-    for (let i = 0; i < 3; i++) {
-      await client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID).signal(pollNowSignal);
-      await new Promise((r) => setTimeout(r, 700));
-    }
+    await monitorPass();
+    await waitFor(() => kinds().includes('ExportRecovered'), 'the recovered message');
+    // Further polls of a fresh export send nothing.
+    await monitorPass();
+    const status = await monitorPass();
+    await deliveriesSettled();
     expect(kinds()).toEqual(['ExportStale', 'ExportRecovered']);
-    const { status } = await failureMonitorStatus(client);
     expect(status.freshness?.['fresh-ops']).toMatchObject({
       stale: false,
       newestWindowStart: prevStart.toISOString(),
     });
   });
 
-  it('no secret, token, webhook URL or routing key in alerts, logs or histories', async () => {
-    const secrets = [HOOK_SECRET, SLACK_TOKEN_PATH, 'slackTOKENx9q', DEFAULT_TOKEN, sandbox.apiSecret];
+  it('puts no secret, token, webhook URL or routing key in alerts, logs or histories', async () => {
+    const { workflowId, jobId } = await failedExport();
+    await waitFor(() => alertsOf(jobId).pd.length === 1, 'the PagerDuty alert');
+    await monitorPass();
+    await deliveriesSettled();
+    const secrets = [HOOK_SECRET, SLACK_TOKEN_PATH, 'slackTOKENx9q', DEFAULT_TOKEN, stack.sandbox.apiSecret];
     const alertBodies = rx.received.map((r) => r.body).join('\n');
-    const logs = logLines.join('');
+    const logs = stack.logLines.join('');
     expect(logs).toContain('alert');
     const histories: string[] = [];
-    const ids = [FAILURE_MONITOR_WORKFLOW_ID, failedWorkflowId, `alert:${failedJobId}`];
-    for (const id of ids) {
-      const h = await client.workflow.getHandle(id).fetchHistory();
-      histories.push(JSON.stringify(h));
+    for (const id of [FAILURE_MONITOR_WORKFLOW_ID, workflowId, `alert:${jobId}`]) {
+      histories.push(JSON.stringify(await client.workflow.getHandle(id).fetchHistory()));
     }
     for (const s of secrets) {
       expect(alertBodies).not.toContain(s);

@@ -1,16 +1,11 @@
 // `failed list` and `rerun` on the dev server against a real sandbox process and worker: failed windows
 // are listed until a re-run succeeds; a dry run starts nothing (the sandbox's job count is unchanged); a
 // bulk re-run re-runs each failed window once, linked to its failed run; a second bulk re-run starts none.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { loadConfig, m3terEnv, type TemporalConfig } from '../../../src/config/config';
+import type { TemporalConfig } from '../../../src/config/config';
 import { listFailedExports, runFailedListCommand } from '../../../src/cli/failed-command';
 import { runRerunCommand } from '../../../src/cli/rerun-command';
-import { createLogger } from '../../../src/log/logger';
 import { windowWorkflowId } from '../../../src/contract/window-ids';
-import { createExportWorker, type ExportWorker } from '../../../src/worker';
 import type { adhocExportWorkflow } from '../../../workflows';
 import {
   M3terExportKind,
@@ -18,8 +13,7 @@ import {
   M3terRerunOf,
   M3terWindowStart,
 } from '../../../src/contract/search-attributes';
-import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
-import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
+import { startStack, type Stack } from '../../support/stack';
 
 const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
 const NAME = `rr-${Date.now().toString(36)}`;
@@ -31,43 +25,26 @@ function capture() {
 }
 
 describe('failed list and rerun', () => {
-  let t: TestTemporal;
+  let stack: Stack;
   let client: Client;
-  let sandbox: SandboxProcess;
-  let worker: ExportWorker;
-  let running: Promise<void>;
-  let tmp: string;
   let temporal: TemporalConfig;
   const windows = ['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z', '2026-01-03T00:00:00Z'];
   const ids = windows.map((w) => windowWorkflowId('operational', NAME, w));
-  const jobCount = async () => (await sandbox.admin.get<{ data: unknown[] }>('/jobs')).data.length;
+  const jobCount = async () => (await stack.sandbox.admin.get<{ data: unknown[] }>('/jobs')).data.length;
+  /** The run id of each window's latest run: a re-run that started anything changes one. */
+  const latestRuns = () =>
+    Promise.all(ids.map(async (id) => (await client.workflow.getHandle(id).describe()).runId));
 
   beforeAll(async () => {
-    t = await connectTestTemporal();
-    client = t.client;
-    sandbox = await spawnSandboxProcess();
-    await sandbox.admin.post('/config', { jobTiming: { pendingMs: 100, runningMs: 200 } });
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-rerun-'));
-    const config = loadConfig({
-      ...m3terEnv(sandbox.m3ter),
-      TEMPORAL_ADDRESS: t.address,
-      TEMPORAL_NAMESPACE: t.namespace,
-      TEMPORAL_TASK_QUEUE: `rerun-${Date.now()}`,
-      EXPORT_DIR: path.join(tmp, 'exports'),
-      LOG_LEVEL: 'warn',
+    stack = await startStack({
+      name: 'rerun',
+      sandboxConfig: { jobTiming: { pendingMs: 100, runningMs: 200 } },
     });
-    temporal = config.temporal;
-    worker = await createExportWorker(config, createLogger({ level: 'warn' }));
-    running = worker.run();
+    client = stack.client;
+    temporal = stack.config.temporal;
   });
 
-  afterAll(async () => {
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await sandbox?.stop();
-    await t?.close();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  afterAll(() => stack?.close());
 
   const startWindow = (i: number) =>
     client.workflow.start<typeof adhocExportWorkflow>('adhocExportWorkflow', {
@@ -93,7 +70,7 @@ describe('failed list and rerun', () => {
 
   it('lists failed windows newest first, dry-runs, re-runs each once, and a second bulk re-run starts nothing', async () => {
     // Windows 0 and 1 fail, window 2 succeeds.
-    await sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
+    await stack.sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
     const failedRuns: string[] = [];
     try {
       for (const i of [0, 1]) {
@@ -102,7 +79,7 @@ describe('failed list and rerun', () => {
         failedRuns.push(h.firstExecutionRunId);
       }
     } finally {
-      await sandbox.admin.post('/config', { nextJobOutcome: 'SUCCEEDED' });
+      await stack.sandbox.admin.post('/config', { nextJobOutcome: 'SUCCEEDED' });
     }
     await (await startWindow(2)).result();
 
@@ -130,9 +107,9 @@ describe('failed list and rerun', () => {
       await runRerunCommand(temporal, [], { failed: true, since: '1h', export: NAME, dryRun: true }, dry.io),
     ).toBe(0);
     expect(dry.out.filter((l) => l.startsWith('would start'))).toHaveLength(2);
-    await new Promise((r) => setTimeout(r, 1000));
+    // A start is visible at once in the window's latest run; none may have happened.
+    expect((await latestRuns()).slice(0, 2)).toEqual(failedRuns);
     expect(await jobCount()).toBe(jobsBefore);
-    expect((await client.workflow.getHandle(ids[0]).describe()).runId).toBe(failedRuns[0]);
 
     // Bulk re-run: each failed window once, linked to its failed run.
     const bulk = capture();
@@ -169,6 +146,7 @@ describe('failed list and rerun', () => {
       await runRerunCommand(temporal, [], { failed: true, since: '1h', export: NAME, yes: true }, again.io),
     ).toBe(0);
     expect(again.out.join('\n')).toContain('no failed exports to re-run');
+    const runsAfterBulk = await latestRuns();
     // Named re-runs of a succeeded window are skipped with the reason.
     const named = capture();
     expect(await runRerunCommand(temporal, [ids[2], ids[0]], {}, named.io)).toBe(0);
@@ -179,7 +157,8 @@ describe('failed list and rerun', () => {
       1,
     );
     expect(unknown.out[0]).toMatch(/^error .*no workflow/);
-    await new Promise((r) => setTimeout(r, 500));
+    // Nothing started by the skipped and unknown re-runs: every latest run is the one it was.
+    expect(await latestRuns()).toEqual(runsAfterBulk);
     expect(await jobCount()).toBe(jobsBefore + 2);
   });
 });

@@ -3,21 +3,17 @@
 // sandbox's own job records, so "one ExportJob per window" and "at most N in flight" are what m3ter saw.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { loadConfig, m3terEnv } from '../../../src/config/config';
-import { createLogger } from '../../../src/log/logger';
-import { createExportWorker, type ExportWorker } from '../../../src/worker';
 import type { backfillWorkflow } from '../../../workflows/backfill';
 import {
   backfillProgressQuery,
   type BackfillInput,
   type BackfillProgress,
 } from '../../../src/contract/backfill';
-import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { spawnWorkerProcess } from '../../support/worker-process';
-import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
+import { startStack, type Stack } from '../../support/stack';
+import { waitFor } from '../../support/wait-for';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -46,38 +42,18 @@ const jan = (d: number) => `2026-01-${String(d).padStart(2, '0')}`;
 const janZ = (d: number) => `${jan(d)}T00:00:00.000Z`;
 
 describe('backfills', () => {
-  let t: TestTemporal;
+  let stack: Stack;
   let client: Client;
-  let sandbox: SandboxProcess;
-  let worker: ExportWorker;
-  let running: Promise<void>;
+  let sandbox: Stack['sandbox'];
   let dir: string;
   let taskQueue: string;
 
   beforeAll(async () => {
-    [t, sandbox] = await Promise.all([connectTestTemporal(), spawnSandboxProcess()]);
-    client = t.client;
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-backfill-'));
-    taskQueue = `backfill-${process.pid}-${Date.now()}`;
-    const config = loadConfig({
-      ...m3terEnv(sandbox.m3ter),
-      TEMPORAL_ADDRESS: t.address,
-      TEMPORAL_NAMESPACE: t.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      EXPORT_DIR: path.join(dir, 'exports'),
-      LOG_LEVEL: 'warn',
-    });
-    worker = await createExportWorker(config, createLogger({ level: 'warn' }));
-    running = worker.run();
+    stack = await startStack({ name: 'backfill' });
+    ({ client, sandbox, dir, taskQueue } = stack);
   });
 
-  afterAll(async () => {
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await sandbox?.stop();
-    await t?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stack?.close());
 
   beforeEach(async () => {
     await sandbox.admin.post('/reset');
@@ -169,8 +145,8 @@ describe('backfills', () => {
           cwd: ROOT,
           env: {
             ...process.env,
-            TEMPORAL_ADDRESS: t.address,
-            TEMPORAL_NAMESPACE: t.namespace,
+            TEMPORAL_ADDRESS: stack.temporal.address,
+            TEMPORAL_NAMESPACE: stack.temporal.namespace,
             TEMPORAL_TASK_QUEUE: taskQueue,
             ...env,
           },
@@ -380,25 +356,23 @@ describe('backfills', () => {
     const name = newName('cancel');
     await sandbox.admin.post('/config', { jobTiming: { pendingMs: 100, runningMs: 20_000 } });
     const handle = await startBackfill(name, 1, 7, { concurrency: 2 });
-    let progress: BackfillProgress | undefined;
-    for (let i = 0; i < 100; i++) {
-      progress = await handle.query(backfillProgressQuery);
-      if (progress.inFlight.length === 2 && (await jobs()).length === 2) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(progress?.inFlight).toEqual([
+    const progress = await waitFor(async () => {
+      const p = await handle.query(backfillProgressQuery);
+      return p.inFlight.length === 2 && (await jobs()).length === 2 ? p : undefined;
+    }, 'two windows in flight, each with its ExportJob');
+    expect(progress.inFlight).toEqual([
       `export:usage:${name}:2026-01-01T00:00:00Z`,
       `export:usage:${name}:2026-01-02T00:00:00Z`,
     ]);
-    expect(progress?.total).toBe(6);
+    expect(progress.total).toBe(6);
     const cancel = await cli(['backfill', 'cancel', handle.workflowId, '--json']);
     expect(cancel.code).toBe(0);
     const out = JSON.parse(cancel.stdout) as { progress: BackfillProgress };
     expect(out.progress.state).toBe('cancelled');
-    expect(out.progress.cancelledWindows.sort()).toEqual(progress!.inFlight);
+    expect(out.progress.cancelledWindows.sort()).toEqual(progress.inFlight);
     expect(out.progress.totals).toMatchObject({ cancelled: 2, succeeded: 0 });
     expect((await handle.describe()).status.name).toBe('CANCELLED');
-    for (const id of progress!.inFlight) {
+    for (const id of progress.inFlight) {
       expect((await client.workflow.getHandle(id).describe()).status.name).toBe('CANCELLED');
     }
     // Nothing else started; the two ExportJobs stay with m3ter.
@@ -409,13 +383,7 @@ describe('backfills', () => {
     const name = newName('kill');
     const queue = `${taskQueue}-process`;
     const exportDir = path.join(dir, 'kill-exports');
-    const env = {
-      ...sandbox.env,
-      TEMPORAL_ADDRESS: t.address,
-      TEMPORAL_NAMESPACE: t.namespace,
-      TEMPORAL_TASK_QUEUE: queue,
-      EXPORT_DIR: exportDir,
-    };
+    const env = { ...stack.env, TEMPORAL_TASK_QUEUE: queue, EXPORT_DIR: exportDir };
     let proc = await spawnWorkerProcess(env);
     try {
       await sandbox.admin.post('/config', { jobTiming: { pendingMs: 100, runningMs: 1_500 } });
@@ -424,8 +392,7 @@ describe('backfills', () => {
         workflowId: `it-backfill-${name}`,
         args: [{ definition: definition(name), from: janZ(1), to: janZ(7), concurrency: 2, poll: fastPoll }],
       });
-      for (let i = 0; i < 200 && (await jobs()).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
-      expect((await jobs()).length).toBeGreaterThanOrEqual(2);
+      await waitFor(async () => (await jobs()).length >= 2, 'two ExportJobs', { intervalMs: 100 });
       await proc.kill('SIGKILL');
       proc = await spawnWorkerProcess(env);
       const summary = await handle.result();

@@ -8,6 +8,7 @@ import { Client } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { registerSearchAttributes, SearchAttributeConflictError } from '../../../src/cli/setup-command';
 import { SEARCH_ATTRIBUTES } from '../../../src/contract/search-attributes';
+import { waitFor } from '../../support/wait-for';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -20,15 +21,12 @@ async function freshNamespace(t: TestTemporal): Promise<string> {
     workflowExecutionRetentionPeriod: msToTs('1 day'),
   });
   // Namespace registration propagates asynchronously; wait until the frontend knows it.
-  for (let i = 0; i < 50; i++) {
-    try {
-      await t.connection.workflowService.describeNamespace({ namespace });
-      return namespace;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  throw new Error(`namespace ${namespace} never became visible`);
+  await waitFor(
+    async () => (await t.connection.workflowService.describeNamespace({ namespace })) && namespace,
+    `namespace ${namespace} to become visible`,
+    { timeoutMs: 10_000 },
+  );
+  return namespace;
 }
 
 describe('m3ter-exports setup', () => {

@@ -38,10 +38,25 @@ function env(service: ComposeService): Env {
   return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, v ?? undefined]));
 }
 
-/** The variables `loadConfig` reads, and the configuration it builds, for a service's environment. */
-function configOf(service: ComposeService) {
-  const read = new Set<string>();
+/**
+ * A service's environment as its process sees it: a path to a mounted secret (`/run/secrets/<name>`) is
+ * where that secret's file is on this machine.
+ */
+function containerEnv(service: ComposeService, project: ComposeProject): Env {
   const e = env(service);
+  for (const mount of service.secrets ?? []) {
+    const target = mount.target ?? `/run/secrets/${mount.source}`;
+    const file = project.secrets?.[mount.source]?.file;
+    if (!file) continue;
+    for (const [k, v] of Object.entries(e)) if (v === target) e[k] = file;
+  }
+  return e;
+}
+
+/** The variables `loadConfig` reads, and the configuration it builds, for a service's environment. */
+function configOf(service: ComposeService, project: ComposeProject) {
+  const read = new Set<string>();
+  const e = containerEnv(service, project);
   const config = loadConfig(
     new Proxy(e, {
       get(t, k) {
@@ -112,7 +127,7 @@ describe('compose files, as Docker Compose loads them', () => {
     });
 
     it('gives the worker a configuration it accepts; every variable it reads is set or documented', () => {
-      const { config, read } = configOf(project.services.worker);
+      const { config, read } = configOf(project.services.worker, project);
       expect(config.temporal.address).toBe('temporal:7233');
       expect(config.m3ter.apiUrl).toBe('https://api.m3ter.com');
       expect(config.m3ter.maxRequestsPerSecond).toBe(25);
@@ -138,6 +153,44 @@ describe('compose files, as Docker Compose loads them', () => {
       expect(SEARCH_ATTRIBUTES.length).toBeGreaterThan(0);
     });
 
+    it('hands setup and the workers their Temporal credentials as a mounted secret, never a variable', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-temporal-secret-'));
+      try {
+        const apiKey = 'compose-test-api-key-5b1e';
+        const secretFile = path.join(dir, 'temporal.toml');
+        fs.writeFileSync(secretFile, `[profile.cloud]\napi_key = "${apiKey}"\n`);
+        const cloud = await load(PROD, {
+          env: {
+            ...shell,
+            TEMPORAL_ADDRESS: 'billing.a1b2c.tmprl.cloud:7233',
+            TEMPORAL_NAMESPACE: 'billing.a1b2c',
+            TEMPORAL_PROFILE: 'cloud',
+            TEMPORAL_CONFIG_SECRET: secretFile,
+          },
+        });
+        for (const name of ['setup', 'worker']) {
+          const service = cloud.services[name];
+          expect(service.secrets?.map((x) => x.source)).toEqual(['temporal_config']);
+          const variables = Object.keys(service.environment ?? {});
+          expect(variables.filter((v) => /API_KEY|_KEY_DATA|_CERT_DATA/.test(v))).toEqual([]);
+          expect(JSON.stringify(service.environment)).not.toContain(apiKey);
+        }
+        const { connection } = configOf(cloud.services.worker, cloud).config.temporal;
+        expect(connection).toMatchObject({
+          address: 'billing.a1b2c.tmprl.cloud:7233',
+          namespace: 'billing.a1b2c',
+        });
+        expect(connection.apiKey?.reveal()).toBe(apiKey);
+        expect(connection.tls).toEqual({});
+        // The default secret holds no credentials: the bundled server is plaintext.
+        const local = configOf(project.services.worker, project).config.temporal.connection;
+        expect(local.apiKey).toBeUndefined();
+        expect(local.tls).toBeUndefined();
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('publishes on loopback only, the ports docs/deploying.md lists', () => {
       const published = publishedPorts(project);
       for (const hostPorts of published.values())
@@ -148,12 +201,12 @@ describe('compose files, as Docker Compose loads them', () => {
     it('with --profile sandbox, runs the sandbox on the port a worker pointed at it uses', async () => {
       const trial = await load(PROD, {
         profiles: ['sandbox'],
-        env: { ...shell, M3TER_API_URL: 'http://sandbox:8080' },
+        env: { ...shell, M3TER_API_URL: 'http://sandbox:8080', M3TER_ALLOW_HTTP: 'true' },
       });
       const { sandbox, worker } = trial.services;
       expect(sandbox.command).toEqual(expect.arrayContaining(['sandbox', '--host', '0.0.0.0']));
       const port = sandbox.command![sandbox.command!.indexOf('--port') + 1];
-      expect(configOf(worker).config.m3ter.apiUrl).toBe(`http://sandbox:${port}`);
+      expect(configOf(worker, trial).config.m3ter.apiUrl).toBe(`http://sandbox:${port}`);
       expect(worker.depends_on?.sandbox?.condition).toBe('service_healthy');
       // Credentials the worker sends are the ones the sandbox accepts.
       for (const k of ['M3TER_ORG_ID', 'M3TER_ACCESS_KEY_ID', 'M3TER_API_SECRET'])
@@ -179,7 +232,7 @@ describe('compose files, as Docker Compose loads them', () => {
       expect(registered.sort()).toEqual(
         SEARCH_ATTRIBUTES.map((k) => `${k.name}=${cliTypeName(k.type)}`).sort(),
       );
-      expect(configOf(project.services.worker).config.temporal.address).toBe('temporal:7233');
+      expect(configOf(project.services.worker, project).config.temporal.address).toBe('temporal:7233');
     });
   });
 

@@ -4,18 +4,27 @@
 // from the lock file alone and `npm run build` sees only the files the image would; a file the build needs
 // but the Dockerfile does not copy fails here as it would in `docker build`. Then the final stage's
 // ENTRYPOINT runs as the container would, against the compiled code and the prebuilt workflow bundle.
-// The host's node stands in for the base image's.
-import { spawn } from 'node:child_process';
+// The base image's Node.js major runs it: the host's node when it is that major, else the one `.ci/run`
+// installs (test/support/node-for-image.ts).
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildProgram } from '../../../src/cli';
 import { parseDockerfile, stageByRef, underWorkdir, type Stage } from '../../support/dockerfile';
+import { baseImageNodeMajor, nodeForMajor } from '../../support/node-for-image';
 import { spawnWorkerProcess } from '../../support/worker-process';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const stages = parseDockerfile(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
 const final = stages.at(-1)!;
+const nodeMajor = baseImageNodeMajor(final.base);
+const node = nodeForMajor(nodeMajor);
+// npm looks for its global config (this machine's registry CA, for one) beside the node running it; with the
+// image's node first on PATH it would look in the wrong place, so the machine's npm config is named.
+const npmGlobalConfig =
+  process.env.npm_config_globalconfig ??
+  execFileSync('npm', ['config', 'get', 'globalconfig'], { encoding: 'utf8' }).trim();
 const hostDirs = new Map<Stage, string>();
 
 interface Run {
@@ -43,11 +52,8 @@ function hostPath(stage: Stage, imagePath: string): string {
   return path.join(hostDirs.get(stage)!, rel);
 }
 
-/** The image runs `node` from its base image; here the node running jest. */
-const argv = (words: string[]): [string, string[]] => [
-  words[0] === 'node' ? process.execPath : words[0],
-  words.slice(1),
-];
+/** The image runs `node` from its base image; here the same major's binary. */
+const argv = (words: string[]): [string, string[]] => [words[0] === 'node' ? node : words[0], words.slice(1)];
 
 async function replay(stage: Stage): Promise<void> {
   // Real path: node reports module locations that way, and the tests compare against them.
@@ -59,9 +65,11 @@ async function replay(stage: Stage): Promise<void> {
   // A container sees the stage's ENV, not the environment jest runs in. PATH finds node and npm, HOME the
   // npm cache; prefer-offline reuses that cache (an npm setting, so the RUN text stays the Dockerfile's).
   const env = {
-    PATH: process.env.PATH,
+    // `npm` is a node script: with the image's node first on PATH it runs on that node, as in the image.
+    PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}`,
     HOME: process.env.HOME,
     npm_config_prefer_offline: 'true',
+    npm_config_globalconfig: npmGlobalConfig,
     ...stage.env,
   };
   for (const step of stage.steps) {
@@ -93,6 +101,12 @@ afterAll(() => {
 });
 
 describe('the image the Dockerfile builds', () => {
+  it("runs on its base image's Node.js major", async () => {
+    for (const stage of stages) expect(baseImageNodeMajor(stage.base)).toBe(nodeMajor);
+    const version = await run(...argv(['node', '--version']), hostDirs.get(final)!, {});
+    expect(version.stdout.trim()).toMatch(new RegExp(`^v${nodeMajor}\\.`));
+  });
+
   it('runs its ENTRYPOINT: --help lists every command the CLI defines', async () => {
     const [command, args] = argv([...final.entrypoint!, '--help']);
     const help = await run(command, args, hostDirs.get(final)!, { ...final.env });
@@ -114,7 +128,7 @@ describe('the image the Dockerfile builds', () => {
     // bin/register-ts.js picks compiled code when the sources are absent; src/runtime/workflow-bundle.ts then
     // chooses the bundle the worker loads.
     const probe = await run(
-      process.execPath,
+      node,
       [
         '-e',
         `const { resolveEntry } = require('./bin/register-ts');
@@ -160,6 +174,7 @@ describe('the image the Dockerfile builds', () => {
         },
         180_000,
         hostDirs.get(final)!,
+        node,
       );
       expect(await worker.kill('SIGTERM')).toBe(0);
       expect(worker.output()).toMatch(/worker stopped/);

@@ -4,15 +4,11 @@
 // URLs, timed by the sandbox as they arrive) stay at the budget, where each worker pacing itself alone would
 // have sent twice as many.
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { describeActivityQueueRate } from '../../../src/m3ter/budget';
 import { adhocExportWorkflow, type AdhocExportInput } from '../../../workflows/adhoc-export';
 import { m3terTaskQueue } from '../../../src/contract/task-queues';
-import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
-import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
+import { startStack, type Stack } from '../../support/stack';
 import { spawnWorkerProcess, type WorkerProcess } from '../../support/worker-process';
 
 const ADHOC_ROUTE = 'POST /organizations/:orgId/dataexports/adhoc';
@@ -46,36 +42,32 @@ function maxInWindow(times: number[], windowMs: number): number {
 }
 
 describe('one m3ter budget across worker processes', () => {
-  let temporal: TestTemporal;
-  let sandbox: SandboxProcess;
+  let stack: Stack;
+  let temporal: Stack['temporal'];
+  let sandbox: Stack['sandbox'];
+  let taskQueue: string;
   const workers: WorkerProcess[] = [];
-  let exportDir: string;
   const healthPorts: number[] = [];
-  const taskQueue = `budget-${randomUUID()}`;
 
   beforeAll(async () => {
-    [temporal, sandbox] = await Promise.all([connectTestTemporal(), spawnSandboxProcess()]);
-    exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-budget-'));
-    await sandbox.admin.post('/config', { jobTiming: { pendingMs: 200, runningMs: 300 } });
-    const env = {
-      ...sandbox.env,
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_NAMESPACE: temporal.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      M3TER_MAX_REQUESTS_PER_SECOND: String(BUDGET),
-      EXPORT_DIR: exportDir,
-      LOG_LEVEL: 'info',
-    };
+    stack = await startStack({
+      name: 'budget',
+      worker: false,
+      sandboxConfig: { jobTiming: { pendingMs: 200, runningMs: 300 } },
+      env: { M3TER_MAX_REQUESTS_PER_SECOND: String(BUDGET), LOG_LEVEL: 'info' },
+    });
+    ({ temporal, sandbox, taskQueue } = stack);
     healthPorts.push(await freePort(), await freePort());
     workers.push(
-      ...(await Promise.all(healthPorts.map((p) => spawnWorkerProcess({ ...env, HEALTH_PORT: String(p) })))),
+      ...(await Promise.all(
+        healthPorts.map((p) => spawnWorkerProcess({ ...stack.env, HEALTH_PORT: String(p) })),
+      )),
     );
   }, 180_000);
 
   afterAll(async () => {
     await Promise.allSettled(workers.map((w) => w.stop()));
-    await Promise.allSettled([sandbox?.stop(), temporal?.close()]);
-    if (exportDir) fs.rmSync(exportDir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   it('reports each worker live and ready (connected, both queues polled)', async () => {

@@ -3,8 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { main } from '../../../src/cli';
-import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
-import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
+import { startStack, type Stack } from '../../support/stack';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const tomorrowPlus = (days: number) => {
@@ -57,7 +56,7 @@ const CASES: [string[], RegExp][] = [
     /startDate: must be an ISO 8601 date-time/,
   ],
   [['operational', '--types', 'ACCOUNTS', '--storage', 'ftp'], /--storage: must be one of local, none, s3/],
-  [['operational', '--types', 'ACCOUNTS', '--name', 'has spaces'], /--name: must be/],
+  [['operational', '--types', 'ACCOUNTS', '--name', 'has spaces'], /--name: must match/],
   [['operational', '--request', '{not json'], /--request: must be a JSON object/],
   [['bills', '--start', '2025-05-01', '--end', '2025-05-02'], /lineItemTypes: is required/],
   [
@@ -100,51 +99,42 @@ const CASES: [string[], RegExp][] = [
 ];
 
 describe('CLI input validation (before any API call)', () => {
-  let temporal: TestTemporal;
-  let sandbox: SandboxProcess;
-  const taskQueue = `cli-validation-${Date.now()}`;
+  let stack: Stack;
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    temporal = await connectTestTemporal();
-    sandbox = await spawnSandboxProcess();
-    Object.assign(process.env, sandbox.env, {
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-    });
+    stack = await startStack({ name: 'cli-validation', worker: false });
+    Object.assign(process.env, stack.env);
   });
   afterAll(async () => {
     process.env = saved;
-    await sandbox?.stop();
-    await temporal?.close();
+    await stack?.close();
   });
 
-  it.each(CASES)('export %j is refused with exit code 2', async (args, expected) => {
-    const lines: string[] = [];
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    let code: number;
-    try {
-      code = await main(['node', 'm3ter-exports', 'export', ...args]);
-    } finally {
-      spy.mockRestore();
-    }
-    expect({ code, stderr: lines.join('') }).toEqual({ code: 2, stderr: expect.stringMatching(expected) });
-  });
+  it.each(CASES)(
+    'refuses export %j with exit code 2, before any API call or workflow',
+    async (args, expected) => {
+      const lines: string[] = [];
+      const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
+      let code: number;
+      try {
+        code = await main(['node', 'm3ter-exports', 'export', ...args]);
+      } finally {
+        spy.mockRestore();
+      }
+      expect({ code, stderr: lines.join('') }).toEqual({ code: 2, stderr: expect.stringMatching(expected) });
+      // No case so far called the API or started a workflow.
+      const counters = await stack.sandbox.admin.get<{ total: number }>('/counters');
+      expect(counters.total).toBe(0);
+      const { count } = await stack.client.workflow.count(`TaskQueue = '${stack.taskQueue}'`);
+      expect(count).toBe(0);
+    },
+  );
 
-  it('made no API call and started no workflow for any of them', async () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(15);
-    const counters = await sandbox.admin.get<{ total: number; routes: Record<string, number> }>('/counters');
-    expect(counters.total).toBe(0);
-    const started = [];
-    for await (const wf of temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` }))
-      started.push(wf.workflowId);
-    expect(started).toEqual([]);
-  });
-
-  it('the installed binary exits 2 on bad input too (real process)', () => {
+  it('exits 2 on bad input from the installed binary too (a real process)', () => {
     const res = spawnSync(
       process.execPath,
       [path.join(ROOT, 'bin/m3ter-exports.js'), 'export', 'operational', '--types', 'NOPE'],

@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../../tooling/devserver';
+import { waitFor } from '../../support/wait-for';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const BIN = path.join(ROOT, 'bin/m3ter-exports.js');
@@ -37,10 +38,14 @@ describe('m3ter-exports dev', () => {
     dev.stderr.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
     try {
-      for (let i = 0; i < 1200 && !out.includes('Ctrl-C stops everything'); i++) {
-        if (dev.exitCode !== null) throw new Error(`dev exited early:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(
+        () => {
+          if (dev.exitCode !== null) throw new Error(`dev exited early:\n${out}`);
+          return out.includes('Ctrl-C stops everything');
+        },
+        'the dev stack to be ready',
+        { timeoutMs: 120_000, intervalMs: 100 },
+      );
       expect(out).toContain(`Temporal UI     http://127.0.0.1:${uiPort}`);
       expect(out).toMatch(/m3ter SANDBOX .*not m3ter/);
       expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);

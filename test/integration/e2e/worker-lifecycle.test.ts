@@ -7,6 +7,7 @@ import path from 'node:path';
 import { freePort } from '../../../tooling/devserver';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 import { spawnWorkerProcess } from '../../support/worker-process';
+import { waitFor } from '../../support/wait-for';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -30,13 +31,14 @@ describe('worker process lifecycle', () => {
       EXPORT_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-')),
       METRICS_PORT: String(metricsPort),
     });
-    let metrics = '';
-    for (let i = 0; i < 50 && !/temporal_/.test(metrics); i++) {
-      metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
-        .then((r) => r.text())
-        .catch(() => '');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const metrics = await waitFor(
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        return /temporal_/.test(text) ? text : undefined;
+      },
+      'Prometheus metrics',
+      { timeoutMs: 10_000 },
+    );
     expect(metrics).toMatch(/^temporal_\w+/m);
     const code = await worker.kill('SIGTERM');
     expect(code).toBe(0);

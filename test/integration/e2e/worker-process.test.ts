@@ -4,7 +4,6 @@
 // exactly one ExportJob per request, small histories, and no secrets in history or logs.
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { FailureType } from '../../../src/contract/failures';
@@ -17,8 +16,7 @@ import {
 import { billsCsvExportWorkflow } from '../../../workflows/bills-csv-export';
 import { statusQuery } from '../../../workflows/common';
 import { M3terExportJobId } from '../../../src/contract/search-attributes';
-import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
-import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
+import { startStack, type Stack } from '../../support/stack';
 import { spawnWorkerProcess, startWebhookReceiver, type WorkerProcess } from '../../support/worker-process';
 import { waitFor } from '../../support/wait-for';
 import { workflowFailure } from '../../support/workflow-failure';
@@ -53,7 +51,7 @@ const operationalRequest: AdhocExportInput['request'] = {
   sourceType: 'OPERATIONAL',
   operationalDataTypes: ['ACCOUNTS'],
 };
-// Fast polling keeps the suite quick; production defaults are exercised by the long-job test below.
+// Fast polling keeps the suite quick; production defaults are exercised by the long job.
 const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
 
 function sha256File(p: string): string {
@@ -67,15 +65,18 @@ function storedManifest(result: AdhocExportResult): Manifest {
 }
 
 describe('export worker process against the sandbox process', () => {
-  let temporal: TestTemporal;
-  let sandbox: SandboxProcess;
+  let stack: Stack;
+  let temporal: Stack['temporal'];
+  let sandbox: Stack['sandbox'];
   let worker: WorkerProcess;
   const workerOutputs: string[] = [];
   let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let exportDir: string;
   let env: Record<string, string>;
-  const taskQueue = `e2e-${randomUUID()}`;
+  let taskQueue: string;
   const started: WorkflowHandle[] = [];
+  /** The long job runs on a stack of its own, so no test's faults or clock jumps can reach it. */
+  let longStack: Stack;
   let longJob: WorkflowHandle<typeof adhocExportWorkflow>;
 
   /** Starts a workflow by its definition on the worker's task queue; the secret scan reads its history. */
@@ -126,40 +127,35 @@ describe('export worker process against the sandbox process', () => {
   }
 
   beforeAll(async () => {
-    temporal = await connectTestTemporal();
-    sandbox = await spawnSandboxProcess();
     webhook = await startWebhookReceiver();
-    exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-e2e-exports-'));
-    env = {
-      ...sandbox.env,
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_NAMESPACE: temporal.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      EXPORT_DIR: exportDir,
-      ALERT_WEBHOOK_URL: webhook.url,
-    };
+    // A job that stays RUNNING for two minutes, started first so it overlaps the rest of the suite. It
+    // uses the production poll schedule (1 s, growing to 20 s, then the retry policy).
+    [stack, longStack] = await Promise.all([
+      startStack({ name: 'e2e', worker: false, env: { ALERT_WEBHOOK_URL: webhook.url } }),
+      startStack({
+        name: 'e2e-long',
+        sandboxConfig: { jobTiming: { pendingMs: 500, runningMs: 120_000 } },
+      }),
+    ]);
+    longJob = await longStack.client.workflow.start(adhocExportWorkflow, {
+      taskQueue: longStack.taskQueue,
+      workflowId: `e2e-long-${randomUUID()}`,
+      args: [{ request: operationalRequest, name: 'long' }],
+    });
+    ({ temporal, sandbox, exportDir, env, taskQueue } = stack);
+    await sandbox.admin.post('/config', { jobTiming: { pendingMs: 200, runningMs: 600 } });
     await sandbox.admin.post('/measurements/seed', {
       count: 2000,
       from: new Date(today() - 3 * DAY).toISOString(),
       to: new Date().toISOString(),
     });
     worker = await spawnWorkerProcess(env);
-
-    // A job that stays RUNNING for two minutes, started first so it overlaps the rest of the suite.
-    // It uses the production poll schedule (1 s, growing to 20 s, then the retry policy).
-    await sandbox.admin.post('/config', { jobTiming: { pendingMs: 500, runningMs: 120_000 } });
-    longJob = await startAdhoc({ request: operationalRequest, name: 'long' });
-    await waitFor(async () => (await longJob.query(statusQuery)).jobId, 'long job id');
-    await sandbox.admin.post('/config', { jobTiming: { pendingMs: 200, runningMs: 600 } });
   });
 
   afterAll(async () => {
     await worker?.stop();
     if (worker) workerOutputs.push(worker.output());
-    await sandbox?.stop();
-    await webhook?.close();
-    await temporal?.close();
-    if (exportDir) fs.rmSync(exportDir, { recursive: true, force: true });
+    await Promise.allSettled([stack?.close(), longStack?.close(), webhook?.close()]);
   });
 
   it('a usage export triggers one ExportJob and stores its file byte for byte (sha256) with a manifest', async () => {
@@ -315,12 +311,13 @@ describe('export worker process against the sandbox process', () => {
 
   it('a job RUNNING for two minutes leaves fewer than 60 history events', async () => {
     const result = await longJob.result();
+    const sandboxJob = (id: string) => longStack.sandbox.admin.get<SandboxJob>(`/jobs/${id}`);
     expect((await sandboxJob(result.jobId)).status).toBe('SUCCEEDED');
     const history = await longJob.fetchHistory();
     const events = history.events ?? [];
     expect(events.length).toBeLessThan(60);
-    // However many polls and attempts the wait took (this job also lives through the SIGKILL test, so how
-    // many depends on timing), it is ONE scheduled activity: retries add no history events.
+    // However many polls and attempts the wait took, it is ONE scheduled activity: retries add no history
+    // events.
     const waits = events.filter(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForExportJob',
     );
@@ -331,8 +328,8 @@ describe('export worker process against the sandbox process', () => {
   });
 
   it('a download cut mid-file after its URL expired re-fetches the URL once and resumes: one file, matching checksum', async () => {
-    // Runs after the long-job test: the fault jumps the sandbox clock 16 minutes, past the URL's 15-minute
-    // lifetime, at the moment it cuts the stream.
+    // The fault jumps the sandbox clock 16 minutes, past the URL's 15-minute lifetime, at the moment it
+    // cuts the stream.
     await sandbox.admin.post('/config', { usageFileSizeBytes: 20_000_000 });
     await sandbox.admin.post('/faults', {
       route: FILE_ROUTE,
@@ -358,20 +355,24 @@ describe('export worker process against the sandbox process', () => {
   });
 
   it("an export finishes when the worker's bearer token expires mid-run", async () => {
-    // The worker holds a token with the default 5 h lifetime: jump the sandbox clock past it (runs after the
-    // long-job test, which this jump would otherwise cut short), and make new tokens last 2 s.
+    // The worker holds a token with the default 5 h lifetime: jump the sandbox clock past it, and make new
+    // tokens last the shortest lifetime the client accepts; jump past that one too once the job runs.
     await sandbox.admin.post('/config', {
-      tokenLifetimeSeconds: 2,
+      tokenLifetimeSeconds: 60,
       jobTiming: { pendingMs: 500, runningMs: 6000 },
     });
     await sandbox.admin.post('/clock', { advanceMs: 18_001_000 });
     const calls = await callCounter();
     try {
       const h = await startAdhoc({ request: operationalRequest, poll: fastPoll });
+      await waitFor(
+        async () => ((await h.query(statusQuery)).phase === 'waiting' ? true : undefined),
+        'job running',
+      );
+      await sandbox.admin.post('/clock', { advanceMs: 61_000 });
       const result = await h.result();
       await expectStoredFileMatches(storedManifest(result), result.jobId);
-      // The expired token was replaced (401 -> refresh -> retry), then the 2 s tokens were refreshed ahead
-      // of expiry during the 6.5 s job.
+      // Each expired token was replaced (401 -> refresh -> retry).
       expect(await calls(TOKEN_ROUTE)).toBeGreaterThanOrEqual(2);
     } finally {
       await sandbox.admin.post('/config', {
@@ -382,11 +383,15 @@ describe('export worker process against the sandbox process', () => {
   });
 
   it('no API secret, bearer token or presigned URL in any workflow history or worker log', async () => {
-    // Make sure this runs after the others' workflows are closed.
+    // An export of its own (token, download URL, file), and whatever the other tests ran so far, closed.
+    const own = await startAdhoc({ request: usageRequest(), name: 'secrets', poll: fastPoll });
+    await own.result();
     await Promise.allSettled(started.map((h) => h.result()));
-    workerOutputs.push(worker.output());
-    const histories = await Promise.all(started.map((h) => h.fetchHistory().then((x) => JSON.stringify(x))));
-    const haystacks = { history: histories.join('\n'), logs: workerOutputs.join('\n') };
+    const histories = await Promise.all(
+      [...started, longJob].map((h) => h.fetchHistory().then((x) => JSON.stringify(x))),
+    );
+    const logs = [...workerOutputs, worker.output(), ...longStack.logLines].join('\n');
+    const haystacks = { history: histories.join('\n'), logs };
     expect(haystacks.history.length).toBeGreaterThan(1000);
     expect(haystacks.logs.length).toBeGreaterThan(1000);
     // A real token, for its shape: the sandbox issues JWTs (eyJ...).

@@ -1,17 +1,15 @@
 // Job claims on the REAL Temporal dev server (jest global setup) with a REAL sandbox process: two trigger
 // activities recovering at the same time race for one unclaimed ExportJob, and the claim store
 // (activities/claims.ts: a workflow id per job) lets exactly one adopt it. The other finds
-// nothing of its own and sends its request again. A worker runs the claim workflows, which complete at once.
+// nothing of its own and sends its request again. The stack's worker runs the claim workflows, which
+// complete at once.
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createWorkflowJobClaims, jobClaimWorkflowId, type JobClaims } from '../../../activities/claims';
 import type { ActivityLogger } from '../../../activities/deps';
 import { createTriggerActivity, type TriggerAdhocExportResult } from '../../../activities/trigger';
 import { M3terClient } from '../../../src/m3ter';
 import type { AdhocExportRequest } from '../../../src/m3ter/schemas';
-import { workflowSource } from '../../../src/runtime/workflow-bundle';
-import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
-import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
+import { startStack, type Stack } from '../../support/stack';
 
 const TRIGGER_ROUTE = 'POST /organizations/:orgId/dataexports/adhoc';
 // A short request timeout keeps recovery's wait for other owners short: creation + 1 s (rounding) + skew
@@ -39,38 +37,19 @@ function usageRequest(): AdhocExportRequest {
 }
 
 describe('job claims (dev server + sandbox process)', () => {
-  let temporal: TestTemporal;
-  let sandbox: SandboxProcess;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stack: Stack;
+  let temporal: Stack['temporal'];
+  let sandbox: Stack['sandbox'];
   let claims: JobClaims;
-  const taskQueue = `claims-it-${process.pid}-${Date.now()}`;
   const suffix = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 
   beforeAll(async () => {
-    [temporal, sandbox] = await Promise.all([connectTestTemporal(), spawnSandboxProcess()]);
-    try {
-      // The SDK's per-workflow INFO lines would drown the test output.
-      Runtime.install({ logger: new DefaultLogger('WARN') });
-    } catch {
-      /* another test file in this jest worker installed it already */
-    }
-    worker = await Worker.create({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
-      taskQueue,
-      ...workflowSource(),
-    });
-    running = worker.run();
-    claims = createWorkflowJobClaims({ client: temporal.client, taskQueue });
-  }, 180_000);
-
-  afterAll(async () => {
-    if (worker?.getState() === 'RUNNING') worker.shutdown();
-    await running?.catch(() => undefined);
-    await sandbox?.stop();
-    await temporal?.close();
+    stack = await startStack({ name: 'claims' });
+    ({ temporal, sandbox } = stack);
+    claims = createWorkflowJobClaims({ client: stack.client, taskQueue: stack.taskQueue });
   });
+
+  afterAll(() => stack?.close());
 
   it('a claim is atomic and read back by id at once: the second claimant is told the holder', async () => {
     const jobId = `it-job-${suffix}`;
@@ -91,6 +70,7 @@ describe('job claims (dev server + sandbox process)', () => {
   });
 
   it('two recovering triggers race for one unclaimed job: exactly one adopts it, the other sends again', async () => {
+    lines.length = 0;
     await sandbox.admin.post('/reset');
     // An ExportJob nobody claims (as if its owner's worker died right after the commit).
     const m3ter = new M3terClient({ ...sandbox.m3ter, logger: log, timeoutMs: REQUEST_TIMEOUT_MS });

@@ -15,15 +15,29 @@ function owner(marker: string, cancel: boolean) {
     const { startReaper, shellQuote } = require(${JSON.stringify(REAPER)});
     const reaper = startReaper('echo reaped > ' + shellQuote(${JSON.stringify(marker)}));
     if (${cancel}) reaper.cancel();
-    process.stdout.write('ready\\n');
+    process.stdout.write('ready ' + reaper.pid + '\\n');
     setInterval(() => undefined, 1000);
   `;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (c: Buffer) => c.toString().includes('ready') && resolve());
+  /** Resolves with the reaper's pid once the owner started it. */
+  const ready = new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      const m = /ready (\d+)/.exec(c.toString());
+      if (m) resolve(Number(m[1]));
+    });
     child.once('exit', (c) => reject(new Error(`owner exited early with ${c}`)));
   });
   return { child, ready };
+}
+
+/** Whether a process runs (a zombie, dead but not yet reaped, does not). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 describe('reaper', () => {
@@ -53,10 +67,10 @@ describe('reaper', () => {
     const marker = path.join(dir, 'reaped');
     const { child, ready } = owner(marker, true);
     try {
-      await ready;
+      const reaperPid = await ready;
       child.kill('SIGKILL');
-      // The reaper polls once a second: three polls without a marker.
-      await new Promise((r) => setTimeout(r, 3_000));
+      // Once the reaper's process is gone, it can no longer run its command.
+      await waitFor(() => !running(reaperPid), 'the reaper to be gone', { timeoutMs: 10_000 });
       expect(fs.existsSync(marker)).toBe(false);
     } finally {
       child.kill('SIGKILL');

@@ -89,14 +89,14 @@ test('short-lived tokens refresh at half their lifetime, not 5 min early', async
   let t = 1_000_000;
   const now = () => t;
   server.now = now;
-  server.expiresIn = 10;
+  server.expiresIn = 120;
   server.on('GET /dataexports/jobs/j1', (_r, res) => json(res, 200, job('j1')));
   const c = client({ now });
   await c.getExportJob('j1');
-  t += 4_900;
+  t += 59_900;
   await c.getExportJob('j1');
   expect(server.tokenRequests()).toHaveLength(1);
-  t += 200; // 5.1 s: past half-life
+  t += 200; // 60.1 s: past half-life
   await c.getExportJob('j1');
   expect(server.tokenRequests()).toHaveLength(2);
   expect(server.apiStatuses.every((s) => s === 200)).toBe(true);

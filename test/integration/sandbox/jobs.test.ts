@@ -1,3 +1,4 @@
+import { waitFor } from '../../support/wait-for';
 import { advance, createJob, finishJob, startCtx, usageBody, type Ctx } from './helpers';
 
 // docs/m3ter-api.md: Export jobs, Job list filters, Pagination, Array query parameters.
@@ -54,13 +55,10 @@ describe('sandbox: export jobs', () => {
   it('also progresses in real time with short timings', async () => {
     await ctx.admin('POST', '/config', { jobTiming: { pendingMs: 50, runningMs: 100 } });
     const id = await createJob(ctx);
-    const deadline = Date.now() + 5_000;
-    let status = '';
-    while (Date.now() < deadline && status !== 'SUCCEEDED') {
-      status = (await getJob(id)).json.status;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(status).toBe('SUCCEEDED');
+    await waitFor(async () => (await getJob(id)).json.status === 'SUCCEEDED', 'the job to succeed', {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+    });
   });
 
   it('fails jobs on demand: nextJobOutcome and per-job admin force', async () => {

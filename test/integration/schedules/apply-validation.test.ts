@@ -67,8 +67,8 @@ const CASES: [string, string][] = [
     'exports[1] (nightly-usage).name',
   ],
   [
-    file({}, '\nalerts:\n  - name: ops\n    type: slack\n    url: ${M3TER_TEST_UNSET_WEBHOOK}'),
-    'M3TER_TEST_UNSET_WEBHOOK',
+    file({}, '\nalerts:\n  - name: ops\n    type: slack\n    url: ${EXPORTS_TEST_UNSET_WEBHOOK}'),
+    'EXPORTS_TEST_UNSET_WEBHOOK',
   ],
   ['exports: [\n  - name: x', 'line'],
 ];
@@ -82,7 +82,7 @@ describe('schedules apply with a malformed definitions file', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-bad-defs-'));
     process.env.TEMPORAL_ADDRESS = t.address;
     process.env.TEMPORAL_NAMESPACE = t.namespace;
-    delete process.env.M3TER_TEST_UNSET_WEBHOOK;
+    delete process.env.EXPORTS_TEST_UNSET_WEBHOOK;
   });
   afterAll(async () => {
     process.env = env;

@@ -4,16 +4,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { loadConfig, m3terEnv } from '../../../src/config/config';
+import type { Client } from '@temporalio/client';
 import { parseDefinitions } from '../../../src/definitions';
 import { freePort, startDevServer, type RunningDevServer } from '../../../tooling/devserver';
-import { createLogger } from '../../../src/log/logger';
 import { executePlan, planApply } from '../../../src/schedules/apply';
 import { scheduleIdFor } from '../../../src/schedules/desired';
 import { windowForNominalTime } from '../../../src/windows/windows';
-import { createExportWorker, type ExportWorker } from '../../../src/worker';
 import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
+import { startStack, type Stack } from '../../support/stack';
 import { waitFor } from '../../support/wait-for';
 
 const DEFS = parseDefinitions(
@@ -35,38 +33,28 @@ const DEFS = parseDefinitions(
 describe('schedule catch-up across a Temporal server restart', () => {
   let server: RunningDevServer | undefined;
   let sandbox: SandboxProcess;
-  let worker: ExportWorker | undefined;
-  let running: Promise<void> | undefined;
-  let connection: Connection | undefined;
+  let stack: Stack | undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-catchup-'));
   const dbFilename = path.join(dir, 'temporal.db');
-  const exportDir = path.join(dir, 'exports');
-  const taskQueue = 'catchup';
 
+  /** The server on its state file, and a worker (the stack on that server) polling the schedule's queue. */
   async function up(port: number): Promise<Client> {
     server = await startDevServer({ port, dbFilename, readyTimeoutMs: 180_000 });
-    connection = await Connection.connect({ address: server.address });
-    const config = loadConfig({
-      ...m3terEnv(sandbox.m3ter),
-      TEMPORAL_ADDRESS: server.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      EXPORT_DIR: exportDir,
-      LOG_LEVEL: 'warn',
-      MONITOR: 'off',
+    stack = await startStack({
+      name: 'catchup',
+      temporal: { address: server.address, namespace: server.namespace },
+      sandbox,
+      dir,
+      taskQueue: 'catchup',
+      env: { MONITOR: 'off' },
     });
-    worker = await createExportWorker(config, createLogger({ level: 'warn' }));
-    running = worker.run();
-    return new Client({ connection, namespace: server.namespace });
+    return stack.client;
   }
 
   async function down(): Promise<void> {
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await connection?.close();
+    await stack?.close();
     await server?.stop();
-    worker = undefined;
-    running = undefined;
-    connection = undefined;
+    stack = undefined;
     server = undefined;
   }
 
@@ -84,17 +72,24 @@ describe('schedule catch-up across a Temporal server restart', () => {
   it('runs the missed nominal times in order, each with its own window', async () => {
     const port = await freePort();
     let client = await up(port);
-    await executePlan(client, DEFS, await planApply(client, DEFS, { prune: false }), { taskQueue });
+    await executePlan(client, DEFS, await planApply(client, DEFS, { prune: false }), {
+      taskQueue: 'catchup',
+    });
     const handle = () => client.schedule.getHandle(scheduleIdFor('sched-catchup'));
     await waitFor(
       async () => ((await handle().describe()).info.recentActions.length ? true : undefined),
       'a first action',
     );
 
-    const downAt = Date.now();
+    // The server names its next nominal times; the outage lasts until three of them have passed unserved.
+    const upcoming = (await handle().describe()).info.nextActionTimes;
     await down();
-    // Three or four nominal times pass while the server is down.
-    await new Promise((r) => setTimeout(r, 35_000));
+    const downAt = Date.now();
+    const third = upcoming.filter((t) => t.getTime() > downAt)[2];
+    expect(third).toBeDefined();
+    await waitFor(() => Date.now() > third.getTime() + 1_000, 'three nominal times to pass', {
+      intervalMs: 250,
+    });
     const upAt = Date.now();
     client = await up(port);
 

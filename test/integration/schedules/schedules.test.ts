@@ -2,18 +2,13 @@
 // Temporal Schedule starts scheduledExportWorkflow, which exports exactly the window of its nominal time.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { loadConfig, m3terEnv } from '../../../src/config/config';
 import { parseDefinitions } from '../../../src/definitions';
-import { createLogger } from '../../../src/log/logger';
 import { executePlan, planApply } from '../../../src/schedules/apply';
 import { scheduleIdFor } from '../../../src/schedules/desired';
 import { windowForNominalTime } from '../../../src/windows/windows';
-import { createExportWorker, type ExportWorker } from '../../../src/worker';
-import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
-import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
+import { startStack, type Stack } from '../../support/stack';
 import { waitFor } from '../../support/wait-for';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -55,46 +50,28 @@ function yamlFor(
 }
 
 describe('scheduled exports', () => {
-  let t: TestTemporal;
-  let sandbox: SandboxProcess;
-  let worker: ExportWorker;
-  let running: Promise<void>;
+  let stack: Stack;
   let exportDir: string;
   let taskQueue: string;
   let client: Client;
 
   beforeAll(async () => {
-    t = await connectTestTemporal();
-    client = t.client;
-    sandbox = await spawnSandboxProcess();
-    await sandbox.admin.post('/config', { jobTiming: { pendingMs: 100, runningMs: 200 } });
-    exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-schedules-'));
-    taskQueue = `schedules-${Date.now()}`;
-    const config = loadConfig({
-      ...m3terEnv(sandbox.m3ter),
-      TEMPORAL_ADDRESS: t.address,
-      TEMPORAL_NAMESPACE: t.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      EXPORT_DIR: exportDir,
-      LOG_LEVEL: 'warn',
+    stack = await startStack({
+      name: 'schedules',
+      sandboxConfig: { jobTiming: { pendingMs: 100, runningMs: 200 } },
     });
-    worker = await createExportWorker(config, createLogger({ level: 'warn' }));
-    running = worker.run();
+    ({ client, exportDir, taskQueue } = stack);
   });
 
   afterAll(async () => {
-    for await (const s of client.schedule.list()) {
+    for await (const s of client?.schedule.list() ?? []) {
       if (s.scheduleId.startsWith('m3ter-exports:sched-') || s.scheduleId.startsWith('someone-else-'))
         await client.schedule
           .getHandle(s.scheduleId)
           .delete()
           .catch(() => undefined);
     }
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await sandbox?.stop();
-    await t?.close();
-    if (exportDir) fs.rmSync(exportDir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   it('runs every 10 s, exports the window of each nominal time once, and two actions in one window export once', async () => {
@@ -136,7 +113,7 @@ describe('scheduled exports', () => {
   it('schedules trigger exports the window before the trigger instant', async () => {
     const defs = parseDefinitions(yamlFor(['sched-trigger'], { cron: '0 3 1 1 *' }), {});
     await executePlan(client, defs, await planApply(client, defs, { prune: false }), { taskQueue });
-    const env = { ...process.env, TEMPORAL_ADDRESS: t.address, TEMPORAL_TASK_QUEUE: taskQueue };
+    const env = { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, TEMPORAL_TASK_QUEUE: taskQueue };
     const before = Date.now();
     const r = spawnSync(process.execPath, ['bin/m3ter-exports.js', 'schedules', 'trigger', 'sched-trigger'], {
       cwd: ROOT,
@@ -199,10 +176,9 @@ describe('scheduled exports', () => {
     ]);
 
     // Dry run through the CLI: prints the plan, changes nothing.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-defs-'));
-    const file = path.join(dir, 'm3ter-exports.yaml');
+    const file = path.join(stack.dir, 'm3ter-exports.yaml');
     fs.writeFileSync(file, yamlFor(['sched-a', 'sched-b'], { cronOf }));
-    const env = { ...process.env, TEMPORAL_ADDRESS: t.address, TEMPORAL_TASK_QUEUE: taskQueue };
+    const env = { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, TEMPORAL_TASK_QUEUE: taskQueue };
     const dry = spawnSync(
       process.execPath,
       ['bin/m3ter-exports.js', 'schedules', 'apply', '--file', file, '--prune', '--dry-run', '--json'],
@@ -230,6 +206,5 @@ describe('scheduled exports', () => {
       /not found/i,
     );
     await expect(client.schedule.getHandle('someone-else-nightly').describe()).resolves.toBeDefined();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -3,31 +3,19 @@
 // by the server and re-sent, failed attempts leave no multipart upload behind, identical content is not
 // stored twice, and no credential or presigned URL reaches logs or history.
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createActivities, createWorkflowJobClaims, type ActivityLogger } from '../../../activities';
 import { M3terClient } from '../../../src/m3ter';
-import { createLocalStorage } from '../../../src/storage/local';
+import type { AppLogger } from '../../../src/log/logger';
 import { createS3Storage } from '../../../src/storage/s3';
+import type { ExportWorkerOverrides } from '../../../src/worker';
 import type { Manifest } from '../../../src/storage/types';
 import type { AdhocExportInput, AdhocExportResult } from '../../../workflows';
-import { startInProcessWorker, type InProcessWorker } from '../../support/in-process-worker';
 import { startMinio, type RunningMinio } from '../../support/minio';
-import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
-import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
-
-try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-} catch {
-  /* another test file in this jest worker installed it already */
-}
+import { startStack, type Stack } from '../../support/stack';
 
 const MiB = 1024 * 1024;
 const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
@@ -45,12 +33,6 @@ function usageRequest() {
   return { sourceType: 'USAGE' as const, startDate: start.toISOString(), endDate: end.toISOString() };
 }
 
-function captureLog(lines: string[]): ActivityLogger {
-  const push = (level: string) => (obj: object, msg?: string) =>
-    lines.push(JSON.stringify({ level, msg, ...obj }));
-  return { debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') };
-}
-
 async function objectBytes(minio: RunningMinio, bucket: string, key: string): Promise<Buffer> {
   const res = await minio.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await res.Body!.transformToByteArray());
@@ -65,101 +47,90 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('S3 storage (MinIO + dev server + sandbox process)', () => {
   let minio: RunningMinio;
-  let temporal: TestTemporal;
-  let sandbox: SandboxProcess;
-  let dir: string;
+  let stack: Stack;
   let bucket: string;
-  const logLines: string[] = [];
   /** ApplicationFailure types thrown by activity attempts, in order, and what S3 held at that moment. */
   const attemptFailures: Array<{ activity: string; type?: string; uploadsLeft: number }> = [];
   /** Test hook state: which part checksums to corrupt. */
   let corrupt: (part: { partNumber: number; attempt: number }) => boolean = () => false;
-  const taskQueue = `s3-it-${process.pid}-${Date.now()}`;
-  let worker: InProcessWorker | undefined;
 
   beforeAll(async () => {
-    [minio, temporal, sandbox] = await Promise.all([
-      startMinio({ log: (m) => process.stderr.write(`[minio] ${m}\n`) }),
-      connectTestTemporal(),
-      spawnSandboxProcess(),
-    ]);
-    bucket = await minio.createBucket();
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'm3ter-s3-it-'));
-    const log = captureLog(logLines);
-    const s3Storage = createS3Storage({
-      client: minio.client,
-      bucket,
-      prefix: 'exports',
-      log,
-      sleep: async () => undefined,
-      partChecksum: ({ partNumber, attempt, sha256: right }) =>
-        corrupt({ partNumber, attempt })
-          ? createHash('sha256').update('not this part').digest('base64')
-          : right,
-    });
-    const activities = createActivities({
-      m3ter: new M3terClient({ ...sandbox.m3ter, logger: log }),
-      storage: createLocalStorage({ dir }),
-      s3Storage,
-      log,
-      jobClaims: createWorkflowJobClaims({ client: temporal.client, taskQueue }),
-    });
-    // Both queues (the workflow's and the m3ter one, where the download runs) with the same interceptor.
-    worker = await startInProcessWorker(temporal, {
-      taskQueue,
-      activities,
-      interceptors: {
-        activity: [
-          (ctx) => ({
-            inbound: {
-              async execute(input, next) {
-                try {
-                  return await next(input);
-                } catch (err) {
-                  attemptFailures.push({
-                    activity: ctx.info.activityType,
-                    type: err instanceof ApplicationFailure ? (err.type ?? undefined) : undefined,
-                    uploadsLeft: (await minio.multipartUploads(bucket)).length,
-                  });
-                  throw err;
-                }
-              },
-            },
-          }),
-        ],
+    // MinIO starts while the stack's sandbox does; the worker needs its bucket.
+    const minioStarted = startMinio({ log: (m) => process.stderr.write(`[minio] ${m}\n`) });
+    minioStarted.then((m) => (minio = m)).catch(() => undefined);
+    stack = await startStack({
+      name: 's3-export',
+      logLevel: 'debug',
+      overrides: async ({ log }) => {
+        bucket = await (await minioStarted).createBucket();
+        return s3Overrides(log);
       },
     });
   }, 180_000);
 
+  const s3Overrides = (log: AppLogger): ExportWorkerOverrides => ({
+    deps: {
+      s3Storage: createS3Storage({
+        client: minio.client,
+        bucket,
+        prefix: 'exports',
+        log,
+        sleep: async () => undefined,
+        partChecksum: ({ partNumber, attempt, sha256: right }) =>
+          corrupt({ partNumber, attempt })
+            ? createHash('sha256').update('not this part').digest('base64')
+            : right,
+      }),
+    },
+    // On both queues (the workflow's and the m3ter one, where the download runs).
+    activityInterceptors: [
+      (ctx) => ({
+        inbound: {
+          async execute(input, next) {
+            try {
+              return await next(input);
+            } catch (err) {
+              attemptFailures.push({
+                activity: ctx.info.activityType,
+                type: err instanceof ApplicationFailure ? (err.type ?? undefined) : undefined,
+                uploadsLeft: (await minio.multipartUploads(bucket)).length,
+              });
+              throw err;
+            }
+          },
+        },
+      }),
+    ],
+  });
+
   afterAll(async () => {
-    await worker?.stop();
-    await Promise.allSettled([sandbox?.stop(), minio?.stop(), temporal?.close()]);
-    if (dir) await fs.rm(dir, { recursive: true, force: true });
+    await Promise.allSettled([stack?.close(), minio?.stop()]);
   });
 
   beforeEach(async () => {
     corrupt = () => false;
     attemptFailures.length = 0;
-    await sandbox.admin.post('/reset');
-    await sandbox.admin.post('/config', {
+    stack.logLines.length = 0;
+    await stack.sandbox.admin.post('/reset');
+    await stack.sandbox.admin.post('/config', {
       jobTiming: { pendingMs: 200, runningMs: 400 },
       nextJobOutcome: 'SUCCEEDED',
       usageFileSizeBytes: null,
     });
-    await sandbox.admin.post('/measurements/seed', { count: 500 });
+    await stack.sandbox.admin.post('/measurements/seed', { count: 500 });
   });
 
   const wfId = (what: string) => `s3-${what}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 
   async function runExport(input: Partial<AdhocExportInput>, id = wfId('export')) {
-    const handle: WorkflowHandle = await temporal.client.workflow.start('adhocExportWorkflow', {
-      taskQueue,
+    const handle: WorkflowHandle = await stack.client.workflow.start('adhocExportWorkflow', {
+      taskQueue: stack.taskQueue,
       workflowId: id,
       args: [{ request: usageRequest(), poll: fastPoll, storage: 's3', ...input }],
     });
     const result = (await handle.result()) as AdhocExportResult;
     if (result.storage !== 's3') throw new Error(`expected an S3 result, got ${result.storage}`);
-    const job = await sandbox.admin.get<SandboxJob>(`/jobs/${result.jobId}`);
+    const job = await stack.sandbox.admin.get<SandboxJob>(`/jobs/${result.jobId}`);
     return { handle, result, manifest: result.manifest, file: job.files[0] };
   }
 
@@ -199,8 +170,8 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
       endDate: new Date(today + day).toISOString(),
       lineItemTypes: ['STANDING_CHARGE' as const, 'USAGE' as const],
     };
-    const handle = await temporal.client.workflow.start('billsCsvExportWorkflow', {
-      taskQueue,
+    const handle = await stack.client.workflow.start('billsCsvExportWorkflow', {
+      taskQueue: stack.taskQueue,
       workflowId: wfId('bills'),
       args: [{ request, storage: 's3', name: 'monthly-bills' }],
     });
@@ -209,7 +180,7 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
     const date = request.startDate.slice(0, 10);
     expect(manifest.path).toBe(`exports/export=monthly-bills/date=${date}/${manifest.file}`);
     // The same request once more, straight from the sandbox: the same rows, so the same bytes.
-    const { downloadUrl } = await new M3terClient(sandbox.m3ter).downloadBillsCsv(request);
+    const { downloadUrl } = await new M3terClient(stack.sandbox.m3ter).downloadBillsCsv(request);
     const served = Buffer.from(await (await fetch(downloadUrl)).arrayBuffer());
     expect(served.toString('utf8').split('\n')[0]).toContain('billId');
     await expectObjectMatches(manifest, { sha256: sha256(served), bytes: served.length });
@@ -217,11 +188,11 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
   });
 
   it('a part whose checksum does not match is refused by the server (XAmzContentChecksumMismatch) and re-sent', async () => {
-    await sandbox.admin.post('/config', { usageFileSizeBytes: 20 * MiB });
+    await stack.sandbox.admin.post('/config', { usageFileSizeBytes: 20 * MiB });
     corrupt = ({ partNumber, attempt }) => partNumber === 2 && attempt === 1;
     const { manifest, file } = await runExport({ name: 'corrupt-part' });
     await expectObjectMatches(manifest, file);
-    const refusals = logLines
+    const refusals = stack.logLines
       .map((l) => JSON.parse(l) as { msg?: string; part?: number; code?: string })
       .filter((l) => l.msg?.startsWith('part refused'));
     expect(refusals).toEqual([expect.objectContaining({ part: 2, code: 'XAmzContentChecksumMismatch' })]);
@@ -230,7 +201,7 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
   });
 
   it('an attempt that fails (StorageFailed) aborts its multipart upload; the retry stores the file', async () => {
-    await sandbox.admin.post('/config', { usageFileSizeBytes: 20 * MiB });
+    await stack.sandbox.admin.post('/config', { usageFileSizeBytes: 20 * MiB });
     // Every send of part 2 is refused until one attempt has failed.
     corrupt = ({ partNumber }) => partNumber === 2 && attemptFailures.length === 0;
     const { manifest, file } = await runExport({ name: 'failed-attempt' });
@@ -290,13 +261,16 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
   it('no S3 credential and no presigned URL in activity logs or workflow history', async () => {
     const { handle } = await runExport({ name: 'secrets' });
     const history = JSON.stringify(await handle.fetchHistory());
-    for (const [where, text] of Object.entries({ history, logs: logLines.join('\n') })) {
+    for (const [where, text] of Object.entries({ history, logs: stack.logLines.join('\n') })) {
       expect({ where, secret: text.includes(minio.secretAccessKey) }).toEqual({ where, secret: false });
       expect({ where, signed: /[?&](sig|expires|X-Amz-Signature|X-Amz-Credential)=/.test(text) }).toEqual({
         where,
         signed: false,
       });
-      expect({ where, apiSecret: text.includes(sandbox.apiSecret) }).toEqual({ where, apiSecret: false });
+      expect({ where, apiSecret: text.includes(stack.sandbox.apiSecret) }).toEqual({
+        where,
+        apiSecret: false,
+      });
     }
   });
 });

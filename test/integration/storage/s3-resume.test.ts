@@ -4,8 +4,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startMinio, type RunningMinio } from '../../support/minio';
-import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
-import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
+import { startStack, type Stack } from '../../support/stack';
+import { waitFor } from '../../support/wait-for';
 import { spawnWorkerProcess, type WorkerProcess } from '../../support/worker-process';
 
 const MiB = 1024 * 1024;
@@ -22,44 +22,32 @@ interface Checkpoint {
   hash: { bytes: number };
 }
 
-async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe('S3 upload resumed after the worker process is SIGKILLed', () => {
   let minio: RunningMinio;
-  let temporal: TestTemporal;
-  let sandbox: SandboxProcess;
+  let stack: Stack;
+  let temporal: Stack['temporal'];
+  let sandbox: Stack['sandbox'];
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    [minio, temporal, sandbox] = await Promise.all([
+    [minio, stack] = await Promise.all([
       startMinio({ log: (m) => process.stderr.write(`[minio] ${m}\n`) }),
-      connectTestTemporal(),
-      spawnSandboxProcess(),
+      startStack({ name: 's3-resume', worker: false }),
     ]);
+    ({ temporal, sandbox } = stack);
   }, 180_000);
 
   afterAll(async () => {
     await Promise.allSettled(workers.map((w) => w.kill('SIGKILL')));
-    await Promise.allSettled([sandbox?.stop(), minio?.stop(), temporal?.close()]);
+    await Promise.allSettled([stack?.close(), minio?.stop()]);
   });
 
   it('resumes from the uploaded parts: fewer bytes fetched than a restart, matching SHA-256, nothing left over', async () => {
     const bucket = await minio.createBucket();
-    const taskQueue = `s3-resume-${randomUUID()}`;
+    const taskQueue = stack.taskQueue;
     const env = {
-      ...sandbox.env,
+      ...stack.env,
       ...minio.env(bucket, 'exports'),
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_NAMESPACE: temporal.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
       EXPORT_DIR: '/nonexistent-local-dir-unused',
     };
     await sandbox.admin.post('/config', {
@@ -93,10 +81,14 @@ describe('S3 upload resumed after the worker process is SIGKILLed', () => {
       const res = await minio.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return JSON.parse(await res.Body!.transformToString()) as Checkpoint;
     };
-    const atKill = await waitFor(async () => {
-      const cp = await readCheckpoint();
-      return cp && cp.hash.bytes >= 0.45 * FILE_BYTES ? cp : undefined;
-    }, 'a checkpoint at ~50 %');
+    const atKill = await waitFor(
+      async () => {
+        const cp = await readCheckpoint();
+        return cp && cp.hash.bytes >= 0.45 * FILE_BYTES ? cp : undefined;
+      },
+      'a checkpoint at ~50 %',
+      { timeoutMs: 120_000, intervalMs: 25 },
+    );
     await workers[0].kill('SIGKILL');
     const servedAtKill = (await sandbox.admin.get<Counters>('/counters')).fileBytesServed;
     expect(atKill.hash.bytes).toBeLessThan(FILE_BYTES);
@@ -104,10 +96,14 @@ describe('S3 upload resumed after the worker process is SIGKILLed', () => {
 
     workers.push(await spawnWorkerProcess(env));
     // The killed attempt is declared dead by its heartbeat timeout, then retried on the new worker.
-    const lastFailure = await waitFor(async () => {
-      const pending = (await handle.describe()).raw.pendingActivities?.[0];
-      return (pending?.attempt ?? 0) >= 2 ? (pending?.lastFailure ?? undefined) : undefined;
-    }, 'the retry after the heartbeat timeout');
+    const lastFailure = await waitFor(
+      async () => {
+        const pending = (await handle.describe()).raw.pendingActivities?.[0];
+        return (pending?.attempt ?? 0) >= 2 ? (pending?.lastFailure ?? undefined) : undefined;
+      },
+      'the retry after the heartbeat timeout',
+      { timeoutMs: 120_000, intervalMs: 25 },
+    );
     expect(lastFailure.timeoutFailureInfo?.timeoutType).toBe(TIMEOUT_TYPE_HEARTBEAT);
 
     const result = (await handle.result()) as {

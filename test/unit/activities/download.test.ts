@@ -8,7 +8,7 @@ import { createExportActivities } from '../../../activities/export-activities';
 import { FailureType } from '../../../src/contract/failures';
 import { M3terNotFoundError } from '../../../src/m3ter/errors';
 import { createLocalStorage } from '../../../src/storage/local';
-import { generatedChunk, startFileServer, type FileServer } from './file-server';
+import { generatedChunk, startFileServer, type FileServer } from '../../support/file-server';
 import { fakeJobClaims, fakeM3ter, job, mockEnv, silentLog } from './fakes';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -49,6 +49,8 @@ describe('export file download', () => {
     const m3ter = fakeM3ter({
       getExportDownloadUrl: async () => ({ url: s.issueUrl(), expirationTime: '2099-01-01T00:00:00Z' }),
       getExportJob: async (id) => job(id, { status: 'SUCCEEDED' }),
+      // The file server stands in for the sandbox, which serves files on the API's own origin.
+      apiOrigin: new URL(s.baseUrl).origin,
     });
     const storage = createLocalStorage({ dir });
     return {
@@ -85,7 +87,7 @@ describe('export file download', () => {
       kind: 'usage',
       sourceType: 'USAGE',
       window: input.window,
-      file: 'export_usage_adhoc_2025-01-01_abc__job-1.csv',
+      file: expect.stringMatching(/^export_usage_adhoc_2025-01-01_abc__job-1-[0-9a-f]{12}\.csv$/),
       bytes: data.length,
       sha256: sha(data),
       rows: 60_000,
@@ -98,7 +100,7 @@ describe('export file download', () => {
     expect(JSON.parse(await fs.readFile(path.join(dir, `${manifest.file}.manifest.json`), 'utf8'))).toEqual(
       manifest,
     );
-    expect(beats[beats.length - 1]).toEqual({ bytesWritten: data.length });
+    expect(beats[beats.length - 1]).toMatchObject({ bytesWritten: data.length });
   });
 
   it('re-fetches an URL that expires mid-stream and resumes with Range; the URL never reaches logs or results', async () => {
@@ -147,12 +149,16 @@ describe('export file download', () => {
       clock: { now: Date.now },
       heartbeat: () => undefined,
       sleep: noSleep,
+      urlPolicy: { trustedOrigin: server.baseUrl },
     };
     server.expireAfter(1_234_567);
     await expect(streamDownloadToStorage({ ...common, fetchUrl })).rejects.toThrow('worker lost its network');
     // The server cuts the connection after 1,234,567 bytes; bytes still in flight when the socket is torn
     // down may be lost, so the partial file holds at most that many (how many depends on timing).
-    const partial = await fs.stat(path.join(dir, '.wf__job.partial'));
+    // The attempt's own partial file: `.<base>.<owner>.partial`.
+    const partials = (await fs.readdir(dir)).filter((n) => /^\.wf__job\.[0-9a-f]{8}\.partial$/.test(n));
+    expect(partials).toHaveLength(1);
+    const partial = await fs.stat(path.join(dir, partials[0]));
     expect(partial.size).toBeGreaterThan(0);
     expect(partial.size).toBeLessThanOrEqual(1_234_567);
 
@@ -225,6 +231,7 @@ describe('export file download', () => {
         base: 'big',
         defaultExt: '.bin',
         fetchUrl: async () => server!.issueUrl(),
+        urlPolicy: { trustedOrigin: server.baseUrl },
         log: silentLog,
         clock: { now: Date.now },
         heartbeat: () => undefined,

@@ -43,6 +43,7 @@ export function fakeM3ter(impl: Impl): M3terExportsApi & { calls: Record<string,
     getExportDownloadUrl: method('getExportDownloadUrl'),
     downloadBillsCsv: method('downloadBillsCsv'),
     requestTimeoutMs: impl.requestTimeoutMs ?? FAKE_REQUEST_TIMEOUT_MS,
+    apiOrigin: impl.apiOrigin ?? 'https://api.m3ter.invalid',
   } as M3terExportsApi & { calls: Record<string, unknown[][]> };
 }
 

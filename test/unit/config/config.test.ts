@@ -1,4 +1,6 @@
 import { ConfigError, loadConfig, loadM3terConfig, loadTemporalConfig } from '../../../src/config/config';
+import { loadDownloadConfig } from '../../../src/config/storage-limits';
+import { TemporalSettingsError } from '../../../src/temporal/settings';
 
 const creds = {
   M3TER_ORG_ID: 'org-1',
@@ -29,6 +31,7 @@ describe('loadConfig', () => {
       temporal: {
         address: 'localhost:7233',
         namespace: 'default',
+        connection: expect.objectContaining({ address: 'localhost:7233', namespace: 'default' }),
         taskQueue: 'm3ter-exports',
         maxCachedWorkflows: 100,
         versioning: { deploymentName: 'm3ter-exports' },
@@ -36,6 +39,13 @@ describe('loadConfig', () => {
       exportDir: './exports',
       logLevel: 'info',
       monitor: { enabled: true, intervalMs: 60_000, lookbackMs: 86_400_000 },
+      downloads: {
+        maxConcurrent: 8,
+        minFreeBytes: 64 * 1024 * 1024,
+        minBytesPerSecond: 16 * 1024,
+        throughputWindowMs: 120_000,
+        s3RequestTimeoutMs: 120_000,
+      },
     });
   });
 
@@ -59,6 +69,12 @@ describe('loadConfig', () => {
       MONITOR: 'OFF',
       MONITOR_INTERVAL: '90s',
       MONITOR_LOOKBACK: '2d',
+      MAX_CONCURRENT_DOWNLOADS: '3',
+      EXPORT_MAX_BYTES: '10GiB',
+      EXPORT_DIR_MIN_FREE_BYTES: '0',
+      DOWNLOAD_MIN_BYTES_PER_SECOND: '1MiB',
+      DOWNLOAD_THROUGHPUT_WINDOW: '30s',
+      EXPORT_S3_REQUEST_TIMEOUT: '5m',
       TEMPORAL_DEPLOYMENT_NAME: 'exports-eu',
       TEMPORAL_BUILD_ID: '1.4.0+abc123def456',
     });
@@ -72,6 +88,7 @@ describe('loadConfig', () => {
       temporal: {
         address: 'temporal.internal:7233',
         namespace: 'prod',
+        connection: expect.objectContaining({ address: 'temporal.internal:7233', namespace: 'prod' }),
         taskQueue: 'q',
         cliPath: '/usr/local/bin/temporal',
         maxCachedWorkflows: 40,
@@ -84,6 +101,14 @@ describe('loadConfig', () => {
       definitionsFile: '/etc/m3ter-exports.yaml',
       temporalUiUrl: 'http://temporal-ui.internal:8080',
       monitor: { enabled: false, intervalMs: 90_000, lookbackMs: 172_800_000 },
+      downloads: {
+        maxConcurrent: 3,
+        maxBytes: 10 * 1024 ** 3,
+        minFreeBytes: 0,
+        minBytesPerSecond: 1024 * 1024,
+        throughputWindowMs: 30_000,
+        s3RequestTimeoutMs: 300_000,
+      },
     });
   });
 
@@ -152,6 +177,36 @@ describe('loadConfig', () => {
     expect(loadConfig(creds).m3ter.maxRequestsPerSecond).toBeUndefined();
   });
 
+  it('refuses download limits it cannot use, naming each variable and never its value', () => {
+    const e = configError(() =>
+      loadConfig({
+        ...creds,
+        MAX_CONCURRENT_DOWNLOADS: '0',
+        EXPORT_MAX_BYTES: '1.5GiB',
+        EXPORT_DIR_MIN_FREE_BYTES: '64 MB',
+        DOWNLOAD_THROUGHPUT_WINDOW: '120',
+      }),
+    );
+    expect(e.issues.map((i) => i.variable)).toEqual([
+      'MAX_CONCURRENT_DOWNLOADS',
+      'EXPORT_MAX_BYTES',
+      'EXPORT_DIR_MIN_FREE_BYTES',
+      'DOWNLOAD_THROUGHPUT_WINDOW',
+    ]);
+    expect(e.message).not.toMatch(/1\.5GiB|64 MB/);
+  });
+
+  it('reads the download limits alone with the same rules', () => {
+    expect(loadDownloadConfig({ EXPORT_MAX_BYTES: '512KiB', DOWNLOAD_MIN_BYTES_PER_SECOND: '0' })).toEqual({
+      maxConcurrent: 8,
+      maxBytes: 512 * 1024,
+      minFreeBytes: 64 * 1024 * 1024,
+      minBytesPerSecond: 0,
+      throughputWindowMs: 120_000,
+      s3RequestTimeoutMs: 120_000,
+    });
+  });
+
   it.each(['0', '65536', '12.5', 'abc', '-1'])('refuses METRICS_PORT=%s', (port) => {
     expect(configError(() => loadConfig({ ...creds, METRICS_PORT: port })).issues).toEqual([
       { variable: 'METRICS_PORT', message: 'must be an integer from 1 to 65535' },
@@ -193,6 +248,7 @@ describe('loadTemporalConfig', () => {
     expect(loadTemporalConfig({})).toEqual({
       address: 'localhost:7233',
       namespace: 'default',
+      connection: expect.objectContaining({ address: 'localhost:7233', namespace: 'default' }),
       taskQueue: 'm3ter-exports',
       maxCachedWorkflows: 100,
       versioning: { deploymentName: 'm3ter-exports' },
@@ -215,10 +271,13 @@ describe('loadTemporalConfig', () => {
       'TEMPORAL_BUILD_ID',
     ]);
   });
-  it('accepts IPv6 and refuses a bad port', () => {
+  it('accepts IPv6 and refuses a bad port with one line naming the variable', () => {
     expect(loadTemporalConfig({ TEMPORAL_ADDRESS: '[::1]:7233' }).address).toBe('[::1]:7233');
-    expect(configError(() => loadTemporalConfig({ TEMPORAL_ADDRESS: 'h:99999' })).issues[0]?.variable).toBe(
-      'TEMPORAL_ADDRESS',
+    expect(() => loadTemporalConfig({ TEMPORAL_ADDRESS: 'h:99999' })).toThrow(
+      new TemporalSettingsError('TEMPORAL_ADDRESS', 'must be host:port (e.g. localhost:7233)'),
+    );
+    expect(() => loadTemporalConfig({ TEMPORAL_ADDRESS: 'h:99999' })).toThrow(
+      'Temporal setting TEMPORAL_ADDRESS: must be host:port (e.g. localhost:7233)',
     );
   });
 });

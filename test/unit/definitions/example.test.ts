@@ -7,7 +7,7 @@ const EXAMPLE = join(__dirname, '../../../examples/m3ter-exports.yaml');
 describe('examples/m3ter-exports.yaml', () => {
   const env = {
     SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/example',
-    ALERT_HMAC_SECRET: 'example-hmac-secret',
+    ALERT_HMAC_SECRET: 'example-hmac-secret-0123456789abcdef',
   };
 
   it('parses with the variables it references set', () => {

@@ -10,7 +10,7 @@ import {
 
 const ENV = {
   SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/slackTokenValue123',
-  ALERT_HMAC_SECRET: 'hmac-secret-value-42',
+  ALERT_HMAC_SECRET: 'hmac-secret-value-42-0123456789abcdef',
 };
 
 // The contract example.
@@ -208,7 +208,7 @@ exports:
   it('resolves ${VAR} inside longer strings, and $${ is a literal ${', () => {
     const defs = parseDefinitions(
       `alerts:
-  - { name: hook, type: webhook, url: "https://hooks.example.com/\${HOOK_PATH}?x=1", secret: "$\${not-a-var}" }
+  - { name: hook, type: webhook, url: "https://hooks.example.com/\${HOOK_PATH}?x=1", secret: "$\${not-a-var}-0123456789abcdef0123456789" }
 exports: []
 `,
       { HOOK_PATH: 'abc/def' },
@@ -217,7 +217,7 @@ exports: []
       name: 'hook',
       type: 'webhook',
       url: 'https://hooks.example.com/abc/def?x=1',
-      secret: '${not-a-var}',
+      secret: '${not-a-var}-0123456789abcdef0123456789',
     });
   });
 
@@ -228,13 +228,13 @@ exports: []
 });
 
 describe('parseDefinitions: malformed files are refused, naming the entry, the field and the rule', () => {
-  it('1. a 6-field cron', () => {
+  it('refuses a 6-field cron', () => {
     refused(withExports(usage('', '    schedule: { cron: "0 0 2 * * *" }')), [
       'exports[0] (x).schedule.cron: 6 fields given, 5 expected',
     ]);
   });
 
-  it('2. a cron field out of range, and other field syntax', () => {
+  it('refuses a cron field out of range, and other bad field syntax', () => {
     refused(withExports(usage('', '    schedule: { cron: "0 25 * * *" }')), [
       'exports[0] (x).schedule.cron: field 2 (hour): 25 is out of range 0-23',
     ]);
@@ -251,19 +251,19 @@ describe('parseDefinitions: malformed files are refused, naming the entry, the f
     ]);
   });
 
-  it('3. both cron and every', () => {
+  it('refuses a schedule with both cron and every', () => {
     refused(withExports(usage('', '    schedule: { cron: "0 2 * * *", every: 1h }')), [
       'exports[0] (x).schedule: set either cron or every, not both',
     ]);
   });
 
-  it('4. neither cron nor every', () => {
+  it('refuses a schedule with neither cron nor every', () => {
     refused(withExports(usage('', '    schedule: { catchupWindow: 1d }')), [
       'exports[0] (x).schedule: needs cron (e.g. "0 2 * * *") or every (e.g. 1h)',
     ]);
   });
 
-  it('5. a usage (or bills) export with window none', () => {
+  it('refuses a usage (or bills) export with window none', () => {
     refused(
       withExports(
         `  - { name: x, kind: usage, window: none }\n  - { name: y, kind: bills, window: none, request: { lineItemTypes: [USAGE] } }`,
@@ -275,14 +275,14 @@ describe('parseDefinitions: malformed files are refused, naming the entry, the f
     );
   });
 
-  it('6. an unknown time zone (or one not spelled as in the tz database)', () => {
+  it('refuses an unknown time zone (or one not spelled as in the tz database)', () => {
     const rule = 'must be an IANA time zone name such as Europe/London, America/New_York or UTC';
     refused(withExports(usage('    timezone: Europe/Londn')), [`exports[0] (x).timezone: ${rule}`]);
     refused(withExports(usage('    timezone: europe/london')), [`exports[0] (x).timezone: ${rule}`]);
     refused(withExports(usage('    timezone: "+05:30"')), [`exports[0] (x).timezone: ${rule}`]);
   });
 
-  it('7. duplicate export names and duplicate alert names', () => {
+  it('refuses duplicate export names and duplicate alert names', () => {
     refused(
       `alerts:
   - { name: ops, type: slack, url: "https://hooks.slack.com/a" }
@@ -299,14 +299,14 @@ exports:
     );
   });
 
-  it('8. an alert reference to a channel that is not declared', () => {
+  it('refuses an alert reference to a channel that is not declared', () => {
     refused(withExports(usage('    alerts: [ops, pager, ops]')), [
       'exports[0] (x).alerts[1]: no alert channel named pager is declared under alerts (declared: ops)',
       'exports[0] (x).alerts[2]: repeats alerts[0]',
     ]);
   });
 
-  it('9. a bad request field, checked with the ad-hoc request schema', () => {
+  it('refuses a bad request field, checked with the ad-hoc request schema', () => {
     refused(
       withExports(`  - name: x
     kind: usage
@@ -323,7 +323,7 @@ exports:
     );
   });
 
-  it('10. a request carrying its own dates or sourceType', () => {
+  it('refuses a request carrying its own dates or sourceType', () => {
     refused(
       withExports(`  - name: x
     kind: usage
@@ -337,7 +337,7 @@ exports:
     );
   });
 
-  it('11. request fields that belong to another kind, or missing required ones', () => {
+  it('refuses request fields that belong to another kind, or missing required ones', () => {
     refused(
       withExports(`  - { name: o, kind: operational, window: none, request: { meterIds: [m1] } }
   - { name: b, kind: bills, window: month, request: { lineItemTypes: [NOPE], limit: 5000 } }
@@ -356,7 +356,7 @@ exports:
     );
   });
 
-  it('12. a YAML syntax error, with its line and column', () => {
+  it('reports a YAML syntax error with its line and column', () => {
     refused('exports:\n  - name: x\n    kind: usage\n   window: day\n', [
       'line 4, column 1: YAML syntax: Sequence item without - indicator',
     ]);
@@ -368,13 +368,13 @@ exports:
     ]);
   });
 
-  it('13. an unquoted cron starting with * is a YAML error with a hint', () => {
+  it('reports an unquoted cron starting with * as a YAML error with a hint', () => {
     const p = problemsOf(withExports(usage('', '    schedule: { cron: * * * * * }')));
     expect(p).toHaveLength(1);
     expect(p[0]).toMatch(/^line 9, column 23: YAML syntax: .*must be quoted, e\.g\. cron: "\* \* \* \* \*"/);
   });
 
-  it('14. unknown fields at every level, with a suggestion when one is close', () => {
+  it('refuses unknown fields at every level, suggesting a close one', () => {
     refused(
       `exports:
   - { name: x, kind: usage, windw: day, schedule: { cron: "0 2 * * *", overlaps: skip }, colour: blue }
@@ -393,7 +393,7 @@ version: 2
     );
   });
 
-  it('15. bad names, kinds, enums and types', () => {
+  it('refuses bad names, kinds, enums and types', () => {
     refused(
       withExports(`  - name: Nightly Usage
     kind: csv
@@ -413,7 +413,7 @@ version: 2
     );
   });
 
-  it('16. durations: syntax, zero, and Temporal minimums', () => {
+  it('refuses durations with bad syntax, zero, or below the Temporal minimums', () => {
     refused(
       withExports(`${usage('    freshness: 0h', '    schedule: { cron: "0 2 * * *", catchupWindow: 3 days }')}
   - { name: y, kind: usage, window: hour, schedule: { every: 500ms, catchupWindow: 5s } }
@@ -430,7 +430,7 @@ version: 2
     );
   });
 
-  it('17. alert channels: required fields per type, fields of other types, URLs', () => {
+  it('refuses alert channels missing a field of their type, carrying fields of another type, or with bad URLs', () => {
     refused(
       `alerts:
   - { name: a, type: slack }
@@ -453,7 +453,7 @@ exports: []
     );
   });
 
-  it('18. the overall shape: empty file, not a mapping, exports missing or not a list, entries not mappings', () => {
+  it('refuses a file of the wrong shape: empty, not a mapping, exports missing or not a list, entries not mappings', () => {
     refused('', ['the file is empty: expected a mapping with an exports list (and optionally alerts)']);
     refused('# only a comment\n', [
       'the file is empty: expected a mapping with an exports list (and optionally alerts)',
@@ -468,7 +468,7 @@ exports: []
     ]);
   });
 
-  it('20. a YAML alias bomb is refused instead of expanded', () => {
+  it('refuses a YAML alias bomb instead of expanding it', () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
     for (const [prev, cur] of [
       ['a', 'b'],
@@ -482,7 +482,7 @@ exports: []
     refused(`${levels.join('\n')}\nexports: []\n`, ['YAML: too many alias expansions (at most 100)']);
   });
 
-  it('19. several problems in one file are all reported at once, in file order', () => {
+  it('reports several problems in one file at once, in file order', () => {
     refused(
       `alerts:
   - { name: ops, type: slack, url: "\${SLACK_WEBHOOK_URL}" }
@@ -578,28 +578,16 @@ exports: []
     const secrets = {
       SLACK_WEBHOOK_URL: 'xoxb-not-a-url-SECRET1',
       ALERT_HMAC_SECRET: 'SECRET2-hmac',
-      EXPORT_NAME: 'Secret Name SECRET3',
-      TZ_SECRET: 'Secret/Zone4',
-      FN_SECRET: 'SECRET5FN',
-      CRON_SECRET: '0 25 * * SECRET6',
-      WIN_SECRET: 'SECRET7win',
-      DUR_SECRET: 'SECRET8d',
-      METER_SECRET: 'SECRET9meter',
+      PD_KEY: 'SECRET3-routing',
+      HOOK_URL: 'ftp://SECRET4.example/Zone4',
+      HOOK_KEY: 'SECRET5-short',
     };
     const file = `
 alerts:
   - { name: ops, type: slack, url: "\${SLACK_WEBHOOK_URL}", secret: "\${ALERT_HMAC_SECRET}" }
-exports:
-  - name: \${EXPORT_NAME}
-    kind: usage
-    window: \${WIN_SECRET}
-    timezone: \${TZ_SECRET}
-    freshness: \${DUR_SECRET}
-    request:
-      meterIds: \${METER_SECRET}
-      aggregations: [{ meterId: m1, fieldCode: r, fieldType: MEASURE, function: "\${FN_SECRET}" }]
-    schedule: { cron: "\${CRON_SECRET}" }
-    alerts: ["\${EXPORT_NAME}"]
+  - { name: pd, type: pagerduty, routingKey: "\${PD_KEY}", secret: "\${PD_KEY}" }
+  - { name: hook, type: webhook, url: "\${HOOK_URL}", secret: "\${HOOK_KEY}" }
+exports: []
 `;
     let error: DefinitionsError | undefined;
     try {
@@ -614,15 +602,9 @@ exports:
     expect(error!.problems).toEqual([
       'alerts[0] (ops).secret: is only used by webhook channels',
       'alerts[0] (ops).url: must be an http(s) URL',
-      'exports[0] (${EXPORT_NAME}).name: must match ^[a-z0-9-]{1,40}$ (lowercase letters, digits and dashes)',
-      'exports[0] (${EXPORT_NAME}).window: must be one of hour, day, week, month, none',
-      'exports[0] (${EXPORT_NAME}).timezone: must be an IANA time zone name such as Europe/London, America/New_York or UTC',
-      'exports[0] (${EXPORT_NAME}).freshness: must be a duration such as 90s, 5m, 30h, 7d or 1h30m (units d, h, m, s, ms)',
-      'exports[0] (${EXPORT_NAME}).schedule.cron: field 2 (hour): a value is out of range 0-23',
-      'exports[0] (${EXPORT_NAME}).schedule.cron: field 5 (day-of-week): a value is not a number 0-7 or a name SUN-SAT',
-      'exports[0] (${EXPORT_NAME}).alerts[0]: no alert channel named ${EXPORT_NAME} is declared under alerts (declared: ops)',
-      'exports[0] (${EXPORT_NAME}).request.meterIds: must be a list',
-      'exports[0] (${EXPORT_NAME}).request.aggregations[0].function: must be one of SUM, MIN, MAX, COUNT, LATEST, MEAN, UNIQUE',
+      'alerts[1] (pd).secret: is only used by webhook channels',
+      'alerts[2] (hook).secret: must be at least 32 characters (e.g. openssl rand -hex 32)',
+      'alerts[2] (hook).url: must be an http(s) URL',
     ]);
   });
 });
@@ -656,15 +638,12 @@ describe('loadDefinitionsFile', () => {
 
   it('reads the environment of the process by default', () => {
     const file = join(dir, 'env.yaml');
-    writeFileSync(
-      file,
-      `exports:\n  - { name: e, kind: usage, window: day, description: "\${DEFS_TEST_DESCRIPTION}" }\n`,
-    );
-    process.env.DEFS_TEST_DESCRIPTION = 'from the environment';
+    writeFileSync(file, `alerts:\n  - { name: s, type: slack, url: "\${DEFS_TEST_HOOK}" }\nexports: []\n`);
+    process.env.DEFS_TEST_HOOK = 'https://hooks.example.com/from-the-environment';
     try {
-      expect(loadDefinitionsFile(file).exports[0].description).toBe('from the environment');
+      expect(loadDefinitionsFile(file).alerts[0].url).toBe('https://hooks.example.com/from-the-environment');
     } finally {
-      delete process.env.DEFS_TEST_DESCRIPTION;
+      delete process.env.DEFS_TEST_HOOK;
     }
   });
 });

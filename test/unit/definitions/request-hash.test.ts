@@ -73,24 +73,25 @@ describe('definitionHash', () => {
 alerts:
   - { name: hook, type: webhook, url: "https://hooks.example.com/x", secret: "\${HMAC}" }
 exports:
-  - { name: e, kind: usage, window: day, request: { meterIds: ["\${METER}"] }, alerts: [hook], schedule: { cron: "0 2 * * *" } }
-  - { name: f, kind: usage, window: day, request: { meterIds: [${meter}] } }
+  - { name: e, kind: usage, window: day, request: { meterIds: [${meter}] }, alerts: [hook], schedule: { cron: "0 2 * * *" } }
 `;
   const parse = (env: Record<string, string>, meter = 'm1') => parseDefinitions(file(meter), env).exports;
+  const ONE = 'one-secret-0123456789abcdef0123456789';
+  const ANOTHER = 'another-secret-0123456789abcdef01234';
 
   it('is 16 hex characters, stable and independent of key order', () => {
-    const [e] = parse({ HMAC: 'one-secret', METER: 'm1' });
+    const [e] = parse({ HMAC: ONE });
     const h = definitionHash(e);
     expect(h).toMatch(/^[0-9a-f]{16}$/);
     const reordered = Object.fromEntries(Object.entries(e).reverse()) as unknown as ExportDefinition;
     expect(definitionHash(reordered)).toBe(h);
-    expect(definitionHash(parse({ HMAC: 'one-secret', METER: 'm1' })[0])).toBe(h);
+    expect(definitionHash(parse({ HMAC: ONE })[0])).toBe(h);
   });
 
-  it('changes when a resolved value changes, but not with channel secrets (not part of the definition)', () => {
-    const [e] = parse({ HMAC: 'one-secret', METER: 'm1' });
-    expect(definitionHash(parse({ HMAC: 'one-secret', METER: 'm2' })[0])).not.toBe(definitionHash(e));
-    expect(definitionHash(parse({ HMAC: 'another-secret', METER: 'm1' })[0])).toBe(definitionHash(e));
+  it('changes when a value changes, but not with channel secrets (not part of the definition)', () => {
+    const [e] = parse({ HMAC: ONE });
+    expect(definitionHash(parse({ HMAC: ONE }, 'm2')[0])).not.toBe(definitionHash(e));
+    expect(definitionHash(parse({ HMAC: ANOTHER })[0])).toBe(definitionHash(e));
   });
 
   it('changes with any field of the definition', () => {

@@ -1,41 +1,9 @@
 // The resumable SHA-256 against node:crypto, and the S3 key layout (pure functions, no server).
 import { createHash, randomBytes } from 'node:crypto';
 import { partitionPrefix } from '../../../src/storage/s3';
-import { ResumableSha256 } from '../../../src/storage/sha256-state';
-import { ThreadedSha256 } from '../../../src/storage/sha256-thread';
+import { canContinue, digestOf, ThreadedSha256 } from '../../../src/storage/s3/hash';
 
 const native = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-describe('ResumableSha256', () => {
-  it('matches node:crypto for every padding case and arbitrary chunking', () => {
-    for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 70_001]) {
-      const data = randomBytes(n);
-      const h = new ResumableSha256();
-      for (let i = 0; i < n; i += 37) h.update(data.subarray(i, i + 37));
-      expect(h.digestHex()).toBe(native(data));
-    }
-  });
-
-  it('continues from a checkpoint taken at a block boundary, as a new process would', () => {
-    const data = randomBytes(3 * 64 * 1024 + 17);
-    const first = new ResumableSha256().update(data.subarray(0, 64 * 1024));
-    const saved = JSON.parse(JSON.stringify(first.checkpoint())) as { bytes: number; state: string };
-    expect(saved.bytes).toBe(64 * 1024);
-    const resumed = new ResumableSha256(saved).update(data.subarray(64 * 1024));
-    expect(resumed.bytes).toBe(data.length);
-    expect(resumed.digestHex()).toBe(native(data));
-    // digestHex leaves the running state usable.
-    expect(resumed.update(Buffer.from('x')).digestHex()).toBe(
-      native(Buffer.concat([data, Buffer.from('x')])),
-    );
-  });
-
-  it('refuses checkpoints it cannot continue from', () => {
-    expect(() => new ResumableSha256().update(Buffer.alloc(10)).checkpoint()).toThrow(/mid-block/);
-    expect(() => new ResumableSha256({ bytes: 10, state: '0'.repeat(64) })).toThrow(/64-byte/);
-    expect(() => new ResumableSha256({ bytes: 64, state: 'zz' })).toThrow(/hex/);
-  });
-});
 
 describe('ThreadedSha256', () => {
   it('hashes on its thread in posting order, with checkpoints a new thread can continue from', async () => {
@@ -55,6 +23,40 @@ describe('ThreadedSha256', () => {
       }
     } finally {
       await first.close();
+    }
+  });
+
+  it('matches node:crypto for every padding case, and a saved state finishes in another thread', async () => {
+    for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 70_001]) {
+      const data = randomBytes(n);
+      const hash = new ThreadedSha256();
+      try {
+        const half = Math.floor(n / 2);
+        const saved = await hash.update(data.subarray(0, half), true);
+        await hash.update(data.subarray(half), false);
+        expect(await hash.digestHex()).toBe(native(data));
+        expect(saved?.bytes).toBe(half);
+        // The main thread finishes a state saved on the hashing thread (nothing more hashed).
+        expect(await digestOf(saved)).toBe(native(data.subarray(0, half)));
+      } finally {
+        await hash.close();
+      }
+    }
+    expect(await digestOf(undefined)).toBe(native(Buffer.alloc(0)));
+  });
+
+  it('refuses states it cannot continue from', async () => {
+    const hash = new ThreadedSha256();
+    try {
+      const saved = (await hash.update(Buffer.alloc(64), true))!;
+      expect(await canContinue(saved)).toBe(true);
+      // A checkpoint of the earlier, hand-written hash: 32 bytes of chaining value, not hash-wasm's state.
+      expect(await canContinue({ bytes: 64, state: Buffer.alloc(32).toString('base64') })).toBe(false);
+      const tampered = Buffer.from(saved.state, 'base64');
+      tampered[0] ^= 0xff;
+      expect(await canContinue({ bytes: 64, state: tampered.toString('base64') })).toBe(false);
+    } finally {
+      await hash.close();
     }
   });
 

@@ -3,9 +3,10 @@
 // workflow that running workflows could not replay fails here, naming the workflow type and the history,
 // instead of failing workflow tasks with a non-determinism error after an upgrade.
 import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { historyFromJsonObject } from '../../../tooling/replay/history-json';
 import * as workflows from '../../../workflows';
 import { workflowSource } from '../../../src/runtime/workflow-bundle';
-import { historyFromFixture, loadFixtures, secretsIn } from '../../../tooling/replay/fixture';
+import { loadFixtures, secretsIn } from '../../../tooling/replay/fixture';
 
 const fixtures = loadFixtures();
 
@@ -30,7 +31,7 @@ describe('replay of recorded workflow histories', () => {
     const options: ReplayWorkerOptions = { ...workflowSource(), replayName: 'replay-corpus' };
     const histories = fixtures.map(({ fixture }) => ({
       workflowId: fixture.workflowId,
-      history: historyFromFixture(fixture.history),
+      history: historyFromJsonObject(fixture.history),
     }));
     // One replay worker for the whole corpus; results come in the histories' order.
     for await (const result of Worker.runReplayHistories(options, histories)) outcomes.push(result.error);

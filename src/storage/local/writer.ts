@@ -1,80 +1,37 @@
-// Local-directory storage for exported files.
-//
-// Atomicity: data goes to a hidden temporary file (`.<name>.partial`) in the SAME directory, so the final
-// `rename` is atomic (same filesystem) and a reader never sees a half-written file under the final name.
-// Before the rename the data is fsynced; after it the directory is fsynced, so a crash cannot leave a
-// renamed-but-empty file. Manifests use the same temp + fsync + rename dance.
+// One local file's writer: a partial file of its own, SHA-256 and newline count while writing, commit
+// without ever replacing a file.
 //
 // Hashing: SHA-256 and the newline count are computed while the thread pool writes the same buffers (the two
 // overlap instead of taking turns). If a write fails, the hash already holds bytes that are not on disk, so
 // it is marked stale and rebuilt from the file before anything else happens: after `settle()` the counters
 // always describe exactly the bytes on disk. A resumed writer re-reads and re-hashes the partial file
-// (streaming, constant memory) instead of trusting persisted hash state: re-hashing costs ~1 s per GiB, and
-// it means a partial file is never trusted beyond what is in it.
+// (streaming, constant memory) instead of trusting persisted hash state, so a partial file is never trusted
+// beyond what is in it.
 //
 // Flushing: every FLUSH_EVERY_BYTES the writer starts an fdatasync in the background (one at a time), so
-// disk writeback overlaps the download. Without it the commit's fsync found a whole GiB dirty and took ~2 s,
-// as long as the transfer itself (measured with `npm run bench -- --only download`).
+// disk writeback overlaps the download and the commit's fsync finds little left to flush (docs/benchmarks.md,
+// Download).
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Writable } from 'node:stream';
-import type { CommittedFile, ExportStorage, Manifest, OpenWriterOptions, StorageWriter } from './types';
-import { countNewlines } from './newlines';
-
-export interface LocalStorageOptions {
-  dir: string;
-}
+import { failure, FailureType } from '../../contract/failures';
+import { countNewlines } from '../newlines';
+import { sanitizeFileName } from '../names';
+import type { CommittedFile, StorageWriter } from '../types';
+import { fsyncDir, writeFailure } from './files';
+import { placeFile } from './place';
+import { ensureRoom, freeBytes } from './space';
 
 const WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
-// The batch size `createStream` gathers before each writev. Compared side by side on a 2-core VM (README,
-// Benchmarks): 4 MiB batches cost the thread pool 1.1-2.3 s of CPU per GiB against ~0.5 s for 1 MiB (likely
-// because bigger writes get bigger page-cache folios, which on that VM came from memory handed back to the
-// host), and 256 KiB was no better than 1 MiB.
+// The batch size `createStream` gathers before each writev: larger batches cost the thread pool more CPU and
+// smaller ones were no faster (docs/benchmarks.md, Download).
 const WRITE_BATCH_BYTES = 1024 * 1024;
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
-/** Keeps names to `[A-Za-z0-9._-]`, no leading dot (hidden/temp namespace), at most 200 characters. */
-export function sanitizeFileName(name: string): string {
-  const cleaned = name
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/^[._]+/, '')
-    .slice(0, 200);
-  if (!cleaned || cleaned === '.' || cleaned === '..') throw new Error(`invalid storage file name "${name}"`);
-  return cleaned;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  // Directory fsync makes the rename durable. Not supported on every platform (Windows): best effort.
-  let handle: FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    /* best effort */
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
-async function writeFileAtomic(dir: string, name: string, data: string): Promise<string> {
-  const finalPath = path.join(dir, name);
-  const tmp = path.join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(tmp, finalPath);
-  await fsyncDir(dir);
-  return finalPath;
-}
-
-class LocalWriter implements StorageWriter {
+export class LocalWriter implements StorageWriter {
   private hash: Hash = createHash('sha256');
   private newlines = 0;
   private bytes = 0;
@@ -91,6 +48,8 @@ class LocalWriter implements StorageWriter {
     readonly name: string,
     private readonly tempPath: string,
     private handle: FileHandle,
+    /** Free bytes a write must leave in the directory (EXPORT_DIR_MIN_FREE_BYTES). */
+    private readonly keepFree: number,
   ) {}
 
   get bytesWritten(): number {
@@ -141,7 +100,11 @@ class LocalWriter implements StorageWriter {
 
   private async flushed(): Promise<void> {
     await this.flushing;
-    if (this.flushError) throw this.flushError;
+    if (this.flushError) throw writeFailure(this.flushError, 'flushing the partial file');
+  }
+
+  async ensureRoom(bytes: number): Promise<void> {
+    await ensureRoom(this.dir, bytes, this.keepFree);
   }
 
   private append(buffers: Buffer[]): Promise<void> {
@@ -160,9 +123,11 @@ class LocalWriter implements StorageWriter {
         this.hash.update(b);
         this.newlines += countNewlines(b);
       }
-      const { bytesWritten } = await writing;
+      const { bytesWritten } = await writing.catch((err: unknown) => {
+        throw writeFailure(err, `writing at byte ${this.bytes}`);
+      });
       const total = buffers.reduce((n, b) => n + b.length, 0);
-      if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
+      if (bytesWritten !== total) throw await this.shortWrite(bytesWritten, total);
       this.hashStale = false;
       this.bytes += total;
       this.flushInBackground();
@@ -171,10 +136,19 @@ class LocalWriter implements StorageWriter {
     return run;
   }
 
+  /** A regular file takes fewer bytes than asked when the filesystem is full: then it is a full disk. */
+  private async shortWrite(written: number, total: number): Promise<Error> {
+    const free = await freeBytes(this.dir).catch(() => undefined);
+    const err = new Error(`short write: ${written} of ${total} bytes`);
+    if (free !== undefined && free < total - written)
+      return writeFailure(Object.assign(err, { code: 'ENOSPC' }), `writing at byte ${this.bytes}`);
+    return err;
+  }
+
   createStream(): Writable {
     // Socket chunks (<= 64 KiB) are gathered into batches of WRITE_BATCH_BYTES and each batch is one
     // writev: handing a write to the thread pool costs a thread wake-up on both sides, and at one write per
-    // chunk that cost (~1 s of CPU per GiB on a 2-core VM) was more than the copy into the page cache.
+    // chunk that cost more than the copy into the page cache.
     // A stream destroyed mid-download (the connection dropped) still writes the batch it had accepted: those
     // bytes are good, and keeping them lets the resume start after them. `settle()` waits for that write.
     let batch: Buffer[] = [];
@@ -234,20 +208,43 @@ class LocalWriter implements StorageWriter {
       throw new Error('cannot commit: the partial file could not be re-read after a failed write');
     await this.flushed();
     const file = sanitizeFileName(finalName ?? this.name);
-    await this.handle.sync();
+    await this.handle.sync().catch((err: unknown) => {
+      throw writeFailure(err, 'syncing the partial file');
+    });
+    await this.checkStillMine();
     await this.handle.close();
     this.closed = true;
-    const finalPath = path.join(this.dir, file);
-    await fs.rename(this.tempPath, finalPath);
+    const sha256 = this.hash.digest('hex');
+    const { target, present } = await placeFile(this.dir, this.tempPath, file, sha256);
     await fsyncDir(this.dir);
+    const finalPath = path.join(this.dir, target);
     return {
-      file,
+      file: target,
       path: finalPath,
       location: pathToFileURL(finalPath).href,
       bytes: this.bytes,
-      sha256: this.hash.digest('hex'),
+      sha256,
       newlines: this.newlines,
+      ...(present ? { skipped: 'already-present' as const } : {}),
     };
+  }
+
+  /**
+   * The partial file is still this writer's and holds exactly the bytes it hashed: the name still points
+   * at the file it wrote (a later attempt has not taken over) and the size matches.
+   */
+  private async checkStillMine(): Promise<void> {
+    const [open, named] = await Promise.all([
+      this.handle.stat(),
+      fs.stat(this.tempPath).catch(() => undefined),
+    ]);
+    if (named?.ino === open.ino && open.size === this.bytes) return;
+    throw failure(
+      FailureType.StorageFailed,
+      named
+        ? `the partial file holds ${open.size} bytes, not the ${this.bytes} this writer wrote`
+        : 'the partial file was taken over by a later attempt of this download',
+    );
   }
 
   async close(): Promise<void> {
@@ -262,67 +259,4 @@ class LocalWriter implements StorageWriter {
     await this.close();
     await fs.rm(this.tempPath, { force: true });
   }
-}
-
-export function createLocalStorage(opts: LocalStorageOptions): ExportStorage {
-  const dir = path.resolve(opts.dir);
-  let ready: Promise<unknown> | undefined;
-  const ensureDir = () => (ready ??= fs.mkdir(dir, { recursive: true }));
-  const manifestName = (file: string) => `${sanitizeFileName(file)}.manifest.json`;
-
-  const exists = async (name: string): Promise<boolean> =>
-    fs
-      .stat(path.join(dir, sanitizeFileName(name)))
-      .then((s) => s.isFile())
-      .catch(() => false);
-
-  const readManifest = async (file: string): Promise<Manifest | undefined> => {
-    try {
-      return JSON.parse(await fs.readFile(path.join(dir, manifestName(file)), 'utf8')) as Manifest;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-  };
-
-  return {
-    location: dir,
-    kind: 'local',
-
-    async openWriter(name: string, { resume = true }: OpenWriterOptions = {}): Promise<StorageWriter> {
-      await ensureDir();
-      const base = sanitizeFileName(name);
-      const tempPath = path.join(dir, `.${base}.partial`);
-      // 'a+' would force every write to the end; 'r+' honours our explicit positions but needs the file.
-      const handle = await fs.open(tempPath, resume ? 'a+' : 'w').then(async (h) => {
-        await h.close();
-        return fs.open(tempPath, 'r+');
-      });
-      const writer = new LocalWriter(dir, base, tempPath, handle);
-      if (resume) await writer.loadExisting();
-      return writer;
-    },
-
-    exists,
-    readManifest,
-
-    async writeManifest(file: string, manifest: Manifest): Promise<string> {
-      await ensureDir();
-      return writeFileAtomic(dir, manifestName(file), `${JSON.stringify(manifest, null, 2)}\n`);
-    },
-
-    async findManifest(base: string): Promise<Manifest | undefined> {
-      await ensureDir();
-      const prefix = `${sanitizeFileName(base)}.`;
-      const names = (await fs.readdir(dir)).filter(
-        (n) => n.startsWith(prefix) && n.endsWith('.manifest.json'),
-      );
-      for (const n of names.sort()) {
-        const manifest = await readManifest(n.slice(0, -'.manifest.json'.length));
-        // A manifest is only trusted when its file is there too.
-        if (manifest && (await exists(manifest.file))) return manifest;
-      }
-      return undefined;
-    },
-  };
 }

@@ -1,5 +1,6 @@
 // A tiny real HTTP file server for the download tests: presigned-style URLs that can expire mid-stream,
-// Range support (or deliberately ignored), and a streaming mode for large files.
+// Range support (or deliberately ignored), a streaming mode for large files, no announced size, and a
+// trickle.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,6 +11,10 @@ export interface FileServerOptions {
   fileName?: string;
   contentType?: string;
   ignoreRange?: boolean;
+  /** No Content-Length (chunked transfer encoding): the size is known only at the end. */
+  chunked?: boolean;
+  /** Sends `bytes` bytes every `everyMs`, connection open: a server that trickles. */
+  trickle?: { bytes: number; everyMs: number };
 }
 
 export interface FileServer {
@@ -66,7 +71,7 @@ export async function startFileServer(opts: FileServerOptions): Promise<FileServ
     requests.push({ sig, range, status });
     res.writeHead(status, {
       'content-type': opts.contentType ?? 'text/csv; charset=utf-8',
-      'content-length': String(size - start),
+      ...(opts.chunked ? {} : { 'content-length': String(size - start) }),
       'content-disposition': `attachment; filename="${opts.fileName ?? 'job_measurements.csv'}"`,
       'accept-ranges': 'bytes',
       ...(m ? { 'content-range': `bytes ${start}-${size - 1}/${size}` } : {}),
@@ -75,6 +80,20 @@ export async function startFileServer(opts: FileServerOptions): Promise<FileServ
     expireAfterBytes = undefined;
     const end = cut === undefined ? size : Math.min(size, start + cut);
     let pos = start;
+    if (opts.trickle) {
+      const { bytes, everyMs } = opts.trickle;
+      const timer = setInterval(() => {
+        const n = Math.min(bytes, end - pos);
+        res.write(opts.data ? opts.data.subarray(pos, pos + n) : generatedChunk(pos, n));
+        pos += n;
+        if (pos >= end) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, everyMs);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     const pump = () => {
       while (pos < end) {
         const n = Math.min(256 * 1024, end - pos);

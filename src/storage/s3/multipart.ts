@@ -1,0 +1,142 @@
+// The multipart upload behind a temporary key: create, send a part (re-sent when the server refused its
+// checksum or the connection broke), list, complete and abort. Each part carries its own SHA-256, which the
+// server checks against the bytes it received.
+import { createHash } from 'node:crypto';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+  type CompletedPart,
+} from '@aws-sdk/client-s3';
+import type { UploadedPart } from './checkpoint';
+import type { Ctx } from './context';
+import { errorCode, httpStatus, isNotFound, storageFailure, worthResending } from './errors';
+
+export async function createUpload(ctx: Ctx, key: string): Promise<string> {
+  try {
+    const res = await ctx.client.send(
+      new CreateMultipartUploadCommand({ Bucket: ctx.bucket, Key: key, ChecksumAlgorithm: 'SHA256' }),
+    );
+    if (!res.UploadId) throw new Error('CreateMultipartUpload returned no upload id');
+    return res.UploadId;
+  } catch (err) {
+    throw storageFailure('starting a multipart upload', err);
+  }
+}
+
+export async function uploadPart(
+  ctx: Ctx,
+  key: string,
+  uploadId: string,
+  n: number,
+  body: Buffer,
+): Promise<UploadedPart> {
+  const sha256 = createHash('sha256').update(body).digest('base64');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await ctx.client.send(
+        new UploadPartCommand({
+          Bucket: ctx.bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: n,
+          Body: body,
+          ContentLength: body.length,
+          ChecksumAlgorithm: 'SHA256',
+          ChecksumSHA256: ctx.partChecksum?.({ partNumber: n, attempt, sha256 }) ?? sha256,
+        }),
+      );
+      if (!res.ETag) throw new Error(`UploadPart ${n} returned no ETag`);
+      return { n, etag: res.ETag, sha256, size: body.length };
+    } catch (err) {
+      if (attempt >= ctx.partAttempts || !worthResending(err))
+        throw storageFailure(`uploading part ${n} (${attempt} attempt${attempt > 1 ? 's' : ''})`, err);
+      ctx.log.warn(
+        { key, part: n, attempt, code: errorCode(err), status: httpStatus(err) },
+        'part refused or interrupted; sending it again',
+      );
+      await ctx.sleep(200 * attempt);
+    }
+  }
+}
+
+/** Part number -> ETag of every part S3 holds for the upload; throws NoSuchUpload once it is gone. */
+export async function listParts(ctx: Ctx, key: string, uploadId: string): Promise<Map<number, string>> {
+  const parts = new Map<number, string>();
+  let marker: string | undefined;
+  for (;;) {
+    const res = await ctx.client.send(
+      new ListPartsCommand({
+        Bucket: ctx.bucket,
+        Key: key,
+        UploadId: uploadId,
+        ...(marker ? { PartNumberMarker: marker } : {}),
+      }),
+    );
+    for (const p of res.Parts ?? []) if (p.PartNumber && p.ETag) parts.set(p.PartNumber, p.ETag);
+    if (!res.IsTruncated || !res.NextPartNumberMarker) return parts;
+    marker = String(res.NextPartNumberMarker);
+  }
+}
+
+export async function completeUpload(
+  ctx: Ctx,
+  key: string,
+  uploadId: string,
+  done: Iterable<UploadedPart>,
+): Promise<void> {
+  const parts: CompletedPart[] = [...done]
+    .sort((a, b) => a.n - b.n)
+    .map((p) => ({ PartNumber: p.n, ETag: p.etag, ChecksumSHA256: p.sha256 }));
+  try {
+    await ctx.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: ctx.bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+  } catch (err) {
+    throw storageFailure('completing the multipart upload', err);
+  }
+}
+
+export async function abortUpload(ctx: Ctx, key: string, uploadId: string): Promise<void> {
+  await ctx.client
+    .send(new AbortMultipartUploadCommand({ Bucket: ctx.bucket, Key: key, UploadId: uploadId }))
+    .catch((err: unknown) => {
+      if (!isNotFound(err)) throw storageFailure('aborting a multipart upload', err);
+    });
+}
+
+/** Aborts every upload of `key` but `keep`: uploads nobody can resume, which would linger as billed parts. */
+export async function abortUploadsExcept(ctx: Ctx, key: string, keep: string | undefined): Promise<void> {
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    const res = await ctx.client
+      .send(
+        new ListMultipartUploadsCommand({
+          Bucket: ctx.bucket,
+          Prefix: key,
+          ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+          ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+        }),
+      )
+      .catch((err: unknown) => {
+        throw storageFailure('listing multipart uploads', err);
+      });
+    for (const u of res.Uploads ?? []) {
+      if (u.Key !== key || !u.UploadId || u.UploadId === keep) continue;
+      await abortUpload(ctx, key, u.UploadId);
+      ctx.log.info({ key }, 'aborted an abandoned multipart upload of this file');
+    }
+    if (!res.IsTruncated) return;
+    keyMarker = res.NextKeyMarker;
+    uploadIdMarker = res.NextUploadIdMarker;
+  }
+}

@@ -1,0 +1,44 @@
+// Resuming after the worker died (the case a failed-but-alive attempt cannot clean up): the parts already
+// uploaded stay in S3 but cannot be read back, so a new attempt takes the most advanced checkpoint whose
+// upload still exists with exactly the parts it lists, and continues the hash from its saved state and the
+// download from its byte offset. Parts uploaded after that checkpoint are simply uploaded again.
+import { isCheckpoint, isConsistent, type S3Checkpoint } from './checkpoint';
+import type { Ctx } from './context';
+import { canContinue } from './hash';
+import { isNotFound, storageFailure } from './errors';
+import { listParts } from './multipart';
+
+/** The checkpoint to resume from, among the saved object's and the last heartbeat's, if any still holds. */
+export async function findResumable(
+  ctx: Ctx,
+  tempKey: string,
+  candidates: unknown[],
+): Promise<S3Checkpoint | undefined> {
+  const usable = candidates
+    .filter(isCheckpoint)
+    .filter((c) => c.bucket === ctx.bucket && c.key === tempKey)
+    .sort((a, b) => b.hash.bytes - a.hash.bytes);
+  for (const c of usable) {
+    if (await stillHolds(ctx, c)) {
+      ctx.log.info(
+        { key: tempKey, parts: c.parts.length, resumeFrom: c.hash.bytes },
+        'resuming the multipart upload of an earlier attempt',
+      );
+      return c;
+    }
+  }
+  return undefined;
+}
+
+/** S3 still has the checkpoint's upload, with exactly the parts (and ETags) it lists. */
+async function stillHolds(ctx: Ctx, c: S3Checkpoint): Promise<boolean> {
+  if (!isConsistent(c) || !(await canContinue(c.hash))) return false;
+  let listed: Map<number, string>;
+  try {
+    listed = await listParts(ctx, c.key, c.uploadId);
+  } catch (err) {
+    if (!isNotFound(err)) throw storageFailure('listing the parts of an earlier upload', err);
+    return false; // aborted or expired
+  }
+  return c.parts.every((p) => listed.get(p.n) === p.etag);
+}

@@ -1,0 +1,126 @@
+// Mutual TLS: the Temporal server on Postgres with frontend TLS and requireClientAuth, its certificates made
+// for this run by a test CA. A worker process and the CLI given a client certificate through the TEMPORAL_TLS_*
+// variables run an export end to end against the sandbox; without a certificate, with one from another CA,
+// without the CA that signed the server's, or in plaintext, both are refused with one line naming the cause.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../support/cli-process';
+import type { SandboxProcess } from '../../tooling/sandbox-process';
+import type { PostgresTemporal } from '../support/temporal-postgres';
+import { startMtlsStack } from '../support/secured-temporal';
+import { temporalEnv } from '../support/temporal-env';
+import { createTestPki, type TestPki } from '../support/tls-certs';
+import { spawnWorkerProcess } from '../support/worker-process';
+
+describe('a Temporal server that requires client certificates', () => {
+  let pki: TestPki;
+  let temporal: PostgresTemporal | undefined;
+  let sandbox: SandboxProcess | undefined;
+  let exportDir: string;
+
+  beforeAll(async () => {
+    pki = createTestPki();
+    exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-mtls-exports-'));
+    ({ temporal, sandbox } = await startMtlsStack('mtls', pki));
+  }, 600_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([sandbox?.stop(), temporal?.stop()]);
+    pki?.remove();
+    if (exportDir) fs.rmSync(exportDir, { recursive: true, force: true });
+  }, 120_000);
+
+  const settings = (extra: Record<string, string>) =>
+    temporalEnv({
+      TEMPORAL_ADDRESS: temporal!.address,
+      TEMPORAL_NAMESPACE: temporal!.namespace,
+      TEMPORAL_TASK_QUEUE: 'mtls-exports',
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.ca.cert,
+      ...extra,
+    });
+  const withClientCert = () =>
+    settings({
+      TEMPORAL_TLS_CLIENT_CERT_PATH: pki.client.cert,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: pki.client.key,
+    });
+
+  /** The CLI and the worker with these settings: both must exit 1 with one line containing `expected`. */
+  async function expectRefused(env: Record<string, string>, expected: RegExp): Promise<void> {
+    const cli = await runCli(['failed', 'list'], env);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr.trim()).toMatch(expected);
+    expect(cli.stderr.trim().split('\n')).toHaveLength(1);
+    expect(cli.stderr).toContain(
+      `Cannot connect to Temporal at ${temporal!.address} (from TEMPORAL_ADDRESS)`,
+    );
+    expect(cli.stderr).not.toMatch(/\n\s+at /);
+
+    const worker = await runCli(['worker'], { ...sandbox!.env, ...env, EXPORT_DIR: exportDir });
+    expect(worker.code).toBe(1);
+    expect(worker.stderr.trim().split('\n').at(-1)).toMatch(expected);
+    expect(worker.stderr).not.toMatch(/\n\s+at /);
+  }
+
+  it('lets a worker and the CLI with a client certificate run an export end to end', async () => {
+    const env = withClientCert();
+    const worker = await spawnWorkerProcess({ ...sandbox!.env, ...env, EXPORT_DIR: exportDir });
+    try {
+      const setup = await runCli(['setup'], env);
+      expect(setup).toMatchObject({ code: 0 });
+      const run = await runCli(
+        ['export', 'operational', '--types', 'ACCOUNTS', '--name', 'mtls', '--wait'],
+        env,
+      );
+      expect(run).toMatchObject({ code: 0 });
+      const result = JSON.parse(run.stdout) as { storage: string; manifest: { path: string; bytes: number } };
+      expect(result.storage).toBe('local');
+      expect(fs.statSync(result.manifest.path).size).toBe(result.manifest.bytes);
+      const workflowId = /started \S+ (\S+)/.exec(run.stderr)![1];
+      const status = await runCli(['status', workflowId, '--json'], env);
+      expect(status).toMatchObject({ code: 0 });
+      expect(JSON.parse(status.stdout)).toMatchObject({ temporalStatus: 'COMPLETED' });
+      expect(await runCli(['failed', 'list'], env)).toMatchObject({ code: 0 });
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('refuses a worker and the CLI without a client certificate, saying one is required', async () => {
+    await expectRefused(settings({}), /requires a client certificate \(mTLS\) and none is set/);
+  });
+
+  it('refuses a client certificate from another CA, naming the setting it came from', async () => {
+    await expectRefused(
+      settings({
+        TEMPORAL_TLS_CLIENT_CERT_PATH: pki.strangerClient.cert,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: pki.strangerClient.key,
+      }),
+      /refused the client certificate \(TEMPORAL_TLS_CLIENT_CERT_PATH\)/,
+    );
+  });
+
+  it("says when the server's certificate fails verification", async () => {
+    await expectRefused(
+      { ...withClientCert(), TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.otherCa.cert },
+      /server's certificate failed verification: .*CA from TEMPORAL_TLS_SERVER_CA_CERT_PATH/,
+    );
+  });
+
+  it('says when the server requires TLS and the settings have none', async () => {
+    await expectRefused(temporalEnv({ TEMPORAL_ADDRESS: temporal!.address }), /requires TLS but TLS is off/);
+  });
+
+  it('fails before connecting, with exit 2, when the certificate does not match its key', async () => {
+    const env = settings({
+      TEMPORAL_TLS_CLIENT_CERT_PATH: pki.client.cert,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: pki.strangerClient.key,
+    });
+    const cli = await runCli(['failed', 'list'], env);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr.trim()).toBe(
+      'Temporal setting TEMPORAL_TLS_CLIENT_CERT_PATH / TEMPORAL_TLS_CLIENT_KEY_PATH: the client certificate does not match the private key',
+    );
+    expect(cli.stderr).not.toContain('PRIVATE KEY');
+  });
+});

@@ -1,0 +1,98 @@
+// Fake export activities, under the real activities' names, for the fast workflow tests: the trigger hands
+// out a job id per workflow, the wait ends as the test says (at once, or when released), the download
+// returns a manifest without storing anything. Counters show what the workflows asked for.
+import { Context, heartbeat } from '@temporalio/activity';
+import type { WaitForExportJobResult } from '../../activities/wait';
+import type { Alert } from '../../src/alerts/webhook';
+import type { Manifest } from '../../src/storage/types';
+
+export interface FakeExports {
+  activities: Record<string, (input: never) => Promise<unknown>>;
+  /** Workflow ids whose export was triggered, in order. */
+  triggered: string[];
+  /** Waits running now, by job id. */
+  waiting: Set<string>;
+  /** The most waits that ran at once. */
+  maxWaiting: number;
+  alerts: Alert[];
+  /** The job of `workflowId` ends FAILED (default SUCCEEDED). */
+  failing: Set<string>;
+  /** While true, waits hold until `release()`. */
+  hold: boolean;
+  release(): void;
+}
+
+const jobOf = (workflowId: string) => `job-${workflowId}`;
+
+export function fakeExports(): FakeExports {
+  let released: () => void = () => undefined;
+  let gate = new Promise<void>((r) => (released = r));
+  const fake: FakeExports = {
+    triggered: [],
+    waiting: new Set(),
+    maxWaiting: 0,
+    alerts: [],
+    failing: new Set(),
+    hold: false,
+    release() {
+      fake.hold = false;
+      released();
+      gate = new Promise<void>((r) => (released = r));
+    },
+    activities: {},
+  };
+  const workflowOfJob = (jobId: string) => jobId.slice('job-'.length);
+
+  async function triggerAdhocExport(input: { workflowId: string }) {
+    fake.triggered.push(input.workflowId);
+    return { jobId: jobOf(input.workflowId), recovered: false };
+  }
+
+  async function waitForExportJob(input: { jobId: string }): Promise<WaitForExportJobResult> {
+    fake.waiting.add(input.jobId);
+    fake.maxWaiting = Math.max(fake.maxWaiting, fake.waiting.size);
+    try {
+      heartbeat();
+      // A cancelled or shut-down wait ends with its cancellation, as the real one does.
+      if (fake.hold) await Promise.race([gate, Context.current().cancelled]);
+      const failed = fake.failing.has(workflowOfJob(input.jobId));
+      return { jobId: input.jobId, status: failed ? 'FAILED' : 'SUCCEEDED', polls: 1, errors: 0 };
+    } finally {
+      fake.waiting.delete(input.jobId);
+    }
+  }
+
+  async function downloadExportFile(input: {
+    jobId: string;
+    workflowId: string;
+    kind: Manifest['kind'];
+    sourceType: string;
+    window?: Manifest['window'];
+  }): Promise<Manifest> {
+    const now = new Date().toISOString();
+    return {
+      workflowId: input.workflowId,
+      jobId: input.jobId,
+      kind: input.kind,
+      sourceType: input.sourceType,
+      ...(input.window ? { window: input.window } : {}),
+      file: `${input.jobId}.csv`,
+      path: `/fake/${input.jobId}.csv`,
+      bytes: 3,
+      sha256: 'f'.repeat(64),
+      startedAt: now,
+      completedAt: now,
+    } as Manifest;
+  }
+
+  async function sendAlert(alert: Alert) {
+    fake.alerts.push(alert);
+    return { delivered: true };
+  }
+
+  fake.activities = { triggerAdhocExport, waitForExportJob, downloadExportFile, sendAlert } as Record<
+    string,
+    (input: never) => Promise<unknown>
+  >;
+  return fake;
+}
