@@ -10,6 +10,8 @@ export type DeclaredBehaviour = (() => WorkflowDefinitionOptions) & {
 };
 
 export function versioned(versioningBehavior: VersioningBehavior): DeclaredBehaviour {
-  const getter = () => (workflowInfo().currentDeploymentVersion ? { versioningBehavior } : {});
+  // An unversioned worker still reports a build id (its bundle's checksum) but no deployment name.
+  const getter = () =>
+    workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior } : {};
   return Object.assign(getter, { versioningBehavior });
 }
