@@ -10,7 +10,7 @@ export type DeclaredBehaviour = (() => WorkflowDefinitionOptions) & {
 };
 
 export function versioned(versioningBehavior: VersioningBehavior): DeclaredBehaviour {
-  // An unversioned worker reports a version too (the SDK's default build id), with no deployment name.
+  // An unversioned worker still reports a build id (its bundle's checksum) but no deployment name.
   const getter = () =>
     workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior } : {};
   return Object.assign(getter, { versioningBehavior });
