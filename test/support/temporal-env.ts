@@ -4,29 +4,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-
-const CONNECTION_VARIABLES = [
-  'TEMPORAL_ADDRESS',
-  'TEMPORAL_NAMESPACE',
-  'TEMPORAL_API_KEY',
-  'TEMPORAL_TLS',
-  'TEMPORAL_TLS_CLIENT_CERT_PATH',
-  'TEMPORAL_TLS_CLIENT_CERT_DATA',
-  'TEMPORAL_TLS_CLIENT_KEY_PATH',
-  'TEMPORAL_TLS_CLIENT_KEY_DATA',
-  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
-  'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
-  'TEMPORAL_TLS_SERVER_NAME',
-  'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION',
-  'TEMPORAL_PROFILE',
-  'TEMPORAL_CONFIG_FILE',
-];
+import { TEMPORAL_CONNECTION_VARIABLES } from '../../src/temporal/settings';
 
 const emptyConfigHome = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-no-temporal-config-'));
 process.once('exit', () => fs.rmSync(emptyConfigHome, { recursive: true, force: true }));
 
 export function temporalEnv(settings: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = { XDG_CONFIG_HOME: emptyConfigHome };
-  for (const v of CONNECTION_VARIABLES) env[v] = '';
+  for (const v of TEMPORAL_CONNECTION_VARIABLES) env[v] = '';
   return { ...env, ...settings };
 }
