@@ -6,6 +6,7 @@
 import { sleep } from '@temporalio/activity';
 import type { AdhocExportRequest, ExportJob } from '../src/m3ter/schemas';
 import { formatJobListDate } from '../src/m3ter/schemas';
+import { M3terResponseValidationError } from '../src/m3ter/errors';
 import { sameOwner, type ClaimOwner, type JobClaims } from './claims';
 import type { ActivityLogger, Clock, M3terExportsApi, TriggerTuning } from './deps';
 import { failure, FailureType } from './failures';
@@ -51,6 +52,14 @@ export function createTriggerRecovery(deps: TriggerRecoveryDeps) {
         pageSize: 100,
         nextToken,
       });
+      // A job m3ter listed malformed may be the one an earlier POST created: not knowing is not "none".
+      if (res.rejected)
+        throw new M3terResponseValidationError('Invalid response from GET /dataexports/jobs', [
+          {
+            path: 'data',
+            message: `${res.rejected} malformed export job(s) in the recovery window: cannot tell whether one is this run's`,
+          },
+        ]);
       for (const job of res.data) {
         if (job.scheduleId) continue; // scheduled runs are never ours
         if (job.sourceType && job.sourceType !== request.sourceType) continue;

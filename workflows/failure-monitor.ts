@@ -90,6 +90,8 @@ export async function exportFailureMonitorWorkflow(input: FailureMonitorInput): 
       state.alertsSent += r.alertsSent;
       state.alreadyAlerted += r.alreadyAlerted;
       state.unowned += r.unowned;
+      if (r.rejected > 0) state.eventsRejected = (state.eventsRejected ?? 0) + r.rejected;
+      if (r.truncated) state.pollsTruncated = (state.pollsTruncated ?? 0) + 1;
       state.lastPoll = r.polledAt;
       delete state.lastError;
     } catch (err) {

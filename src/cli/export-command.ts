@@ -34,6 +34,8 @@ import {
   type BillsCsvExportInput,
 } from '../contract/inputs';
 import { CliInputError, EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
+import { checkUrl } from '../net/url-guard';
+import type { M3terClient } from '../m3ter/client';
 
 export interface ExportCommonFlags {
   name?: string;
@@ -236,15 +238,20 @@ async function runExport(
  * `--storage none`: the workflow result deliberately omits the presigned query string (history must not
  * hold it), so the CLI asks m3ter for a fresh URL and prints it to this terminal only.
  */
-async function printFreshDownloadUrl(result: unknown, io: Io): Promise<void> {
+export async function printFreshDownloadUrl(
+  result: unknown,
+  io: Io,
+  m3terClient?: Pick<M3terClient, 'apiOrigin' | 'getExportDownloadUrl'>,
+): Promise<void> {
   const jobId = (result as { jobId?: string } | undefined)?.jobId;
   if (!jobId) return;
-  const config = loadConfig();
-  const { createM3terClient } = await import('../m3ter');
-  const m3ter = createM3terClient(config.m3ter);
+  const m3ter = m3terClient ?? (await import('../m3ter')).createM3terClient(loadConfig().m3ter);
   const { url, expirationTime } = await m3ter.getExportDownloadUrl(jobId);
+  // The same rules as a download: a terminal user may open whatever is printed here. Printed as parsed,
+  // so no control character m3ter sent reaches the terminal.
+  const checked = checkUrl(url, { trustedOrigin: m3ter.apiOrigin });
   io.stderr(`download URL (valid until ${expirationTime ?? 'unknown'}; do not paste it into tickets):`);
-  io.stdout(url);
+  io.stdout(checked.href);
 }
 
 export function registerExportCommand(program: Command, ctx: CliContext): void {

@@ -40,6 +40,7 @@ export async function runMonitorStatusCommand(
       `events seen      ${st.eventsSeen}`,
       `alerts sent      ${st.alertsSent} (already alerted by the export: ${st.alreadyAlerted}; unowned: ${st.unowned})`,
       `polls            ${st.polls} (this run ${st.pollsThisRun}; runs ${st.runs})`,
+      `dropped          ${st.eventsRejected ?? 0} malformed event(s); ${st.pollsTruncated ?? 0} poll(s) capped with older events unread`,
       `interval         ${Math.round(st.intervalMs / 1000)} s`,
       ...(st.lastError ? [`last error       ${st.lastError}`] : []),
     ].join('\n'),

@@ -24,6 +24,10 @@ export interface FailureMonitorState {
   alertsSent: number;
   alreadyAlerted: number;
   unowned: number;
+  /** Events m3ter listed malformed (dropped, never alerted): a sign of a broken or hostile upstream. */
+  eventsRejected?: number;
+  /** Polls that stopped at the page cap with older events unread. */
+  pollsTruncated?: number;
   polls: number;
   lastPoll?: string;
   lastError?: string;

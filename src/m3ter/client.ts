@@ -268,7 +268,9 @@ export class M3terClient {
 
   async listExportJobs(query: ListExportJobsQuery = {}): Promise<Page<ExportJob>> {
     const q = validateRequest(ListExportJobsQuerySchema, query, 'export job list query');
-    return this.call('GET', '/dataexports/jobs', pageSchema(ExportJobSchema), { query: toQuery(q) });
+    // Lenient: one malformed job must not hide every other job's status from the waiters that share the
+    // list call; the page counts what it dropped, and callers that must see every job check `rejected`.
+    return this.call('GET', '/dataexports/jobs', lenientPageSchema(ExportJobSchema), { query: toQuery(q) });
   }
 
   iterateExportJobs(query: Omit<ListExportJobsQuery, 'nextToken'> = {}): AsyncIterable<ExportJob> {

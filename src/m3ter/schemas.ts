@@ -166,7 +166,12 @@ export const DownloadUrlResponseSchema = z.looseObject({
   // The schema marks `url` optional; without it there is nothing to download, so we require it. Its scheme
   // and address are checked where it is fetched (src/net/url-guard.ts), which knows the API's origin.
   url: downloadUrl(),
-  expirationTime: z.string().optional(),
+  // Printed to terminals by `export --storage none --wait`: bounded and free of control characters.
+  expirationTime: z
+    .string()
+    .max(64)
+    .regex(/^[^\s\p{Cc}]+$/u, { error: 'must not contain whitespace or control characters' })
+    .optional(),
 });
 export type DownloadUrlResponse = z.infer<typeof DownloadUrlResponseSchema>;
 

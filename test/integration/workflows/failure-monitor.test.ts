@@ -21,7 +21,7 @@ import { startFakeWorker, startWorkflowEnv, type FakeWorker } from '../../suppor
 /** A poll that sees one new event each time (or fails while `failing`), and what it was asked. */
 function fakePoller() {
   const inputs: PollFailureEventsInput[] = [];
-  const state = { failing: false };
+  const state = { failing: false, rejected: 0, truncated: false };
   async function pollFailureEvents(input: PollFailureEventsInput): Promise<PollFailureEventsResult> {
     inputs.push(input);
     // Retried as the real poll's failures are, only without the wait between attempts.
@@ -37,8 +37,8 @@ function fakePoller() {
       unowned: 0,
       highWaterMark: new Date(t).toISOString(),
       recent: [{ id: `event-${n}`, t }],
-      rejected: 0,
-      truncated: false,
+      rejected: state.rejected,
+      truncated: state.truncated,
       digest: false,
     };
   }
@@ -122,6 +122,19 @@ describe('exportFailureMonitorWorkflow with fake activities', () => {
     );
     expect(third.eventsSeen).toBeGreaterThanOrEqual(4);
     expect(third.polls).toBe(third.eventsSeen);
+  });
+
+  it('counts the malformed events m3ter listed and the polls capped with events unread', async () => {
+    const h = await startMonitor();
+    await statusWhen(h, (s) => s.polls === 1, 'the first poll');
+    expect((await h.query(monitorStatusQuery)).eventsRejected).toBeUndefined();
+    poller.state.rejected = 3;
+    poller.state.truncated = true;
+    await h.signal(pollNowSignal);
+    await statusWhen(h, (s) => s.polls === 2, 'the poll with dropped events');
+    await h.signal(pollNowSignal);
+    const status = await statusWhen(h, (s) => s.polls === 3, 'a second such poll');
+    expect(status).toMatchObject({ eventsRejected: 6, pollsTruncated: 2, eventsSeen: 3 });
   });
 
   it('records a failing poll in lastError, and the next good poll clears it', async () => {

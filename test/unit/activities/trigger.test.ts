@@ -38,6 +38,8 @@ const settled = (id: string, over: Partial<ExportJob> = {}) =>
 function setup(opts: {
   create: Array<() => Promise<{ jobId: string }>>;
   list?: (q: unknown) => ExportJob[];
+  /** Malformed jobs m3ter listed in the recovery window (the client drops and counts them). */
+  rejected?: number;
   claims?: ReturnType<typeof fakeJobClaims>;
   keepAliveMs?: number;
 }) {
@@ -48,7 +50,10 @@ function setup(opts: {
       if (!next) throw new Error('too many POSTs');
       return next();
     },
-    listExportJobs: async (q) => ({ data: opts.list ? opts.list(q) : [] }),
+    listExportJobs: async (q) => ({
+      data: opts.list ? opts.list(q) : [],
+      ...(opts.rejected ? { rejected: opts.rejected } : {}),
+    }),
   });
   const claims = opts.claims ?? fakeJobClaims();
   const trigger = createTriggerActivity({
@@ -155,6 +160,24 @@ describe('triggerAdhocExport', () => {
     const q = m3ter.calls.listExportJobs[0][0] as { dateCreatedStart: string };
     // Whole seconds, as m3ter's filter format requires.
     expect(q.dateCreatedStart).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  });
+
+  it('5xx and a malformed job in the recovery window: fails as M3terResponseInvalid, never POSTs again', async () => {
+    const { trigger, posts, claims } = setup({
+      create: [
+        async () => {
+          throw serverError();
+        },
+        async () => ({ jobId: 'second' }),
+      ],
+      list: () => [],
+      rejected: 1,
+    });
+    const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
+    expect(f.type).toBe(FailureType.M3terResponseInvalid);
+    expect(f.message).toContain('1 malformed export job(s)');
+    expect(posts()).toBe(1);
+    expect(claims.held.size).toBe(0);
   });
 
   it('5xx and no candidate: nothing was committed, so it triggers exactly once more', async () => {

@@ -1,5 +1,6 @@
 import {
   BillsCsvRequestSchema,
+  DownloadUrlResponseSchema,
   ExportJobSchema,
   LINE_ITEM_TYPES,
   ListEventsQuerySchema,
@@ -428,5 +429,16 @@ describe('responses', () => {
     };
     expect(validateResponse(M3terEventSchema, { ...ev, dtActioned: null }, ctx).dtActioned).toBeNull();
     expect(validateResponse(M3terEventSchema, ev, ctx).id).toBe('e');
+  });
+});
+
+describe('download URL responses', () => {
+  const ctx = { method: 'GET', path: '/organizations/o/dataexports/jobs/j/getdownloadurl' };
+  it('refuses an expiration time carrying terminal escapes, naming the field', () => {
+    const answer = { url: 'https://files.example/j.csv', expirationTime: '\u001b[2J2026-12-02T17:00:00Z' };
+    expect(() => validateResponse(DownloadUrlResponseSchema, answer, ctx)).toThrow(
+      M3terResponseValidationError,
+    );
+    expect(() => validateResponse(DownloadUrlResponseSchema, answer, ctx)).toThrow(/expirationTime/);
   });
 });
