@@ -16,6 +16,8 @@ RUN npm run build
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# Probes and scrapers reach a container from outside it; the worker's own default is loopback.
+ENV HEALTH_HOST=0.0.0.0 METRICS_HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts in the image that runs: the compiled worker needs none, and a dependency's script is

@@ -13,7 +13,7 @@ import { environmentSecrets } from './log/secrets';
 import { createExportJobBatcher, createM3terClient } from './m3ter';
 import { DEFAULT_CLIENT_RATE_LIMITS } from './m3ter/rate-limit';
 import { statusCallsPerSecond } from './m3ter/export-job-batcher';
-import { startHealthServer, type Readiness } from './runtime/health';
+import { startHealthServer, type HealthServer, type Liveness, type Readiness } from './runtime/health';
 import { activityLogInterceptor, contextualLogger } from './log/activity-context';
 import { setActivityQueueRate } from './m3ter/budget';
 import { m3terTaskQueue } from './contract/task-queues';
@@ -46,7 +46,7 @@ let runtimeInstalled = false;
 const HEAP_GROWING_PERCENT = 50;
 
 /** Runtime.install may run once per process; it wires SDK logs into pino and Prometheus metrics. */
-export function installRuntime(log: AppLogger, metricsPort?: number): void {
+export function installRuntime(log: AppLogger, metrics?: { port: number; host: string }): void {
   if (runtimeInstalled) return;
   Runtime.install({
     logger: temporalLogger(log),
@@ -54,12 +54,21 @@ export function installRuntime(log: AppLogger, metricsPort?: number): void {
     telemetryOptions: {
       // Core (Rust) logs go through pino too, so every line is structured JSON on one stream.
       logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
-      ...(metricsPort
-        ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}` }, metricPrefix: 'temporal_' } }
+      ...(metrics
+        ? {
+            metrics: {
+              prometheus: { bindAddress: hostPort(metrics.host, metrics.port) },
+              metricPrefix: 'temporal_',
+            },
+          }
         : {}),
     },
   });
   runtimeInstalled = true;
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export interface ExportWorker {
@@ -72,8 +81,12 @@ export interface ExportWorker {
   version?: DeploymentVersion;
   /** Ready = connected to Temporal and both workers polling (`/readyz`). */
   readiness(): Promise<Readiness>;
+  /** Live = both workers starting or running (`/healthz`): a stopped or failed worker is not. */
+  liveness(): Liveness;
   run(): Promise<void>;
   shutdown(): void;
+  /** Releases the workers and connections of a worker whose `run()` was never called (a failed start). */
+  close(): Promise<void>;
 }
 
 /** Parts a test puts in place of the worker's own (fakes, fault injectors); the wiring stays this one. */
@@ -150,6 +163,14 @@ export async function createExportWorker(
   // first call that needs rights on the namespace, and a refusal here leaves no worker holding the
   // connection open.
   const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
+  // Whatever this start-up opened is released when a later step fails: a half-built worker must not keep
+  // the process alive.
+  const created: Worker[] = [];
+  const release = async () => {
+    await releaseUnrun(created);
+    await clientConnection.close().catch(() => undefined);
+    await nativeConnection.close().catch(() => undefined);
+  };
   try {
     await setActivityQueueRate(client, {
       namespace: config.temporal.namespace,
@@ -157,8 +178,7 @@ export async function createExportWorker(
       requestsPerSecond: m3terBudget,
     });
   } catch (err) {
-    await clientConnection.close().catch(() => undefined);
-    await nativeConnection.close().catch(() => undefined);
+    await release();
     throw err;
   }
 
@@ -172,37 +192,46 @@ export async function createExportWorker(
     bundle && 'codePath' in bundle ? bundle.codePath : undefined,
   );
   const deployment = workerDeploymentOptions(version);
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    ...source,
-    ...(deployment ? { workerDeploymentOptions: deployment } : {}),
-    // All activities, also the m3ter ones, so an activity task on either queue always finds a worker.
-    activities,
-    interceptors,
-    shutdownGraceTime: '30 seconds',
-    // A wait holds its slot for its job's whole life, asleep between polls that the shared batcher serves
-    // (a few KB each): the bound must exceed the exports one worker waits on at once, or finished jobs
-    // would sit unnoticed behind unstarted waits. It bounds memory, not m3ter calls.
-    maxConcurrentActivityTaskExecutions: 2_000,
-    // The SDK's default scales with the heap limit. A cached run holds its own copy of the workflow
-    // modules and its state; an evicted run replays its short history on its next task, which is cheap.
-    // Trade-off measured by the scale bench (docs/benchmarks.md).
-    maxCachedWorkflows: config.temporal.maxCachedWorkflows,
-  });
+  let worker: Worker;
+  let m3terWorker: Worker;
+  try {
+    worker = await Worker.create({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      ...source,
+      ...(deployment ? { workerDeploymentOptions: deployment } : {}),
+      // All activities, also the m3ter ones, so an activity task on either queue always finds a worker.
+      activities,
+      interceptors,
+      shutdownGraceTime: '30 seconds',
+      // A wait holds its slot for its job's whole life, asleep between polls that the shared batcher serves
+      // (a few KB each): the bound must exceed the exports one worker waits on at once, or finished jobs
+      // would sit unnoticed behind unstarted waits. It bounds memory, not m3ter calls.
+      maxConcurrentActivityTaskExecutions: 2_000,
+      // The SDK's default scales with the heap limit. A cached run holds its own copy of the workflow
+      // modules and its state; an evicted run replays its short history on its next task, which is cheap.
+      // Trade-off measured by the scale bench (docs/benchmarks.md).
+      maxCachedWorkflows: config.temporal.maxCachedWorkflows,
+    });
+    created.push(worker);
 
-  const m3terWorker = await Worker.create({
-    connection: nativeConnection,
-    namespace: config.temporal.namespace,
-    taskQueue: m3terQueue,
-    activities,
-    ...(deployment ? { workerDeploymentOptions: deployment } : {}),
-    interceptors,
-    shutdownGraceTime: '30 seconds',
-    // Downloads stream for a while after their one URL call; the queue's rate, not this, bounds the calls.
-    maxConcurrentActivityTaskExecutions: 100,
-  });
+    m3terWorker = await Worker.create({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue: m3terQueue,
+      activities,
+      ...(deployment ? { workerDeploymentOptions: deployment } : {}),
+      interceptors,
+      shutdownGraceTime: '30 seconds',
+      // Downloads stream for a while after their one URL call; the queue's rate, not this, bounds the calls.
+      maxConcurrentActivityTaskExecutions: 100,
+    });
+    created.push(m3terWorker);
+  } catch (err) {
+    await release();
+    throw err;
+  }
   log.info(
     { m3terTaskQueue: m3terQueue, requestsPerSecond: m3terBudget },
     'm3ter budget set on the m3ter activity task queue (all workers together)',
@@ -227,6 +256,7 @@ export async function createExportWorker(
       if (!stopChecking.signal.aborted) log.error({ err, ...version }, 'deployment version check failed');
     }
   };
+  let lastNotConnected: string | undefined;
   return {
     worker,
     m3terWorker,
@@ -247,10 +277,22 @@ export async function createExportWorker(
         );
       } catch (err) {
         const why = await explainConnectionFailure(config.temporal.connection, err);
-        reasons.push(`not connected: ${why.cause}`);
+        // The log has the whole cause; the probe's answer goes to whoever reaches the port.
+        if (why.cause !== lastNotConnected)
+          log.warn({ cause: why.cause }, 'readiness: not connected to Temporal');
+        lastNotConnected = why.cause;
+        reasons.push(`not connected: ${publicCause(why, config.temporal.connection.address)}`);
       }
+      if (reasons.length === 0) lastNotConnected = undefined;
       return { ready: reasons.length === 0, reasons };
     },
+    liveness() {
+      const reasons = workers
+        .filter((w) => w.getState() !== 'INITIALIZED' && w.getState() !== 'RUNNING')
+        .map((w) => `${w === worker ? 'workflow' : 'm3ter'} worker is ${w.getState()}`);
+      return { live: reasons.length === 0, reasons };
+    },
+    close: release,
     async run() {
       try {
         // One stopping (shutdown, or a fatal error) stops the other: a process half polling is not ready.
@@ -277,16 +319,26 @@ export async function createExportWorker(
   };
 }
 
-async function withClient<T>(config: AppConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const connection = await connectTemporalClient(config.temporal.connection);
-  try {
-    return await fn(new Client({ connection, namespace: config.temporal.namespace }));
-  } finally {
-    await connection.close();
-  }
+/**
+ * Releases workers created but never run: the SDK frees a worker's hold on its connection only when its
+ * run ends, so each is run and shut down at once (it may poll for that moment; nothing is lost, a task it
+ * takes goes back to the server on shutdown).
+ */
+async function releaseUnrun(workers: Worker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.runUntil(Promise.resolve()).catch(() => undefined)));
 }
 
-/** `m3ter-exports worker`: run until SIGINT/SIGTERM. */
+/** What `/readyz` says about a failed connection: the diagnosis without the address (logged in full). */
+function publicCause(why: { cause: string; fromSdk?: boolean }, address: string): string {
+  if (why.fromSdk) return 'the Temporal health check failed (see the worker log)';
+  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return why.cause.split(address).join('the Temporal address').split(host).join('the Temporal host');
+}
+
+/**
+ * `m3ter-exports worker`: run until SIGINT/SIGTERM. Starts whole or not at all: a failing step closes what
+ * the earlier ones opened and the command fails.
+ */
 export async function runWorkerCommand(config: AppConfig): Promise<number> {
   const apiKey = config.temporal.connection.apiKey?.reveal();
   const log = createLogger({
@@ -295,34 +347,50 @@ export async function runWorkerCommand(config: AppConfig): Promise<number> {
       (s): s is string => typeof s === 'string',
     ),
   });
-  installRuntime(log, config.metricsPort);
-  const w = await createExportWorker(config, log);
-  // Up before the rest of the start-up work, so liveness answers while readiness still says why not.
-  const health =
-    config.healthPort === undefined
-      ? undefined
-      : await startHealthServer({ port: config.healthPort, readiness: () => w.readiness() });
-  // Needs the same rights on the namespace as the m3ter budget createExportWorker has already set.
-  await withClient(config, (client) => startMonitorAtWorkerStart(config, client, log));
-  log.info(
-    {
-      taskQueue: config.temporal.taskQueue,
-      m3terTaskQueue: m3terTaskQueue(config.temporal.taskQueue),
-      m3terBudgetPerSecond: w.m3terBudget,
-      namespace: config.temporal.namespace,
-      deploymentName: w.version?.deploymentName,
-      buildId: w.version?.buildId,
-      temporal: describeTemporalSettings(config.temporal.connection),
-      m3ter: config.m3ter.apiUrl,
-      exportDir: config.exportDir,
-      metricsPort: config.metricsPort,
-      healthPort: health?.port,
-    },
-    'worker started',
+  installRuntime(
+    log,
+    config.metricsPort === undefined ? undefined : { port: config.metricsPort, host: config.metricsHost },
   );
+  const w = await createExportWorker(config, log);
+  let health: HealthServer | undefined;
   try {
+    // Up before the workers poll, so liveness answers while readiness still says why not.
+    health =
+      config.healthPort === undefined
+        ? undefined
+        : await startHealthServer({
+            port: config.healthPort,
+            host: config.healthHost,
+            readiness: () => w.readiness(),
+            liveness: () => w.liveness(),
+            onError: (err) => log.warn({ err }, 'readiness check failed'),
+          });
+  } catch (err) {
+    await w.close();
+    throw err;
+  }
+  const stopMonitorStart = new AbortController();
+  try {
+    void startMonitorAtWorkerStart(config, log, stopMonitorStart.signal);
+    log.info(
+      {
+        taskQueue: config.temporal.taskQueue,
+        m3terTaskQueue: m3terTaskQueue(config.temporal.taskQueue),
+        m3terBudgetPerSecond: w.m3terBudget,
+        namespace: config.temporal.namespace,
+        deploymentName: w.version?.deploymentName,
+        buildId: w.version?.buildId,
+        temporal: describeTemporalSettings(config.temporal.connection),
+        m3ter: config.m3ter.apiUrl,
+        exportDir: config.exportDir,
+        metricsPort: config.metricsPort,
+        healthPort: health?.port,
+      },
+      'worker started',
+    );
     await w.run();
   } finally {
+    stopMonitorStart.abort();
     await health?.close();
   }
   log.info('worker stopped');

@@ -14,7 +14,7 @@ import { backfillWorkflowId } from '../contract/ids';
 import type { backfillWorkflow } from '../../workflows/backfill';
 import { backfillProgressQuery, type BackfillProgress } from '../contract/backfill';
 import { CliInputError, EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
-import { withTemporalClient } from './temporal-client';
+import { withTemporalClient } from '../temporal/client';
 
 import { prepareBackfill, type BackfillFlags } from './backfill-prepare';
 import { formatPlan, planBackfill } from './backfill-plan';

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { DEFAULTS, loadTemporalConfig } from '../config/config';
 import { EXIT_OK } from './exit-codes';
 import type { CliContext } from './program';
-import { withTemporalClient } from './temporal-client';
+import { withTemporalClient } from '../temporal/client';
 
 const NOT_FOUND = 5;
 

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import type { CliContext } from './program';
 import { collect } from './program';
 import { loadConfig, loadTemporalConfig } from '../config/config';
-import { withTemporalClient } from './temporal-client';
+import { withTemporalClient } from '../temporal/client';
 import {
   billsRequestFromFlags,
   operationalRequestFromFlags,

@@ -23,7 +23,7 @@ import {
   M3terWindowStart,
 } from '../contract/search-attributes';
 import { CliInputError, EXIT_OK } from './exit-codes';
-import { withTemporalClient } from './temporal-client';
+import { withTemporalClient } from '../temporal/client';
 
 import { EXPORT_NAME_PATTERN, EXPORT_NAME_RULE } from '../contract/vocabulary';
 import type { Command } from 'commander';

@@ -4,7 +4,7 @@ import { failureMonitorStatus, ensureFailureMonitor } from '../alerts/monitor-st
 import { monitorInput } from '../alerts/worker-alerting';
 import type { MonitorConfig, TemporalConfig } from '../config/config';
 import { EXIT_OK } from './exit-codes';
-import { withTemporalClient } from './temporal-client';
+import { withTemporalClient } from '../temporal/client';
 
 import type { Command } from 'commander';
 import type { CliContext } from './program';

@@ -15,7 +15,7 @@ import {
   M3terWindowStart,
 } from '../contract/search-attributes';
 import { CliInputError, EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
-import { withTemporalClient } from './temporal-client';
+import { withTemporalClient } from '../temporal/client';
 
 import { EXPORT_WORKFLOW_TYPES, listFailedExports, parseFailedFilter } from './failed-command';
 import type { Command } from 'commander';

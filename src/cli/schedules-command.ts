@@ -15,7 +15,7 @@ import {
   viewSchedule,
 } from '../schedules/inspect';
 import { CliInputError, EXIT_OK } from './exit-codes';
-import { withTemporalClient } from './temporal-client';
+import { withTemporalClient } from '../temporal/client';
 
 export const DEFAULT_DEFINITIONS_FILE = 'm3ter-exports.yaml';
 

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './program';
 import { loadTemporalConfig } from '../config/config';
-import { withTemporalClient } from './temporal-client';
+import { withTemporalClient } from '../temporal/client';
 import { EXIT_OK } from './exit-codes';
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';

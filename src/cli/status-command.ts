@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './program';
 import { loadTemporalConfig } from '../config/config';
-import { withTemporalClient } from './temporal-client';
+import { withTemporalClient } from '../temporal/client';
 import { EXIT_OK } from './exit-codes';
 import type { Client } from '@temporalio/client';
 import { statusQuery, type ExportStatus } from '../../workflows/common';

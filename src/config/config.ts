@@ -5,6 +5,7 @@
  * operator fixes the environment in one go. Values are never echoed: several variables are secrets
  * and a webhook URL usually embeds a token in its path.
  */
+import net from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './durations';
 import { isSecureOrLoopbackUrl } from '../net/address';
@@ -55,8 +56,12 @@ export interface AppConfig {
   exportDir: string;
   alertWebhookUrl?: string;
   metricsPort?: number;
+  /** Interface the metrics listen on (METRICS_HOST, default loopback). */
+  metricsHost: string;
   /** `/healthz` and `/readyz` (src/runtime/health.ts); no health server without HEALTH_PORT. */
   healthPort?: number;
+  /** Interface the health server listens on (HEALTH_HOST, default loopback). */
+  healthHost: string;
   logLevel: LogLevel;
   /** S3-compatible storage for `storage: s3` exports; absent without EXPORT_S3_BUCKET. */
   s3?: S3Config;
@@ -122,6 +127,8 @@ export const DEFAULTS = {
   TEMPORAL_DEPLOYMENT_NAME: 'm3ter-exports',
   MONITOR_INTERVAL: '60s',
   MONITOR_LOOKBACK: '24h',
+  HEALTH_HOST: '127.0.0.1',
+  METRICS_HOST: '127.0.0.1',
 } as const;
 
 // Every rule's message is fixed text: zod's default messages can include the received value.
@@ -141,6 +148,15 @@ function isHttpUrl(v: string): boolean {
   }
 }
 const httpUrl = () => z.string().trim().refine(isHttpUrl, { error: 'must be an http(s) URL' });
+
+/** An interface to listen on: an IP literal or a host name. */
+const listenHost = () =>
+  z
+    .string()
+    .trim()
+    .refine((v) => net.isIP(v) !== 0 || /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$/.test(v), {
+      error: 'must be an IP address or a host name',
+    });
 
 const port = () =>
   z
@@ -264,7 +280,9 @@ const appShape = {
     .default(DEFAULTS.EXPORT_S3_FORCE_PATH_STYLE)
     .transform((v) => v === 'true'),
   METRICS_PORT: port().optional(),
+  METRICS_HOST: listenHost().default(DEFAULTS.METRICS_HOST),
   HEALTH_PORT: port().optional(),
+  HEALTH_HOST: listenHost().default(DEFAULTS.HEALTH_HOST),
   LOG_LEVEL: z
     .string()
     .trim()
@@ -447,6 +465,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: v.LOG_LEVEL as LogLevel,
     monitor: toMonitor(v),
     downloads: toDownloadConfig(v),
+    metricsHost: v.METRICS_HOST,
+    healthHost: v.HEALTH_HOST,
   };
   if (v.EXPORT_DEFINITIONS_FILE !== undefined) config.definitionsFile = v.EXPORT_DEFINITIONS_FILE;
   if (v.TEMPORAL_UI_URL !== undefined) config.temporalUiUrl = v.TEMPORAL_UI_URL.replace(/\/+$/, '');

@@ -136,7 +136,7 @@ export async function explainConnectionFailure(
     .slice(1)
     .map((e) => (e instanceof Error ? e.message : ''))
     .find((m) => m);
-  return { cause: sanitize(inner ? `${message}: ${inner}` : message, s), unreachable: false };
+  return { cause: sanitize(inner ? `${message}: ${inner}` : message, s), unreachable: false, fromSdk: true };
 }
 
 async function connectWithDiagnosis<T>(

@@ -21,6 +21,8 @@ export interface ConnectionDiagnosis {
    * verification error, TLS on one side only): no need to wait for its deadline.
    */
   definitive?: boolean;
+  /** No probe explained it: `cause` is the SDK's own (sanitized) message. */
+  fromSdk?: boolean;
 }
 
 /** TCP only: a definite "nothing there" answer, quick enough to race against the SDK's connect. */

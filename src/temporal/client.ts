@@ -1,6 +1,6 @@
 import { Client } from '@temporalio/client';
 import type { TemporalConfig } from '../config/config';
-import { connectTemporalClient } from '../temporal/connection';
+import { connectTemporalClient } from './connection';
 
 /** Every command's client, through the one connection builder (TLS, API key, profiles; clear errors). */
 export async function connectClient(
