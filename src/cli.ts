@@ -2,6 +2,7 @@
 // Each command lives in its own file under src/cli/ and registers itself here.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/config';
+import { resolveSecretFiles } from './config/secret-files';
 import { DefinitionsError } from './definitions/parse';
 import { registerBackfillCommand } from './cli/backfill-command';
 import { CliInputError, EXIT_BAD_INPUT, EXIT_EXPORT_FAILED, EXIT_OK } from './cli/exit-codes';
@@ -51,7 +52,7 @@ export function buildProgram(ctx: CliContext = createCliContext(processIo)): Com
 function refusedCallMessage(err: unknown): string | undefined {
   let settings;
   try {
-    settings = loadTemporalConnectionSettings();
+    settings = loadTemporalConnectionSettings(resolveSecretFiles(process.env).env);
   } catch {
     return undefined;
   }

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './durations';
 import { isSecureOrLoopbackUrl } from '../net/address';
+import { resolveSecretFiles } from './secret-files';
 import { storageLimitsShape, toDownloadConfig, type DownloadConfig } from './storage-limits';
 import { deriveIngestUrl, type M3terClientOptions } from '../m3ter/client';
 import {
@@ -351,7 +352,9 @@ function parseEnv<T extends z.ZodRawShape>(
   const order = Object.keys(shape);
   const rank = (v: string) =>
     order.includes(v) ? order.indexOf(v) : order.indexOf('TEMPORAL_TASK_QUEUE') - 0.5;
-  const all = [...issues, ...more];
+  // A variable whose `_FILE` could not be read is reported there only.
+  const fromBadFile = (v: string) => more.some((m) => m.variable === `${v}_FILE`);
+  const all = [...issues.filter((i) => !fromBadFile(i.variable)), ...more];
   all.sort((a, b) => rank(a.variable) - rank(b.variable));
   throw new ConfigError(all);
 }
@@ -362,8 +365,9 @@ function parseEnv<T extends z.ZodRawShape>(
  */
 function parseWithConnection<T extends z.ZodRawShape>(
   shape: T,
-  env: Env,
+  rawEnv: Env,
 ): [z.output<z.ZodObject<T>>, TemporalConnectionSettings] {
+  const { env, issues: fileIssues } = resolveSecretFiles(rawEnv);
   let connection: TemporalConnectionSettings | undefined;
   let problem: TemporalSettingsError | undefined;
   try {
@@ -373,7 +377,10 @@ function parseWithConnection<T extends z.ZodRawShape>(
     problem = err;
   }
   try {
-    const v = parseEnv(shape, env, problem ? [{ variable: problem.setting, message: problem.problem }] : []);
+    const v = parseEnv(shape, env, [
+      ...fileIssues,
+      ...(problem ? [{ variable: problem.setting, message: problem.problem }] : []),
+    ]);
     return [v, connection!];
   } catch (err) {
     if (problem && err instanceof ConfigError && err.issues.length === 1) throw problem;
@@ -436,7 +443,8 @@ export function m3terEnv(m3ter: M3terConfig): Env {
 }
 
 export function loadM3terConfig(env: Env = process.env): M3terConfig {
-  return toM3ter(parseEnv(m3terShape, env));
+  const resolved = resolveSecretFiles(env);
+  return toM3ter(parseEnv(m3terShape, resolved.env, resolved.issues));
 }
 
 /** Temporal settings only: commands such as `status` must work without m3ter credentials. */
