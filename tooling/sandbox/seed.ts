@@ -1,3 +1,4 @@
+import { OPERATIONAL_DATA_TYPES } from '../../src/m3ter/export-request-schemas';
 import { iso } from './clock';
 import { hashString, intBetween, mixSeed, mulberry32, pick, seededUuid, type Rng } from './rng';
 
@@ -6,28 +7,8 @@ import { hashString, intBetween, mixSeed, mulberry32, pick, seededUuid, type Rng
  * Ids come from the seed; dates are anchored on the month the sandbox started in, so recent date
  * ranges find data.
  */
-export const OPERATIONAL_DATA_TYPES = [
-  'BILLS',
-  'COMMITMENTS',
-  'ACCOUNTS',
-  'BALANCES',
-  'CONTRACTS',
-  'ACCOUNT_PLANS',
-  'AGGREGATIONS',
-  'PLANS',
-  'PRICING',
-  'PRICING_BANDS',
-  'BILL_LINE_ITEMS',
-  'METERS',
-  'PRODUCTS',
-  'COMPOUND_AGGREGATIONS',
-  'PLAN_GROUPS',
-  'PLAN_GROUP_LINKS',
-  'PLAN_TEMPLATES',
-  'BALANCE_TRANSACTIONS',
-  'TRANSACTION_TYPES',
-  'CHARGES',
-] as const;
+// m3ter's list of operational data types (docs/m3ter-api.md): one fact, kept where the product keeps it.
+export { OPERATIONAL_DATA_TYPES };
 export type OperationalDataType = (typeof OPERATIONAL_DATA_TYPES)[number];
 
 export const LINE_ITEM_TYPES = [

@@ -1,34 +1,14 @@
-import {
-  M3terClient,
-  M3terAuthenticationError,
-  M3terServerError,
-  type M3terClientOptions,
-} from '../../../src/m3ter';
-import { ACCESS_KEY_ID, API_SECRET, ORG, ScriptedServer, json } from './scripted-server';
+import { M3terAuthenticationError, M3terServerError, type M3terClientOptions } from '../../../src/m3ter';
+import { ACCESS_KEY_ID, API_SECRET, ScriptedServer, json } from './scripted-server';
 
 const server = new ScriptedServer();
-const clients: M3terClient[] = [];
 const job = (id: string) => ({ id, status: 'RUNNING', sourceType: 'USAGE' });
 
-function client(over: Partial<M3terClientOptions> = {}): M3terClient {
-  const c = new M3terClient({
-    orgId: ORG,
-    accessKeyId: ACCESS_KEY_ID,
-    apiSecret: API_SECRET,
-    apiUrl: server.url,
-    baseDelayMs: 5,
-    ...over,
-  });
-  clients.push(c);
-  return c;
-}
+const client = (over: Partial<M3terClientOptions> = {}) => server.client(over);
 
 beforeAll(() => server.start());
 afterAll(() => server.stop());
 beforeEach(() => server.reset());
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
 
 test('fetches a token with Basic credentials and a client_credentials form body, then sends it as Bearer', async () => {
   server.on('GET /dataexports/jobs/j1', (_r, res) => json(res, 200, job('j1')));

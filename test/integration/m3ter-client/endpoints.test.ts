@@ -1,28 +1,15 @@
 import {
-  M3terClient,
   M3terRequestValidationError,
   M3terResponseValidationError,
   type M3terClientOptions,
   type M3terEvent,
 } from '../../../src/m3ter';
-import { ACCESS_KEY_ID, API_SECRET, ORG, ScriptedServer, json, type Recorded } from './scripted-server';
+import { ORG, ScriptedServer, json, type Recorded } from './scripted-server';
 
 const server = new ScriptedServer();
 const ingest = new ScriptedServer();
-const clients: M3terClient[] = [];
 
-function client(over: Partial<M3terClientOptions> = {}): M3terClient {
-  const c = new M3terClient({
-    orgId: ORG,
-    accessKeyId: ACCESS_KEY_ID,
-    apiSecret: API_SECRET,
-    apiUrl: server.url,
-    baseDelayMs: 5,
-    ...over,
-  });
-  clients.push(c);
-  return c;
-}
+const client = (over: Partial<M3terClientOptions> = {}) => server.client(over);
 
 /** Array query parameters in either form m3ter clients use: repeated or comma-joined (docs/m3ter-api.md). */
 function ids(r: Recorded): string[] {
@@ -51,9 +38,6 @@ afterAll(async () => {
 beforeEach(() => {
   server.reset();
   ingest.reset();
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
 });
 
 describe('pagination', () => {
@@ -146,26 +130,37 @@ describe('pagination', () => {
 
 describe('response validation', () => {
   test('a schema violation names the path', async () => {
+    server.on('GET /dataexports/schedules', (_r, res) =>
+      json(res, 200, {
+        data: [0, 1, 2, 3].map((i) => ({ id: `s${i}`, sourceType: i === 3 ? 'DONE' : 'USAGE' })),
+      }),
+    );
+    const err = await client()
+      .listExportSchedules()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(M3terResponseValidationError);
+    const e = err as M3terResponseValidationError;
+    expect(e.issues).toEqual([
+      { path: 'data[3].sourceType', message: expect.stringContaining('must be one of') },
+    ]);
+    expect(e.message).toContain('data[3].sourceType');
+    expect(e).toMatchObject({
+      status: 200,
+      method: 'GET',
+      path: `/organizations/${ORG}/dataexports/schedules`,
+      retryable: false,
+    });
+  });
+
+  test('a job list drops and counts a malformed job, so the others are still read', async () => {
     server.on('GET /dataexports/jobs', (_r, res) =>
       json(res, 200, {
         data: [0, 1, 2, 3].map((i) => ({ id: `j${i}`, status: i === 3 ? 'DONE' : 'RUNNING' })),
       }),
     );
-    const err = await client()
-      .listExportJobs()
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(M3terResponseValidationError);
-    const e = err as M3terResponseValidationError;
-    expect(e.issues).toEqual([
-      { path: 'data[3].status', message: 'must be one of PENDING, RUNNING, SUCCEEDED, FAILED' },
-    ]);
-    expect(e.message).toContain('data[3].status');
-    expect(e).toMatchObject({
-      status: 200,
-      method: 'GET',
-      path: `/organizations/${ORG}/dataexports/jobs`,
-      retryable: false,
-    });
+    const page = await client().listExportJobs();
+    expect(page.data.map((j) => j.id)).toEqual(['j0', 'j1', 'j2']);
+    expect(page.rejected).toBe(1);
   });
 
   test('unknown response fields pass through', async () => {

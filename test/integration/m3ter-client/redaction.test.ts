@@ -3,10 +3,9 @@
  * the server echoes them back (some proxies and error pages do).
  */
 import { M3terClient, M3terError, deriveIngestUrl, type M3terClientOptions } from '../../../src/m3ter';
-import { ACCESS_KEY_ID, API_SECRET, ORG, ScriptedServer, captureLogger, json } from './scripted-server';
+import { ACCESS_KEY_ID, API_SECRET, ScriptedServer, captureLogger, json } from './scripted-server';
 
 const server = new ScriptedServer();
-const clients: M3terClient[] = [];
 const PRESIGNED_QUERY =
   'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20250520%2Feu-west-2&X-Amz-Signature=0123456789abcdef0123';
 const PRESIGNED = `https://m3ter-exports.s3.eu-west-2.amazonaws.com/org/abc_measurements.csv.gz?${PRESIGNED_QUERY}`;
@@ -14,17 +13,7 @@ const BASIC = Buffer.from(`${ACCESS_KEY_ID}:${API_SECRET}`).toString('base64');
 
 function client(over: Partial<M3terClientOptions> = {}): { c: M3terClient; logs: () => string } {
   const cap = captureLogger();
-  const c = new M3terClient({
-    orgId: ORG,
-    accessKeyId: ACCESS_KEY_ID,
-    apiSecret: API_SECRET,
-    apiUrl: server.url,
-    baseDelayMs: 5,
-    maxAttempts: 2,
-    logger: cap.logger,
-    ...over,
-  });
-  clients.push(c);
+  const c = server.client({ maxAttempts: 2, logger: cap.logger, ...over });
   return { c, logs: cap.text };
 }
 
@@ -57,9 +46,6 @@ function expectClean(text: string, token?: string): void {
 beforeAll(() => server.start());
 afterAll(() => server.stop());
 beforeEach(() => server.reset());
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
 
 test('a server echoing the token, secret, Authorization header and a presigned URL in errors leaks none of them', async () => {
   server.on('GET /dataexports/jobs/j1', (r, res) =>

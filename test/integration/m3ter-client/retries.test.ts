@@ -13,28 +13,15 @@ import {
   M3terUnprocessableError,
   type M3terClientOptions,
 } from '../../../src/m3ter';
-import { ACCESS_KEY_ID, API_SECRET, ORG, ScriptedServer, delay, json, type Handler } from './scripted-server';
+import { ORG, ScriptedServer, delay, json, type Handler } from './scripted-server';
 
 const server = new ScriptedServer();
-const clients: M3terClient[] = [];
 const JOB = { id: 'j1', status: 'SUCCEEDED', sourceType: 'USAGE' };
 const ROUTE = 'GET /dataexports/jobs/j1';
 const ADHOC = 'POST /dataexports/adhoc';
 const ADHOC_REQ = { sourceType: 'OPERATIONAL' as const, operationalDataTypes: ['ACCOUNTS' as const] };
 
-function client(over: Partial<M3terClientOptions> = {}): M3terClient {
-  const c = new M3terClient({
-    orgId: ORG,
-    accessKeyId: ACCESS_KEY_ID,
-    apiSecret: API_SECRET,
-    apiUrl: server.url,
-    baseDelayMs: 5,
-    maxDelayMs: 20,
-    ...over,
-  });
-  clients.push(c);
-  return c;
-}
+const client = (over: Partial<M3terClientOptions> = {}) => server.client({ maxDelayMs: 20, ...over });
 const fail =
   (status: number, message = `status ${status}`, headers: Record<string, string> = {}): Handler =>
   (_r, res) =>
@@ -56,9 +43,6 @@ async function warmToken(c: M3terClient): Promise<void> {
 beforeAll(() => server.start());
 afterAll(() => server.stop());
 beforeEach(() => server.reset());
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
 
 describe('retried statuses', () => {
   test.each([408, 409, 429, 500, 502, 503, 504])('%i is retried, then the call succeeds', async (status) => {

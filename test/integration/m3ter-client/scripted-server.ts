@@ -6,6 +6,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { M3terClient, type M3terClientOptions } from '../../../src/m3ter';
 
 export interface Recorded {
   method: string;
@@ -50,6 +51,7 @@ export class ScriptedServer {
   readonly apiStatuses: number[] = [];
   private readonly server: http.Server;
   private readonly routes = new Map<string, Handler[]>();
+  private readonly clients: M3terClient[] = [];
   private readonly validTokens = new Map<string, number>(); // token -> expiry (server clock)
   private tokenScript: Handler[] = [];
   port = 0;
@@ -84,12 +86,35 @@ export class ScriptedServer {
   }
 
   /** Stops listening and drops every open connection (clients then see ECONNREFUSED). */
+  /**
+   * A client of this server with the test credentials and short retry delays; `over` replaces any option.
+   * Closed by the next `reset()` or by `stop()`, so a test's clients never outlive it.
+   */
+  client(over: Partial<M3terClientOptions> = {}): M3terClient {
+    const c = new M3terClient({
+      orgId: ORG,
+      accessKeyId: ACCESS_KEY_ID,
+      apiSecret: API_SECRET,
+      apiUrl: this.url,
+      baseDelayMs: 5,
+      ...over,
+    });
+    this.clients.push(c);
+    return c;
+  }
+
+  private closeClients(): void {
+    for (const c of this.clients.splice(0)) c.close();
+  }
+
   async stop(): Promise<void> {
+    this.closeClients();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   reset(): void {
+    this.closeClients();
     this.requests.length = 0;
     this.apiStatuses.length = 0;
     this.routes.clear();

@@ -1,4 +1,5 @@
 import { sandboxNow, startCtx, usageBody, UUID_RE, type Ctx } from './helpers';
+import { OPERATIONAL_DATA_TYPES } from '../../../src/m3ter/export-request-schemas';
 
 // docs/m3ter-api.md, Ad-hoc export request: the validation rules the sandbox reproduces.
 describe('sandbox: POST /dataexports/adhoc validation', () => {
@@ -17,28 +18,7 @@ describe('sandbox: POST /dataexports/adhoc validation', () => {
     ...o,
   });
 
-  const ALL_TYPES = [
-    'BILLS',
-    'COMMITMENTS',
-    'ACCOUNTS',
-    'BALANCES',
-    'CONTRACTS',
-    'ACCOUNT_PLANS',
-    'AGGREGATIONS',
-    'PLANS',
-    'PRICING',
-    'PRICING_BANDS',
-    'BILL_LINE_ITEMS',
-    'METERS',
-    'PRODUCTS',
-    'COMPOUND_AGGREGATIONS',
-    'PLAN_GROUPS',
-    'PLAN_GROUP_LINKS',
-    'PLAN_TEMPLATES',
-    'BALANCE_TRANSACTIONS',
-    'TRANSACTION_TYPES',
-    'CHARGES',
-  ];
+  const ALL_TYPES = [...OPERATIONAL_DATA_TYPES];
 
   const invalid: Array<[string, unknown, string]> = [
     ['a non-object body', [1, 2], 'body'],

@@ -9,13 +9,7 @@ import {
 } from '../../../activities/failure-monitor';
 import type { AlertDeliveryInput } from '../../../src/alerts/ledger';
 import { M3terClient } from '../../../src/m3ter';
-import {
-  ACCESS_KEY_ID,
-  API_SECRET,
-  json,
-  ORG,
-  ScriptedServer,
-} from '../../integration/m3ter-client/scripted-server';
+import { json, ScriptedServer } from '../../integration/m3ter-client/scripted-server';
 import { mockEnv, silentLog } from './fakes';
 
 interface Started {
@@ -60,16 +54,8 @@ describe('the failure monitor with a hostile m3ter', () => {
   beforeEach(() => {
     server.reset();
     silentLog.lines.length = 0;
-    m3ter = new M3terClient({
-      orgId: ORG,
-      accessKeyId: ACCESS_KEY_ID,
-      apiSecret: API_SECRET,
-      apiUrl: server.url,
-      baseDelayMs: 1,
-      maxAttempts: 1,
-    });
+    m3ter = server.client({ baseDelayMs: 1, maxAttempts: 1 });
   });
-  afterEach(() => m3ter.close());
 
   async function poll(extra: Record<string, unknown> = {}) {
     const temporal = fakeTemporal();

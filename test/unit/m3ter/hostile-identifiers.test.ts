@@ -6,13 +6,7 @@ import { createTriggerActivity } from '../../../activities/trigger';
 import { FailureType } from '../../../src/contract/failures';
 import { M3terClient } from '../../../src/m3ter';
 import { M3terError, M3terResponseValidationError } from '../../../src/m3ter/errors';
-import {
-  ACCESS_KEY_ID,
-  API_SECRET,
-  json,
-  ORG,
-  ScriptedServer,
-} from '../../integration/m3ter-client/scripted-server';
+import { json, ScriptedServer } from '../../integration/m3ter-client/scripted-server';
 import { fakeJobClaims, mockEnv, silentLog } from '../activities/fakes';
 
 const HOSTILE_IDS: Array<[string, string]> = [
@@ -30,16 +24,8 @@ describe('a hostile m3ter', () => {
   afterAll(() => server.stop());
   beforeEach(() => {
     server.reset();
-    client = new M3terClient({
-      orgId: ORG,
-      accessKeyId: ACCESS_KEY_ID,
-      apiSecret: API_SECRET,
-      apiUrl: server.url,
-      baseDelayMs: 1,
-      maxAttempts: 1,
-    });
+    client = server.client({ baseDelayMs: 1, maxAttempts: 1 });
   });
-  afterEach(() => client.close());
 
   it.each(HOSTILE_IDS)(
     'a %s job id from the trigger is refused, its value never repeated',

@@ -5,13 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { M3terClient } from '../../../src/m3ter';
 import { M3terResponseTooLargeError } from '../../../src/m3ter/errors';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../../src/m3ter/http';
-import {
-  ACCESS_KEY_ID,
-  API_SECRET,
-  json,
-  ORG,
-  ScriptedServer,
-} from '../../integration/m3ter-client/scripted-server';
+import { json, ScriptedServer } from '../../integration/m3ter-client/scripted-server';
 
 describe('m3ter responses are bounded', () => {
   const server = new ScriptedServer();
@@ -20,15 +14,8 @@ describe('m3ter responses are bounded', () => {
   afterAll(() => server.stop());
   beforeEach(() => {
     server.reset();
-    client = new M3terClient({
-      orgId: ORG,
-      accessKeyId: ACCESS_KEY_ID,
-      apiSecret: API_SECRET,
-      apiUrl: server.url,
-      baseDelayMs: 1,
-    });
+    client = server.client({ baseDelayMs: 1 });
   });
-  afterEach(() => client.close());
 
   it('a gzip bomb answering a job status read is cut off at the cap, not inflated', async () => {
     // 100 MiB of JSON-ish text compresses to about 100 KiB on the wire.
