@@ -13,11 +13,14 @@ COPY scripts scripts
 # nothing tsconfig.build.json compiles imports them (test/unit/deploy.test.ts checks this).
 COPY bin bin
 RUN npm run build
+# An empty directory for the runtime stage's export directory (COPY creates it there with its owner).
+RUN mkdir -p exports
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 # Probes and scrapers reach a container from outside it; the worker's own default is loopback.
 ENV HEALTH_HOST=0.0.0.0 METRICS_HOST=0.0.0.0
+ENV EXPORT_DIR=/exports
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts in the image that runs: the compiled worker needs none, and a dependency's script is
@@ -25,6 +28,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY bin bin
 COPY --from=build /app/dist dist
+# Owned by the user the worker runs as: a named volume mounted here starts as a copy of it, ownership
+# included, so the worker can write its exports there.
+COPY --chown=node:node --from=build /app/exports /exports
 USER node
 ENTRYPOINT ["node", "bin/m3ter-exports.js"]
 CMD ["worker"]

@@ -7,27 +7,29 @@ import type { ConfigIssue } from './config';
 
 type Env = Record<string, string | undefined>;
 
-/** The variables that may come from a file. */
-export const SECRET_FILE_VARIABLES = [
-  'M3TER_ACCESS_KEY_ID',
-  'M3TER_API_SECRET',
-  'TEMPORAL_API_KEY',
-  'ALERT_WEBHOOK_URL',
-] as const;
+/** The variables that may come from a file, each with its `_FILE` variable's value. */
+function secretFiles(env: Env): Array<[name: string, file: string | undefined]> {
+  return [
+    ['M3TER_ACCESS_KEY_ID', env.M3TER_ACCESS_KEY_ID_FILE],
+    ['M3TER_API_SECRET', env.M3TER_API_SECRET_FILE],
+    ['TEMPORAL_API_KEY', env.TEMPORAL_API_KEY_FILE],
+    ['ALERT_WEBHOOK_URL', env.ALERT_WEBHOOK_URL_FILE],
+  ];
+}
 
 /** A secret is short; a larger file is the wrong file. */
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 /**
- * `env` with every `<NAME>_FILE` of SECRET_FILE_VARIABLES read into `<NAME>` (one trailing newline
+ * `env` with every `<NAME>_FILE` above read into `<NAME>` (one trailing newline
  * dropped), and the problems found, all of them.
  */
 export function resolveSecretFiles(env: Env): { env: Env; issues: ConfigIssue[] } {
   const out: Env = { ...env };
   const issues: ConfigIssue[] = [];
-  for (const name of SECRET_FILE_VARIABLES) {
+  for (const [name, fileValue] of secretFiles(env)) {
     const fileVar = `${name}_FILE`;
-    const file = env[fileVar]?.trim();
+    const file = fileValue?.trim();
     if (!file) continue;
     if (env[name]?.trim()) {
       issues.push({ variable: fileVar, message: `is set together with ${name}: set one of them` });

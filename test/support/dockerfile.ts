@@ -11,6 +11,8 @@ export interface CopyStep {
   sources: string[];
   /** Where each source lands, as an absolute path in the image. */
   targets: string[];
+  /** `--chown=<user>[:<group>]`: who owns what lands (not applied by a replay, which has no such users). */
+  chown?: string;
 }
 
 export interface RunStep {
@@ -30,6 +32,8 @@ export interface Stage {
   steps: Step[];
   entrypoint?: string[];
   cmd?: string[];
+  /** The last USER of the stage: who its ENTRYPOINT runs as. */
+  user?: string;
 }
 
 /** Joins continuation lines and drops comments and blank lines; returns [keyword, arguments] pairs. */
@@ -63,12 +67,15 @@ function execForm(keyword: string, args: string): string[] {
 function parseCopy(args: string, workdir: string): CopyStep {
   const words = args.startsWith('[') ? execForm('COPY', args) : args.split(/\s+/);
   let from: string | undefined;
+  let chown: string | undefined;
   while (words[0]?.startsWith('--')) {
     const flag = words.shift()!;
     const m = /^--from=(.+)$/.exec(flag);
+    const owner = /^--chown=(.+)$/.exec(flag);
     if (m) from = m[1];
-    // --chown/--chmod/--link change ownership or layering, not what is copied where.
-    else if (!/^--(chown|chmod|link)\b/.test(flag)) throw new Error(`Dockerfile: unsupported COPY ${flag}`);
+    else if (owner) chown = owner[1];
+    // --chmod/--link change modes or layering, not what is copied where.
+    else if (!/^--(chmod|link)\b/.test(flag)) throw new Error(`Dockerfile: unsupported COPY ${flag}`);
   }
   if (words.length < 2) throw new Error(`Dockerfile: COPY needs a source and a destination: ${args}`);
   const dest = words.pop()!;
@@ -83,6 +90,7 @@ function parseCopy(args: string, workdir: string): CopyStep {
     from,
     sources: words,
     targets: words.map((s) => (intoDir ? path.posix.join(destAbs, path.posix.basename(s)) : destAbs)),
+    ...(chown ? { chown } : {}),
   };
 }
 
@@ -127,6 +135,8 @@ export function parseDockerfile(text: string): Stage[] {
         stage.cmd = execForm(keyword, args);
         break;
       case 'USER':
+        stage.user = args;
+        break;
       case 'EXPOSE':
       case 'LABEL':
         break; // no effect on which files the image holds or what its commands do

@@ -136,6 +136,26 @@ class Postgres {
     );
   }
 
+  /** Runs one statement as the superuser. */
+  async psql(statement: string): Promise<void> {
+    await run(
+      ...this.cmd('psql', [
+        '-h',
+        this.dir,
+        '-p',
+        String(this.port),
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        statement,
+      ]),
+    );
+  }
+
   async start(): Promise<void> {
     const opts = `-c listen_addresses=127.0.0.1 -p ${this.port} -k ${this.dir} -c fsync=off -c max_connections=200`;
     await run(
@@ -165,6 +185,9 @@ class Postgres {
     await run(...this.cmd('pg_ctl', ['-D', this.data, '-m', mode, '-w', '-t', '60', 'stop']));
   }
 }
+
+/** The role the Temporal server and its SQL tool connect as. */
+const TEMPORAL_DB_ROLE = 'temporal';
 
 export interface PostgresTemporal {
   address: string;
@@ -251,9 +274,20 @@ export async function startPostgresTemporal(
   try {
     await pg.init();
     await pg.start();
+    // As in docker-compose.yml: Temporal connects as a role that may create its databases, not a superuser.
+    await pg.psql(`CREATE ROLE ${TEMPORAL_DB_ROLE} LOGIN CREATEDB NOSUPERUSER NOCREATEROLE`);
 
     // Schemas, with the server's own tool and files (the steps its docs give for postgres12).
-    const sqlArgs = ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(pg.port), '-u', 'postgres'];
+    const sqlArgs = [
+      '--plugin',
+      'postgres12',
+      '--ep',
+      '127.0.0.1',
+      '-p',
+      String(pg.port),
+      '-u',
+      TEMPORAL_DB_ROLE,
+    ];
     const schemaDir = path.join(bins.moduleDir, 'schema', 'postgresql', 'v12');
     for (const [db, schema] of [
       ['temporal', 'temporal'],
@@ -277,7 +311,7 @@ export async function startPostgresTemporal(
     ) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     for (const store of Object.values(config.persistence.datastores) as { sql: Record<string, unknown> }[]) {
       store.sql.connectAddr = `127.0.0.1:${pg.port}`;
-      store.sql.user = 'postgres';
+      store.sql.user = TEMPORAL_DB_ROLE;
       store.sql.password = '';
     }
     delete config.global.pprof;

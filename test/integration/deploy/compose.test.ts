@@ -23,6 +23,7 @@ const DEPLOYING_DOC = fs.readFileSync(path.join(ROOT, 'docs', 'deploying.md'), '
 
 const shell = {
   POSTGRES_PASSWORD: 'pg-secret',
+  POSTGRES_SUPERUSER_PASSWORD: 'pg-superuser-secret',
   M3TER_ORG_ID: '0b5a1e0c-3c7d-4f5e-9a8b-2c1d0e9f8a7b',
   M3TER_ACCESS_KEY_ID: 'key-id',
   M3TER_API_SECRET: 'secret-value',
@@ -124,6 +125,20 @@ describe('compose files, as Docker Compose loads them', () => {
       expect(s.worker.deploy?.replicas).toBe(2);
       for (const name of ['postgres', 'temporal', 'worker'])
         expect(s[name].healthcheck?.test?.length).toBeGreaterThan(1);
+    });
+
+    it('runs Temporal as a role that is not the database superuser', () => {
+      const s = project.services;
+      const role = env(s['temporal-schema']).SQL_USER;
+      expect(role).toBe('temporal');
+      expect(env(s.temporal).POSTGRES_USER).toBe(role);
+      expect(env(s.postgres).POSTGRES_USER).not.toBe(role);
+      expect(env(s.temporal).POSTGRES_PWD).toBe(env(s.postgres).TEMPORAL_DB_PASSWORD);
+      expect(env(s.temporal).POSTGRES_PWD).not.toBe(env(s.postgres).POSTGRES_PASSWORD);
+      const init = s.postgres.volumes?.find((v) => v.target?.startsWith('/docker-entrypoint-initdb.d/'));
+      expect(init?.source).toBeDefined();
+      const script = fs.readFileSync(init!.source!, 'utf8');
+      expect(script).toMatch(new RegExp(`CREATE ROLE ${role} LOGIN CREATEDB NOSUPERUSER`));
     });
 
     it('gives the worker a configuration it accepts; every variable it reads is set or documented', () => {

@@ -45,10 +45,14 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   });
 }
 
-/** Where an absolute path of a stage's image lives on the host. */
+/**
+ * Where an absolute path of a stage's image lives on the host: under the stage's directory for its
+ * WORKDIR, and under `.rootfs/` inside it for anything else (the export directory, for one).
+ */
 function hostPath(stage: Stage, imagePath: string): string {
   const rel = underWorkdir(stage, imagePath);
-  if (rel === undefined) throw new Error(`${imagePath} is outside WORKDIR ${stage.workdir}: not replayable`);
+  if (rel === undefined)
+    return path.join(hostDirs.get(stage)!, '.rootfs', path.posix.resolve('/', imagePath));
   return path.join(hostDirs.get(stage)!, rel);
 }
 
@@ -79,7 +83,9 @@ async function replay(stage: Stage): Promise<void> {
           step.from === undefined
             ? path.join(ROOT, source)
             : hostPath(stageByRef(stages, step.from), path.posix.resolve('/', source));
-        fs.cpSync(from, hostPath(stage, step.targets[i]), { recursive: true });
+        const to = hostPath(stage, step.targets[i]);
+        fs.mkdirSync(path.dirname(to), { recursive: true });
+        fs.cpSync(from, to, { recursive: true });
       });
       continue;
     }

@@ -206,4 +206,19 @@ describe('Dockerfile', () => {
     }
     expect(compiled.filter((f) => covers(copied, f))).toEqual([]);
   });
+
+  it('creates the export directory owned by the user it runs as, where both compose files mount the volume', () => {
+    const exportDir = final.env.EXPORT_DIR;
+    expect(exportDir).toMatch(/^\//);
+    expect(final.user).toBeDefined();
+    const creates = final.steps.filter(
+      (s): s is CopyStep => s.kind === 'copy' && s.targets.includes(exportDir),
+    );
+    expect(creates.map((s) => s.chown)).toEqual([`${final.user}:${final.user}`]);
+    for (const file of ['docker-compose.yml', 'docker-compose.dev.yml']) {
+      const worker = (parse(read(file)) as { services: Record<string, ComposeService> }).services.worker;
+      expect(worker.volumes).toContainEqual(expect.stringMatching(new RegExp(`:${exportDir}$`)));
+      expect(worker.environment?.EXPORT_DIR ?? exportDir).toBe(exportDir);
+    }
+  });
 });
