@@ -101,7 +101,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
     );
     say(
       `download: ${(sizeBytes / 2 ** 20).toFixed(0)} MiB file, ${rounds} rounds each of curl and worker; ` +
-        `1-minute load average ${os.loadavg()[0].toFixed(2)}`,
+        `CPU ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}; 1-minute load average ${os.loadavg()[0].toFixed(2)}`,
     );
 
     /** The worker's download path into `storage`, measured, its SHA-256 checked against the sandbox's. */
@@ -200,6 +200,11 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const mibPerSec = (r: Round) => r.bytes / 2 ** 20 / r.seconds;
+  /** min / median / max of a tool's rounds: one figure hides how much the machine moved under it. */
+  const spread = (tool: Round['tool']) => {
+    const xs = results.filter((r) => r.tool === tool).map(mibPerSec);
+    return `${Math.min(...xs).toFixed(1)} / ${median(xs).toFixed(1)} / ${Math.max(...xs).toFixed(1)}`;
+  };
   const curl = median(results.filter((r) => r.tool === 'curl').map(mibPerSec));
   const ours = median(results.filter((r) => r.tool === 'worker').map(mibPerSec));
   const rss = Math.max(...results.filter((r) => r.tool === 'worker').map((r) => r.rssGrowthBytes ?? 0));
@@ -215,7 +220,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         'AWS SDK Upload, file -> MinIO',
         (sizeBytes / 2 ** 20).toFixed(0),
         String(rounds),
-        sdk.toFixed(1),
+        spread('sdk-s3'),
         '100 %',
         maxRss(sdkRounds),
       ],
@@ -223,20 +228,27 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         'worker, sandbox -> MinIO',
         (sizeBytes / 2 ** 20).toFixed(0),
         String(rounds),
-        oursS3.toFixed(1),
+        spread('worker-s3'),
         `${((100 * oursS3) / sdk).toFixed(0)} % of SDK`,
         maxRss(oursS3Rounds),
       ],
     );
   }
   return [
-    ['download', 'size (MiB)', 'rounds', 'median MiB/s', 'vs curl', 'max RSS growth (MiB)'],
-    ['curl -o', (sizeBytes / 2 ** 20).toFixed(0), String(rounds), curl.toFixed(1), '100 %', '-'],
+    [
+      'download',
+      'size (MiB)',
+      'rounds',
+      'MiB/s min / median / max',
+      'median vs curl',
+      'max RSS growth (MiB)',
+    ],
+    ['curl -o', (sizeBytes / 2 ** 20).toFixed(0), String(rounds), spread('curl'), '100 %', '-'],
     [
       'worker',
       (sizeBytes / 2 ** 20).toFixed(0),
       String(rounds),
-      ours.toFixed(1),
+      spread('worker'),
       `${((100 * ours) / curl).toFixed(0)} %`,
       (rss / 2 ** 20).toFixed(1),
     ],

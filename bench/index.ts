@@ -1,11 +1,13 @@
-// npm run bench [-- --only detection|download|scale|backfill|cluster] [--short 6 --long 2 --long-ms 360000]
-//                  [--size-mib 1024 --rounds 3] [--exports 1000 --scale-running-ms 20000]
+// npm run bench [-- --only detection|download|downloads|scale|backfill|cluster] [--short 6 --long 2 --long-ms 360000]
+//                  [--size-mib 1024 --rounds 3] [--downloads 100 --downloads-size-mib 32 --downloads-slots 8,100] [--exports 1000 --scale-running-ms 20000]
 //                  [--cluster-exports 1000 --cluster-workers 1,2,3 --cluster-running-ms 20000 --cluster-budget 25]
 //
 // Prints tables of figures measured side by side in one run:
 //   detection  delay from ExportJob SUCCEEDED to the workflow noticing, and API calls per job, for the
 //              production wait against a fixed 60-second poll (bench/detection.ts)
 //   download   the worker's download path against `curl` on the same presigned URL (bench/download.ts)
+//   downloads  many downloads started at once, through the download slots and without a bound: wall time
+//              and peak RSS growth (bench/concurrent-downloads.ts)
 //   scale      many concurrent exports on one worker process: completion, RSS, m3ter calls (bench/scale.ts)
 //   backfill   a year of daily windows through one worker: wall time against its floor, history, duplicates
 //              (bench/backfill.ts; --backfill-windows 365 --backfill-concurrency 10 --backfill-job-ms 5000)
@@ -17,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { benchBackfill } from './backfill';
 import { benchCluster } from './cluster';
 import { benchDetection } from './detection';
+import { benchConcurrentDownloads } from './concurrent-downloads';
 import { benchDownload } from './download';
 import { benchScale } from './scale';
 
@@ -34,6 +37,10 @@ async function main() {
       'long-ms': { type: 'string', default: '360000' },
       'size-mib': { type: 'string', default: '1024' },
       rounds: { type: 'string', default: '3' },
+      downloads: { type: 'string', default: '100' },
+      'downloads-size-mib': { type: 'string', default: '32' },
+      // The default MAX_CONCURRENT_DOWNLOADS, and as many slots as downloads.
+      'downloads-slots': { type: 'string', default: '8,100' },
       exports: { type: 'string', default: '1000' },
       'scale-running-ms': { type: 'string', default: '20000' },
       'backfill-windows': { type: 'string', default: '365' },
@@ -48,7 +55,7 @@ async function main() {
   });
   const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   const only = values.only;
-  const sections = ['download', 'scale', 'detection', 'backfill', 'cluster'];
+  const sections = ['download', 'downloads', 'scale', 'detection', 'backfill', 'cluster'];
   if (only !== undefined && !sections.includes(only))
     throw new Error(`--only: must be one of ${sections.join(', ')}; got "${only}"`);
   // Download first: it needs the machine to itself, and the detection lanes keep a worker busy for minutes.
@@ -57,6 +64,16 @@ async function main() {
       await benchDownload({
         sizeBytes: Number(values['size-mib']) * 2 ** 20,
         rounds: Number(values.rounds),
+        say,
+      }),
+    );
+  }
+  if (only === undefined || only === 'downloads') {
+    printTable(
+      await benchConcurrentDownloads({
+        downloads: Number(values.downloads),
+        sizeBytes: Number(values['downloads-size-mib']) * 2 ** 20,
+        slotCounts: String(values['downloads-slots']).split(',').map(Number),
         say,
       }),
     );
