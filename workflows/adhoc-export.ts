@@ -76,9 +76,11 @@ const TRIGGER_OPTIONS: ActivityOptions = {
 };
 
 const DOWNLOAD_OPTIONS: ActivityOptions = {
-  // Heartbeats every second while bytes flow; 60 s without one means the worker is gone: retry elsewhere,
-  // resuming from the partial file.
-  heartbeatTimeout: '60 seconds',
+  // The attempt heartbeats every second, waiting or streaming (the SDK sends at most one per 80 % of this
+  // timeout). 20 s without one means no worker runs it (a dead worker, or a poll response the server
+  // recorded as started that never reached one): retry elsewhere, resuming from the partial file. A stall
+  // with the worker alive is the throughput floor's to catch (activities/download.ts).
+  heartbeatTimeout: '20 seconds',
   startToCloseTimeout: '2 hours',
   retry: {
     initialInterval: '5 seconds',

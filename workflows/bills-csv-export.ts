@@ -22,7 +22,8 @@ import { M3terExportKind } from '../src/contract/search-attributes';
 export type { BillsCsvExportInput } from '../src/contract/inputs';
 
 const { exportBillsCsv } = proxyActivities<BillsActivities>({
-  heartbeatTimeout: '60 seconds',
+  // As a download's (workflows/adhoc-export.ts): heartbeats every second, so 20 s of silence means no worker.
+  heartbeatTimeout: '20 seconds',
   startToCloseTimeout: '1 hour',
   retry: {
     initialInterval: '5 seconds',
