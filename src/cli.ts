@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/config';
 import { DefinitionsError } from './definitions/parse';
 import { registerBackfillCommand } from './cli/backfill-command';
+import { registerIngestCommand } from './cli/ingest-command';
 import { CliInputError, EXIT_BAD_INPUT, EXIT_EXPORT_FAILED, EXIT_OK } from './cli/exit-codes';
 import { registerExportCommand } from './cli/export-command';
 import { registerFailedCommand } from './cli/failed-command';
@@ -30,6 +31,7 @@ const COMMANDS: RegisterCommand[] = [
   registerStatusCommand,
   registerSchedulesCommand,
   registerBackfillCommand,
+  registerIngestCommand,
   registerFailedCommand,
   registerRerunCommand,
   registerMonitorCommand,

@@ -16,7 +16,7 @@ import { statusCallsPerSecond } from './m3ter/export-job-batcher';
 import { startHealthServer, type Readiness } from './runtime/health';
 import { activityLogInterceptor, contextualLogger } from './log/activity-context';
 import { setActivityQueueRate } from './m3ter/budget';
-import { m3terTaskQueue } from './contract/task-queues';
+import { m3terIngestTaskQueue, m3terTaskQueue } from './contract/task-queues';
 import { createLocalStorage } from './storage/local';
 import { createS3Client, createS3Storage } from './storage/s3';
 import { workflowSource } from './runtime/workflow-bundle';
@@ -96,8 +96,11 @@ export async function createExportWorker(
 ): Promise<ExportWorker> {
   const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
   // Contextual: lines written during an activity carry its workflow id, export name and window.
+  const ingestBudget = config.ingest.requestsPerSecond;
   const m3ter = createM3terClient({
     ...config.m3ter,
+    // Paced at the Ingest budget: the ingest queue's rate bounds all workers together, this one process.
+    rateLimits: { ingest: { ratePerSec: ingestBudget, burst: Math.max(1, ingestBudget) } },
     logger: contextualLogger(log.child({ component: 'm3ter' })),
   });
   // Both from the same settings (src/temporal/connection.ts): whatever connects one connects the other.
@@ -140,6 +143,8 @@ export async function createExportWorker(
     workflowClient: client,
     // One batcher for every wait in this process: concurrent polls share list calls (see its header).
     readExportJob: createExportJobBatcher(m3ter, { maxCallsPerInterval: statusCallsPerSecond(m3terBudget) }),
+    // Measurement ingest (docs/ingest.md): s3:// files are read with the S3 endpoint settings.
+    ingest: { m3ter, s3: createS3Client(config.ingest.s3) },
     ...overrides.deps,
   });
   const interceptors = { activity: [activityLogInterceptor, ...(overrides.activityInterceptors ?? [])] };
@@ -150,11 +155,18 @@ export async function createExportWorker(
   // first call that needs rights on the namespace, and a refusal here leaves no worker holding the
   // connection open.
   const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
+  const ingestQueue = m3terIngestTaskQueue(config.temporal.taskQueue);
   try {
     await setActivityQueueRate(client, {
       namespace: config.temporal.namespace,
       taskQueue: m3terQueue,
       requestsPerSecond: m3terBudget,
+    });
+    await setActivityQueueRate(client, {
+      namespace: config.temporal.namespace,
+      taskQueue: ingestQueue,
+      requestsPerSecond: ingestBudget,
+      reason: 'm3ter Ingest API budget of this deployment (M3TER_INGEST_REQUESTS_PER_SECOND)',
     });
   } catch (err) {
     await clientConnection.close().catch(() => undefined);
@@ -207,8 +219,19 @@ export async function createExportWorker(
     { m3terTaskQueue: m3terQueue, requestsPerSecond: m3terBudget },
     'm3ter budget set on the m3ter activity task queue (all workers together)',
   );
+  // One task, one ingest request: the queue's rate is the Ingest budget, the slots only bound memory.
+  const ingestWorker = await Worker.create({
+    connection: nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: ingestQueue,
+    activities,
+    ...(deployment ? { workerDeploymentOptions: deployment } : {}),
+    interceptors,
+    shutdownGraceTime: '30 seconds',
+    maxConcurrentActivityTaskExecutions: 32,
+  });
 
-  const workers = [worker, m3terWorker];
+  const workers = [worker, m3terWorker, ingestWorker];
   // Made current if the deployment has none, once the workers poll (the server registers the version then).
   // Not part of readiness: a build waiting to be promoted is ready, it just gets no tasks yet.
   const stopChecking = new AbortController();
@@ -219,7 +242,7 @@ export async function createExportWorker(
         client,
         namespace: config.temporal.namespace,
         version,
-        taskQueues: [config.temporal.taskQueue, m3terQueue],
+        taskQueues: [config.temporal.taskQueue, m3terQueue, ingestQueue],
         log,
         signal: stopChecking.signal,
       });
@@ -237,6 +260,7 @@ export async function createExportWorker(
       for (const [name, w] of [
         ['workflow', worker],
         ['m3ter', m3terWorker],
+        ['ingest', ingestWorker],
       ] as const) {
         if (w.getState() !== 'RUNNING') reasons.push(`${name} worker is ${w.getState()}`);
       }

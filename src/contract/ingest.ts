@@ -12,8 +12,6 @@ export const INGEST_FORMATS = ['csv', 'jsonl'] as const;
 
 /** Time after the last batch during which m3ter's IngestValidationFailure events are awaited. */
 export const DEFAULT_SETTLE_MS = 120_000;
-/** Interval of the event polls while settling. */
-export const DEFAULT_EVENT_POLL_MS = 5_000;
 /** Rejected lines listed in the report; beyond that they are counted (all are in the CSV beside a local file). */
 export const DEFAULT_MAX_LISTED_REJECTIONS = 20;
 /** Batches in flight at once; the Ingest budget (the queue's rate) bounds the request rate, not this. */
@@ -81,7 +79,6 @@ export function createIngestInputSchema() {
     /** Set by `--force`: new uids and a new workflow id for a deliberate resend. */
     salt: z.string().regex(SALT, { error: 'must be 8 characters of 0-9 and a-z' }).optional(),
     settleMs: count().optional(),
-    eventPollMs: z.number().int().min(50).optional(),
     maxListedRejections: z.number().int().min(0).max(1000).optional(),
     concurrency: z.number().int().min(1).max(64).optional(),
     pageBatches: z.number().int().min(1).max(500).optional(),
@@ -128,8 +125,6 @@ export interface IngestRejections {
   firstRejected: RejectedLine[];
   /** DuplicateUid events for rows sent more than once by this ingest (a retried batch): ingested once. */
   resendDuplicates: number;
-  /** Events naming a uid of this ingest that matched no line (the file changed?). */
-  unmatched: number;
   /** CSV of every rejected line beside a local source file. */
   reportFile?: string;
   settledAt: string;
