@@ -114,7 +114,13 @@ export async function prepareIngest(
   const total = problems.length + issueCount;
   if (total > all.length) all.push(`... ${total - all.length} more problems (${total} in all)`);
   if (all.length > 0)
-    throw new CliInputError(`${total} problem${total === 1 ? '' : 's'} found; nothing was sent`, all);
+    throw new CliInputError(
+      [
+        `${total} problem${total === 1 ? '' : 's'} found; nothing was sent:`,
+        ...all.map((l) => `  ${l}`),
+      ].join('\n'),
+      all,
+    );
   return {
     files,
     ...(salt ? { salt } : {}),
