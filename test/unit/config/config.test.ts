@@ -37,6 +37,7 @@ describe('loadConfig', () => {
         versioning: { deploymentName: 'm3ter-exports' },
       },
       exportDir: './exports',
+      ingest: { requestsPerSecond: 50, s3: { region: 'us-east-1', forcePathStyle: false } },
       logLevel: 'info',
       monitor: { enabled: true, intervalMs: 60_000, lookbackMs: 86_400_000 },
       downloads: {
@@ -63,6 +64,7 @@ describe('loadConfig', () => {
       TEMPORAL_CLI_PATH: '/usr/local/bin/temporal',
       TEMPORAL_MAX_CACHED_WORKFLOWS: '40',
       M3TER_MAX_REQUESTS_PER_SECOND: '10',
+      M3TER_INGEST_REQUESTS_PER_SECOND: '20',
       LOG_LEVEL: 'DEBUG',
       EXPORT_DEFINITIONS_FILE: '/etc/m3ter-exports.yaml',
       TEMPORAL_UI_URL: 'http://temporal-ui.internal:8080/',
@@ -95,6 +97,7 @@ describe('loadConfig', () => {
         versioning: { deploymentName: 'exports-eu', buildId: '1.4.0+abc123def456' },
       },
       exportDir: '/data/exports',
+      ingest: { requestsPerSecond: 20, s3: { region: 'us-east-1', forcePathStyle: false } },
       alertWebhookUrl: 'https://hooks.example.com/T/B/x',
       metricsPort: 9464,
       logLevel: 'debug',
