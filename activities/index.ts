@@ -11,6 +11,9 @@ import { createFreshnessActivities } from './freshness';
 import { createExportActivities } from './export-activities';
 import { createWindowPlanActivities } from './window-plan';
 import { createWindowRunActivities } from './window-runs';
+import { createIngestActivities, type IngestActivityDeps } from './ingest-activities';
+import { createIngestTraceActivities } from './ingest-trace';
+import { systemClock } from './deps';
 
 export interface ActivityDeps extends ExportActivityDeps {
   /**
@@ -24,6 +27,10 @@ export interface ActivityDeps extends ExportActivityDeps {
   taskQueue?: string;
   /** The events API for the failure monitor's poll (the worker passes its m3ter client). */
   events?: Pick<M3terClient, 'listEvents'>;
+  /** The ingest activities' m3ter client and S3 client (for s3:// files); absent: no ingest activities. */
+  ingest?: Omit<IngestActivityDeps, 'log' | 'm3ter'> & {
+    m3ter: Pick<M3terClient, 'submitMeasurements' | 'iterateEvents'>;
+  };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -51,6 +58,12 @@ export function createActivities(deps: ActivityDeps) {
           log: deps.log,
           clock: deps.clock,
         })
+      : {}),
+    ...(deps.ingest
+      ? {
+          ...createIngestActivities({ ...deps.ingest, log: deps.log }),
+          ...createIngestTraceActivities({ ...deps.ingest, log: deps.log, clock: deps.clock ?? systemClock }),
+        }
       : {}),
   };
 }

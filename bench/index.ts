@@ -1,4 +1,4 @@
-// npm run bench [-- --only detection|download|downloads|scale|backfill|cluster] [--short 6 --long 2 --long-ms 360000]
+// npm run bench [-- --only detection|download|downloads|scale|backfill|cluster|ingest] [--short 6 --long 2 --long-ms 360000]
 //                  [--size-mib 1024 --rounds 3] [--downloads 100 --downloads-size-mib 32 --downloads-slots 8,100] [--exports 1000 --scale-running-ms 20000]
 //                  [--cluster-exports 1000 --cluster-workers 1,2,3 --cluster-running-ms 20000 --cluster-budget 25]
 //
@@ -14,6 +14,9 @@
 //   cluster    the same exports on 1, 2 and 3 worker processes sharing one m3ter budget, on the Temporal
 //              server backed by PostgreSQL: wall time against the rate-limit floor, calls, 429s, RSS per
 //              worker (bench/cluster.ts; --cluster-budget 25 is the M3TER_MAX_REQUESTS_PER_SECOND they get)
+//   ingest     one file of measurements through one worker at m3ter's Ingest limit: wall time against the
+//              floor (batches / rate), requests per batch, RSS, duplicates (bench/ingest.ts;
+//              --ingest-measurements 1000000 --ingest-rate 50)
 // Exits non-zero only if something failed; the figures themselves are for people to read, not assertions.
 import { parseArgs } from 'node:util';
 import { benchBackfill } from './backfill';
@@ -21,6 +24,7 @@ import { benchCluster } from './cluster';
 import { benchDetection } from './detection';
 import { benchConcurrentDownloads } from './concurrent-downloads';
 import { benchDownload } from './download';
+import { benchIngest } from './ingest';
 import { benchScale } from './scale';
 
 function printTable(rows: string[][]) {
@@ -51,11 +55,13 @@ async function main() {
       'cluster-running-ms': { type: 'string', default: '20000' },
       // The deployment default, so the rounds show what an unconfigured deployment gets.
       'cluster-budget': { type: 'string', default: '25' },
+      'ingest-measurements': { type: 'string', default: '1000000' },
+      'ingest-rate': { type: 'string', default: '50' },
     },
   });
   const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   const only = values.only;
-  const sections = ['download', 'downloads', 'scale', 'detection', 'backfill', 'cluster'];
+  const sections = ['download', 'downloads', 'scale', 'detection', 'backfill', 'cluster', 'ingest'];
   if (only !== undefined && !sections.includes(only))
     throw new Error(`--only: must be one of ${sections.join(', ')}; got "${only}"`);
   // Download first: it needs the machine to itself, and the detection lanes keep a worker busy for minutes.
@@ -123,6 +129,15 @@ async function main() {
     });
     printTable(rows);
     console.log(footer.join('\n') + '\n');
+    if (failures) process.exitCode = 1;
+  }
+  if (only === undefined || only === 'ingest') {
+    const { rows, failures } = await benchIngest({
+      measurements: Number(values['ingest-measurements']),
+      ratePerSec: Number(values['ingest-rate']),
+      say,
+    });
+    printTable(rows);
     if (failures) process.exitCode = 1;
   }
 }

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     const failed: string[] = [];
     for (const name of names) {
       log(`scenario ${name}`);
-      await SCENARIOS[name]({ rec, sandbox }).catch((err: Error) => {
+      await SCENARIOS[name]({ rec, sandbox, dir }).catch((err: Error) => {
         failed.push(name);
         log(`scenario ${name} failed: ${err.stack ?? err.message}`);
       });

@@ -5,6 +5,7 @@ import { ConfigError } from './config/config';
 import { resolveSecretFiles } from './config/secret-files';
 import { DefinitionsError } from './definitions/parse';
 import { registerBackfillCommand } from './cli/backfill-command';
+import { registerIngestCommand } from './cli/ingest-command';
 import { CliInputError, EXIT_BAD_INPUT, EXIT_EXPORT_FAILED, EXIT_OK } from './cli/exit-codes';
 import { registerExportCommand } from './cli/export-command';
 import { registerFailedCommand } from './cli/failed-command';
@@ -31,6 +32,7 @@ const COMMANDS: RegisterCommand[] = [
   registerStatusCommand,
   registerSchedulesCommand,
   registerBackfillCommand,
+  registerIngestCommand,
   registerFailedCommand,
   registerRerunCommand,
   registerMonitorCommand,

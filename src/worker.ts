@@ -16,7 +16,7 @@ import { statusCallsPerSecond } from './m3ter/export-job-batcher';
 import { startHealthServer, type HealthServer, type Liveness, type Readiness } from './runtime/health';
 import { activityLogInterceptor, contextualLogger } from './log/activity-context';
 import { setActivityQueueRate } from './m3ter/budget';
-import { m3terTaskQueue } from './contract/task-queues';
+import { m3terIngestTaskQueue, m3terTaskQueue } from './contract/task-queues';
 import { createLocalStorage } from './storage/local';
 import { createS3Client, createS3Storage } from './storage/s3';
 import { workflowSource } from './runtime/workflow-bundle';
@@ -109,8 +109,11 @@ export async function createExportWorker(
 ): Promise<ExportWorker> {
   const m3terBudget = config.m3ter.maxRequestsPerSecond ?? DEFAULT_CLIENT_RATE_LIMITS.config.ratePerSec;
   // Contextual: lines written during an activity carry its workflow id, export name and window.
+  const ingestBudget = config.ingest.requestsPerSecond;
   const m3ter = createM3terClient({
     ...config.m3ter,
+    // Paced at the Ingest budget: the ingest queue's rate bounds all workers together, this one process.
+    rateLimits: { ingest: { ratePerSec: ingestBudget, burst: Math.max(1, ingestBudget) } },
     logger: contextualLogger(log.child({ component: 'm3ter' })),
   });
   // Both from the same settings (src/temporal/connection.ts): whatever connects one connects the other.
@@ -153,6 +156,8 @@ export async function createExportWorker(
     workflowClient: client,
     // One batcher for every wait in this process: concurrent polls share list calls (see its header).
     readExportJob: createExportJobBatcher(m3ter, { maxCallsPerInterval: statusCallsPerSecond(m3terBudget) }),
+    // Measurement ingest (docs/ingest.md): s3:// files are read with the S3 endpoint settings.
+    ingest: { m3ter, s3: createS3Client(config.ingest.s3) },
     ...overrides.deps,
   });
   const interceptors = { activity: [activityLogInterceptor, ...(overrides.activityInterceptors ?? [])] };
@@ -163,6 +168,7 @@ export async function createExportWorker(
   // first call that needs rights on the namespace, and a refusal here leaves no worker holding the
   // connection open.
   const m3terQueue = m3terTaskQueue(config.temporal.taskQueue);
+  const ingestQueue = m3terIngestTaskQueue(config.temporal.taskQueue);
   // Whatever this start-up opened is released when a later step fails: a half-built worker must not keep
   // the process alive.
   const created: Worker[] = [];
@@ -176,6 +182,12 @@ export async function createExportWorker(
       namespace: config.temporal.namespace,
       taskQueue: m3terQueue,
       requestsPerSecond: m3terBudget,
+    });
+    await setActivityQueueRate(client, {
+      namespace: config.temporal.namespace,
+      taskQueue: ingestQueue,
+      requestsPerSecond: ingestBudget,
+      reason: 'm3ter Ingest API budget of this deployment (M3TER_INGEST_REQUESTS_PER_SECOND)',
     });
   } catch (err) {
     await release();
@@ -194,6 +206,7 @@ export async function createExportWorker(
   const deployment = workerDeploymentOptions(version);
   let worker: Worker;
   let m3terWorker: Worker;
+  let ingestWorker: Worker;
   try {
     worker = await Worker.create({
       connection: nativeConnection,
@@ -228,6 +241,19 @@ export async function createExportWorker(
       maxConcurrentActivityTaskExecutions: 100,
     });
     created.push(m3terWorker);
+
+    // One task, one ingest request: the queue's rate is the Ingest budget, the slots only bound memory.
+    ingestWorker = await Worker.create({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue: ingestQueue,
+      activities,
+      ...(deployment ? { workerDeploymentOptions: deployment } : {}),
+      interceptors,
+      shutdownGraceTime: '30 seconds',
+      maxConcurrentActivityTaskExecutions: 32,
+    });
+    created.push(ingestWorker);
   } catch (err) {
     await release();
     throw err;
@@ -237,7 +263,12 @@ export async function createExportWorker(
     'm3ter budget set on the m3ter activity task queue (all workers together)',
   );
 
-  const workers = [worker, m3terWorker];
+  const named: Array<[string, Worker]> = [
+    ['workflow', worker],
+    ['m3ter', m3terWorker],
+    ['ingest', ingestWorker],
+  ];
+  const workers = named.map(([, w]) => w);
   // Made current if the deployment has none, once the workers poll (the server registers the version then).
   // Not part of readiness: a build waiting to be promoted is ready, it just gets no tasks yet.
   const stopChecking = new AbortController();
@@ -248,7 +279,7 @@ export async function createExportWorker(
         client,
         namespace: config.temporal.namespace,
         version,
-        taskQueues: [config.temporal.taskQueue, m3terQueue],
+        taskQueues: [config.temporal.taskQueue, m3terQueue, ingestQueue],
         log,
         signal: stopChecking.signal,
       });
@@ -264,12 +295,8 @@ export async function createExportWorker(
     ...(version ? { version } : {}),
     async readiness() {
       const reasons: string[] = [];
-      for (const [name, w] of [
-        ['workflow', worker],
-        ['m3ter', m3terWorker],
-      ] as const) {
+      for (const [name, w] of named)
         if (w.getState() !== 'RUNNING') reasons.push(`${name} worker is ${w.getState()}`);
-      }
       try {
         // The server's own gRPC health check, bounded: a probe must answer quickly either way.
         await clientConnection.withDeadline(Date.now() + 2_000, () =>
@@ -287,9 +314,9 @@ export async function createExportWorker(
       return { ready: reasons.length === 0, reasons };
     },
     liveness() {
-      const reasons = workers
-        .filter((w) => w.getState() !== 'INITIALIZED' && w.getState() !== 'RUNNING')
-        .map((w) => `${w === worker ? 'workflow' : 'm3ter'} worker is ${w.getState()}`);
+      const reasons = named
+        .filter(([, w]) => w.getState() !== 'INITIALIZED' && w.getState() !== 'RUNNING')
+        .map(([name, w]) => `${name} worker is ${w.getState()}`);
       return { live: reasons.length === 0, reasons };
     },
     close: release,

@@ -73,6 +73,16 @@ export interface AppConfig {
   monitor: MonitorConfig;
   /** Bounds on downloads: concurrency, size, free space, throughput, S3 timeouts (./storage-limits.ts). */
   downloads: DownloadConfig;
+  /** `ingest`: the Ingest API budget and where s3:// files are read from. */
+  ingest: IngestConfig;
+}
+
+/** Measurement ingest (docs/ingest.md). */
+export interface IngestConfig {
+  /** The deployment's Ingest API budget: the ingest task queue's rate, shared by all workers. */
+  requestsPerSecond: number;
+  /** The S3 endpoint s3:// files are read from (EXPORT_S3_ENDPOINT, _REGION, _FORCE_PATH_STYLE). */
+  s3: { endpoint?: string; region: string; forcePathStyle: boolean };
 }
 
 /** The DataExportJobFailure monitor (workflows/failure-monitor.ts). */
@@ -130,6 +140,7 @@ export const DEFAULTS = {
   MONITOR_LOOKBACK: '24h',
   HEALTH_HOST: '127.0.0.1',
   METRICS_HOST: '127.0.0.1',
+  M3TER_INGEST_REQUESTS_PER_SECOND: '50',
 } as const;
 
 // Every rule's message is fixed text: zod's default messages can include the received value.
@@ -252,8 +263,32 @@ const temporalShape = {
     .optional(),
 };
 
+const s3ConnectionShape = {
+  EXPORT_S3_ENDPOINT: httpUrl().optional(),
+  EXPORT_S3_REGION: z.string().trim().min(1).default(DEFAULTS.EXPORT_S3_REGION),
+  EXPORT_S3_FORCE_PATH_STYLE: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'true' || v === 'false', { error: 'must be true or false' })
+    .default(DEFAULTS.EXPORT_S3_FORCE_PATH_STYLE)
+    .transform((v) => v === 'true'),
+};
+
+const ingestShape = {
+  M3TER_INGEST_REQUESTS_PER_SECOND: z
+    .string()
+    .trim()
+    .refine((v) => /^\d+(\.\d+)?$/.test(v) && Number(v) > 0 && Number(v) <= 1000, {
+      error: 'must be a number greater than 0 and at most 1000',
+    })
+    .default(DEFAULTS.M3TER_INGEST_REQUESTS_PER_SECOND)
+    .transform(Number),
+};
+
 const appShape = {
   ...m3terShape,
+  ...ingestShape,
   ...temporalShape,
   EXPORT_DIR: z.string().trim().min(1).default(DEFAULTS.EXPORT_DIR),
   ALERT_WEBHOOK_URL: httpUrl().optional(),
@@ -271,15 +306,7 @@ const appShape = {
       error: 'must be a key prefix without control characters, backslashes or ".."',
     })
     .default(DEFAULTS.EXPORT_S3_PREFIX),
-  EXPORT_S3_ENDPOINT: httpUrl().optional(),
-  EXPORT_S3_REGION: z.string().trim().min(1).default(DEFAULTS.EXPORT_S3_REGION),
-  EXPORT_S3_FORCE_PATH_STYLE: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .refine((v) => v === 'true' || v === 'false', { error: 'must be true or false' })
-    .default(DEFAULTS.EXPORT_S3_FORCE_PATH_STYLE)
-    .transform((v) => v === 'true'),
+  ...s3ConnectionShape,
   METRICS_PORT: port().optional(),
   METRICS_HOST: listenHost().default(DEFAULTS.METRICS_HOST),
   HEALTH_PORT: port().optional(),
@@ -464,6 +491,26 @@ export function loadMonitorCommandConfig(
   return { ...toTemporal(v, connection), monitor: toMonitor(v) };
 }
 
+function toIngest(v: z.output<z.ZodObject<typeof ingestShape & typeof s3ConnectionShape>>): IngestConfig {
+  return {
+    requestsPerSecond: v.M3TER_INGEST_REQUESTS_PER_SECOND,
+    s3: {
+      region: v.EXPORT_S3_REGION,
+      forcePathStyle: v.EXPORT_S3_FORCE_PATH_STYLE,
+      ...(v.EXPORT_S3_ENDPOINT !== undefined ? { endpoint: v.EXPORT_S3_ENDPOINT } : {}),
+    },
+  };
+}
+
+/** Temporal settings and the S3 endpoint: `ingest` reads s3:// files to check them before it starts. */
+export function loadIngestCommandConfig(env: Env = process.env): TemporalConfig & { ingest: IngestConfig } {
+  const [v, connection] = parseWithConnection(
+    { ...temporalShape, ...ingestShape, ...s3ConnectionShape },
+    env,
+  );
+  return { ...toTemporal(v, connection), ingest: toIngest(v) };
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const [v, connection] = parseWithConnection(appShape, env);
   const config: AppConfig = {
@@ -475,6 +522,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     downloads: toDownloadConfig(v),
     metricsHost: v.METRICS_HOST,
     healthHost: v.HEALTH_HOST,
+    ingest: toIngest(v),
   };
   if (v.EXPORT_DEFINITIONS_FILE !== undefined) config.definitionsFile = v.EXPORT_DEFINITIONS_FILE;
   if (v.TEMPORAL_UI_URL !== undefined) config.temporalUiUrl = v.TEMPORAL_UI_URL.replace(/\/+$/, '');

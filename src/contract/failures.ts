@@ -53,6 +53,12 @@ export const FailureType = {
   AlertDeliveryFailed: 'AlertDeliveryFailed',
   /** The export was cancelled (recorded in the status query; cancellation itself is Temporal's). */
   ExportCancelled: 'ExportCancelled',
+  /** An ingest file no longer reads as it did when it was checked: it changed (ingest). */
+  IngestSourceChanged: 'IngestSourceChanged',
+  /** An ingest file is missing or unreadable where the worker looks for it (ingest). */
+  IngestSourceUnavailable: 'IngestSourceUnavailable',
+  /** m3ter refused a batch of measurements with a 4xx that retrying or splitting cannot change (ingest). */
+  IngestBatchRejected: 'IngestBatchRejected',
   /** Anything not classified above: a bug or an unexpected local error; retried (any activity). */
   UnexpectedError: 'UnexpectedError',
 } as const;
@@ -81,6 +87,9 @@ export const FAILURE_RETRYABLE: Readonly<Record<FailureType, boolean>> = {
   M3terResponseInvalid: true,
   AlertDeliveryFailed: true,
   ExportCancelled: false,
+  IngestSourceChanged: false,
+  IngestSourceUnavailable: false,
+  IngestBatchRejected: false,
   UnexpectedError: true,
 };
 

@@ -9,3 +9,12 @@
 export function m3terTaskQueue(taskQueue: string): string {
   return `${taskQueue}-m3ter`;
 }
+
+/**
+ * The activity task queue of the activities that send measurements to the m3ter Ingest API. Its own budget
+ * (M3TER_INGEST_REQUESTS_PER_SECOND), set on the server like the Config API's: one batch, one task, one
+ * request.
+ */
+export function m3terIngestTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-m3ter-ingest`;
+}

@@ -35,7 +35,7 @@ export interface QueueRef {
 /** Sets the queue-wide dispatch rate of an activity task queue (the deployment's m3ter budget). */
 export async function setActivityQueueRate(
   client: Client,
-  ref: QueueRef & { requestsPerSecond: number; identity?: string },
+  ref: QueueRef & { requestsPerSecond: number; identity?: string; reason?: string },
 ): Promise<void> {
   await client.workflowService.updateTaskQueueConfig({
     namespace: ref.namespace,
@@ -45,7 +45,7 @@ export async function setActivityQueueRate(
     taskQueueType: TASK_QUEUE_TYPE_ACTIVITY,
     updateQueueRateLimit: {
       rateLimit: { requestsPerSecond: ref.requestsPerSecond },
-      reason: 'm3ter Config API budget of this deployment (M3TER_MAX_REQUESTS_PER_SECOND)',
+      reason: ref.reason ?? 'm3ter Config API budget of this deployment (M3TER_MAX_REQUESTS_PER_SECOND)',
     },
   });
 }

@@ -10,10 +10,16 @@ import type { AdhocExportInput, BillsCsvExportInput } from '../../src/contract/i
 import type { WindowedExportDefinition } from '../../src/contract/window-run';
 import { jobClaimWorkflowId } from '../../activities/claims';
 import { settle, type Recorder } from './recorder';
+import fs from 'node:fs';
+import path from 'node:path';
+import { checkFile } from '../../src/ingest/check-file';
+import { ingestInput } from '../../src/cli/ingest-command';
 
 export interface ScenarioContext {
   rec: Recorder;
   sandbox: SandboxProcess;
+  /** A folder for input files (ingest); its path is scrubbed from the histories. */
+  dir: string;
 }
 
 export type Scenario = (ctx: ScenarioContext) => Promise<void>;
@@ -248,6 +254,31 @@ const monitor: Scenario = async ({ rec, sandbox }) => {
   );
 };
 
+const ingest: Scenario = async ({ rec, sandbox, dir }) => {
+  await reset(sandbox, { ingestMeters: { 'api-calls': { required: ['measure.quantity'] } } });
+  const rows = ['meter,account,ts,measure.quantity'];
+  for (let i = 0; i < 30; i++)
+    rows.push(`${i === 7 ? 'no-such-meter' : 'api-calls'},acct-001,2026-01-02T00:00:00Z,${i}`);
+  const file = path.join(dir, 'replay-usage.csv');
+  fs.writeFileSync(file, rows.join('\n') + '\n');
+  const checked = await checkFile({ kind: 'local', path: file });
+  if (!checked.file) throw new Error(`replay ingest file refused: ${JSON.stringify(checked.issues)}`);
+  const input = {
+    ...ingestInput(checked.file, { files: [], settleMs: 500 }),
+    batch: { maxCount: 10 },
+    pageBatches: 1,
+    continueAsNewAfterBatches: 2,
+  };
+  const h = await start(rec, 'ingestWorkflow', [input]);
+  await captured(rec, h, 'rejected-row', 'three batches over two runs (continue-as-new), one row rejected');
+  await rec.capture(
+    'first-run',
+    'the first run of an ingest: plan, two batches, continue-as-new',
+    h.workflowId,
+    h.firstExecutionRunId,
+  );
+};
+
 export const SCENARIOS: Record<string, Scenario> = {
   adhocSuccess,
   adhocFailures,
@@ -256,4 +287,5 @@ export const SCENARIOS: Record<string, Scenario> = {
   scheduled,
   backfill,
   monitor,
+  ingest,
 };

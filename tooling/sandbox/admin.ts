@@ -25,6 +25,10 @@ const configSchema = z.object({
   nextJobOutcome: z.enum(['SUCCEEDED', 'FAILED']).optional(),
   usageFileSizeBytes: z.number().int().min(0).nullable().optional(),
   hostileDownloadUrl: z.string().min(1).nullable().optional(),
+  ingestMeters: z
+    .record(z.string().min(1), z.object({ required: z.array(z.string().min(1)) }))
+    .nullable()
+    .optional(),
   rateLimits: z
     .object({ config: rateSpec.optional(), dataExplorer: rateSpec.optional(), ingest: rateSpec.optional() })
     .optional(),
@@ -120,6 +124,8 @@ export function registerAdminRoutes(app: FastifyInstance, state: SandboxState): 
     // null switches generated big files off again.
     if (patch.usageFileSizeBytes !== undefined) c.usageFileSizeBytes = patch.usageFileSizeBytes ?? undefined;
     if (patch.hostileDownloadUrl !== undefined) c.hostileDownloadUrl = patch.hostileDownloadUrl ?? undefined;
+    // null switches ingest validation off again (every meter known).
+    if (patch.ingestMeters !== undefined) c.ingestMeters = patch.ingestMeters ?? undefined;
     if (patch.rateLimits) {
       c.rateLimits = { ...c.rateLimits, ...patch.rateLimits } as typeof c.rateLimits;
       state.rateLimiter.setLimits(c.rateLimits);
@@ -170,7 +176,17 @@ export function registerAdminRoutes(app: FastifyInstance, state: SandboxState): 
 
   app.post('/_sandbox/measurements/seed', async (request) => seedMeasurements(state, request.body));
 
-  app.get('/_sandbox/measurements', async () => ({ count: state.measurements.length }));
+  // `uidPrefix` counts the stored measurements whose uid starts with it (one ingest's derived uids).
+  app.get('/_sandbox/measurements', async (request) => {
+    const prefix = (request.query as { uidPrefix?: string }).uidPrefix;
+    return {
+      count: state.measurements.length,
+      duplicatesReceived: state.duplicatesReceived,
+      ...(prefix !== undefined
+        ? { matching: [...state.uids.keys()].filter((u) => u.startsWith(prefix)).length }
+        : {}),
+    };
+  });
 
   registerFailureInjectionRoute(app, state);
 }

@@ -65,30 +65,62 @@ function ensureAccount(state: SandboxState, code: string): void {
   });
 }
 
-/** Stores accepted measurements; a repeated uid is not ingested and raises a DuplicateUid event. */
-export function ingest(state: SandboxState, items: Array<z.infer<typeof measurementSchema>>): void {
+type Item = z.infer<typeof measurementSchema>;
+
+/**
+ * ASSUMPTION (docs/m3ter-api.md, Assumptions): the payload of `ingest.validation.failure` is undocumented.
+ * The sandbox's one definition: `eventData: {failureType, uid, meter, account, ts, errorMessage}`, and
+ * `resourceId` set to the uid.
+ */
+function rejectMeasurement(state: SandboxState, m: Item, failureType: string, errorMessage: string): void {
   const now = state.clock.now();
+  emitEvent(state, {
+    eventName: INGEST_FAILURE_EVENT_NAME,
+    category: INGEST_FAILURE_CATEGORY,
+    eventTime: now,
+    m3terEvent: {
+      eventName: INGEST_FAILURE_EVENT_NAME,
+      eventTime: iso(now),
+      eventData: { failureType, uid: m.uid, meter: m.meter, account: m.account, ts: m.ts, errorMessage },
+    },
+    ...(m.uid !== undefined ? { resourceId: m.uid } : {}),
+  });
+}
+
+/** The field a measurement lacks among its meter's required ones (`measure.quantity`), if any. */
+function missingField(m: Item, required: string[]): string | undefined {
+  return required.find((path) => {
+    const [map, key] = path.split('.', 2);
+    const values = (m as Record<string, unknown>)[map] as Record<string, unknown> | undefined;
+    return key === undefined ? values === undefined : values?.[key] === undefined;
+  });
+}
+
+/**
+ * Stores accepted measurements. Validation after acceptance, as m3ter's (docs/m3ter-api.md, Submit
+ * measurements): with `ingestMeters` configured an unknown meter (UndefinedMeter) or a missing required
+ * field (MissingField) is not ingested; a repeated uid is never ingested again (DuplicateUid). Each raises
+ * an IngestValidationFailure event.
+ */
+export function ingest(state: SandboxState, items: Item[]): void {
+  const meters = state.config.ingestMeters;
   for (const m of items) {
     if (m.uid !== undefined && state.uids.has(m.uid)) {
-      emitEvent(state, {
-        eventName: INGEST_FAILURE_EVENT_NAME,
-        category: INGEST_FAILURE_CATEGORY,
-        eventTime: now,
-        m3terEvent: {
-          eventName: INGEST_FAILURE_EVENT_NAME,
-          eventTime: iso(now),
-          eventData: {
-            failureType: 'DuplicateUid',
-            uid: m.uid,
-            meter: m.meter,
-            account: m.account,
-            ts: m.ts,
-            errorMessage: `A measurement with uid ${m.uid} was already ingested`,
-          },
-        },
-        resourceId: m.uid,
-      });
+      state.duplicatesReceived += 1;
+      rejectMeasurement(state, m, 'DuplicateUid', `A measurement with uid ${m.uid} was already ingested`);
       continue;
+    }
+    if (meters) {
+      const meter = meters[m.meter];
+      if (!meter) {
+        rejectMeasurement(state, m, 'UndefinedMeter', `No meter with code ${m.meter}`);
+        continue;
+      }
+      const missing = missingField(m, meter.required);
+      if (missing) {
+        rejectMeasurement(state, m, 'MissingField', `Meter ${m.meter} requires ${missing}`);
+        continue;
+      }
     }
     ensureAccount(state, m.account);
     const record: Measurement = { ...m, tsMs: Date.parse(m.ts) };

@@ -59,6 +59,8 @@ export class SandboxState {
   requestLog: RequestLogEntry[] = [];
   /** 429s the rate limiter answered (injected faults are not counted here). */
   rateLimited = 0;
+  /** Measurements received again under a uid already stored (not ingested a second time). */
+  duplicatesReceived = 0;
   seedCalls = 0;
   /** Earliest completion time among unsettled jobs (see settleJobs); -Infinity forces a scan. */
   jobDeadline = -Infinity;
@@ -118,6 +120,7 @@ export class SandboxState {
     this.fileBytesServed = 0;
     this.requestLog = [];
     this.rateLimited = 0;
+    this.duplicatesReceived = 0;
     this.seedCalls = 0;
     this.jobDeadline = -Infinity;
     this.faults.clear();

@@ -96,6 +96,11 @@ export interface RuntimeConfig {
    * presigned URL of the sandbox's own (docs/security.md: the worker must refuse to fetch it).
    */
   hostileDownloadUrl?: string;
+  /**
+   * The meters ingest validates against, each with the fields its measurements must carry
+   * (`measure.quantity`, `who.user`, ...). Unset: every meter is known and nothing is required.
+   */
+  ingestMeters?: Record<string, { required: string[] }>;
 }
 
 /** Per-route metadata read by the server's hooks (counters, faults, rate limits, auth). */

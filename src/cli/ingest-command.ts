@@ -1,0 +1,319 @@
+// `m3ter-exports ingest <file|dir|s3://bucket/prefix>...`, `ingest status <id>`, `ingest cancel <id>`.
+//
+// Every file is checked in full before anything is started (exit 2 with every problem by file, line and
+// field). Each file is then one ingestWorkflow under an id derived from its content (startOnce): the same
+// file again attaches to its running ingest or is skipped once done. `--force` sends it again with new uids.
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  loadIngestCommandConfig,
+  loadTemporalConfig,
+  type IngestConfig,
+  type TemporalConfig,
+} from '../config/config';
+import { parseDuration, DURATION_RULE } from '../config/durations';
+import {
+  createIngestInputSchema,
+  DEFAULT_SETTLE_MS,
+  ingestProgressQuery,
+  ingestWorkflowId,
+  type IngestInput,
+} from '../contract/ingest';
+import { createS3Client } from '../storage/s3';
+import { startOnce } from '../temporal/start-once';
+import { checkFile, DEFAULT_MAX_LISTED_ISSUES, type CheckedFile, type LineIssue } from '../ingest/check-file';
+import { describeSource, expandArgument } from '../ingest/source';
+import { CliInputError, EXIT_OK } from './exit-codes';
+import type { Io } from './io';
+import type { CliContext } from './program';
+import { withTemporalClient } from '../temporal/client';
+import {
+  exitCodeOf,
+  finalOutcome,
+  formatOutcome,
+  waitWithProgress,
+  type IngestHandle,
+  type IngestOutcome,
+} from './ingest-progress';
+
+export interface IngestFlags {
+  dryRun?: boolean;
+  wait?: boolean;
+  force?: boolean;
+  json?: boolean;
+  /** How long to await m3ter's rejection events after the last batch (a duration). */
+  settle?: string;
+  concurrency?: string;
+}
+
+interface Prepared {
+  files: CheckedFile[];
+  salt?: string;
+  settleMs: number;
+  concurrency?: number;
+}
+
+function flagProblems(flags: IngestFlags): { problems: string[]; settleMs: number; concurrency?: number } {
+  const problems: string[] = [];
+  let settleMs = DEFAULT_SETTLE_MS;
+  if (flags.settle !== undefined) {
+    try {
+      settleMs = parseDuration(flags.settle);
+    } catch {
+      problems.push(`--settle: ${DURATION_RULE}`);
+    }
+  }
+  let concurrency: number | undefined;
+  if (flags.concurrency !== undefined) {
+    concurrency = Number(flags.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+      problems.push('--concurrency: must be an integer from 1 to 64');
+  }
+  return { problems, settleMs, ...(concurrency !== undefined ? { concurrency } : {}) };
+}
+
+function formatIssue(i: LineIssue): string {
+  return i.line > 0 ? `${i.file}:${i.line}: ${i.field}: ${i.message}` : `${i.file}: ${i.message}`;
+}
+
+/** Expands and checks every argument; throws CliInputError naming every problem (capped, all counted). */
+export async function prepareIngest(
+  args: string[],
+  flags: IngestFlags,
+  config: IngestConfig,
+  io: Io,
+): Promise<Prepared> {
+  const { problems, settleMs, concurrency } = flagProblems(flags);
+  let s3: S3Client | undefined;
+  const s3Client = () => (s3 ??= createS3Client(config.s3));
+  const salt = flags.force ? randomBytes(8).toString('hex').slice(0, 8) : undefined;
+  const files: CheckedFile[] = [];
+  let issueCount = 0;
+  const listed: string[] = [];
+  for (const arg of args) {
+    let sources;
+    try {
+      sources = await expandArgument(arg, s3Client);
+    } catch (err) {
+      problems.push(`${arg}: cannot be read (${(err as { code?: string }).code ?? (err as Error).name})`);
+      continue;
+    }
+    if (sources.length === 0) problems.push(`${arg}: holds no .csv, .jsonl or .ndjson file`);
+    for (const source of sources) {
+      if (!flags.json) io.stderr(`checking ${describeSource(source)} ...`);
+      const r = await checkFile(source, { ...(s3 ? { s3 } : {}), ...(salt ? { salt } : {}) });
+      issueCount += r.issueCount;
+      for (const i of r.issues) if (listed.length < DEFAULT_MAX_LISTED_ISSUES) listed.push(formatIssue(i));
+      if (r.file) files.push(r.file);
+    }
+  }
+  s3?.destroy();
+  const all = [...problems, ...listed];
+  const total = problems.length + issueCount;
+  if (total > all.length) all.push(`... ${total - all.length} more problems (${total} in all)`);
+  if (all.length > 0)
+    throw new CliInputError(
+      [
+        `${total} problem${total === 1 ? '' : 's'} found; nothing was sent:`,
+        ...all.map((l) => `  ${l}`),
+      ].join('\n'),
+      all,
+    );
+  return {
+    files,
+    ...(salt ? { salt } : {}),
+    settleMs,
+    ...(concurrency !== undefined ? { concurrency } : {}),
+  };
+}
+
+/** The workflow input for one checked file, validated with the workflow's own schema. */
+export function ingestInput(f: CheckedFile, p: Prepared): IngestInput {
+  return createIngestInputSchema().parse({
+    source: f.source,
+    name: f.name,
+    format: f.format,
+    sha256: f.sha256,
+    sizeBytes: f.sizeBytes,
+    rows: f.rows,
+    ...(f.header !== undefined ? { header: f.header } : {}),
+    dataOffset: f.dataOffset,
+    dataLine: f.dataLine,
+    ...(p.salt ? { salt: p.salt } : {}),
+    settleMs: p.settleMs,
+    ...(p.concurrency !== undefined ? { concurrency: p.concurrency } : {}),
+  });
+}
+
+async function startFile(
+  client: Client,
+  temporal: TemporalConfig,
+  f: CheckedFile,
+  p: Prepared,
+): Promise<{ handle: IngestHandle; state: 'started' | 'attached' | 'done' | 'ended' }> {
+  const workflowId = ingestWorkflowId(f.sha256, p.salt);
+  const started = await startOnce(client, {
+    workflowType: 'ingestWorkflow',
+    workflowId,
+    taskQueue: temporal.taskQueue,
+    args: [ingestInput(f, p)],
+    memo: { file: describeSource(f.source) },
+  });
+  const handle = client.workflow.getHandle(workflowId) as IngestHandle;
+  if (started) return { handle, state: 'started' };
+  const d = await handle.describe();
+  if (d.status.name === 'RUNNING') return { handle, state: 'attached' };
+  return { handle, state: d.status.name === 'COMPLETED' ? 'done' : 'ended' };
+}
+
+export async function runIngestCommand(
+  temporal: TemporalConfig,
+  config: IngestConfig,
+  args: string[],
+  flags: IngestFlags,
+  io: Io,
+): Promise<number> {
+  const prepared = await prepareIngest(args, flags, config, io);
+  if (flags.dryRun) {
+    const out = prepared.files.map((f) => ({
+      file: describeSource(f.source),
+      format: f.format,
+      rows: f.rows,
+      ownUids: f.ownUids,
+      bytes: f.sizeBytes,
+      sha256: f.sha256,
+      workflowId: ingestWorkflowId(f.sha256, prepared.salt),
+    }));
+    if (flags.json) io.stdout(JSON.stringify({ dryRun: true, files: out }, null, 2));
+    else
+      for (const f of out)
+        io.stdout(
+          `${f.file}: ${f.rows} measurements (${f.ownUids} with their own uid), ${f.bytes} bytes, ok -> ${f.workflowId}`,
+        );
+    return EXIT_OK;
+  }
+  return withTemporalClient(temporal, async (client) => {
+    const outcomes: IngestOutcome[] = [];
+    const handles: Array<{ handle: IngestHandle; file: string }> = [];
+    for (const f of prepared.files) {
+      const { handle, state } = await startFile(client, temporal, f, prepared);
+      const file = describeSource(f.source);
+      if (!flags.json)
+        io.stderr(
+          {
+            started: `started ingest ${handle.workflowId} for ${file} (${f.rows} measurements)`,
+            attached: `attached to the running ingest ${handle.workflowId} of ${file} (same content)`,
+            done: `skipped ${file}: the same content was already ingested by ${handle.workflowId} (--force sends it again with new uids)`,
+            ended: `skipped ${file}: its ingest ${handle.workflowId} ended without completing; see \`ingest status ${handle.workflowId}\` (--force sends it again with new uids)`,
+          }[state],
+        );
+      handles.push({ handle, file });
+      if (!flags.wait) outcomes.push({ workflowId: handle.workflowId, file, status: state.toUpperCase() });
+    }
+    if (flags.wait)
+      for (const { handle, file } of handles) {
+        const o = await waitWithProgress(handle, file, io, Boolean(flags.json));
+        outcomes.push(o);
+        if (!flags.json) io.stdout(formatOutcome(o));
+      }
+    if (flags.json) io.stdout(JSON.stringify({ ingests: outcomes }, null, 2));
+    if (!flags.wait) return EXIT_OK;
+    return Math.max(EXIT_OK, ...outcomes.map(exitCodeOf));
+  });
+}
+
+async function ingestHandle(client: Client, workflowId: string): Promise<IngestHandle> {
+  const handle = client.workflow.getHandle(workflowId) as IngestHandle;
+  try {
+    const d = await handle.describe();
+    if (d.type !== 'ingestWorkflow')
+      throw new CliInputError(`<workflowId>: ${workflowId} is a ${d.type}, not an ingest`);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError)
+      throw new CliInputError(`<workflowId>: no workflow ${workflowId}`);
+    throw err;
+  }
+  return handle;
+}
+
+export async function ingestStatus(
+  temporal: TemporalConfig,
+  workflowId: string,
+  o: { json?: boolean },
+  io: Io,
+): Promise<number> {
+  return withTemporalClient(temporal, async (client) => {
+    const handle = await ingestHandle(client, workflowId);
+    const d = await handle.describe();
+    const file = String(d.memo?.file ?? '');
+    let outcome: IngestOutcome;
+    if (d.status.name === 'RUNNING') {
+      const progress = await handle.query(ingestProgressQuery).catch(() => undefined);
+      outcome = {
+        workflowId,
+        file: progress?.file ?? file,
+        status: 'RUNNING',
+        ...(progress ? { progress } : {}),
+      };
+    } else outcome = await finalOutcome(handle, file);
+    io.stdout(o.json ? JSON.stringify(outcome, null, 2) : formatOutcome(outcome));
+    return exitCodeOf(outcome);
+  });
+}
+
+export async function ingestCancel(
+  temporal: TemporalConfig,
+  workflowId: string,
+  o: { json?: boolean },
+  io: Io,
+): Promise<number> {
+  return withTemporalClient(temporal, async (client) => {
+    const handle = await ingestHandle(client, workflowId);
+    const d = await handle.describe();
+    if (d.status.name !== 'RUNNING')
+      throw new CliInputError(`<workflowId>: ${workflowId} is not running (${d.status.name})`);
+    await handle.cancel();
+    const outcome = await finalOutcome(handle, String(d.memo?.file ?? ''));
+    io.stdout(o.json ? JSON.stringify(outcome, null, 2) : formatOutcome(outcome));
+    return EXIT_OK;
+  });
+}
+
+export function registerIngestCommand(program: Command, ctx: CliContext): void {
+  const ingest = program
+    .command('ingest')
+    .description('send files of measurements (CSV, JSON Lines) to m3ter, exactly once, resumable')
+    .argument('<files...>', 'files, directories (their .csv/.jsonl/.ndjson files) or s3://bucket/prefix')
+    .option('--dry-run', 'check every file and print what would be sent; send nothing')
+    .option('--wait', 'show progress until each ingest has settled; exit 1 if any row was rejected')
+    .option('--force', 'send files again that were already ingested, with new uids')
+    .option('--settle <duration>', "how long to await m3ter's rejection events after the last batch", '2m')
+    .option('--concurrency <n>', 'batches in flight at once per file (1-64)')
+    .option('--json', 'machine-readable output')
+    .action(
+      ctx.act(async (files: string[], o: IngestFlags) => {
+        const config = loadIngestCommandConfig();
+        return runIngestCommand(config, config.ingest, files, o, ctx.io);
+      }),
+    );
+  ingest
+    .command('status <workflowId>')
+    .description("an ingest's progress, or its report: accepted, rejected by type, the first rejected lines")
+    .option('--json', 'machine-readable output')
+    .action(
+      ctx.act(async (workflowId: string, _o: { json?: boolean }, cmd: Command) =>
+        ingestStatus(loadTemporalConfig(), workflowId, cmd.optsWithGlobals(), ctx.io),
+      ),
+    );
+  ingest
+    .command('cancel <workflowId>')
+    .description('cancel an ingest: batches already sent stay ingested')
+    .option('--json', 'machine-readable output')
+    .action(
+      ctx.act(async (workflowId: string, _o: { json?: boolean }, cmd: Command) =>
+        ingestCancel(loadTemporalConfig(), workflowId, cmd.optsWithGlobals(), ctx.io),
+      ),
+    );
+}
