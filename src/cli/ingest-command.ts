@@ -224,18 +224,22 @@ export async function runIngestCommand(
   });
 }
 
-async function ingestHandle(client: Client, workflowId: string): Promise<IngestHandle> {
+/** The ingest's handle and description; refuses an id that names no workflow or another kind. */
+async function ingestHandle(
+  client: Client,
+  workflowId: string,
+): Promise<{ handle: IngestHandle; d: Awaited<ReturnType<IngestHandle['describe']>> }> {
   const handle = client.workflow.getHandle(workflowId) as IngestHandle;
   try {
     const d = await handle.describe();
     if (d.type !== 'ingestWorkflow')
       throw new CliInputError(`<workflowId>: ${workflowId} is a ${d.type}, not an ingest`);
+    return { handle, d };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError)
       throw new CliInputError(`<workflowId>: no workflow ${workflowId}`);
     throw err;
   }
-  return handle;
 }
 
 export async function ingestStatus(
@@ -245,8 +249,7 @@ export async function ingestStatus(
   io: Io,
 ): Promise<number> {
   return withTemporalClient(temporal, async (client) => {
-    const handle = await ingestHandle(client, workflowId);
-    const d = await handle.describe();
+    const { handle, d } = await ingestHandle(client, workflowId);
     const file = String(d.memo?.file ?? '');
     let outcome: IngestOutcome;
     if (d.status.name === 'RUNNING') {
@@ -270,8 +273,7 @@ export async function ingestCancel(
   io: Io,
 ): Promise<number> {
   return withTemporalClient(temporal, async (client) => {
-    const handle = await ingestHandle(client, workflowId);
-    const d = await handle.describe();
+    const { handle, d } = await ingestHandle(client, workflowId);
     if (d.status.name !== 'RUNNING')
       throw new CliInputError(`<workflowId>: ${workflowId} is not running (${d.status.name})`);
     await handle.cancel();

@@ -1,4 +1,4 @@
-import { OPERATIONAL_DATA_TYPES } from '../../src/m3ter/export-request-schemas';
+import { LINE_ITEM_TYPES, OPERATIONAL_DATA_TYPES } from '../../src/m3ter/export-request-schemas';
 import { iso } from './clock';
 import { hashString, intBetween, mixSeed, mulberry32, pick, seededUuid, type Rng } from './rng';
 
@@ -7,31 +7,12 @@ import { hashString, intBetween, mixSeed, mulberry32, pick, seededUuid, type Rng
  * Ids come from the seed; dates are anchored on the month the sandbox started in, so recent date
  * ranges find data.
  */
-// m3ter's list of operational data types (docs/m3ter-api.md): one fact, kept where the product keeps it.
+// m3ter's lists of operational data types and bill line item types (docs/m3ter-api.md): one fact each,
+// kept where the product keeps it.
 export { OPERATIONAL_DATA_TYPES };
 export type OperationalDataType = (typeof OPERATIONAL_DATA_TYPES)[number];
 
-export const LINE_ITEM_TYPES = [
-  'STANDING_CHARGE',
-  'USAGE',
-  'COUNTER_RUNNING_TOTAL_CHARGE',
-  'COUNTER_ADJUSTMENT_DEBIT',
-  'COUNTER_ADJUSTMENT_CREDIT',
-  'USAGE_CREDIT',
-  'MINIMUM_SPEND',
-  'MINIMUM_SPEND_REFUND',
-  'CREDIT_DEDUCTION',
-  'MANUAL_ADJUSTMENT',
-  'CREDIT_MEMO',
-  'DEBIT_MEMO',
-  'COMMITMENT_CONSUMED',
-  'COMMITMENT_FEE',
-  'OVERAGE_SURCHARGE',
-  'OVERAGE_USAGE',
-  'BALANCE_CONSUMED',
-  'BALANCE_FEE',
-  'AD_HOC',
-] as const;
+export { LINE_ITEM_TYPES };
 export type LineItemType = (typeof LINE_ITEM_TYPES)[number];
 
 export type Entity = Record<string, string | number | boolean | null>;
