@@ -8,7 +8,7 @@ import { heartbeat } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { IngestSource } from '../src/contract/ingest';
 import type { M3terClient } from '../src/m3ter';
-import { M3terError, M3terPermissionDeniedError } from '../src/m3ter/errors';
+import { M3terError, M3terPermissionDeniedError, M3terRequestValidationError } from '../src/m3ter/errors';
 import { MAX_MEASUREMENTS_PAYLOAD_BYTES, type Measurement } from '../src/m3ter/schemas';
 import { bodyBytes } from '../src/ingest/batches';
 import { IngestFormat } from '../src/ingest/format';
@@ -160,6 +160,13 @@ export function createIngestActivities(deps: IngestActivityDeps) {
       return { requests: await send(measurements) };
     } catch (err) {
       const context = `sending lines from ${input.batch.line} of ${describeSource(input.file.source)}`;
+      // The rows are read without the schema (they were checked before the ingest started); the client's
+      // check of the request refusing one means the file changed since.
+      if (err instanceof M3terRequestValidationError)
+        throw failure(
+          FailureType.IngestSourceChanged,
+          `${context}: the file changed since it was checked: ${err.message}`,
+        );
       if (
         err instanceof M3terError &&
         err.status !== undefined &&

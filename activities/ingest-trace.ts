@@ -59,7 +59,7 @@ export function createIngestTraceActivities(deps: TraceIngestDeps) {
       if (++n % 50_000 === 0) heartbeat();
       if (isBlank(l.text)) continue;
       const row = parseRow(
-        { format: input.file.format, columns, fileSha256: input.file.sha256 },
+        { format: input.file.format, columns, fileSha256: input.file.sha256, trusted: true },
         l.line,
         l.text,
       );

@@ -16,7 +16,7 @@
 //              worker (bench/cluster.ts; --cluster-budget 25 is the M3TER_MAX_REQUESTS_PER_SECOND they get)
 //   ingest     one file of measurements through one worker at m3ter's Ingest limit: wall time against the
 //              floor (batches / rate), requests per batch, RSS, duplicates (bench/ingest.ts;
-//              --ingest-measurements 1000000 --ingest-rate 50)
+//              --ingest-measurements 1000000 --ingest-rate 50 --ingest-concurrency 16)
 // Exits non-zero only if something failed; the figures themselves are for people to read, not assertions.
 import { parseArgs } from 'node:util';
 import { benchBackfill } from './backfill';
@@ -57,6 +57,7 @@ async function main() {
       'cluster-budget': { type: 'string', default: '25' },
       'ingest-measurements': { type: 'string', default: '1000000' },
       'ingest-rate': { type: 'string', default: '50' },
+      'ingest-concurrency': { type: 'string', default: '16' },
     },
   });
   const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
@@ -135,6 +136,7 @@ async function main() {
     const { rows, failures } = await benchIngest({
       measurements: Number(values['ingest-measurements']),
       ratePerSec: Number(values['ingest-rate']),
+      concurrency: Number(values['ingest-concurrency']),
       say,
     });
     printTable(rows);

@@ -22,6 +22,8 @@ export interface IngestBenchOptions {
   measurements: number;
   /** The sandbox's Ingest limit and the deployment's Ingest budget (requests per second). */
   ratePerSec: number;
+  /** Batches in flight (the workflow's `concurrency`). */
+  concurrency: number;
   say: (m: string) => void;
 }
 
@@ -38,7 +40,7 @@ async function writeFile(file: string, n: number): Promise<void> {
 }
 
 export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: string[][]; failures: number }> {
-  const { measurements, ratePerSec, say } = opts;
+  const { measurements, ratePerSec, concurrency, say } = opts;
   const temporal = await startDevServer({ log: say });
   const sandbox = await spawnSandboxProcess();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ingest-'));
@@ -79,7 +81,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
     const handle = await client.workflow.start<typeof ingestWorkflow>('ingestWorkflow', {
       taskQueue,
       workflowId,
-      args: [ingestInput(checked.file, { files: [], settleMs: 2_000 })],
+      args: [ingestInput(checked.file, { files: [], settleMs: 2_000, concurrency })],
     });
     const progress = setInterval(() => {
       handle
@@ -100,6 +102,14 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
     const floorMs = (result.batchesSent / ratePerSec) * 1000;
     const stored = await sandbox.admin.get<{ count: number; duplicatesReceived: number }>('/measurements');
     const counters = await sandbox.admin.get<{ rateLimited: number }>('/counters');
+    // The rate the sandbox saw, first to last arrival: the pipeline's pace without start-up and settle.
+    const arrivals = (
+      await sandbox.admin.get<{ data: Array<{ at: number }> }>('/requests?rateClass=ingest')
+    ).data.map((e) => e.at);
+    const arrivalRate =
+      arrivals.length > 1
+        ? (arrivals.length - 1) / ((arrivals[arrivals.length - 1] - arrivals[0]) / 1000)
+        : NaN;
     const runs: number[] = [];
     for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
       const h = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
@@ -115,6 +125,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
         ['file size (MiB)', mib(checked.file.sizeBytes)],
         ['check before sending (s)', (checkMs / 1000).toFixed(1)],
         ['sandbox limit = Ingest budget (requests/s)', String(ratePerSec)],
+        ['batches in flight (concurrency)', String(concurrency)],
         ['batches', String(result.batchesSent)],
         ['measurements per batch (mean)', (result.rowsSent / result.batchesSent).toFixed(0)],
         ['request body per batch (mean KB)', (result.bytesSent / result.batchesSent / 1000).toFixed(0)],
@@ -123,6 +134,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
         ['floor: batches / limit (s)', (floorMs / 1000).toFixed(1)],
         ['wall / floor', (wallMs / floorMs).toFixed(2)],
         ['measurements per second', (result.rowsSent / (wallMs / 1000)).toFixed(0)],
+        ['requests/s at the sandbox, first to last', arrivalRate.toFixed(1)],
         ['429s answered by the sandbox', String(counters.rateLimited)],
         ['workflow runs (continue-as-new) / events per run (max)', `${runs.length} / ${Math.max(...runs)}`],
         ['worker RSS idle / peak (MiB)', `${mib(idleRss)} / ${mib(peakRss)}`],

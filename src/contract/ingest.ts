@@ -15,7 +15,7 @@ export const DEFAULT_SETTLE_MS = 120_000;
 /** Rejected lines listed in the report; beyond that they are counted (all are in the CSV beside a local file). */
 export const DEFAULT_MAX_LISTED_REJECTIONS = 20;
 /** Batches in flight at once; the Ingest budget (the queue's rate) bounds the request rate, not this. */
-export const DEFAULT_INGEST_CONCURRENCY = 8;
+export const DEFAULT_INGEST_CONCURRENCY = 16;
 /** Batches one planning activity lays out (offsets only; the rows stay in the file). */
 export const DEFAULT_PAGE_BATCHES = 100;
 /** Batches one run sends before it continues as new (3 history events each). */

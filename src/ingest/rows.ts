@@ -17,6 +17,11 @@ export interface RowContext {
   /** The file's SHA-256 (hex), for derived uids. */
   fileSha256: string;
   salt?: string;
+  /**
+   * Rows already checked (the ingest activities read a file the CLI checked in full): the schema is not run
+   * again here, because the client validates every request body with the same schema before sending it.
+   */
+  trusted?: boolean;
 }
 
 export interface ParsedRow {
@@ -48,16 +53,28 @@ function parseJsonLine(text: string): { record?: Record<string, unknown>; issues
 export function parseRow(ctx: RowContext, line: number, text: string): ParsedRow | { issues: FieldIssue[] } {
   const raw = ctx.format === IngestFormat.csv ? csvRecord(ctx.columns ?? [], text) : parseJsonLine(text);
   if (!raw.record) return { issues: raw.issues };
-  const parsed = MeasurementSchema.safeParse(raw.record, { error: ruleMessage });
-  const issues = parsed.success
-    ? raw.issues
-    : [...raw.issues, ...toIssues(parsed.error).map((i) => ({ field: i.path || 'row', message: i.message }))];
-  if (!parsed.success || issues.length > 0) return { issues };
-  const own = parsed.data.uid;
+  let data: Measurement;
+  if (ctx.trusted && raw.issues.length === 0) data = raw.record as Measurement;
+  else {
+    // The error map only on failure: it costs the valid rows, which are nearly all, a third of their time.
+    const parsed = MeasurementSchema.safeParse(raw.record);
+    const issues = parsed.success
+      ? raw.issues
+      : [
+          ...raw.issues,
+          ...toIssues(MeasurementSchema.safeParse(raw.record, { error: ruleMessage }).error!).map((i) => ({
+            field: i.path || 'row',
+            message: i.message,
+          })),
+        ];
+    if (!parsed.success || issues.length > 0) return { issues };
+    data = parsed.data;
+  }
+  const own = data.uid;
   if (own !== undefined && own.trim() === '')
     return { issues: [{ field: 'uid', message: 'must not be empty (leave it out to get a derived one)' }] };
   const measurement: Measurement =
-    own === undefined ? { uid: derivedUid(ctx.fileSha256, line, ctx.salt), ...parsed.data } : parsed.data;
+    own === undefined ? { uid: derivedUid(ctx.fileSha256, line, ctx.salt), ...data } : data;
   const bytes = Buffer.byteLength(JSON.stringify(measurement), 'utf8');
   if (BODY_ENVELOPE_BYTES + bytes >= MAX_MEASUREMENTS_PAYLOAD_BYTES)
     return {

@@ -58,7 +58,13 @@ function rowContext(ctx: SliceContext): RowContext {
     if ('issues' in h) throw new SourceChangedError(`header: ${h.issues.map((i) => i.message).join('; ')}`);
     columns = h.columns;
   }
-  return { format: ctx.format, columns, fileSha256: ctx.sha256, ...(ctx.salt ? { salt: ctx.salt } : {}) };
+  return {
+    format: ctx.format,
+    columns,
+    fileSha256: ctx.sha256,
+    ...(ctx.salt ? { salt: ctx.salt } : {}),
+    trusted: true,
+  };
 }
 
 function changed(line: number, issues: FieldIssue[]): SourceChangedError {
