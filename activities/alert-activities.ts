@@ -33,7 +33,9 @@ export function createAlertActivities(deps: AlertActivityDeps) {
           kind: alert.kind,
           jobId: alert.jobId,
         },
-        'alert channel did not accept the alert after retries',
+        c.attempts === 0
+          ? 'alert channel could not be used (its definition or a variable it needs)'
+          : 'alert channel did not accept the alert after retries',
       );
       deps.onChannelFailure?.(c.channel);
       try {

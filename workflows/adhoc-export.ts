@@ -160,6 +160,7 @@ function beginRun(rawInput: AdhocExportInput): ExportRun {
         exportKind: kind,
         ...(input.name ? { exportName: input.name } : {}),
         ...(window ? { window } : {}),
+        ...(input.alerting ? { routing: input.alerting } : {}),
       });
     } catch (err) {
       // The failure being reported matters more than its notification: log and carry on failing.

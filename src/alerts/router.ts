@@ -15,6 +15,7 @@ import { buildAlertMessage, type AlertContext, type AlertMessage } from './messa
 import { PAGERDUTY_EVENTS_URL, pagerDutyEvent } from './pagerduty';
 import { signedHeaders } from './signed-webhook';
 import { slackPayload } from './slack';
+import { resolveRouting } from './routing';
 import { alertPayload, type Alert } from './webhook';
 
 export const DEFAULT_CHANNEL = 'default';
@@ -57,6 +58,8 @@ export interface AlertRouterOptions {
   context?: AlertContext;
   post?: PostOptions;
   now?: () => Date;
+  /** Where `${VAR}` references of routing that travels with an alert are read (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 function secretsOf(def: { url?: string; secret?: string; routingKey?: string }): string[] {
@@ -126,6 +129,13 @@ export function createChannel(
   }
 }
 
+/** The channels an alert goes to, the alert as sent, and the channels its routing names but cannot use. */
+interface Picked {
+  targets: Array<AlertChannel | { name: string }>;
+  alert: Alert;
+  unusable: ChannelResult[];
+}
+
 export function createAlertRouter(opts: AlertRouterOptions): AlertRouter {
   const channels = new Map<string, AlertChannel>();
   if (opts.defaultWebhookUrl) {
@@ -151,17 +161,60 @@ export function createAlertRouter(opts: AlertRouterOptions): AlertRouter {
       : [],
   );
 
+  /**
+   * Routing that travels with the alert: its channels resolved now; those that cannot be are named in a
+   * note, and the alert also goes to the default channel (or, without one, the worker's channels).
+   */
+  function travelling(alert: Alert): Picked {
+    const routing = alert.routing as NonNullable<Alert['routing']>;
+    if (routing.channels.length === 0)
+      return { alert, targets: route().map((n) => channels.get(n) as AlertChannel), unusable: [] };
+    const resolved = resolveRouting(routing, opts.env ?? process.env);
+    const targets = resolved.channels.map((def) => createChannel(def, opts.post));
+    if (resolved.unusable.length === 0) return { alert, targets, unusable: [] };
+    const problems = resolved.unusable.flatMap((u) => u.problems);
+    const fallback = route()
+      .filter((n) => !targets.some((t) => t.name === n))
+      .map((n) => channels.get(n) as AlertChannel);
+    const note = `Not delivered where the export's definitions file routes it: ${problems.join('; ')}`;
+    return {
+      targets: [...targets, ...fallback],
+      // Reported as channels that failed, so the delivery logs and counts them like any refusal.
+      unusable: resolved.unusable.map((u) => ({
+        channel: u.name,
+        type: u.type,
+        ok: false,
+        attempts: 0,
+        error: u.problems.join('; '),
+      })),
+      alert: {
+        ...alert,
+        message: `${alert.message}\n${note}`,
+        details: { ...alert.details, routingProblems: problems },
+      },
+    };
+  }
+
   return {
     channelNames: [...channels.keys()],
     freshness,
     route,
-    async deliver(alert, names) {
+    async deliver(original, names) {
+      const picked: Picked =
+        !names && original.routing
+          ? travelling(original)
+          : {
+              alert: original,
+              targets: (names ?? route(original.exportName)).map((n) => channels.get(n) ?? { name: n }),
+              unusable: [],
+            };
+      const alert = picked.alert;
       const message = buildAlertMessage(alert, opts.context);
       const at = now();
-      const targets = names ?? route(alert.exportName);
-      return Promise.all(
-        targets.map(async (name): Promise<ChannelResult> => {
-          const ch = channels.get(name);
+      const sent = await Promise.all(
+        picked.targets.map(async (target: AlertChannel | { name: string }): Promise<ChannelResult> => {
+          const name = target.name;
+          const ch = 'send' in target ? target : undefined;
           if (!ch)
             return { channel: name, type: 'unknown', ok: false, attempts: 0, error: 'no such channel' };
           try {
@@ -184,6 +237,7 @@ export function createAlertRouter(opts: AlertRouterOptions): AlertRouter {
           }
         }),
       );
+      return [...sent, ...picked.unusable];
     },
   };
 }

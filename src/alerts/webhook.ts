@@ -2,6 +2,7 @@
 //
 // The payload is built from an allow-list of fields and every string in it is redacted, so neither an API
 // secret, a bearer token nor a presigned URL can leave through an alert.
+import type { AlertRouting } from '../contract/alert-routing';
 import type { FailureType } from '../contract/failures';
 import { redact } from '../log/redact';
 
@@ -30,9 +31,14 @@ export interface Alert {
   /** Who noticed first: the export workflow or the failure monitor. */
   noticedBy?: 'workflow' | 'monitor';
   details?: Record<string, unknown>;
+  /**
+   * The export's channels as its definitions file wrote them (`${VAR}` unresolved), resolved by the worker
+   * when it sends; absent: the worker's own routing. Never part of a payload.
+   */
+  routing?: AlertRouting;
 }
 
-export interface AlertPayload extends Alert {
+export interface AlertPayload extends Omit<Alert, 'routing'> {
   source: 'm3ter-export-worker';
   at: string;
 }

@@ -5,7 +5,7 @@ import { loadTemporalConfig } from '../config/config';
 import type { Io } from './io';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { TemporalConfig } from '../config/config';
-import { loadDefinitionsFile } from '../definitions';
+import { loadRoutedDefinitionsFile } from '../definitions';
 import { executePlan, formatPlan, planApply } from '../schedules/apply';
 import { scheduleIdFor } from '../schedules/desired';
 import {
@@ -27,7 +27,7 @@ export async function schedulesApply(
   io: Io,
 ): Promise<number> {
   // The whole file is validated (every problem at once) before any connection.
-  const defs = loadDefinitionsFile(o.file ?? DEFAULT_DEFINITIONS_FILE);
+  const defs = loadRoutedDefinitionsFile(o.file ?? DEFAULT_DEFINITIONS_FILE);
   return withTemporalClient(temporal, async (client) => {
     const plan = await planApply(client, defs, { prune: Boolean(o.prune) });
     if (!o.dryRun) await executePlan(client, defs, plan, { taskQueue: temporal.taskQueue });

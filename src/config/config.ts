@@ -76,6 +76,8 @@ export interface MonitorConfig {
   intervalMs: number;
   /** How far back a first start looks. */
   lookbackMs: number;
+  /** How long an unowned failure event is held for its owner to claim the job (MONITOR_OWNER_WAIT). */
+  ownerWaitMs: number;
 }
 
 /** Credentials are not here: the AWS SDK's default provider chain finds them (env, profile, role). */
@@ -122,6 +124,7 @@ export const DEFAULTS = {
   TEMPORAL_DEPLOYMENT_NAME: 'm3ter-exports',
   MONITOR_INTERVAL: '60s',
   MONITOR_LOOKBACK: '24h',
+  MONITOR_OWNER_WAIT: '3m',
 } as const;
 
 // Every rule's message is fixed text: zod's default messages can include the received value.
@@ -177,6 +180,7 @@ const monitorShape = {
     .default(DEFAULTS.MONITOR),
   MONITOR_INTERVAL: duration().default(parseDuration(DEFAULTS.MONITOR_INTERVAL)),
   MONITOR_LOOKBACK: duration().default(parseDuration(DEFAULTS.MONITOR_LOOKBACK)),
+  MONITOR_OWNER_WAIT: duration().default(parseDuration(DEFAULTS.MONITOR_OWNER_WAIT)),
 };
 
 const m3terShape = {
@@ -427,7 +431,12 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
 }
 
 function toMonitor(v: z.output<z.ZodObject<typeof monitorShape>>): MonitorConfig {
-  return { enabled: v.MONITOR === 'on', intervalMs: v.MONITOR_INTERVAL, lookbackMs: v.MONITOR_LOOKBACK };
+  return {
+    enabled: v.MONITOR === 'on',
+    intervalMs: v.MONITOR_INTERVAL,
+    lookbackMs: v.MONITOR_LOOKBACK,
+    ownerWaitMs: v.MONITOR_OWNER_WAIT,
+  };
 }
 
 /** Temporal and monitor settings: `monitor start` needs no m3ter credentials (the worker polls m3ter). */

@@ -1,11 +1,12 @@
 import type { DefinitionWindow, ExportKind, StorageMode } from '../contract/vocabulary';
+import type { AlertRouting, ChannelType } from '../contract/alert-routing';
 
 export { DEFINITION_WINDOWS, EXPORT_KINDS, STORAGE_MODES } from '../contract/vocabulary';
 export type { DefinitionWindow };
 export type ExportDefinitionKind = ExportKind;
 
-export const ALERT_CHANNEL_TYPES = ['slack', 'webhook', 'pagerduty'] as const;
-export type AlertChannelType = (typeof ALERT_CHANNEL_TYPES)[number];
+export { CHANNEL_TYPES as ALERT_CHANNEL_TYPES } from '../contract/alert-routing';
+export type AlertChannelType = ChannelType;
 
 export const OVERLAP_POLICIES = ['skip', 'buffer-one', 'buffer-all', 'allow-all'] as const;
 export type OverlapPolicyName = (typeof OVERLAP_POLICIES)[number];
@@ -60,6 +61,11 @@ export interface ExportDefinition {
   freshness?: string;
   freshnessMs?: number;
   description?: string;
+  /**
+   * Added by the commands that send a definition to Temporal (`schedules apply`, `backfill`): the export's
+   * channels as the file wrote them, for the worker to resolve when it alerts (src/definitions/routing.ts).
+   */
+  alerting?: AlertRouting;
 }
 
 export interface ExportDefinitions {
