@@ -16,11 +16,19 @@ export interface AlertActivityDeps {
   log: ActivityLogger;
   /** Called once per channel that did not accept an alert after its retries (tests count here too). */
   onChannelFailure?: (channel: string) => void;
+  /**
+   * Incidents on: a failure that belongs to an incident is reported to it (which sends the messages)
+   * instead of being posted on its own. Returns false for an alert of no incident.
+   */
+  reportToIncident?: (alert: AlertDeliveryInput['alert'], at: Date) => Promise<boolean>;
 }
 
 export function createAlertActivities(deps: AlertActivityDeps) {
   async function deliverAlert(input: AlertDeliveryInput): Promise<AlertDeliveryResult> {
     const { alert } = input;
+    // Claims without channels (a digest's members) are reported elsewhere; the rest may join an incident.
+    if (input.channels === undefined && deps.reportToIncident && (await deps.reportToIncident(alert, new Date())))
+      return { channels: [], delivered: [], failed: [] };
     const channels = await deps.router.deliver(alert, input.channels);
     const failed = channels.filter((c) => !c.ok);
     for (const c of failed) {

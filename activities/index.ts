@@ -5,6 +5,8 @@ import { createBillsActivities } from './bills-activities';
 import type { AlertRouter } from '../src/alerts/router';
 import type { M3terClient } from '../src/m3ter';
 import { createAlertActivities } from './alert-activities';
+import { createIncidentActivities } from './incident-activities';
+import type { IncidentSettings } from '../src/contract/incidents';
 import type { ExportActivityDeps } from './deps';
 import { createFailureMonitorActivities } from './failure-monitor';
 import { createFreshnessActivities } from './freshness';
@@ -24,16 +26,35 @@ export interface ActivityDeps extends ExportActivityDeps {
   taskQueue?: string;
   /** The events API for the failure monitor's poll (the worker passes its m3ter client). */
   events?: Pick<M3terClient, 'listEvents'>;
+  /** Failures as incidents (src/contract/incidents.ts); absent: one message per failure. */
+  incidents?: IncidentSettings;
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const incidents =
+    deps.workflowClient && deps.taskQueue
+      ? createIncidentActivities({
+          client: deps.workflowClient,
+          taskQueue: deps.taskQueue,
+          router: deps.alertRouter,
+          ...(deps.incidents ? { settings: deps.incidents } : {}),
+          log: deps.log,
+        })
+      : undefined;
   return {
     ...createExportActivities(deps),
     ...createBillsActivities(deps),
     ...createWindowPlanActivities(),
     ...(deps.workflowClient ? createWindowRunActivities({ client: deps.workflowClient }) : {}),
     ...(deps.workflowClient ? createBackfillPlanActivities({ client: deps.workflowClient }) : {}),
-    ...(deps.alertRouter ? createAlertActivities({ router: deps.alertRouter, log: deps.log }) : {}),
+    ...(deps.alertRouter
+      ? createAlertActivities({
+          router: deps.alertRouter,
+          log: deps.log,
+          ...(incidents && deps.incidents ? { reportToIncident: incidents.reportFailure } : {}),
+        })
+      : {}),
+    ...(incidents?.activities ?? {}),
     ...(deps.workflowClient && deps.taskQueue && deps.events
       ? createFailureMonitorActivities({
           m3ter: deps.events,

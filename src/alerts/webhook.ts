@@ -3,6 +3,7 @@
 // The payload is built from an allow-list of fields and every string in it is redacted, so neither an API
 // secret, a bearer token nor a presigned URL can leave through an alert.
 import type { AlertRouting } from '../contract/alert-routing';
+import type { IncidentNote } from '../contract/incidents';
 import type { FailureType } from '../contract/failures';
 import { redact } from '../log/redact';
 
@@ -11,7 +12,7 @@ import { redact } from '../log/redact';
  * succeeded window got older than its `freshness` (ExportStale), or a newer window succeeded since
  * (ExportRecovered).
  */
-export type AlertKind = FailureType | 'ExportStale' | 'ExportRecovered';
+export type AlertKind = FailureType | 'ExportStale' | 'ExportRecovered' | 'IncidentResolved';
 
 export interface Alert {
   kind: AlertKind;
@@ -36,6 +37,8 @@ export interface Alert {
    * when it sends; absent: the worker's own routing. Never part of a payload.
    */
   routing?: AlertRouting;
+  /** Set on the messages of an incident (src/contract/incidents.ts): opened, updated, digest, resolved. */
+  incident?: IncidentNote;
 }
 
 export interface AlertPayload extends Omit<Alert, 'routing'> {
@@ -84,6 +87,7 @@ export function alertPayload(alert: Alert, at: Date): AlertPayload {
     ...(alert.eventId ? { eventId: alert.eventId } : {}),
     ...(alert.noticedBy ? { noticedBy: alert.noticedBy } : {}),
     ...(alert.details ? { details: redactValue(alert.details) as Record<string, unknown> } : {}),
+    ...(alert.incident ? { incident: redactValue(alert.incident) as IncidentNote } : {}),
     at: at.toISOString(),
   };
 }

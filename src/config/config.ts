@@ -5,6 +5,7 @@
  * operator fixes the environment in one go. Values are never echoed: several variables are secrets
  * and a webhook URL usually embeds a token in its path.
  */
+import type { IncidentSettings } from '../contract/incidents';
 import { z } from 'zod';
 import { parseDuration } from './durations';
 import { isSecureOrLoopbackUrl } from '../net/address';
@@ -78,6 +79,8 @@ export interface MonitorConfig {
   lookbackMs: number;
   /** How long an unowned failure event is held for its owner to claim the job (MONITOR_OWNER_WAIT). */
   ownerWaitMs: number;
+  /** Failures as incidents (INCIDENTS, INCIDENT_UPDATE_INTERVAL, INCIDENT_DIGEST_INTERVAL); absent: off. */
+  incidents?: IncidentSettings;
 }
 
 /** Credentials are not here: the AWS SDK's default provider chain finds them (env, profile, role). */
@@ -125,6 +128,9 @@ export const DEFAULTS = {
   MONITOR_INTERVAL: '60s',
   MONITOR_LOOKBACK: '24h',
   MONITOR_OWNER_WAIT: '3m',
+  INCIDENTS: 'on',
+  INCIDENT_UPDATE_INTERVAL: '1h',
+  INCIDENT_DIGEST_INTERVAL: '24h',
 } as const;
 
 // Every rule's message is fixed text: zod's default messages can include the received value.
@@ -181,6 +187,14 @@ const monitorShape = {
   MONITOR_INTERVAL: duration().default(parseDuration(DEFAULTS.MONITOR_INTERVAL)),
   MONITOR_LOOKBACK: duration().default(parseDuration(DEFAULTS.MONITOR_LOOKBACK)),
   MONITOR_OWNER_WAIT: duration().default(parseDuration(DEFAULTS.MONITOR_OWNER_WAIT)),
+  INCIDENTS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'on' || v === 'off', { error: 'must be on or off' })
+    .default(DEFAULTS.INCIDENTS),
+  INCIDENT_UPDATE_INTERVAL: duration().default(parseDuration(DEFAULTS.INCIDENT_UPDATE_INTERVAL)),
+  INCIDENT_DIGEST_INTERVAL: duration().default(parseDuration(DEFAULTS.INCIDENT_DIGEST_INTERVAL)),
 };
 
 const m3terShape = {
@@ -436,6 +450,14 @@ function toMonitor(v: z.output<z.ZodObject<typeof monitorShape>>): MonitorConfig
     intervalMs: v.MONITOR_INTERVAL,
     lookbackMs: v.MONITOR_LOOKBACK,
     ownerWaitMs: v.MONITOR_OWNER_WAIT,
+    ...(v.INCIDENTS === 'on'
+      ? {
+          incidents: {
+            updateIntervalMs: v.INCIDENT_UPDATE_INTERVAL,
+            digestIntervalMs: v.INCIDENT_DIGEST_INTERVAL,
+          },
+        }
+      : {}),
   };
 }
 

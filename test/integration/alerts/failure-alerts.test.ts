@@ -102,6 +102,8 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
       env: {
         ALERT_WEBHOOK_URL: `${rx.url}/default/${DEFAULT_TOKEN}`,
         TEMPORAL_UI_URL: 'http://localhost:8233',
+        // One message per failed job: incidents are test/integration/alerts/incidents.test.ts.
+        INCIDENTS: 'off',
       },
     });
     client = stack.client;

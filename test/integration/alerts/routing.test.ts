@@ -64,7 +64,8 @@ describe('routing travels with the export: the applied file decides where alerts
       name: 'routing',
       sandboxConfig: { jobTiming: { pendingMs: 100, runningMs: 200 } },
       // No definitions file for the worker: only what travels with the backfill can route.
-      env: { ALERT_WEBHOOK_URL: `${rx.url}/default` },
+      // One message per failed job (incidents are test/integration/alerts/incidents.test.ts).
+      env: { ALERT_WEBHOOK_URL: `${rx.url}/default`, INCIDENTS: 'off' },
       overrides: () => ({
         deps: {
           trigger: { recoveryGraceMs: 200, clockSkewMs: 500, claimWriteMarginMs: 500, claimPollMs: 200 },

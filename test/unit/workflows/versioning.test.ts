@@ -10,6 +10,7 @@ const EXPECTED: Record<string, 'PINNED' | 'AUTO_UPGRADE'> = {
   scheduledExportWorkflow: 'AUTO_UPGRADE',
   backfillWorkflow: 'AUTO_UPGRADE',
   exportFailureMonitorWorkflow: 'AUTO_UPGRADE',
+  exportIncidentWorkflow: 'AUTO_UPGRADE',
 };
 
 describe('versioning behaviour of each workflow type', () => {
