@@ -65,7 +65,10 @@ function windowText(w?: { start?: string; end?: string }): string {
 }
 
 function listed(note: IncidentNote): string {
-  const windows = note.windows ?? [];
+  // In window order, whatever order the failures arrived in.
+  const windows = [...(note.windows ?? [])].sort((a, b) =>
+    (a.window?.start ?? a.at).localeCompare(b.window?.start ?? b.at),
+  );
   const shown = windows.slice(0, LISTED_IN_MESSAGE).map((w) => {
     const what = w.window?.start ? windowText(w.window) : (w.jobId ?? w.workflowId ?? 'job');
     return w.rerun ? `${what} (${w.rerun === 'succeeded' ? 're-run, succeeded' : w.rerun})` : what;
@@ -99,7 +102,7 @@ export function incidentAlert(input: DeliverIncidentMessageInput): Alert {
     case 'opened':
       return { ...base, ...latest };
     case 'updated':
-      return { ...base, ...latest, message: `${failed}; latest (${windowText(f.window)}): ${f.message}` };
+      return { ...base, ...latest, message: `Latest failure (${windowText(f.window)}): ${f.message}` };
     case 'digest':
       return { ...base, ...latest, message: `Still failing: ${failed}. Failed: ${listed(note)}` };
     case 'resolved': {
@@ -175,7 +178,13 @@ export function createIncidentActivities(deps: IncidentActivityDeps) {
     const results = await deps.router.deliver(alert);
     for (const c of results.filter((r) => !r.ok))
       deps.log.warn(
-        { channel: c.channel, type: c.type, error: c.error, incident: input.note.id, event: input.note.event },
+        {
+          channel: c.channel,
+          type: c.type,
+          error: c.error,
+          incident: input.note.id,
+          event: input.note.event,
+        },
         'alert channel did not accept an incident message',
       );
     return results;
