@@ -129,8 +129,30 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
   const job = await triggerJob(run);
   const finished = await waitForTerminalJob(run, job);
   const result = await deliver(run, job, finished);
-  if (run.input.name && patched('report-success-to-incident')) await reportSuccess(run, run.input.name);
+  if (patched('report-success-to-incident')) {
+    if (result.storage !== 'none' && run.input.alerting?.onSuccess?.length) await announceLanded(run, result);
+    if (run.input.name) await reportSuccess(run, run.input.name);
+  }
   return result;
+}
+
+/** The landed event for the onSuccess channels, claimed once per job like an alert (src/alerts/landed.ts). */
+async function announceLanded(run: ExportRun, result: Extract<AdhocExportResult, { manifest: Manifest }>) {
+  const m = result.manifest;
+  await run.alert({
+    kind: 'ExportLanded',
+    jobId: result.jobId,
+    message: `export job ${result.jobId} landed: ${m.bytes} bytes`,
+    ...(m.window ? { window: m.window } : {}),
+    landed: {
+      location: m.location ?? m.path,
+      bytes: m.bytes,
+      ...(m.rows !== undefined ? { rows: m.rows } : {}),
+      sha256: m.sha256,
+      ...(m.contentType ? { contentType: m.contentType } : {}),
+      completedAt: m.completedAt,
+    },
+  });
 }
 
 /** Resolves the export's open incident, if any (workflows/export-incident.ts). */

@@ -15,6 +15,7 @@ import { buildAlertMessage, type AlertContext, type AlertMessage } from './messa
 import { PAGERDUTY_EVENTS_URL, pagerDutyEvent } from './pagerduty';
 import { signedHeaders } from './signed-webhook';
 import { slackPayload } from './slack';
+import { landedEvent } from './landed';
 import { resolveRouting } from './routing';
 import { alertPayload, type Alert } from './webhook';
 
@@ -106,7 +107,12 @@ export function createChannel(
         send: async (m, at) => {
           if (!def.url) return missing('url');
           if (!def.secret) return missing('secret');
-          const body = JSON.stringify(alertPayload(m.alert, at));
+          const a = m.alert;
+          const body = JSON.stringify(
+            a.kind === 'ExportLanded' && a.landed
+              ? landedEvent({ ...a, landed: a.landed }, at)
+              : alertPayload(a, at),
+          );
           // Signed per attempt would change the body's timestamp header only; one signature per delivery
           // keeps retries byte-identical, which receivers may use to drop duplicates.
           return postJsonWithRetry(def.url, body, signedHeaders(def.secret, body, at), opts);
@@ -167,9 +173,12 @@ export function createAlertRouter(opts: AlertRouterOptions): AlertRouter {
    */
   function travelling(alert: Alert): Picked {
     const routing = alert.routing as NonNullable<Alert['routing']>;
-    if (routing.channels.length === 0)
-      return { alert, targets: route().map((n) => channels.get(n) as AlertChannel), unusable: [] };
-    const resolved = resolveRouting(routing, opts.env ?? process.env);
+    // A landed event goes to the export's onSuccess channels only: nothing to announce elsewhere.
+    const landed = alert.kind === 'ExportLanded';
+    const specs = landed ? (routing.onSuccess ?? []) : routing.channels;
+    if (specs.length === 0)
+      return { alert, targets: landed ? [] : route().map((n) => channels.get(n) as AlertChannel), unusable: [] };
+    const resolved = resolveRouting({ channels: specs }, opts.env ?? process.env);
     const targets = resolved.channels.map((def) => createChannel(def, opts.post));
     if (resolved.unusable.length === 0) return { alert, targets, unusable: [] };
     const problems = resolved.unusable.flatMap((u) => u.problems);

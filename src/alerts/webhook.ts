@@ -4,6 +4,7 @@
 // secret, a bearer token nor a presigned URL can leave through an alert.
 import type { AlertRouting } from '../contract/alert-routing';
 import type { IncidentNote } from '../contract/incidents';
+import type { LandedFile } from './landed';
 import type { FailureType } from '../contract/failures';
 import { redact } from '../log/redact';
 
@@ -12,7 +13,13 @@ import { redact } from '../log/redact';
  * succeeded window got older than its `freshness` (ExportStale), or a newer window succeeded since
  * (ExportRecovered).
  */
-export type AlertKind = FailureType | 'ExportStale' | 'ExportRecovered' | 'IncidentResolved';
+export type AlertKind =
+  | FailureType
+  | 'ExportStale'
+  | 'ExportRecovered'
+  | 'IncidentResolved'
+  /** A window's file is stored: the `onSuccess` channels get a landed event (./landed.ts). */
+  | 'ExportLanded';
 
 export interface Alert {
   kind: AlertKind;
@@ -39,9 +46,11 @@ export interface Alert {
   routing?: AlertRouting;
   /** Set on the messages of an incident (src/contract/incidents.ts): opened, updated, digest, resolved. */
   incident?: IncidentNote;
+  /** ExportLanded: the stored file, as its manifest describes it. */
+  landed?: LandedFile;
 }
 
-export interface AlertPayload extends Omit<Alert, 'routing'> {
+export interface AlertPayload extends Omit<Alert, 'routing' | 'landed'> {
   source: 'm3ter-export-worker';
   at: string;
 }

@@ -20,6 +20,8 @@ export interface ChannelSpec {
 export interface AlertRouting {
   /** The export's failure channels; empty: the worker's default channel. */
   channels: ChannelSpec[];
+  /** Where a landed window is announced (`onSuccess`); absent or empty: nowhere. */
+  onSuccess?: ChannelSpec[];
 }
 
 /** The memo key under which an export workflow carries its routing (read by the failure monitor). */
@@ -39,7 +41,10 @@ export const channelSpecSchema = () =>
   });
 
 export const alertRoutingSchema = () =>
-  z.strictObject({ channels: z.array(channelSpecSchema()).max(MAX_CHANNELS) });
+  z.strictObject({
+    channels: z.array(channelSpecSchema()).max(MAX_CHANNELS),
+    onSuccess: z.array(channelSpecSchema()).max(MAX_CHANNELS).optional(),
+  });
 
 /** The routing an export workflow's memo carries, when it is well formed; undefined otherwise. */
 export function routingFromMemo(memo: Record<string, unknown> | undefined): AlertRouting | undefined {

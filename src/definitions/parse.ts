@@ -104,6 +104,7 @@ const ExportSchema = z.strictObject({
   storage: z.enum(STORAGE_MODES).optional(),
   alerts: z.array(z.string().min(1)).optional(),
   freshness: duration().optional(),
+  onSuccess: z.array(z.string().min(1)).optional(),
 });
 
 const ROOT_KEYS = Object.keys(RootSchema.shape);
@@ -236,7 +237,8 @@ export function parseDefinitions(
   const alerts = rawAlerts.map((raw, i) => parseAlert(ctx, raw, i));
   duplicates(ctx, 'alerts', rawAlerts);
   const channels = new Set(alerts.map((a) => a?.name).filter((n): n is string => typeof n === 'string'));
-  const exports = rawExports.map((raw, i) => parseExport(ctx, raw, i, channels));
+  const webhooks = new Set(alerts.filter((a) => a?.type === 'webhook').map((a) => a?.name as string));
+  const exports = rawExports.map((raw, i) => parseExport(ctx, raw, i, channels, webhooks));
   duplicates(ctx, 'exports', rawExports);
 
   const problems = finalMessages(ctx);
@@ -357,6 +359,7 @@ function parseExport(
   raw: unknown,
   i: number,
   channels: Set<string>,
+  webhooks: Set<string>,
 ): ExportDefinition | undefined {
   const base: PathSegment[] = ['exports', i];
   const cleaned = isRecord(raw)
@@ -379,6 +382,22 @@ function parseExport(
   const schedule = isRecord(value.schedule) ? value.schedule : undefined;
   if (schedule) checkSchedule(ctx, schedule, base);
   if (Array.isArray(value.alerts)) checkAlertRefs(ctx, value.alerts, [...base, 'alerts'], channels);
+  if (Array.isArray(value.onSuccess)) {
+    checkAlertRefs(ctx, value.onSuccess, [...base, 'onSuccess'], channels);
+    // The landed event is a signed JSON document for machines (docs/landed-event.schema.json).
+    value.onSuccess.forEach((ref, j) => {
+      if (typeof ref === 'string' && channels.has(ref) && !webhooks.has(ref))
+        ctx.problems.push({
+          path: [...base, 'onSuccess', j],
+          message: `${ref} is not a webhook channel (the landed event goes to signed webhooks only)`,
+        });
+    });
+    if (value.kind === 'bills' || value.storage === 'none')
+      ctx.problems.push({
+        path: [...base, 'onSuccess'],
+        message: 'needs a stored ExportJob file: not for bills exports or storage none',
+      });
+  }
 
   const storageRule = kind && value.storage ? storageRuleFor(kind, value.storage as StorageMode) : undefined;
   if (storageRule) ctx.problems.push({ path: [...base, 'storage'], message: storageRule });
@@ -485,6 +504,7 @@ function buildExport(
     alerts: (value.alerts as string[] | undefined) ?? [],
   };
   if (typeof value.description === 'string') def.description = value.description;
+  if (Array.isArray(value.onSuccess) && value.onSuccess.length > 0) def.onSuccess = value.onSuccess as string[];
   if (schedule) {
     const catchupWindow = (schedule.catchupWindow as string | undefined) ?? DEFINITION_DEFAULTS.catchupWindow;
     def.schedule = {

@@ -47,11 +47,10 @@ export function attachAlertRouting(
 ): ExportDefinitions {
   const written = writtenChannels(yamlText);
   const problems = new Set<string>();
-  const exports = defs.exports.map((def) => {
-    const channels: ChannelSpec[] = [];
-    for (const name of def.alerts) {
+  const specs = (names: string[]): ChannelSpec[] =>
+    names.flatMap((name) => {
       const w = written.get(name);
-      if (!w) continue;
+      if (!w) return [];
       for (const f of SECRET_FIELDS) {
         const v = w.spec[f];
         if (v !== undefined && !hasReference(v))
@@ -61,9 +60,13 @@ export function attachAlertRouting(
               `(the worker reads the variable from its own environment)`,
           );
       }
-      channels.push(w.spec);
-    }
-    const alerting: AlertRouting = { channels };
+      return [w.spec];
+    });
+  const exports = defs.exports.map((def) => {
+    const alerting: AlertRouting = {
+      channels: specs(def.alerts),
+      ...(def.onSuccess?.length ? { onSuccess: specs(def.onSuccess) } : {}),
+    };
     return { ...def, alerting };
   });
   if (problems.size > 0) throw new DefinitionsError([...problems], file);

@@ -57,6 +57,8 @@ export interface ExportDefinition {
   storage: StorageMode;
   /** Names of channels declared under `alerts`. */
   alerts: string[];
+  /** Webhook channels told when a window's file has landed (docs/landed-event.schema.json). */
+  onSuccess?: string[];
   /** Alert when the newest succeeded window is older than this. */
   freshness?: string;
   freshnessMs?: number;

@@ -42,6 +42,9 @@ describe('examples/m3ter-exports.yaml', () => {
     const defs = loadRoutedDefinitionsFile(EXAMPLE, env);
     expect(defs.exports[0].alerting).toEqual({
       channels: [{ name: 'ops', type: 'slack', url: '${SLACK_WEBHOOK_URL}' }],
+      onSuccess: [
+        { name: 'billing-hook', type: 'webhook', url: '${BILLING_HOOK_URL}', secret: '${ALERT_HMAC_SECRET}' },
+      ],
     });
   });
 

@@ -32,6 +32,35 @@ const ENV = {
   HOOK_SECRET: 'x'.repeat(40),
 };
 
+describe('onSuccess', () => {
+  const withOnSuccess = (refs: string, extra = '') =>
+    FILE().replace('    alerts: [barhook]', `    alerts: [barhook]\n    onSuccess: ${refs}${extra}`);
+
+  it('carries the landed-event channels as written', () => {
+    const text = withOnSuccess('[barhook]');
+    const routed = attachAlertRouting(parseDefinitions(text, ENV), text);
+    expect(routed.exports[0].onSuccess).toEqual(['barhook']);
+    expect(routed.exports[0].alerting?.onSuccess).toEqual([
+      { name: 'barhook', type: 'webhook', url: '${HOOK_URL}', secret: '${HOOK_SECRET}' },
+    ]);
+  });
+
+  it('refuses a channel that is not a webhook, one not declared, and storage none', () => {
+    let err: unknown;
+    try {
+      parseDefinitions(withOnSuccess('[ops, nobody]', '\n    storage: none'), ENV);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DefinitionsError);
+    expect((err as DefinitionsError).problems).toEqual([
+      expect.stringContaining('exports[0] (bar).onSuccess[1]: no alert channel named nobody'),
+      'exports[0] (bar).onSuccess[0]: ops is not a webhook channel (the landed event goes to signed webhooks only)',
+      'exports[0] (bar).onSuccess: needs a stored ExportJob file: not for bills exports or storage none',
+    ]);
+  });
+});
+
 describe('attachAlertRouting', () => {
   it('attaches the channels each export names with their ${VAR} references unresolved', () => {
     const text = FILE();
