@@ -177,7 +177,11 @@ export function createAlertRouter(opts: AlertRouterOptions): AlertRouter {
     const landed = alert.kind === 'ExportLanded';
     const specs = landed ? (routing.onSuccess ?? []) : routing.channels;
     if (specs.length === 0)
-      return { alert, targets: landed ? [] : route().map((n) => channels.get(n) as AlertChannel), unusable: [] };
+      return {
+        alert,
+        targets: landed ? [] : route().map((n) => channels.get(n) as AlertChannel),
+        unusable: [],
+      };
     const resolved = resolveRouting({ channels: specs }, opts.env ?? process.env);
     const targets = resolved.channels.map((def) => createChannel(def, opts.post));
     if (resolved.unusable.length === 0) return { alert, targets, unusable: [] };

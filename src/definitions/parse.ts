@@ -504,7 +504,8 @@ function buildExport(
     alerts: (value.alerts as string[] | undefined) ?? [],
   };
   if (typeof value.description === 'string') def.description = value.description;
-  if (Array.isArray(value.onSuccess) && value.onSuccess.length > 0) def.onSuccess = value.onSuccess as string[];
+  if (Array.isArray(value.onSuccess) && value.onSuccess.length > 0)
+    def.onSuccess = value.onSuccess as string[];
   if (schedule) {
     const catchupWindow = (schedule.catchupWindow as string | undefined) ?? DEFINITION_DEFAULTS.catchupWindow;
     def.schedule = {
