@@ -27,7 +27,11 @@ export function createAlertActivities(deps: AlertActivityDeps) {
   async function deliverAlert(input: AlertDeliveryInput): Promise<AlertDeliveryResult> {
     const { alert } = input;
     // Claims without channels (a digest's members) are reported elsewhere; the rest may join an incident.
-    if (input.channels === undefined && deps.reportToIncident && (await deps.reportToIncident(alert, new Date())))
+    if (
+      input.channels === undefined &&
+      deps.reportToIncident &&
+      (await deps.reportToIncident(alert, new Date()))
+    )
       return { channels: [], delivered: [], failed: [] };
     const channels = await deps.router.deliver(alert, input.channels);
     const failed = channels.filter((c) => !c.ok);

@@ -146,13 +146,19 @@ export async function exportIncidentWorkflow(input: IncidentInput): Promise<Inci
     const sinceUpdate = now - Date.parse(s.notifiedAt);
     if (s.failures > s.notifiedFailures && sinceUpdate >= updateIntervalMs) {
       const at = new Date(now).toISOString();
-      await send(s, 'updated', { notifiedAt: at, notifiedFailures: s.failures, updatesSent: s.updatesSent + 1 });
+      await send(s, 'updated', {
+        notifiedAt: at,
+        notifiedFailures: s.failures,
+        updatesSent: s.updatesSent + 1,
+      });
     }
     if (now - Date.parse(s.digestAt) >= digestIntervalMs) {
       await send(s, 'digest', { digestAt: new Date(now).toISOString(), digestsSent: s.digestsSent + 1 });
     }
     const nextUpdate =
-      s.failures > s.notifiedFailures ? Date.parse(s.notifiedAt) + updateIntervalMs : Number.POSITIVE_INFINITY;
+      s.failures > s.notifiedFailures
+        ? Date.parse(s.notifiedAt) + updateIntervalMs
+        : Number.POSITIVE_INFINITY;
     const nextDigest = Date.parse(s.digestAt) + digestIntervalMs;
     return Math.max(1, Math.min(nextUpdate, nextDigest) - Date.now());
   }

@@ -38,7 +38,13 @@ describe('loadConfig', () => {
       },
       exportDir: './exports',
       logLevel: 'info',
-      monitor: { enabled: true, intervalMs: 60_000, lookbackMs: 86_400_000, ownerWaitMs: 180_000, incidents: { updateIntervalMs: 3_600_000, digestIntervalMs: 86_400_000 } },
+      monitor: {
+        enabled: true,
+        intervalMs: 60_000,
+        lookbackMs: 86_400_000,
+        ownerWaitMs: 180_000,
+        incidents: { updateIntervalMs: 3_600_000, digestIntervalMs: 86_400_000 },
+      },
       downloads: {
         maxConcurrent: 8,
         minFreeBytes: 64 * 1024 * 1024,
@@ -100,7 +106,13 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       definitionsFile: '/etc/m3ter-exports.yaml',
       temporalUiUrl: 'http://temporal-ui.internal:8080',
-      monitor: { enabled: false, intervalMs: 90_000, lookbackMs: 172_800_000, ownerWaitMs: 180_000, incidents: { updateIntervalMs: 3_600_000, digestIntervalMs: 86_400_000 } },
+      monitor: {
+        enabled: false,
+        intervalMs: 90_000,
+        lookbackMs: 172_800_000,
+        ownerWaitMs: 180_000,
+        incidents: { updateIntervalMs: 3_600_000, digestIntervalMs: 86_400_000 },
+      },
       downloads: {
         maxConcurrent: 3,
         maxBytes: 10 * 1024 ** 3,
