@@ -6,6 +6,7 @@ import type { AlertRouter } from '../src/alerts/router';
 import type { M3terClient } from '../src/m3ter';
 import { createAlertActivities } from './alert-activities';
 import { createIncidentActivities } from './incident-activities';
+import { createAutoPauseActivities } from './auto-pause';
 import type { IncidentSettings } from '../src/contract/incidents';
 import type { ExportActivityDeps } from './deps';
 import { createFailureMonitorActivities } from './failure-monitor';
@@ -55,6 +56,9 @@ export function createActivities(deps: ActivityDeps) {
         })
       : {}),
     ...(incidents?.activities ?? {}),
+    ...(deps.workflowClient && deps.taskQueue
+      ? createAutoPauseActivities({ client: deps.workflowClient, taskQueue: deps.taskQueue, log: deps.log })
+      : {}),
     ...(deps.workflowClient && deps.taskQueue && deps.events
       ? createFailureMonitorActivities({
           m3ter: deps.events,

@@ -19,7 +19,9 @@ export type AlertKind =
   | 'ExportRecovered'
   | 'IncidentResolved'
   /** A window's file is stored: the `onSuccess` channels get a landed event (./landed.ts). */
-  | 'ExportLanded';
+  | 'ExportLanded'
+  /** A schedule was paused by its `pauseAfter` rule. */
+  | 'ExportAutoPaused';
 
 export interface Alert {
   kind: AlertKind;

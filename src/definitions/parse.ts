@@ -30,6 +30,7 @@ import {
   STORAGE_MODES,
   type AlertChannelDefinition,
   type ExportDefinition,
+  type PauseRule,
   type ExportDefinitions,
 } from './types';
 
@@ -105,6 +106,15 @@ const ExportSchema = z.strictObject({
   alerts: z.array(z.string().min(1)).optional(),
   freshness: duration().optional(),
   onSuccess: z.array(z.string().min(1)).optional(),
+  pauseAfter: z
+    .union(
+      [
+        z.strictObject({ failures: z.number().int().min(1).max(500), of: z.number().int().min(1).max(500) }),
+        z.strictObject({ consecutive: z.number().int().min(1).max(500) }),
+      ],
+      { error: 'must be { failures: N, of: M } or { consecutive: N } (whole numbers from 1 to 500)' },
+    )
+    .optional(),
 });
 
 const ROOT_KEYS = Object.keys(RootSchema.shape);
@@ -399,6 +409,17 @@ function parseExport(
       });
   }
 
+  if (isRecord(value.pauseAfter)) {
+    const p = value.pauseAfter;
+    if (typeof p.failures === 'number' && typeof p.of === 'number' && p.failures > p.of)
+      ctx.problems.push({ path: [...base, 'pauseAfter', 'failures'], message: 'must be at most `of`' });
+    if (!schedule)
+      ctx.problems.push({
+        path: [...base, 'pauseAfter'],
+        message: 'pauses a schedule: needs a schedule block',
+      });
+  }
+
   const storageRule = kind && value.storage ? storageRuleFor(kind, value.storage as StorageMode) : undefined;
   if (storageRule) ctx.problems.push({ path: [...base, 'storage'], message: storageRule });
 
@@ -506,6 +527,7 @@ function buildExport(
   if (typeof value.description === 'string') def.description = value.description;
   if (Array.isArray(value.onSuccess) && value.onSuccess.length > 0)
     def.onSuccess = value.onSuccess as string[];
+  if (isRecord(value.pauseAfter)) def.pauseAfter = value.pauseAfter as unknown as PauseRule;
   if (schedule) {
     const catchupWindow = (schedule.catchupWindow as string | undefined) ?? DEFINITION_DEFAULTS.catchupWindow;
     def.schedule = {

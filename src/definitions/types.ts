@@ -1,5 +1,7 @@
 import type { DefinitionWindow, ExportKind, StorageMode } from '../contract/vocabulary';
 import type { AlertRouting, ChannelType } from '../contract/alert-routing';
+import type { PauseRule } from '../contract/auto-pause';
+export type { PauseRule };
 
 export { DEFINITION_WINDOWS, EXPORT_KINDS, STORAGE_MODES } from '../contract/vocabulary';
 export type { DefinitionWindow };
@@ -57,6 +59,8 @@ export interface ExportDefinition {
   storage: StorageMode;
   /** Names of channels declared under `alerts`. */
   alerts: string[];
+  /** Pause the schedule when this many of its last windows failed (src/contract/auto-pause.ts). */
+  pauseAfter?: PauseRule;
   /** Webhook channels told when a window's file has landed (docs/landed-event.schema.json). */
   onSuccess?: string[];
   /** Alert when the newest succeeded window is older than this. */

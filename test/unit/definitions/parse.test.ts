@@ -388,7 +388,7 @@ version: 2
         'exports[0] (x).window: is required',
         'exports[0] (x).schedule.overlaps: is not a recognised field (did you mean overlap?)',
         'exports[0] (x).windw: is not a recognised field (did you mean window?)',
-        'exports[0] (x).colour: is not a recognised field (allowed: name, kind, description, request, window, timezone, schedule, storage, alerts, freshness, onSuccess)',
+        'exports[0] (x).colour: is not a recognised field (allowed: name, kind, description, request, window, timezone, schedule, storage, alerts, freshness, onSuccess, pauseAfter)',
       ],
     );
   });
