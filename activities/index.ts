@@ -26,7 +26,7 @@ export interface ActivityDeps extends ExportActivityDeps {
   /** The worker's task queue, where alert delivery workflows are started (the failure monitor's poll). */
   taskQueue?: string;
   /** The events API for the failure monitor's poll (the worker passes its m3ter client). */
-  events?: Pick<M3terClient, 'listEvents'>;
+  events?: Pick<M3terClient, 'listEvents' | 'evaluateNotification'>;
   /** Failures as incidents (src/contract/incidents.ts); absent: one message per failure. */
   incidents?: IncidentSettings;
 }
@@ -53,6 +53,7 @@ export function createActivities(deps: ActivityDeps) {
           router: deps.alertRouter,
           log: deps.log,
           ...(incidents && deps.incidents ? { reportToIncident: incidents.reportFailure } : {}),
+          ...(deps.events ? { m3ter: deps.events } : {}),
         })
       : {}),
     ...(incidents?.activities ?? {}),

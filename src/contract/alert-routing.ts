@@ -15,6 +15,11 @@ export interface ChannelSpec {
   url?: string;
   secret?: string;
   routingKey?: string;
+  /**
+   * A routing rule in m3ter's calculation language over the DataExportJobFailure event's fields: the
+   * channel gets a failure only when m3ter evaluates it true for that failure's event (src/alerts/rules.ts).
+   */
+  when?: string;
 }
 
 export interface AlertRouting {
@@ -38,6 +43,7 @@ export const channelSpecSchema = () =>
     url: z.string().min(1).max(MAX_FIELD).optional(),
     secret: z.string().min(1).max(MAX_FIELD).optional(),
     routingKey: z.string().min(1).max(MAX_FIELD).optional(),
+    when: z.string().min(1).max(MAX_FIELD).optional(),
   });
 
 export const alertRoutingSchema = () =>

@@ -84,6 +84,8 @@ const AlertChannelSchema = z.strictObject({
   secret: z.string().min(1).optional(),
   routingKey: z.string().min(1).optional(),
   description: z.string().optional(),
+  /** A routing rule in m3ter's calculation language (checked with m3ter by `schedules apply`). */
+  when: z.string().min(1).max(2000).optional(),
 });
 
 const ScheduleSchema = z.strictObject({

@@ -31,6 +31,7 @@ function writtenChannels(yamlText: string): Map<string, { index: number; spec: C
     if (!isRecord(raw) || typeof raw.name !== 'string') return;
     const spec: ChannelSpec = { name: raw.name, type: raw.type as ChannelSpec['type'] };
     for (const f of SECRET_FIELDS) if (typeof raw[f] === 'string') spec[f] = raw[f];
+    if (typeof raw.when === 'string') spec.when = raw.when;
     out.set(raw.name, { index, spec });
   });
   return out;

@@ -33,6 +33,8 @@ export interface AlertChannelDefinition {
   /** pagerduty: the Events API v2 routing (integration) key. */
   routingKey?: string;
   description?: string;
+  /** A routing rule in m3ter's calculation language over the DataExportJobFailure event. */
+  when?: string;
 }
 
 export interface ExportScheduleDefinition {
