@@ -96,6 +96,11 @@ export interface RuntimeConfig {
    * presigned URL of the sandbox's own (docs/security.md: the worker must refuse to fetch it).
    */
   hostileDownloadUrl?: string;
+  /**
+   * The next `remaining` new jobs (of `sourceType`, when given) fail with `errorMessage`; after them the
+   * outcome is `nextJobOutcome` again: an export that keeps failing, then recovers.
+   */
+  failJobs?: { remaining: number; sourceType?: string; errorMessage?: string };
 }
 
 /** Per-route metadata read by the server's hooks (counters, faults, rate limits, auth). */

@@ -103,13 +103,12 @@ describe('incidents: a failing export opens one incident, updates it sparingly a
   }
 
   it('24 failed windows then a success: one opened, few updates and one resolve on Slack, the webhook and PagerDuty', async () => {
-    await stack.sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
+    // The sandbox fails the export's next 24 jobs, then lets it recover by itself.
+    await stack.sandbox.admin.post('/config', {
+      failJobs: { count: 24, errorMessage: 'meter m-404 not found' },
+    });
     const started = Date.now();
-    try {
-      await backfill(0, 24);
-    } finally {
-      await stack.sandbox.admin.post('/config', { nextJobOutcome: 'SUCCEEDED' });
-    }
+    await backfill(0, 24);
     const failuresDoneAt = Date.now();
     // While it is open, `failed list` shows the incident with every failure counted.
     const open = await waitFor(async () => {
