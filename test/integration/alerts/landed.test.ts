@@ -1,7 +1,8 @@
 // The landed event end to end on the dev server with a real sandbox process and a local signed-webhook
 // receiver: every window of a backfill whose file is stored announces itself once on the export's
 // onSuccess channel, although downloads and the webhook itself needed retries, and a second backfill over
-// the same range (windows already exported) and a second claim of the same event send nothing more.
+// the same range (windows already exported) and a second claim of the same event send nothing more; and
+// once per window when the worker process is SIGKILLed mid-backfill and a new one finishes it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import type { backfillWorkflow } from '../../../workflows';
 import { startAlertReceiver, type AlertReceiver } from '../../support/alert-receiver';
 import { startStack, type Stack } from '../../support/stack';
 import { waitFor } from '../../support/wait-for';
+import { spawnWorkerProcess } from '../../support/worker-process';
 
 const SECRET = 'whsec-landed-it-2a7c4e9b01-0123456789abcdef';
 const FILE_ROUTE = 'GET /files/:fileId';
@@ -65,20 +67,29 @@ describe('the landed event: one per stored window on the onSuccess channels', ()
     delete process.env.LANDED_TEST_SECRET;
   });
 
-  async function backfill(): Promise<void> {
+  function startBackfill(fromHour: number, hours: number, taskQueue = stack.taskQueue) {
     const prepared = prepareBackfill('landed-hourly', {
       file,
-      from: new Date(base).toISOString(),
-      to: new Date(base + 3 * HOUR).toISOString(),
-      concurrency: '3',
+      from: new Date(base + fromHour * HOUR).toISOString(),
+      to: new Date(base + (fromHour + hours) * HOUR).toISOString(),
+      concurrency: '2',
     });
-    const h = await client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
+    return client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
       workflowId: prepared.workflowId,
-      taskQueue: stack.taskQueue,
+      taskQueue,
       args: [{ ...prepared.input, poll: fastPoll }],
     });
-    await h.result();
   }
+
+  async function backfill(): Promise<void> {
+    await (await startBackfill(0, 3)).result();
+  }
+
+  const landedIn = (fromHour: number, hours: number) =>
+    rx.on('/landing').filter((r) => {
+      const t = Date.parse((r.json as { window: { start: string } }).window.start);
+      return t >= base + fromHour * HOUR && t < base + (fromHour + hours) * HOUR;
+    });
 
   it('announces each of 3 windows once, signed and valid, through download and webhook retries', async () => {
     // Two downloads are refused once each (the download retries), and the webhook refuses its first POST.
@@ -127,7 +138,46 @@ describe('the landed event: one per stored window on the onSuccess channels', ()
         ).count === 0,
       'alert deliveries to finish',
     );
-    expect(rx.on('/landing')).toHaveLength(3);
+    expect(landedIn(0, 3)).toHaveLength(3);
     expect(rx.on('/default')).toEqual([]);
+  });
+
+  it('announces each window once when the worker is SIGKILLed mid-backfill and another finishes it', async () => {
+    const queue = `${stack.taskQueue}-process`;
+    const env = {
+      ...stack.env,
+      TEMPORAL_TASK_QUEUE: queue,
+      EXPORT_DIR: path.join(stack.dir, 'kill-exports'),
+      MONITOR: 'off',
+      LANDED_TEST_URL: `${rx.url}/landing`,
+      LANDED_TEST_SECRET: SECRET,
+    };
+    let proc = await spawnWorkerProcess(env);
+    try {
+      await stack.sandbox.admin.post('/config', { jobTiming: { pendingMs: 100, runningMs: 1_500 } });
+      const h = await startBackfill(10, 4, queue);
+      // Killed once the first window has landed and others are in flight.
+      await waitFor(() => landedIn(10, 4).length >= 1, 'the first landed event', { intervalMs: 100 });
+      await proc.kill('SIGKILL');
+      proc = await spawnWorkerProcess(env);
+      const summary = await h.result();
+      expect(summary.totals.succeeded).toBe(4);
+      await waitFor(() => landedIn(10, 4).length >= 4, 'four landed events');
+      await waitFor(
+        async () =>
+          (
+            await client.workflow.count(
+              `WorkflowType = 'alertDeliveryWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${queue}'`,
+            )
+          ).count === 0,
+        'alert deliveries to finish',
+      );
+      const starts = landedIn(10, 4).map((r) => (r.json as { window: { start: string } }).window.start);
+      expect(starts).toHaveLength(4);
+      expect(new Set(starts).size).toBe(4);
+    } finally {
+      await proc.stop();
+      await stack.sandbox.admin.post('/config', { jobTiming: { pendingMs: 100, runningMs: 200 } });
+    }
   });
 });
