@@ -107,13 +107,14 @@ export function incidentAlert(input: DeliverIncidentMessageInput): Alert {
       return { ...base, ...latest, message: `Still failing: ${failed}. Failed: ${listed(note)}` };
     case 'resolved': {
       const s = input.success;
+      const how = s
+        ? `${s.window ? `window ${windowText(s.window)}` : 'an export'} succeeded`
+        : `no failure since ${f.at}`;
       return {
         ...base,
         kind: 'IncidentResolved',
         ...(s?.window ? { window: s.window } : {}),
-        message:
-          `Recovered: ${s?.window ? `window ${windowText(s.window)}` : 'an export'} succeeded after ${failed}. ` +
-          `Failed: ${listed(note)}`,
+        message: `Recovered: ${how}, after ${failed}. Failed: ${listed(note)}`,
         details: { ...(s ? { succeeded: s.workflowId } : {}) },
       };
     }
@@ -141,7 +142,12 @@ export function createIncidentActivities(deps: IncidentActivityDeps) {
       ...(alert.noticedBy ? { noticedBy: alert.noticedBy } : {}),
       ...(alert.routing ? { routing: alert.routing } : {}),
     };
-    const input: IncidentInput = { subject: incident.subject, settings: deps.settings };
+    const input: IncidentInput = {
+      subject: incident.subject,
+      settings: deps.settings,
+      // Nothing reports an m3ter schedule's successes: its incident ends after a quiet digest interval.
+      ...(alert.exportName ? {} : { resolveWhenQuietMs: deps.settings.digestIntervalMs }),
+    };
     await deps.client.workflow.signalWithStart(EXPORT_INCIDENT_WORKFLOW, {
       workflowId: incident.workflowId,
       taskQueue: deps.taskQueue,

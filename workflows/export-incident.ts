@@ -106,15 +106,15 @@ export async function exportIncidentWorkflow(input: IncidentInput): Promise<Inci
     if (state.listed.length < MAX_INCIDENT_FAILURES) state.listed.push(listedItem);
   }
 
-  async function onSuccess(s: IncidentSuccess): Promise<IncidentResolution | undefined> {
+  async function onSuccess(s: IncidentSuccess | undefined): Promise<IncidentResolution | undefined> {
     if (!state) return undefined;
     const open = state;
     const ids = open.listed.map((w) => w.workflowId).filter((id): id is string => Boolean(id));
     const reruns = ids.length > 0 ? await rerunStates({ workflowIds: ids }) : {};
     const resolvedAt = new Date().toISOString();
     await deliverIncidentMessage({
-      failure: { ...open.latest, at: resolvedAt },
-      success: s,
+      failure: open.latest,
+      ...(s ? { success: s } : {}),
       note: {
         id: open.incidentId,
         event: 'resolved',
@@ -160,7 +160,10 @@ export async function exportIncidentWorkflow(input: IncidentInput): Promise<Inci
         ? Date.parse(s.notifiedAt) + updateIntervalMs
         : Number.POSITIVE_INFINITY;
     const nextDigest = Date.parse(s.digestAt) + digestIntervalMs;
-    return Math.max(1, Math.min(nextUpdate, nextDigest) - Date.now());
+    const quietAt = input.resolveWhenQuietMs
+      ? Date.parse(s.latest.at) + input.resolveWhenQuietMs
+      : Number.POSITIVE_INFINITY;
+    return Math.max(1, Math.min(nextUpdate, nextDigest, quietAt) - Date.now());
   }
 
   for (;;) {
@@ -175,6 +178,8 @@ export async function exportIncidentWorkflow(input: IncidentInput): Promise<Inci
       }
     }
     if (!state) return undefined;
+    if (input.resolveWhenQuietMs && Date.now() - Date.parse(state.latest.at) >= input.resolveWhenQuietMs)
+      return onSuccess(undefined);
     const waitMs = await dueMessages(state);
     if (inbox.length > 0) continue;
     if (handled >= MESSAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {

@@ -92,6 +92,11 @@ export interface IncidentInput {
   /** What the incident is about: `export <name>` or `m3ter schedule <id>`. */
   subject: string;
   settings: IncidentSettings;
+  /**
+   * Resolve when no failure came for this long: for an m3ter schedule's incident, whose successes nothing
+   * reports (absent: only a success resolves).
+   */
+  resolveWhenQuietMs?: number;
   /** Carried across continue-as-new. */
   state?: IncidentState;
 }
