@@ -177,7 +177,8 @@ export function createExportActivities(deps: ExportActivityDeps) {
   }
 
   async function sendAlert(alert: Alert): Promise<{ delivered: boolean }> {
-    log.error({ alert }, `export alert: ${alert.kind}`);
+    if (alert.kind === 'ExportLanded') log.info({ alert }, 'export landed: announcing it');
+    else log.error({ alert }, `export alert: ${alert.kind}`);
     if (!deps.alerter?.enabled) return { delivered: false };
     try {
       await deps.alerter.send(alert);

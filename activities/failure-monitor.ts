@@ -16,7 +16,9 @@ import type { M3terEvent } from '../src/m3ter/schemas';
 import { M3terExportKind, M3terExportName, M3terWindowStart } from '../src/contract/search-attributes';
 import type { M3terClient } from '../src/m3ter';
 import type { ActivityLogger, Clock } from './deps';
-import type { SeenEvent } from '../src/contract/monitor';
+import type { HeldFailure, SeenEvent } from '../src/contract/monitor';
+import { routingFromMemo } from '../src/contract/alert-routing';
+import { createWorkflowJobClaims } from './claims';
 import { toApplicationFailure } from './failures';
 import {
   failureEventJobId,
@@ -44,6 +46,10 @@ export interface PollFailureEventsInput {
   maxEvents?: number;
   /** More new failures than this in one poll are alerted as one digest. */
   digestAbove?: number;
+  /** Failures held at the last poll for their owner (see HeldFailure). */
+  held?: HeldFailure[];
+  /** How long after its event time an unowned failure is held (default DEFAULT_OWNER_WAIT_MS). */
+  ownerWaitMs?: number;
 }
 
 export interface PollFailureEventsResult {
@@ -63,6 +69,8 @@ export interface PollFailureEventsResult {
   digest: boolean;
   highWaterMark?: string;
   recent: SeenEvent[];
+  /** Failures still held for their owner, for the next poll (absent: none). */
+  held?: HeldFailure[];
 }
 
 export interface FailureMonitorActivityDeps {
@@ -79,13 +87,34 @@ export const MONITOR_LIMITS = { maxPages: 20, maxEvents: 1000, digestAbove: 20 }
 /** Job ids a digest alert names; the rest are counted. */
 const DIGEST_LISTED = 20;
 const DEFAULT_OVERLAP_MS = 10 * 60_000;
+/**
+ * The trigger adopts a job whose POST response was lost within one attempt: the request timeout (30 s),
+ * a grace pause, and its wait for the job's owner to claim it (36 s with the defaults); a worker lost
+ * mid-attempt adds the heartbeat timeout and a retry. Three minutes covers that with room to spare.
+ */
+export const DEFAULT_OWNER_WAIT_MS = 3 * 60_000;
+/** Held failures carried between polls at most (the oldest are alerted unowned beyond it). */
+const MAX_HELD = 500;
 const MAX_FUTURE_SKEW_MS = 60 * 60_000;
 
 export function createFailureMonitorActivities(deps: FailureMonitorActivityDeps) {
   const now = () => deps.clock?.now() ?? Date.now();
 
-  /** The latest run of the workflow owning `jobId`, from visibility. */
-  async function owner(jobId: string): Promise<WorkflowExecutionInfo | undefined> {
+  const claims = createWorkflowJobClaims({ client: deps.client, taskQueue: deps.taskQueue });
+
+  /**
+   * The run owning `jobId`: its job claim first (strongly consistent, written the moment the trigger
+   * learns the id), then visibility (`M3terExportJobId`, for runs that predate claims).
+   */
+  async function owner(jobId: string): Promise<Omit<WorkflowExecutionInfo, 'raw'> | undefined> {
+    const holder = (await claims.owners([jobId])).get(jobId);
+    if (holder && holder.workflowId !== '(unknown)') {
+      try {
+        return await deps.client.workflow.getHandle(holder.workflowId, holder.runId).describe();
+      } catch {
+        /* gone (retention): visibility may still know it */
+      }
+    }
     let best: WorkflowExecutionInfo | undefined;
     for await (const wf of deps.client.workflow.list({ query: `M3terExportJobId = '${jobId}'` })) {
       if (!best || wf.startTime > best.startTime) best = wf;
@@ -93,24 +122,40 @@ export function createFailureMonitorActivities(deps: FailureMonitorActivityDeps)
     return best;
   }
 
-  async function alertFor(e: M3terEvent): Promise<{ alert: Alert; owned: boolean }> {
+  function factsOf(e: M3terEvent): Omit<HeldFailure, 'jobId'> & { jobId?: string } {
     const jobId = failureEventJobId(e);
     const scheduleId = failureEventScheduleId(e);
     const reason = failureEventMessage(e);
+    const sourceType = failureEventSourceType(e);
+    return {
+      eventId: e.id,
+      t: Date.parse(e.eventTime),
+      ...(jobId ? { jobId } : {}),
+      ...(scheduleId ? { scheduleId } : {}),
+      ...(reason ? { reason } : {}),
+      ...(sourceType ? { sourceType } : {}),
+    };
+  }
+
+  async function alertFor(
+    f: Omit<HeldFailure, 'jobId'> & { jobId?: string },
+  ): Promise<{ alert: Alert; owned: boolean }> {
+    const { jobId, scheduleId, reason } = f;
     const base: Alert = {
       kind: FailureType.ExportJobFailed,
-      eventId: e.id,
+      eventId: f.eventId,
       noticedBy: 'monitor',
       message: `export job ${jobId ?? '(id not in the event)'} FAILED${reason ? `: ${reason}` : ''}`,
       ...(jobId ? { jobId } : {}),
       ...(scheduleId ? { scheduleId } : {}),
       details: {
-        eventTime: e.eventTime,
-        ...(failureEventSourceType(e) ? { sourceType: failureEventSourceType(e) } : {}),
+        eventTime: new Date(f.t).toISOString(),
+        ...(f.sourceType ? { sourceType: f.sourceType } : {}),
       },
     };
     const wf = jobId ? await owner(jobId) : undefined;
     if (!wf) return { alert: base, owned: false };
+    const routing = routingFromMemo(wf.memo);
     const sa = wf.typedSearchAttributes;
     const start = sa.get(M3terWindowStart);
     const kind = sa.get(M3terExportKind);
@@ -123,6 +168,7 @@ export function createFailureMonitorActivities(deps: FailureMonitorActivityDeps)
         ...(sa.get(M3terExportName) ? { exportName: sa.get(M3terExportName) } : {}),
         ...(kind ? { exportKind: kind } : {}),
         ...(start ? { window: { start: start.toISOString() } } : {}),
+        ...(routing ? { routing } : {}),
         details: { ...base.details, workflowStatus: wf.status.name },
       },
     };
@@ -246,20 +292,28 @@ export function createFailureMonitorActivities(deps: FailureMonitorActivityDeps)
       const d = await digest([...fresh].reverse(), polledAt);
       alertsSent = d.sent;
       alreadyAlerted = d.already;
-    } else {
-      // Oldest first, so channels show failures in the order they happened.
-      for (const e of [...fresh].reverse()) {
-        const { alert, owned } = await alertFor(e);
-        if (!owned) unowned++;
-        const { claimed, ledgerId } = await claimAlert(deps.client, deps.taskQueue, alert);
-        if (claimed) alertsSent++;
-        else alreadyAlerted++;
-        deps.log.info(
-          { eventId: e.id, jobId: alert.jobId, workflowId: alert.workflowId, ledgerId, claimed, owned },
-          claimed ? 'export failure event: alert claimed' : 'export failure event: already alerted',
-        );
-        heartbeat({ pages, processed: alertsSent + alreadyAlerted });
+    }
+    // Held failures first (they are older), then this poll's, oldest first, so channels show failures in
+    // the order they happened.
+    const pending = [...(input.held ?? []), ...(isDigest ? [] : [...fresh].reverse().map(factsOf))];
+    const held: HeldFailure[] = [];
+    const ownerWaitMs = input.ownerWaitMs ?? DEFAULT_OWNER_WAIT_MS;
+    for (const f of pending) {
+      const { alert, owned } = await alertFor(f);
+      // Its owner's trigger may still be adopting the job: the owner alerts it, on its export's channels.
+      if (!owned && f.jobId && polledAt - f.t < ownerWaitMs && held.length < MAX_HELD) {
+        held.push({ ...f, jobId: f.jobId });
+        continue;
       }
+      if (!owned) unowned++;
+      const { claimed, ledgerId } = await claimAlert(deps.client, deps.taskQueue, alert);
+      if (claimed) alertsSent++;
+      else alreadyAlerted++;
+      deps.log.info(
+        { eventId: f.eventId, jobId: alert.jobId, workflowId: alert.workflowId, ledgerId, claimed, owned },
+        claimed ? 'export failure event: alert claimed' : 'export failure event: already alerted',
+      );
+      heartbeat({ pages, processed: alertsSent + alreadyAlerted });
     }
 
     const all = [...input.recent, ...fresh.map((e) => ({ id: e.id, t: Date.parse(e.eventTime) }))];
@@ -281,6 +335,7 @@ export function createFailureMonitorActivities(deps: FailureMonitorActivityDeps)
       digest: isDigest,
       ...(Number.isFinite(newest) ? { highWaterMark: new Date(newest).toISOString() } : {}),
       recent,
+      held,
     };
   }
 

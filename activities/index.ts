@@ -5,6 +5,9 @@ import { createBillsActivities } from './bills-activities';
 import type { AlertRouter } from '../src/alerts/router';
 import type { M3terClient } from '../src/m3ter';
 import { createAlertActivities } from './alert-activities';
+import { createIncidentActivities } from './incident-activities';
+import { createAutoPauseActivities } from './auto-pause';
+import type { IncidentSettings } from '../src/contract/incidents';
 import type { ExportActivityDeps } from './deps';
 import { createFailureMonitorActivities } from './failure-monitor';
 import { createFreshnessActivities } from './freshness';
@@ -26,21 +29,44 @@ export interface ActivityDeps extends ExportActivityDeps {
   /** The worker's task queue, where alert delivery workflows are started (the failure monitor's poll). */
   taskQueue?: string;
   /** The events API for the failure monitor's poll (the worker passes its m3ter client). */
-  events?: Pick<M3terClient, 'listEvents'>;
+  events?: Pick<M3terClient, 'listEvents' | 'evaluateNotification'>;
   /** The ingest activities' m3ter client and S3 client (for s3:// files); absent: no ingest activities. */
   ingest?: Omit<IngestActivityDeps, 'log' | 'm3ter'> & {
     m3ter: Pick<M3terClient, 'submitMeasurements' | 'iterateEvents'>;
   };
+  /** Failures as incidents (src/contract/incidents.ts); absent: one message per failure. */
+  incidents?: IncidentSettings;
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const incidents =
+    deps.workflowClient && deps.taskQueue
+      ? createIncidentActivities({
+          client: deps.workflowClient,
+          taskQueue: deps.taskQueue,
+          router: deps.alertRouter,
+          ...(deps.incidents ? { settings: deps.incidents } : {}),
+          log: deps.log,
+        })
+      : undefined;
   return {
     ...createExportActivities(deps),
     ...createBillsActivities(deps),
     ...createWindowPlanActivities(),
     ...(deps.workflowClient ? createWindowRunActivities({ client: deps.workflowClient }) : {}),
     ...(deps.workflowClient ? createBackfillPlanActivities({ client: deps.workflowClient }) : {}),
-    ...(deps.alertRouter ? createAlertActivities({ router: deps.alertRouter, log: deps.log }) : {}),
+    ...(deps.alertRouter
+      ? createAlertActivities({
+          router: deps.alertRouter,
+          log: deps.log,
+          ...(incidents && deps.incidents ? { reportToIncident: incidents.reportFailure } : {}),
+          ...(deps.events ? { m3ter: deps.events } : {}),
+        })
+      : {}),
+    ...(incidents?.activities ?? {}),
+    ...(deps.workflowClient && deps.taskQueue
+      ? createAutoPauseActivities({ client: deps.workflowClient, taskQueue: deps.taskQueue, log: deps.log })
+      : {}),
     ...(deps.workflowClient && deps.taskQueue && deps.events
       ? createFailureMonitorActivities({
           m3ter: deps.events,

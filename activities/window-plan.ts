@@ -27,6 +27,8 @@ export interface WindowRunPlan {
   request: Record<string, unknown>;
   storage: ExportDefinition['storage'];
   poll?: PollOptions;
+  /** The export's alert channels as written in its definitions file. */
+  alerting?: ExportDefinition['alerting'];
 }
 
 export interface PlanWindowRunInput {
@@ -52,6 +54,7 @@ export function planForWindow(
     request: requestForWindow(definition as ExportDefinition, window),
     storage: definition.storage,
     ...(poll ? { poll } : {}),
+    ...(definition.alerting ? { alerting: definition.alerting } : {}),
   };
 }
 

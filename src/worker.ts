@@ -149,6 +149,7 @@ export async function createExportWorker(
       log: log.child({ component: 'alerts' }),
     }),
     alertRouter: buildAlertRouter(config),
+    ...(config.monitor.incidents ? { incidents: config.monitor.incidents } : {}),
     taskQueue: config.temporal.taskQueue,
     events: m3ter,
     // Who owns which ExportJob: claims the trigger writes and its recovery reads (activities/claims.ts).

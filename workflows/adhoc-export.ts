@@ -6,6 +6,7 @@
 import {
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   setWorkflowOptions,
@@ -15,6 +16,7 @@ import {
 } from '@temporalio/workflow';
 import { versioned } from './versioning';
 import type { ExportActivities } from '../activities/export-activities';
+import type { IncidentActivities } from '../activities/incident-activities';
 import type { WaitForExportJobResult } from '../activities/wait';
 import type { Manifest } from '../src/storage/types';
 import type { Alert } from '../src/alerts/webhook';
@@ -96,6 +98,11 @@ const alerts = proxyActivities<ExportActivities>({
   retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
 });
 
+const incidents = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
+});
+
 // Pinned: an export finishes on the build that started it (minutes; at most its deadline), so its code never
 // changes under it and no patch is ever needed; the old build drains (docs/deploying.md#versioning-behaviours).
 setWorkflowOptions(versioned('PINNED'), adhocExportWorkflow);
@@ -123,7 +130,45 @@ export async function adhocExportWorkflow(rawInput: AdhocExportInput): Promise<A
   const run = beginRun(rawInput);
   const job = await triggerJob(run);
   const finished = await waitForTerminalJob(run, job);
-  return deliver(run, job, finished);
+  const result = await deliver(run, job, finished);
+  if (patched('report-success-to-incident')) {
+    if (result.storage !== 'none' && run.input.alerting?.onSuccess?.length) await announceLanded(run, result);
+    if (run.input.name) await reportSuccess(run, run.input.name);
+  }
+  return result;
+}
+
+/** The landed event for the onSuccess channels, claimed once per job like an alert (src/alerts/landed.ts). */
+async function announceLanded(run: ExportRun, result: Extract<AdhocExportResult, { manifest: Manifest }>) {
+  const m = result.manifest;
+  await run.alert({
+    kind: 'ExportLanded',
+    jobId: result.jobId,
+    message: `export job ${result.jobId} landed: ${m.bytes} bytes`,
+    ...(m.window ? { window: m.window } : {}),
+    landed: {
+      location: m.location ?? m.path,
+      bytes: m.bytes,
+      ...(m.rows !== undefined ? { rows: m.rows } : {}),
+      sha256: m.sha256,
+      ...(m.contentType ? { contentType: m.contentType } : {}),
+      completedAt: m.completedAt,
+    },
+  });
+}
+
+/** Resolves the export's open incident, if any (workflows/export-incident.ts). */
+async function reportSuccess(run: ExportRun, exportName: string): Promise<void> {
+  try {
+    await incidents.reportExportSucceeded({
+      exportName,
+      workflowId: run.workflowId,
+      ...(run.window ? { window: run.window } : {}),
+    });
+  } catch (err) {
+    // The export succeeded; its incident's resolution is worth a log line, not a failed export.
+    log.warn('reporting the success to the incident failed', { error: (err as Error).message });
+  }
 }
 
 /** Validates the input (failing the run with InvalidExportRequest) and sets up the run's shared parts. */
@@ -162,6 +207,7 @@ function beginRun(rawInput: AdhocExportInput): ExportRun {
         exportKind: kind,
         ...(input.name ? { exportName: input.name } : {}),
         ...(window ? { window } : {}),
+        ...(input.alerting ? { routing: input.alerting } : {}),
       });
     } catch (err) {
       // The failure being reported matters more than its notification: log and carry on failing.

@@ -58,10 +58,11 @@ export async function exportFailureMonitorWorkflow(input: FailureMonitorInput): 
   let wake = false;
   let rollOver = false;
   setHandler(monitorStatusQuery, () => {
-    const { recent, ...rest } = state;
+    const { recent, held, ...rest } = state;
     return {
       ...rest,
       recentIds: recent.length,
+      heldEvents: held?.length ?? 0,
       pollsThisRun,
       intervalMs: input.intervalMs,
       lookbackMs: input.lookbackMs,
@@ -83,9 +84,14 @@ export async function exportFailureMonitorWorkflow(input: FailureMonitorInput): 
         lookbackMs: input.lookbackMs,
         ...(input.overlapMs !== undefined ? { overlapMs: input.overlapMs } : {}),
         ...(input.pageSize !== undefined ? { pageSize: input.pageSize } : {}),
+        ...(state.held?.length ? { held: state.held } : {}),
+        ...(input.ownerWaitMs !== undefined ? { ownerWaitMs: input.ownerWaitMs } : {}),
       });
       if (r.highWaterMark) state.highWaterMark = r.highWaterMark;
       state.recent = r.recent;
+      // Absent from a result of a build that did not hold failures.
+      if (r.held?.length) state.held = r.held;
+      else delete state.held;
       state.eventsSeen += r.newEvents;
       state.alertsSent += r.alertsSent;
       state.alreadyAlerted += r.alreadyAlerted;

@@ -7,6 +7,7 @@ export { alertDeliveryWorkflow } from './alert-delivery';
 export { exportFailureMonitorWorkflow } from './failure-monitor';
 export { exportJobClaimWorkflow } from './job-claim';
 export { ingestWorkflow } from './ingest';
+export { exportIncidentWorkflow } from './export-incident';
 // Types and the query definition for clients (the CLI). Only workflow functions may be exported as values
 // here: the worker registers every exported function as a workflow type.
 export type { AdhocExportInput, AdhocExportResult, PollOptions } from './adhoc-export';

@@ -4,12 +4,16 @@
 // scheduled start (for "trigger now" it is the trigger instant), never the wall clock.
 import {
   ApplicationFailure,
+  log,
+  patched,
+  proxyActivities,
   proxyLocalActivities,
   setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
 import { versioned } from './versioning';
 import type { WindowPlanActivities } from '../activities/window-plan';
+import type { AutoPauseActivities } from '../activities/auto-pause';
 import { failure, FailureType } from '../src/contract/failures';
 import { TemporalScheduledStartTime } from '../src/contract/search-attributes';
 import { runWindow } from './window-run';
@@ -28,6 +32,11 @@ const { planWindowRun } = proxyLocalActivities<WindowPlanActivities>({
   retry: { maximumAttempts: 3 },
 });
 
+const { checkAutoPause } = proxyActivities<AutoPauseActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
+});
+
 // Auto-upgrade: a window run may await another run's export for as long as that export lives; pinning it would
 // keep an old build alive for it. Its code moves to the current build at its next task, so a change to it
 // must replay its recorded histories or be guarded by patched() (docs/deploying.md#versioning-behaviours).
@@ -44,6 +53,21 @@ export async function scheduledExportWorkflow(input: ScheduledExportInput): Prom
   }
   const plan = await planWindowRun({ definition: input.definition, nominalTime, poll: input.poll });
   const result = await runWindow(plan);
+  const rule = input.definition.pauseAfter;
+  if (result.outcome === WindowOutcome.failed && rule && patched('auto-pause')) {
+    try {
+      await checkAutoPause({
+        exportName: plan.name,
+        rule,
+        failedWorkflowId: plan.workflowId,
+        failedWindowStart: plan.windowStart,
+        ...(input.definition.alerting ? { routing: input.definition.alerting } : {}),
+      });
+    } catch (err) {
+      // The window's failure is what this run reports; the check runs again at the next failure.
+      log.warn('auto-pause check failed', { error: (err as Error).message });
+    }
+  }
   if (result.outcome === WindowOutcome.failed) {
     // The schedule's "last result" shows the window's failure, with its type.
     throw ApplicationFailure.create({

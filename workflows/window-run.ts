@@ -19,6 +19,7 @@ import { rootApplicationFailure } from './common';
 import type { AdhocExportInput, BillsCsvExportInput } from '../src/contract/inputs';
 import { M3terExportKind, M3terExportName, M3terWindowStart } from '../src/contract/search-attributes';
 import { WindowOutcome, type WindowRunResult } from '../src/contract/window-run';
+import { ALERT_ROUTING_MEMO } from '../src/contract/alert-routing';
 
 export { WindowOutcome, type WindowRunResult };
 
@@ -46,6 +47,7 @@ function childInput(plan: WindowRunPlan): AdhocExportInput | BillsCsvExportInput
     storage: plan.storage,
     name: plan.name,
     ...(plan.poll ? { poll: plan.poll } : {}),
+    ...(plan.alerting ? { alerting: plan.alerting } : {}),
   };
 }
 
@@ -91,6 +93,8 @@ export async function runWindow(plan: WindowRunPlan, opts: RunWindowOptions = {}
       { key: M3terExportName, value: plan.name },
       { key: M3terWindowStart, value: new Date(plan.windowStart) },
     ],
+    // The failure monitor routes a failure it notices first by the export's own channels.
+    ...(plan.alerting ? { memo: { [ALERT_ROUTING_MEMO]: plan.alerting } } : {}),
   };
   let child;
   try {

@@ -37,9 +37,27 @@ export function rerunCommand(workflowId: string, cliName = 'm3ter-exports'): str
   return `${cliName} rerun ${shellWord(workflowId)}`;
 }
 
+function incidentTitle(alert: Alert, what: string): string | undefined {
+  const i = alert.incident;
+  if (!i) return undefined;
+  what = alert.exportName ? what : i.subject;
+  const n = `${i.failures} failure${i.failures === 1 ? '' : 's'}`;
+  switch (i.event) {
+    case 'opened':
+      return `${alert.kind}: ${what}${alert.jobId ? ` (job ${alert.jobId})` : ''}, incident opened`;
+    case 'updated':
+      return `${alert.kind}: ${what} still failing, ${n} since ${i.openedAt}`;
+    case 'digest':
+      return `Daily digest: ${what} failing, ${n} since ${i.openedAt}`;
+    case 'resolved':
+      return `Recovered: ${what} after ${n}`;
+  }
+}
+
 export function buildAlertMessage(alert: Alert, ctx: AlertContext = {}): AlertMessage {
   const what = alert.exportName ?? (alert.workflowId ? 'export' : 'unowned export job');
-  const title = `${alert.kind}: ${what}${alert.jobId ? ` (job ${alert.jobId})` : ''}`;
+  const title =
+    incidentTitle(alert, what) ?? `${alert.kind}: ${what}${alert.jobId ? ` (job ${alert.jobId})` : ''}`;
   const w = alert.window;
   const windowText = w?.start ? (w.end ? `${w.start} → ${w.end}` : `from ${w.start}`) : undefined;
   const owned = Boolean(alert.workflowId);

@@ -5,6 +5,13 @@ import type { AlertMessage } from './message';
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
+/** A resolve names only the incident: PagerDuty closes the incident its dedup_key opened. */
+export interface PagerDutyResolve {
+  routing_key: string;
+  event_action: 'resolve';
+  dedup_key: string;
+}
+
 export interface PagerDutyEvent {
   routing_key: string;
   event_action: 'trigger';
@@ -22,9 +29,16 @@ export interface PagerDutyEvent {
   links?: Array<{ href: string; text: string }>;
 }
 
-export function pagerDutyEvent(m: AlertMessage, routingKey: string, at: Date): PagerDutyEvent {
+export function pagerDutyEvent(
+  m: AlertMessage,
+  routingKey: string,
+  at: Date,
+): PagerDutyEvent | PagerDutyResolve {
   const a = m.alert;
-  const dedup = a.jobId ?? a.eventId ?? `${a.workflowId ?? 'unknown'}:${a.kind}`;
+  // An incident's messages share its id: trigger opens (and updates) one PagerDuty incident, resolve closes it.
+  const dedup = a.incident?.id ?? a.jobId ?? a.eventId ?? `${a.workflowId ?? 'unknown'}:${a.kind}`;
+  if (a.incident?.event === 'resolved')
+    return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedup };
   return {
     routing_key: routingKey,
     event_action: 'trigger',
@@ -44,6 +58,7 @@ export function pagerDutyEvent(m: AlertMessage, routingKey: string, at: Date): P
         ...(m.windowText ? { window: m.windowText } : {}),
         ...(a.scheduleId ? { scheduleId: a.scheduleId } : {}),
         ...(m.rerunCommand ? { rerun: m.rerunCommand } : {}),
+        ...(a.incident ? { incident: a.incident.event, failures: a.incident.failures } : {}),
       },
     },
     ...(m.temporalUiLink ? { links: [{ href: m.temporalUiLink, text: 'Temporal UI' }] } : {}),

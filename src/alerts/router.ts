@@ -15,6 +15,8 @@ import { buildAlertMessage, type AlertContext, type AlertMessage } from './messa
 import { PAGERDUTY_EVENTS_URL, pagerDutyEvent } from './pagerduty';
 import { signedHeaders } from './signed-webhook';
 import { slackPayload } from './slack';
+import { landedEvent } from './landed';
+import { resolveRouting } from './routing';
 import { alertPayload, type Alert } from './webhook';
 
 export const DEFAULT_CHANNEL = 'default';
@@ -57,6 +59,8 @@ export interface AlertRouterOptions {
   context?: AlertContext;
   post?: PostOptions;
   now?: () => Date;
+  /** Where `${VAR}` references of routing that travels with an alert are read (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 function secretsOf(def: { url?: string; secret?: string; routingKey?: string }): string[] {
@@ -103,7 +107,12 @@ export function createChannel(
         send: async (m, at) => {
           if (!def.url) return missing('url');
           if (!def.secret) return missing('secret');
-          const body = JSON.stringify(alertPayload(m.alert, at));
+          const a = m.alert;
+          const body = JSON.stringify(
+            a.kind === 'ExportLanded' && a.landed
+              ? landedEvent({ ...a, landed: a.landed }, at)
+              : alertPayload(a, at),
+          );
           // Signed per attempt would change the body's timestamp header only; one signature per delivery
           // keeps retries byte-identical, which receivers may use to drop duplicates.
           return postJsonWithRetry(def.url, body, signedHeaders(def.secret, body, at), opts);
@@ -124,6 +133,13 @@ export function createChannel(
             : missing('routingKey'),
       };
   }
+}
+
+/** The channels an alert goes to, the alert as sent, and the channels its routing names but cannot use. */
+interface Picked {
+  targets: Array<AlertChannel | { name: string }>;
+  alert: Alert;
+  unusable: ChannelResult[];
 }
 
 export function createAlertRouter(opts: AlertRouterOptions): AlertRouter {
@@ -151,17 +167,67 @@ export function createAlertRouter(opts: AlertRouterOptions): AlertRouter {
       : [],
   );
 
+  /**
+   * Routing that travels with the alert: its channels resolved now; those that cannot be are named in a
+   * note, and the alert also goes to the default channel (or, without one, the worker's channels).
+   */
+  function travelling(alert: Alert): Picked {
+    const routing = alert.routing as NonNullable<Alert['routing']>;
+    // A landed event goes to the export's onSuccess channels only: nothing to announce elsewhere.
+    const landed = alert.kind === 'ExportLanded';
+    const specs = landed ? (routing.onSuccess ?? []) : routing.channels;
+    if (specs.length === 0)
+      return {
+        alert,
+        targets: landed ? [] : route().map((n) => channels.get(n) as AlertChannel),
+        unusable: [],
+      };
+    const resolved = resolveRouting({ channels: specs }, opts.env ?? process.env);
+    const targets = resolved.channels.map((def) => createChannel(def, opts.post));
+    if (resolved.unusable.length === 0) return { alert, targets, unusable: [] };
+    const problems = resolved.unusable.flatMap((u) => u.problems);
+    const fallback = route()
+      .filter((n) => !targets.some((t) => t.name === n))
+      .map((n) => channels.get(n) as AlertChannel);
+    const note = `Not delivered where the export's definitions file routes it: ${problems.join('; ')}`;
+    return {
+      targets: [...targets, ...fallback],
+      // Reported as channels that failed, so the delivery logs and counts them like any refusal.
+      unusable: resolved.unusable.map((u) => ({
+        channel: u.name,
+        type: u.type,
+        ok: false,
+        attempts: 0,
+        error: u.problems.join('; '),
+      })),
+      alert: {
+        ...alert,
+        message: `${alert.message}\n${note}`,
+        details: { ...alert.details, routingProblems: problems },
+      },
+    };
+  }
+
   return {
     channelNames: [...channels.keys()],
     freshness,
     route,
-    async deliver(alert, names) {
+    async deliver(original, names) {
+      const picked: Picked =
+        !names && original.routing
+          ? travelling(original)
+          : {
+              alert: original,
+              targets: (names ?? route(original.exportName)).map((n) => channels.get(n) ?? { name: n }),
+              unusable: [],
+            };
+      const alert = picked.alert;
       const message = buildAlertMessage(alert, opts.context);
       const at = now();
-      const targets = names ?? route(alert.exportName);
-      return Promise.all(
-        targets.map(async (name): Promise<ChannelResult> => {
-          const ch = channels.get(name);
+      const sent = await Promise.all(
+        picked.targets.map(async (target: AlertChannel | { name: string }): Promise<ChannelResult> => {
+          const name = target.name;
+          const ch = 'send' in target ? target : undefined;
           if (!ch)
             return { channel: name, type: 'unknown', ok: false, attempts: 0, error: 'no such channel' };
           try {
@@ -184,6 +250,7 @@ export function createAlertRouter(opts: AlertRouterOptions): AlertRouter {
           }
         }),
       );
+      return [...sent, ...picked.unusable];
     },
   };
 }

@@ -50,6 +50,8 @@ export function slackPayload(m: AlertMessage): SlackPayload {
   ];
   if (a.workflowId) fields.push(mrkdwn(`*Workflow*\n${code(a.workflowId)}`));
   if (a.scheduleId) fields.push(mrkdwn(`*m3ter schedule*\n${code(a.scheduleId)}`));
+  if (a.incident)
+    fields.push(mrkdwn(`*Incident*\n${esc(`${a.incident.event}, ${a.incident.failures} failure(s)`)}`));
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: cut(esc(m.title), 150), emoji: true } },
     { type: 'section', fields: fields.map((f) => ({ ...f, text: cut(f.text, 2000) })) },

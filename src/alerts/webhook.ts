@@ -2,6 +2,9 @@
 //
 // The payload is built from an allow-list of fields and every string in it is redacted, so neither an API
 // secret, a bearer token nor a presigned URL can leave through an alert.
+import type { AlertRouting } from '../contract/alert-routing';
+import type { IncidentNote } from '../contract/incidents';
+import type { LandedFile } from './landed';
 import type { FailureType } from '../contract/failures';
 import { redact } from '../log/redact';
 
@@ -10,7 +13,15 @@ import { redact } from '../log/redact';
  * succeeded window got older than its `freshness` (ExportStale), or a newer window succeeded since
  * (ExportRecovered).
  */
-export type AlertKind = FailureType | 'ExportStale' | 'ExportRecovered';
+export type AlertKind =
+  | FailureType
+  | 'ExportStale'
+  | 'ExportRecovered'
+  | 'IncidentResolved'
+  /** A window's file is stored: the `onSuccess` channels get a landed event (./landed.ts). */
+  | 'ExportLanded'
+  /** A schedule was paused by its `pauseAfter` rule. */
+  | 'ExportAutoPaused';
 
 export interface Alert {
   kind: AlertKind;
@@ -30,9 +41,18 @@ export interface Alert {
   /** Who noticed first: the export workflow or the failure monitor. */
   noticedBy?: 'workflow' | 'monitor';
   details?: Record<string, unknown>;
+  /**
+   * The export's channels as its definitions file wrote them (`${VAR}` unresolved), resolved by the worker
+   * when it sends; absent: the worker's own routing. Never part of a payload.
+   */
+  routing?: AlertRouting;
+  /** Set on the messages of an incident (src/contract/incidents.ts): opened, updated, digest, resolved. */
+  incident?: IncidentNote;
+  /** ExportLanded: the stored file, as its manifest describes it. */
+  landed?: LandedFile;
 }
 
-export interface AlertPayload extends Alert {
+export interface AlertPayload extends Omit<Alert, 'routing' | 'landed'> {
   source: 'm3ter-export-worker';
   at: string;
 }
@@ -78,6 +98,7 @@ export function alertPayload(alert: Alert, at: Date): AlertPayload {
     ...(alert.eventId ? { eventId: alert.eventId } : {}),
     ...(alert.noticedBy ? { noticedBy: alert.noticedBy } : {}),
     ...(alert.details ? { details: redactValue(alert.details) as Record<string, unknown> } : {}),
+    ...(alert.incident ? { incident: redactValue(alert.incident) as IncidentNote } : {}),
     at: at.toISOString(),
   };
 }

@@ -20,7 +20,11 @@ export function buildAlertRouter(config: AppConfig): AlertRouter {
 }
 
 export function monitorInput(config: Pick<AppConfig, 'monitor'>): FailureMonitorInput {
-  return { intervalMs: config.monitor.intervalMs, lookbackMs: config.monitor.lookbackMs };
+  return {
+    intervalMs: config.monitor.intervalMs,
+    lookbackMs: config.monitor.lookbackMs,
+    ownerWaitMs: config.monitor.ownerWaitMs,
+  };
 }
 
 /**

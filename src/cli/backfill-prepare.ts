@@ -1,6 +1,6 @@
 // `backfill` input: the flags checked and turned into the backfill workflow's input, from the definitions
 // file or the ad-hoc form (--kind, --step, ...), every problem at once and before any connection.
-import { DefinitionsError, loadDefinitionsFile, type ExportDefinition } from '../definitions';
+import { DefinitionsError, loadRoutedDefinitionsFile, type ExportDefinition } from '../definitions';
 import { backfillWorkflowId } from '../contract/ids';
 import {
   EXPORT_KINDS as KINDS,
@@ -78,7 +78,7 @@ function parseWhen(flag: string, value: string | undefined, tz: string | undefin
 }
 
 function windowedPart(def: ExportDefinition): WindowedExportDefinition {
-  // Only what a run needs: no alert channels (whose URLs and secrets must stay out of history).
+  // Only what a run needs; the channels as written (`${VAR}` unresolved), never their values.
   return {
     name: def.name,
     kind: def.kind,
@@ -86,6 +86,7 @@ function windowedPart(def: ExportDefinition): WindowedExportDefinition {
     window: def.window,
     timezone: def.timezone,
     storage: def.storage,
+    ...(def.alerting ? { alerting: def.alerting } : {}),
   };
 }
 
@@ -142,7 +143,7 @@ function definitionFromFile(
   }
   const file = flags.file ?? DEFAULT_DEFINITIONS_FILE;
   try {
-    const defs = loadDefinitionsFile(file, env);
+    const defs = loadRoutedDefinitionsFile(file, env);
     const def = defs.exports.find((e) => e.name === name);
     if (!def) {
       const known = defs.exports.map((e) => e.name).join(', ') || 'none';

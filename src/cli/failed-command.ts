@@ -24,6 +24,7 @@ import {
 } from '../contract/search-attributes';
 import { CliInputError, EXIT_OK } from './exit-codes';
 import { withTemporalClient } from '../temporal/client';
+import { EXPORT_INCIDENT_WORKFLOW, incidentStateQuery } from '../contract/incidents';
 
 import { EXPORT_NAME_PATTERN, EXPORT_NAME_RULE } from '../contract/vocabulary';
 import type { Command } from 'commander';
@@ -145,6 +146,37 @@ export async function listFailedExports(
   return out.sort((a, b) => (b.failedAt ?? '').localeCompare(a.failedAt ?? ''));
 }
 
+export interface OpenIncident {
+  workflowId: string;
+  subject: string;
+  openedAt: string;
+  failures: number;
+  latestWindow?: string;
+  latestMessage: string;
+}
+
+/** Incidents still open (workflows/export-incident.ts): one running incident workflow each. */
+export async function listOpenIncidents(client: Client): Promise<OpenIncident[]> {
+  const query = `WorkflowType = '${EXPORT_INCIDENT_WORKFLOW}' AND ExecutionStatus = 'Running'`;
+  const out: OpenIncident[] = [];
+  for await (const wf of client.workflow.list({ query })) {
+    const s = await client.workflow
+      .getHandle(wf.workflowId)
+      .query(incidentStateQuery)
+      .catch(() => undefined);
+    if (!s) continue;
+    out.push({
+      workflowId: wf.workflowId,
+      subject: s.subject,
+      openedAt: s.openedAt,
+      failures: s.failures,
+      ...(s.latest.window?.start ? { latestWindow: s.latest.window.start } : {}),
+      latestMessage: s.latest.message,
+    });
+  }
+  return out.sort((a, b) => b.openedAt.localeCompare(a.openedAt));
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows
@@ -163,10 +195,28 @@ export async function runFailedListCommand(
   io: Io,
 ): Promise<number> {
   const filter = parseFailedFilter(flags);
-  const items = await withTemporalClient(config, (client) => listFailedExports(client, filter));
+  const [items, incidents] = await withTemporalClient(config, async (client) => [
+    await listFailedExports(client, filter),
+    flags.json ? [] : await listOpenIncidents(client),
+  ]);
   if (flags.json) {
     io.stdout(JSON.stringify(items, null, 2));
     return EXIT_OK;
+  }
+  const open = incidents.filter((i) => !filter.exportName || i.subject === `export ${filter.exportName}`);
+  if (open.length > 0) {
+    io.stdout(
+      `open incidents:\n${table([
+        ['OPENED AT', 'INCIDENT', 'FAILURES', 'LATEST WINDOW', 'LATEST'],
+        ...open.map((i) => [
+          i.openedAt,
+          i.subject,
+          String(i.failures),
+          i.latestWindow ?? '-',
+          i.latestMessage.replace(/\s+/g, ' ').slice(0, 80),
+        ]),
+      ])}\n`,
+    );
   }
   if (items.length === 0) {
     io.stdout('no failed exports');

@@ -70,6 +70,8 @@ export async function rerunExport(
       // Temporal refuses the start if the id's latest run is running or succeeded by now.
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       typedSearchAttributes: [...kept, { key: M3terRerunOf, value: d.runId }],
+      // The export's routing (the failure monitor reads it there) stays with the re-run.
+      ...(d.memo && Object.keys(d.memo).length > 0 ? { memo: d.memo } : {}),
     });
     return { workflowId, result: 'started', runId: h.firstExecutionRunId, rerunOf: d.runId };
   } catch (err) {

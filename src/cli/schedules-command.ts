@@ -1,11 +1,13 @@
 // `m3ter-exports schedules ...`: Temporal Schedules from the export definitions file.
 import type { Command } from 'commander';
 import type { CliContext } from './program';
-import { loadTemporalConfig } from '../config/config';
+import { loadM3terConfig, loadTemporalConfig } from '../config/config';
+import type { ExportDefinitions } from '../definitions';
+import { ruleProblems } from '../alerts/rules';
 import type { Io } from './io';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { TemporalConfig } from '../config/config';
-import { loadDefinitionsFile } from '../definitions';
+import { loadRoutedDefinitionsFile } from '../definitions';
 import { executePlan, formatPlan, planApply } from '../schedules/apply';
 import { scheduleIdFor } from '../schedules/desired';
 import {
@@ -27,7 +29,8 @@ export async function schedulesApply(
   io: Io,
 ): Promise<number> {
   // The whole file is validated (every problem at once) before any connection.
-  const defs = loadDefinitionsFile(o.file ?? DEFAULT_DEFINITIONS_FILE);
+  const defs = loadRoutedDefinitionsFile(o.file ?? DEFAULT_DEFINITIONS_FILE);
+  await checkRoutingRules(defs);
   return withTemporalClient(temporal, async (client) => {
     const plan = await planApply(client, defs, { prune: Boolean(o.prune) });
     if (!o.dryRun) await executePlan(client, defs, plan, { taskQueue: temporal.taskQueue });
@@ -35,6 +38,22 @@ export async function schedulesApply(
     else io.stdout(`${o.dryRun ? 'plan (dry run, nothing changed):\n' : ''}${formatPlan(plan)}`);
     return EXIT_OK;
   });
+}
+
+/** `when:` rules are checked with m3ter before anything is created (exit 2 naming export and channel). */
+async function checkRoutingRules(defs: ExportDefinitions): Promise<void> {
+  const hasRules = defs.exports.some((e) => e.alerting?.channels.some((c) => c.when));
+  if (!hasRules) return;
+  const { createM3terClient } = await import('../m3ter');
+  const m3ter = createM3terClient(loadM3terConfig());
+  let problems: string[];
+  try {
+    problems = await ruleProblems(defs, (req) => m3ter.evaluateNotification(req));
+  } finally {
+    m3ter.close();
+  }
+  if (problems.length > 0)
+    throw new CliInputError(`invalid routing rules:\n  ${problems.join('\n  ')}`, problems);
 }
 
 export async function schedulesList(

@@ -6,6 +6,7 @@
  * and a webhook URL usually embeds a token in its path.
  */
 import net from 'node:net';
+import type { IncidentSettings } from '../contract/incidents';
 import { z } from 'zod';
 import { parseDuration } from './durations';
 import { isSecureOrLoopbackUrl } from '../net/address';
@@ -92,6 +93,10 @@ export interface MonitorConfig {
   intervalMs: number;
   /** How far back a first start looks. */
   lookbackMs: number;
+  /** How long an unowned failure event is held for its owner to claim the job (MONITOR_OWNER_WAIT). */
+  ownerWaitMs: number;
+  /** Failures as incidents (INCIDENTS, INCIDENT_UPDATE_INTERVAL, INCIDENT_DIGEST_INTERVAL); absent: off. */
+  incidents?: IncidentSettings;
 }
 
 /** Credentials are not here: the AWS SDK's default provider chain finds them (env, profile, role). */
@@ -141,6 +146,10 @@ export const DEFAULTS = {
   HEALTH_HOST: '127.0.0.1',
   METRICS_HOST: '127.0.0.1',
   M3TER_INGEST_REQUESTS_PER_SECOND: '50',
+  MONITOR_OWNER_WAIT: '3m',
+  INCIDENTS: 'on',
+  INCIDENT_UPDATE_INTERVAL: '1h',
+  INCIDENT_DIGEST_INTERVAL: '24h',
 } as const;
 
 // Every rule's message is fixed text: zod's default messages can include the received value.
@@ -205,6 +214,15 @@ const monitorShape = {
     .default(DEFAULTS.MONITOR),
   MONITOR_INTERVAL: duration().default(parseDuration(DEFAULTS.MONITOR_INTERVAL)),
   MONITOR_LOOKBACK: duration().default(parseDuration(DEFAULTS.MONITOR_LOOKBACK)),
+  MONITOR_OWNER_WAIT: duration().default(parseDuration(DEFAULTS.MONITOR_OWNER_WAIT)),
+  INCIDENTS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'on' || v === 'off', { error: 'must be on or off' })
+    .default(DEFAULTS.INCIDENTS),
+  INCIDENT_UPDATE_INTERVAL: duration().default(parseDuration(DEFAULTS.INCIDENT_UPDATE_INTERVAL)),
+  INCIDENT_DIGEST_INTERVAL: duration().default(parseDuration(DEFAULTS.INCIDENT_DIGEST_INTERVAL)),
 };
 
 const m3terShape = {
@@ -480,7 +498,20 @@ export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
 }
 
 function toMonitor(v: z.output<z.ZodObject<typeof monitorShape>>): MonitorConfig {
-  return { enabled: v.MONITOR === 'on', intervalMs: v.MONITOR_INTERVAL, lookbackMs: v.MONITOR_LOOKBACK };
+  return {
+    enabled: v.MONITOR === 'on',
+    intervalMs: v.MONITOR_INTERVAL,
+    lookbackMs: v.MONITOR_LOOKBACK,
+    ownerWaitMs: v.MONITOR_OWNER_WAIT,
+    ...(v.INCIDENTS === 'on'
+      ? {
+          incidents: {
+            updateIntervalMs: v.INCIDENT_UPDATE_INTERVAL,
+            digestIntervalMs: v.INCIDENT_DIGEST_INTERVAL,
+          },
+        }
+      : {}),
+  };
 }
 
 /** Temporal and monitor settings: `monitor start` needs no m3ter credentials (the worker polls m3ter). */

@@ -17,6 +17,7 @@ import {
 } from './vocabulary';
 import type { FailureType } from './failures';
 import { pollOptionsSchema } from './inputs';
+import { alertRoutingSchema } from './alert-routing';
 
 export { Reprocess, REPROCESS_VALUES } from './vocabulary';
 
@@ -55,6 +56,7 @@ const backfillDefinitionSchema = () =>
     }),
     timezone: z.string().min(1),
     storage: z.enum(STORAGE_MODES),
+    alerting: alertRoutingSchema().optional(),
   });
 
 export interface BackfillTotals {

@@ -76,6 +76,8 @@ export interface AlertKeyParts {
  * one per workflow run and failure type (a trigger that may or may not have created a job).
  */
 export function alertLedgerId(alert: AlertKeyParts): string {
+  // A job's landed event is claimed apart from its failure alerts.
+  if (alert.kind === 'ExportLanded') return `alert:landed:${alert.jobId ?? alert.workflowId ?? 'unknown'}`;
   if (alert.jobId) return `alert:${alert.jobId}`;
   if (alert.eventId) return `alert:event:${alert.eventId}`;
   return `alert:run:${alert.workflowId ?? 'unknown'}:${alert.runId ?? 'unknown'}:${alert.kind}`;

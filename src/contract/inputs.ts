@@ -15,6 +15,7 @@ import { EXPORT_NAME_PATTERN, EXPORT_NAME_RULE, StorageMode } from './vocabulary
 import { createAdhocExportRequestSchema, createBillsCsvRequestSchema } from '../m3ter/export-request-schemas';
 import { ruleMessage, toIssues } from '../m3ter/validation';
 import { failure, FailureType } from './failures';
+import { alertRoutingSchema } from './alert-routing';
 
 export { StorageMode } from './vocabulary';
 
@@ -54,6 +55,8 @@ export function createAdhocExportInputSchema(now: () => number = Date.now) {
     /** Overall deadline for the job to finish, from the start of the wait. Default 24 h. */
     deadlineMs: z.number().min(MIN_DEADLINE_MS).optional(),
     poll: pollOptionsSchema().optional(),
+    /** Where its alerts go: its definition's channels as written (absent: the worker's default routing). */
+    alerting: alertRoutingSchema().optional(),
   });
 }
 export type AdhocExportInput = z.infer<ReturnType<typeof createAdhocExportInputSchema>>;

@@ -8,6 +8,21 @@ export interface SeenEvent {
   t: number;
 }
 
+/**
+ * A failure event of a job no workflow had claimed when the monitor read it, young enough that its owner's
+ * trigger may still be recovering it (a lost POST response): held, not alerted, until the owner has claimed
+ * the job or could no longer.
+ */
+export interface HeldFailure {
+  eventId: string;
+  /** Event time, epoch ms. */
+  t: number;
+  jobId: string;
+  scheduleId?: string;
+  reason?: string;
+  sourceType?: string;
+}
+
 export interface FreshnessEntry {
   stale: boolean;
   /** Start of the newest succeeded window when last checked. */
@@ -37,6 +52,8 @@ export interface FailureMonitorState {
   freshness?: FreshnessState;
   freshnessAlertsSent?: number;
   startedAt?: string;
+  /** Failure events waiting for their owner to claim the job (see HeldFailure). */
+  held?: HeldFailure[];
 }
 
 export interface FailureMonitorInput {
@@ -46,11 +63,19 @@ export interface FailureMonitorInput {
   pollsPerRun?: number;
   overlapMs?: number;
   pageSize?: number;
+  /**
+   * How long after its event time an unowned failure is held for its owner to claim the job (default
+   * 3 minutes; MONITOR_OWNER_WAIT): at least the trigger's recovery bound, so a job whose POST response was
+   * lost and that failed within seconds is alerted by its owner, on its export's channels.
+   */
+  ownerWaitMs?: number;
   state?: FailureMonitorState;
 }
 
-export interface FailureMonitorStatus extends Omit<FailureMonitorState, 'recent'> {
+export interface FailureMonitorStatus extends Omit<FailureMonitorState, 'recent' | 'held'> {
   recentIds: number;
+  /** Failure events held for their owner right now. */
+  heldEvents?: number;
   pollsThisRun: number;
   intervalMs: number;
   lookbackMs: number;

@@ -6,7 +6,7 @@ import type { ExportDefinition } from '../definitions/types';
 
 export type WindowedExportDefinition = Pick<
   ExportDefinition,
-  'name' | 'kind' | 'request' | 'window' | 'timezone' | 'storage'
+  'name' | 'kind' | 'request' | 'window' | 'timezone' | 'storage' | 'alerting' | 'pauseAfter'
 >;
 
 export const WindowOutcome = {

@@ -30,6 +30,7 @@ import {
   STORAGE_MODES,
   type AlertChannelDefinition,
   type ExportDefinition,
+  type PauseRule,
   type ExportDefinitions,
 } from './types';
 
@@ -83,6 +84,8 @@ const AlertChannelSchema = z.strictObject({
   secret: z.string().min(1).optional(),
   routingKey: z.string().min(1).optional(),
   description: z.string().optional(),
+  /** A routing rule in m3ter's calculation language (checked with m3ter by `schedules apply`). */
+  when: z.string().min(1).max(2000).optional(),
 });
 
 const ScheduleSchema = z.strictObject({
@@ -104,6 +107,16 @@ const ExportSchema = z.strictObject({
   storage: z.enum(STORAGE_MODES).optional(),
   alerts: z.array(z.string().min(1)).optional(),
   freshness: duration().optional(),
+  onSuccess: z.array(z.string().min(1)).optional(),
+  pauseAfter: z
+    .union(
+      [
+        z.strictObject({ failures: z.number().int().min(1).max(500), of: z.number().int().min(1).max(500) }),
+        z.strictObject({ consecutive: z.number().int().min(1).max(500) }),
+      ],
+      { error: 'must be { failures: N, of: M } or { consecutive: N } (whole numbers from 1 to 500)' },
+    )
+    .optional(),
 });
 
 const ROOT_KEYS = Object.keys(RootSchema.shape);
@@ -236,7 +249,8 @@ export function parseDefinitions(
   const alerts = rawAlerts.map((raw, i) => parseAlert(ctx, raw, i));
   duplicates(ctx, 'alerts', rawAlerts);
   const channels = new Set(alerts.map((a) => a?.name).filter((n): n is string => typeof n === 'string'));
-  const exports = rawExports.map((raw, i) => parseExport(ctx, raw, i, channels));
+  const webhooks = new Set(alerts.filter((a) => a?.type === 'webhook').map((a) => a?.name as string));
+  const exports = rawExports.map((raw, i) => parseExport(ctx, raw, i, channels, webhooks));
   duplicates(ctx, 'exports', rawExports);
 
   const problems = finalMessages(ctx);
@@ -357,6 +371,7 @@ function parseExport(
   raw: unknown,
   i: number,
   channels: Set<string>,
+  webhooks: Set<string>,
 ): ExportDefinition | undefined {
   const base: PathSegment[] = ['exports', i];
   const cleaned = isRecord(raw)
@@ -379,6 +394,33 @@ function parseExport(
   const schedule = isRecord(value.schedule) ? value.schedule : undefined;
   if (schedule) checkSchedule(ctx, schedule, base);
   if (Array.isArray(value.alerts)) checkAlertRefs(ctx, value.alerts, [...base, 'alerts'], channels);
+  if (Array.isArray(value.onSuccess)) {
+    checkAlertRefs(ctx, value.onSuccess, [...base, 'onSuccess'], channels);
+    // The landed event is a signed JSON document for machines (docs/landed-event.schema.json).
+    value.onSuccess.forEach((ref, j) => {
+      if (typeof ref === 'string' && channels.has(ref) && !webhooks.has(ref))
+        ctx.problems.push({
+          path: [...base, 'onSuccess', j],
+          message: `${ref} is not a webhook channel (the landed event goes to signed webhooks only)`,
+        });
+    });
+    if (value.kind === 'bills' || value.storage === 'none')
+      ctx.problems.push({
+        path: [...base, 'onSuccess'],
+        message: 'needs a stored ExportJob file: not for bills exports or storage none',
+      });
+  }
+
+  if (isRecord(value.pauseAfter)) {
+    const p = value.pauseAfter;
+    if (typeof p.failures === 'number' && typeof p.of === 'number' && p.failures > p.of)
+      ctx.problems.push({ path: [...base, 'pauseAfter', 'failures'], message: 'must be at most `of`' });
+    if (!schedule)
+      ctx.problems.push({
+        path: [...base, 'pauseAfter'],
+        message: 'pauses a schedule: needs a schedule block',
+      });
+  }
 
   const storageRule = kind && value.storage ? storageRuleFor(kind, value.storage as StorageMode) : undefined;
   if (storageRule) ctx.problems.push({ path: [...base, 'storage'], message: storageRule });
@@ -485,6 +527,9 @@ function buildExport(
     alerts: (value.alerts as string[] | undefined) ?? [],
   };
   if (typeof value.description === 'string') def.description = value.description;
+  if (Array.isArray(value.onSuccess) && value.onSuccess.length > 0)
+    def.onSuccess = value.onSuccess as string[];
+  if (isRecord(value.pauseAfter)) def.pauseAfter = value.pauseAfter as unknown as PauseRule;
   if (schedule) {
     const catchupWindow = (schedule.catchupWindow as string | undefined) ?? DEFINITION_DEFAULTS.catchupWindow;
     def.schedule = {

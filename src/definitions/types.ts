@@ -1,11 +1,14 @@
 import type { DefinitionWindow, ExportKind, StorageMode } from '../contract/vocabulary';
+import type { AlertRouting, ChannelType } from '../contract/alert-routing';
+import type { PauseRule } from '../contract/auto-pause';
+export type { PauseRule };
 
 export { DEFINITION_WINDOWS, EXPORT_KINDS, STORAGE_MODES } from '../contract/vocabulary';
 export type { DefinitionWindow };
 export type ExportDefinitionKind = ExportKind;
 
-export const ALERT_CHANNEL_TYPES = ['slack', 'webhook', 'pagerduty'] as const;
-export type AlertChannelType = (typeof ALERT_CHANNEL_TYPES)[number];
+export { CHANNEL_TYPES as ALERT_CHANNEL_TYPES } from '../contract/alert-routing';
+export type AlertChannelType = ChannelType;
 
 export const OVERLAP_POLICIES = ['skip', 'buffer-one', 'buffer-all', 'allow-all'] as const;
 export type OverlapPolicyName = (typeof OVERLAP_POLICIES)[number];
@@ -30,6 +33,8 @@ export interface AlertChannelDefinition {
   /** pagerduty: the Events API v2 routing (integration) key. */
   routingKey?: string;
   description?: string;
+  /** A routing rule in m3ter's calculation language over the DataExportJobFailure event. */
+  when?: string;
 }
 
 export interface ExportScheduleDefinition {
@@ -56,10 +61,19 @@ export interface ExportDefinition {
   storage: StorageMode;
   /** Names of channels declared under `alerts`. */
   alerts: string[];
+  /** Pause the schedule when this many of its last windows failed (src/contract/auto-pause.ts). */
+  pauseAfter?: PauseRule;
+  /** Webhook channels told when a window's file has landed (docs/landed-event.schema.json). */
+  onSuccess?: string[];
   /** Alert when the newest succeeded window is older than this. */
   freshness?: string;
   freshnessMs?: number;
   description?: string;
+  /**
+   * Added by the commands that send a definition to Temporal (`schedules apply`, `backfill`): the export's
+   * channels as the file wrote them, for the worker to resolve when it alerts (src/definitions/routing.ts).
+   */
+  alerting?: AlertRouting;
 }
 
 export interface ExportDefinitions {

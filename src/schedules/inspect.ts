@@ -113,7 +113,7 @@ export function formatScheduleList(views: ScheduleView[]): string {
         ? `last ${v.lastRun.nominalTime} ${w(v.lastRun.window)} ${v.lastRun.status ?? '?'}`
         : 'no runs yet';
       const next = v.nextRuns[0] ? `next ${v.nextRuns[0].nominalTime}` : 'no next run';
-      return `${v.name.padEnd(24)} ${String(v.kind).padEnd(11)} ${v.spec} ${v.timezone ?? ''}${v.paused ? ' PAUSED' : ''}\n    ${last}; ${next}`;
+      return `${v.name.padEnd(24)} ${String(v.kind).padEnd(11)} ${v.spec} ${v.timezone ?? ''}${v.paused ? ` PAUSED${v.note ? ` (${v.note})` : ''}` : ''}\n    ${last}; ${next}`;
     })
     .join('\n');
 }

@@ -9,6 +9,14 @@ import { FAILURE_MONITOR_WORKFLOW_ID } from '../../src/contract/monitor';
 import type { AdhocExportInput, BillsCsvExportInput } from '../../src/contract/inputs';
 import type { WindowedExportDefinition } from '../../src/contract/window-run';
 import { jobClaimWorkflowId } from '../../activities/claims';
+import {
+  EXPORT_INCIDENT_WORKFLOW,
+  exportIncidentWorkflowId,
+  incidentFailureSignal,
+  incidentStateQuery,
+  incidentSuccessSignal,
+  type IncidentFailure,
+} from '../../src/contract/incidents';
 import { settle, type Recorder } from './recorder';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -279,7 +287,48 @@ const ingest: Scenario = async ({ rec, sandbox, dir }) => {
   );
 };
 
+const incident: Scenario = async ({ rec }) => {
+  // Two failures (opened, then one update after the interval), then a success resolves it.
+  const workflowId = exportIncidentWorkflowId(newId('incident'));
+  const failure = (n: number): IncidentFailure => ({
+    key: `alert:replay-job-${n}`,
+    kind: 'ExportJobFailed',
+    message: `export job replay-job-${n} FAILED`,
+    at: new Date().toISOString(),
+    jobId: `replay-job-${n}`,
+    exportName: 'replay-incident',
+    workflowId: `export:usage:replay-incident:window-${n}`,
+  });
+  const signalFailure = (n: number) =>
+    rec.client.workflow.signalWithStart(EXPORT_INCIDENT_WORKFLOW, {
+      workflowId,
+      taskQueue: rec.taskQueue,
+      args: [
+        {
+          subject: 'export replay-incident',
+          settings: { updateIntervalMs: 500, digestIntervalMs: 86_400_000 },
+        },
+      ],
+      signal: incidentFailureSignal,
+      signalArgs: [failure(n)],
+    });
+  const h = await signalFailure(1);
+  await until('the incident to open', async () =>
+    (await h.query(incidentStateQuery))?.failures === 1 ? true : undefined,
+  );
+  await signalFailure(2);
+  await until('an update', async () =>
+    (await h.query(incidentStateQuery))?.updatesSent === 1 ? true : undefined,
+  );
+  await h.signal(incidentSuccessSignal, {
+    workflowId: 'export:usage:replay-incident:window-3',
+    at: new Date().toISOString(),
+  });
+  await captured(rec, h, 'resolved', 'an incident opened, updated once, then resolved by a success');
+};
+
 export const SCENARIOS: Record<string, Scenario> = {
+  incident,
   adhocSuccess,
   adhocFailures,
   adhocCancelled,

@@ -29,6 +29,13 @@ const configSchema = z.object({
     .record(z.string().min(1), z.object({ required: z.array(z.string().min(1)) }))
     .nullable()
     .optional(),
+  failJobs: z
+    .object({
+      count: z.number().int().min(0).max(100_000),
+      sourceType: z.enum(['USAGE', 'OPERATIONAL']).optional(),
+      errorMessage: z.string().min(1).max(2000).optional(),
+    })
+    .optional(),
   rateLimits: z
     .object({ config: rateSpec.optional(), dataExplorer: rateSpec.optional(), ingest: rateSpec.optional() })
     .optional(),
@@ -121,6 +128,10 @@ export function registerAdminRoutes(app: FastifyInstance, state: SandboxState): 
     if (patch.downloadUrlTtlSeconds !== undefined) c.downloadUrlTtlSeconds = patch.downloadUrlTtlSeconds;
     if (patch.jobTiming) c.jobTiming = patch.jobTiming;
     if (patch.nextJobOutcome) c.nextJobOutcome = patch.nextJobOutcome;
+    if (patch.failJobs) {
+      const { count, ...rest } = patch.failJobs;
+      c.failJobs = count > 0 ? { remaining: count, ...rest } : undefined;
+    }
     // null switches generated big files off again.
     if (patch.usageFileSizeBytes !== undefined) c.usageFileSizeBytes = patch.usageFileSizeBytes ?? undefined;
     if (patch.hostileDownloadUrl !== undefined) c.hostileDownloadUrl = patch.hostileDownloadUrl ?? undefined;

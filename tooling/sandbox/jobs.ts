@@ -131,6 +131,14 @@ export function jobStatus(job: JobRecord, now: number): JobStatus {
 export function createJob(state: SandboxState, req: AdhocRequest): JobRecord {
   const now = state.clock.now();
   const { pendingMs, runningMs } = state.config.jobTiming;
+  // An export told to keep failing: its next jobs fail, then the configured outcome applies again.
+  const failing = state.config.failJobs;
+  const injected =
+    failing && failing.remaining > 0 && (!failing.sourceType || failing.sourceType === req.sourceType);
+  if (injected) {
+    failing.remaining -= 1;
+    if (failing.remaining === 0) state.config.failJobs = undefined;
+  }
   const job: JobRecord = {
     id: state.newId(),
     seq: state.nextSeq(),
@@ -139,8 +147,8 @@ export function createJob(state: SandboxState, req: AdhocRequest): JobRecord {
     dateCreated: now,
     startAt: now + pendingMs,
     endAt: now + pendingMs + runningMs,
-    outcome: state.config.nextJobOutcome,
-    errorMessage: 'Export job failed (sandbox-injected failure)',
+    outcome: injected ? 'FAILED' : state.config.nextJobOutcome,
+    errorMessage: (injected && failing?.errorMessage) || 'Export job failed (sandbox-injected failure)',
     request: req as unknown as Record<string, unknown>,
     usageFileSizeBytes: req.sourceType === 'USAGE' ? state.config.usageFileSizeBytes : undefined,
     settled: false,

@@ -101,6 +101,11 @@ export interface RuntimeConfig {
    * (`measure.quantity`, `who.user`, ...). Unset: every meter is known and nothing is required.
    */
   ingestMeters?: Record<string, { required: string[] }>;
+  /**
+   * The next `remaining` new jobs (of `sourceType`, when given) fail with `errorMessage`; after them the
+   * outcome is `nextJobOutcome` again: an export that keeps failing, then recovers.
+   */
+  failJobs?: { remaining: number; sourceType?: string; errorMessage?: string };
 }
 
 /** Per-route metadata read by the server's hooks (counters, faults, rate limits, auth). */

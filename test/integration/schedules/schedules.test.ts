@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { parseDefinitions } from '../../../src/definitions';
+import { attachAlertRouting, parseDefinitions } from '../../../src/definitions';
 import { executePlan, planApply } from '../../../src/schedules/apply';
 import { scheduleIdFor } from '../../../src/schedules/desired';
 import { windowForNominalTime } from '../../../src/windows/windows';
@@ -139,7 +139,9 @@ describe('scheduled exports', () => {
   it('apply is idempotent, updates only what changed, and --prune deletes only schedules it owns', async () => {
     const names = ['sched-a', 'sched-b', 'sched-c'];
     const ctx = { taskQueue };
-    const file1 = parseDefinitions(yamlFor(names, { cron: '0 2 * * *' }), {});
+    // As `schedules apply` reads a file: the definitions with the routing each export carries.
+    const routed = (text: string) => attachAlertRouting(parseDefinitions(text, {}), text);
+    const file1 = routed(yamlFor(names, { cron: '0 2 * * *' }));
     const first = await planApply(client, file1, { prune: true });
     expect(first.filter((p) => names.includes(p.name)).map((p) => p.action)).toEqual([
       'create',
@@ -160,7 +162,7 @@ describe('scheduled exports', () => {
     });
 
     const cronOf = { 'sched-a': '0 2 * * *', 'sched-b': '0 3 * * *', 'sched-c': '0 2 * * *' };
-    const edited = parseDefinitions(yamlFor(names, { cronOf }), {});
+    const edited = routed(yamlFor(names, { cronOf }));
     const update = await planApply(client, edited, { prune: false });
     expect(update.map((p) => [p.name, p.action])).toEqual([
       ['sched-a', 'unchanged'],

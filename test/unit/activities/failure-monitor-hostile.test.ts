@@ -1,7 +1,7 @@
 // The failure monitor against a hostile or broken m3ter: the real m3ter client talks to a scripted loopback
 // server; Temporal's side (the alert ledger) is a small fake that refuses a second claim as the server does.
 import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import {
   createFailureMonitorActivities,
   MONITOR_LIMITS,
@@ -29,6 +29,12 @@ function fakeTemporal(): { client: Client; started: Started[] } {
       },
       list() {
         return (async function* () {})();
+      },
+      // No job claims: every job is unowned.
+      getHandle(workflowId: string) {
+        return {
+          describe: () => Promise.reject(new WorkflowNotFoundError('no claim', workflowId, undefined)),
+        };
       },
     },
   } as unknown as Client;

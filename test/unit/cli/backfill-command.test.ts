@@ -53,6 +53,8 @@ describe('prepareBackfill', () => {
       window: 'day',
       timezone: 'America/New_York',
       storage: 'local',
+      // No channels of its own: the default channel, whatever file the worker has.
+      alerting: { channels: [] },
     });
     expect(p.workflowId).toBe('backfill:ny-daily:2026-03-07T05:00:00Z:2026-03-10T04:00:00Z:failed');
     expect(p.workflowId).toBe(backfillWorkflowId('ny-daily', p.input.from, p.input.to, 'failed'));

@@ -41,7 +41,13 @@ describe('loadConfig', () => {
       logLevel: 'info',
       metricsHost: '127.0.0.1',
       healthHost: '127.0.0.1',
-      monitor: { enabled: true, intervalMs: 60_000, lookbackMs: 86_400_000 },
+      monitor: {
+        enabled: true,
+        intervalMs: 60_000,
+        lookbackMs: 86_400_000,
+        ownerWaitMs: 180_000,
+        incidents: { updateIntervalMs: 3_600_000, digestIntervalMs: 86_400_000 },
+      },
       downloads: {
         maxConcurrent: 8,
         minFreeBytes: 64 * 1024 * 1024,
@@ -111,7 +117,13 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       definitionsFile: '/etc/m3ter-exports.yaml',
       temporalUiUrl: 'http://temporal-ui.internal:8080',
-      monitor: { enabled: false, intervalMs: 90_000, lookbackMs: 172_800_000 },
+      monitor: {
+        enabled: false,
+        intervalMs: 90_000,
+        lookbackMs: 172_800_000,
+        ownerWaitMs: 180_000,
+        incidents: { updateIntervalMs: 3_600_000, digestIntervalMs: 86_400_000 },
+      },
       downloads: {
         maxConcurrent: 3,
         maxBytes: 10 * 1024 ** 3,

@@ -1,5 +1,10 @@
 import { join } from 'node:path';
-import { DefinitionsError, loadDefinitionsFile, requestForWindow } from '../../../src/definitions';
+import {
+  DefinitionsError,
+  loadDefinitionsFile,
+  loadRoutedDefinitionsFile,
+  requestForWindow,
+} from '../../../src/definitions';
 import { windowForNominalTime } from '../../../src/windows';
 
 const EXAMPLE = join(__dirname, '../../../examples/m3ter-exports.yaml');
@@ -8,6 +13,7 @@ describe('examples/m3ter-exports.yaml', () => {
   const env = {
     SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/example',
     ALERT_HMAC_SECRET: 'example-hmac-secret-0123456789abcdef',
+    BILLING_HOOK_URL: 'https://hooks.example.com/m3ter-exports',
   };
 
   it('parses with the variables it references set', () => {
@@ -32,6 +38,16 @@ describe('examples/m3ter-exports.yaml', () => {
     });
   });
 
+  it('is accepted by schedules apply: every channel an export uses is written with references', () => {
+    const defs = loadRoutedDefinitionsFile(EXAMPLE, env);
+    expect(defs.exports[0].alerting).toEqual({
+      channels: [{ name: 'ops', type: 'slack', url: '${SLACK_WEBHOOK_URL}' }],
+      onSuccess: [
+        { name: 'billing-hook', type: 'webhook', url: '${BILLING_HOOK_URL}', secret: '${ALERT_HMAC_SECRET}' },
+      ],
+    });
+  });
+
   it('names the variables it needs when they are missing', () => {
     expect(() => loadDefinitionsFile(EXAMPLE, {})).toThrow(DefinitionsError);
     try {
@@ -39,6 +55,7 @@ describe('examples/m3ter-exports.yaml', () => {
     } catch (e) {
       expect((e as DefinitionsError).problems).toEqual([
         'alerts[0] (ops).url: ${SLACK_WEBHOOK_URL} is not set in the environment',
+        'alerts[1] (billing-hook).url: ${BILLING_HOOK_URL} is not set in the environment',
         'alerts[1] (billing-hook).secret: ${ALERT_HMAC_SECRET} is not set in the environment',
       ]);
     }

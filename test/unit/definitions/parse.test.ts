@@ -384,11 +384,11 @@ version: 2
 `,
       [
         'version: is not a recognised field (allowed: alerts, exports)',
-        'alerts[0] (ops).channel: is not a recognised field (allowed: name, type, url, secret, routingKey, description)',
+        'alerts[0] (ops).channel: is not a recognised field (allowed: name, type, url, secret, routingKey, description, when)',
         'exports[0] (x).window: is required',
         'exports[0] (x).schedule.overlaps: is not a recognised field (did you mean overlap?)',
         'exports[0] (x).windw: is not a recognised field (did you mean window?)',
-        'exports[0] (x).colour: is not a recognised field (allowed: name, kind, description, request, window, timezone, schedule, storage, alerts, freshness)',
+        'exports[0] (x).colour: is not a recognised field (allowed: name, kind, description, request, window, timezone, schedule, storage, alerts, freshness, onSuccess, pauseAfter)',
       ],
     );
   });

@@ -17,6 +17,7 @@ const REQUIRED_PATHS: Record<string, string[]> = {
   adhocExportWorkflow: ['success-local', 'job-failed', 'faults-retried', 'cancelled'],
   scheduledExportWorkflow: ['window-exported', 'window-awaited'],
   alertDeliveryWorkflow: ['delivered'],
+  exportIncidentWorkflow: ['resolved'],
 };
 
 describe('replay of recorded workflow histories', () => {

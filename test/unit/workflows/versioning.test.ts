@@ -11,6 +11,7 @@ const EXPECTED: Record<string, 'PINNED' | 'AUTO_UPGRADE'> = {
   backfillWorkflow: 'AUTO_UPGRADE',
   exportFailureMonitorWorkflow: 'AUTO_UPGRADE',
   ingestWorkflow: 'AUTO_UPGRADE',
+  exportIncidentWorkflow: 'AUTO_UPGRADE',
 };
 
 describe('versioning behaviour of each workflow type', () => {

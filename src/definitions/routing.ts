@@ -1,0 +1,84 @@
+// The routing a definition carries into Temporal: `schedules apply` and `backfill` attach to each export the
+// channels it names, as the file wrote them (`${VAR}` references unresolved), so the worker that alerts
+// routes by the file that was applied, not by a copy of its own, and resolves the references from its own
+// environment (src/alerts/routing.ts).
+//
+// What travels is stored in workflow history, which never holds a channel URL, secret or routing key: each
+// of those fields of a channel an export uses must therefore come from a `${VAR}` reference. That is the
+// one rule checked here; the rest (syntax, worker variables, https) parseDefinitions has checked already.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import type { AlertRouting, ChannelSpec } from '../contract/alert-routing';
+import { DefinitionsError, loadDefinitionsFile } from './parse';
+import type { ExportDefinitions } from './types';
+
+const SECRET_FIELDS = ['url', 'secret', 'routingKey'] as const;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** True when the text uses at least one `${VAR}` reference (`$${` is a literal, not a reference). */
+export function hasReference(text: string): boolean {
+  return /\$\{/.test(text.replace(/\$\$\{/g, ''));
+}
+
+/** The `alerts` entries of the file as written, by name. */
+function writtenChannels(yamlText: string): Map<string, { index: number; spec: ChannelSpec }> {
+  const out = new Map<string, { index: number; spec: ChannelSpec }>();
+  const doc: unknown = parse(yamlText, { maxAliasCount: 100 });
+  const alerts = isRecord(doc) && Array.isArray(doc.alerts) ? doc.alerts : [];
+  alerts.forEach((raw, index) => {
+    if (!isRecord(raw) || typeof raw.name !== 'string') return;
+    const spec: ChannelSpec = { name: raw.name, type: raw.type as ChannelSpec['type'] };
+    for (const f of SECRET_FIELDS) if (typeof raw[f] === 'string') spec[f] = raw[f];
+    if (typeof raw.when === 'string') spec.when = raw.when;
+    out.set(raw.name, { index, spec });
+  });
+  return out;
+}
+
+/**
+ * Each export of a valid file with its `alerting` attached. Throws DefinitionsError naming every channel
+ * field of a used channel that is written literally.
+ */
+export function attachAlertRouting(
+  defs: ExportDefinitions,
+  yamlText: string,
+  file?: string,
+): ExportDefinitions {
+  const written = writtenChannels(yamlText);
+  const problems = new Set<string>();
+  const specs = (names: string[]): ChannelSpec[] =>
+    names.flatMap((name) => {
+      const w = written.get(name);
+      if (!w) return [];
+      for (const f of SECRET_FIELDS) {
+        const v = w.spec[f];
+        if (v !== undefined && !hasReference(v))
+          problems.add(
+            `alerts[${w.index}] (${name}).${f}: must use a \${VAR} reference: the channels of an export travel with ` +
+              `its schedule or backfill into workflow history, which never holds a URL, secret or routing key ` +
+              `(the worker reads the variable from its own environment)`,
+          );
+      }
+      return [w.spec];
+    });
+  const exports = defs.exports.map((def) => {
+    const alerting: AlertRouting = {
+      channels: specs(def.alerts),
+      ...(def.onSuccess?.length ? { onSuccess: specs(def.onSuccess) } : {}),
+    };
+    return { ...def, alerting };
+  });
+  if (problems.size > 0) throw new DefinitionsError([...problems], file);
+  return { ...defs, exports };
+}
+
+/** loadDefinitionsFile, then the routing each export carries into Temporal. */
+export function loadRoutedDefinitionsFile(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+): ExportDefinitions {
+  const defs = loadDefinitionsFile(path, env);
+  return attachAlertRouting(defs, readFileSync(path, 'utf8'), path);
+}

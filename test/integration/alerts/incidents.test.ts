@@ -1,0 +1,184 @@
+// Incidents end to end on the dev server with a real sandbox process and local receivers standing in for
+// Slack, a signed-webhook receiver and PagerDuty: 24 hourly windows of one export fail (a backfill, so the
+// test takes seconds rather than a day), then the next window succeeds. Each channel must receive one
+// "opened", at most the updates the interval allows, and one resolve (PagerDuty: trigger, then resolve on
+// the same dedup_key). The sequence each channel received is printed for the record.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { prepareBackfill } from '../../../src/cli/backfill-prepare';
+import { listOpenIncidents } from '../../../src/cli/failed-command';
+import type { backfillWorkflow } from '../../../workflows';
+import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '../../support/alert-receiver';
+import { startStack, type Stack } from '../../support/stack';
+import { waitFor } from '../../support/wait-for';
+
+const HOOK_SECRET = 'whsec-incident-4b2d9e7f10-0123456789abcdef';
+const PD_KEY = 'pd-incident-routing-key-77';
+const UPDATE_INTERVAL_MS = 2_000;
+const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
+const HOUR = 3_600_000;
+
+const FILE = [
+  'alerts:',
+  '  - name: ops',
+  '    type: slack',
+  '    url: ${INCIDENT_TEST_SLACK_URL}',
+  '  - name: hook',
+  '    type: webhook',
+  '    url: ${INCIDENT_TEST_HOOK_URL}',
+  '    secret: ${INCIDENT_TEST_HOOK_SECRET}',
+  '  - name: pd',
+  '    type: pagerduty',
+  '    url: ${INCIDENT_TEST_PD_URL}',
+  '    routingKey: ${INCIDENT_TEST_PD_KEY}',
+  'exports:',
+  '  - name: incident-hourly',
+  '    kind: operational',
+  '    request: { operationalDataTypes: [ACCOUNTS] }',
+  '    window: hour',
+  '    alerts: [ops, hook, pd]',
+].join('\n');
+
+/** One line per message: what a person reading the channel sees first. */
+function describeMessage(channel: 'slack' | 'hook' | 'pd', r: ReceivedRequest): string {
+  const j = r.json as Record<string, unknown>;
+  if (channel === 'pd') {
+    const p = j.payload as { summary?: string } | undefined;
+    return `${String(j.event_action)} dedup_key=${String(j.dedup_key)}${p?.summary ? `: ${p.summary}` : ''}`;
+  }
+  if (channel === 'slack') return String(j.text);
+  const i = j.incident as { event: string; failures: number };
+  return `${i.event} (${i.failures} failures) kind=${String(j.kind)}: ${String(j.message)}`;
+}
+
+describe('incidents: a failing export opens one incident, updates it sparingly and resolves it', () => {
+  let stack: Stack;
+  let client: Client;
+  let rx: AlertReceiver;
+  let file: string;
+  const base = Math.floor(Date.now() / HOUR) * HOUR - (100 + Math.floor(Math.random() * 24 * 300)) * HOUR;
+
+  beforeAll(async () => {
+    rx = await startAlertReceiver();
+    process.env.INCIDENT_TEST_SLACK_URL = `${rx.url}/slack/T0K3N`;
+    process.env.INCIDENT_TEST_HOOK_URL = `${rx.url}/hook`;
+    process.env.INCIDENT_TEST_HOOK_SECRET = HOOK_SECRET;
+    process.env.INCIDENT_TEST_PD_URL = `${rx.url}/pd`;
+    process.env.INCIDENT_TEST_PD_KEY = PD_KEY;
+    stack = await startStack({
+      name: 'incidents',
+      sandboxConfig: { jobTiming: { pendingMs: 100, runningMs: 200 } },
+      env: {
+        ALERT_WEBHOOK_URL: `${rx.url}/default`,
+        INCIDENT_UPDATE_INTERVAL: `${UPDATE_INTERVAL_MS / 1000}s`,
+        MONITOR: 'off',
+      },
+    });
+    client = stack.client;
+    file = path.join(stack.dir, 'm3ter-exports.yaml');
+    fs.writeFileSync(file, FILE);
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await rx?.close();
+    for (const v of ['SLACK_URL', 'HOOK_URL', 'HOOK_SECRET', 'PD_URL', 'PD_KEY'])
+      delete process.env[`INCIDENT_TEST_${v}`];
+  });
+
+  async function backfill(fromHour: number, hours: number): Promise<void> {
+    const prepared = prepareBackfill('incident-hourly', {
+      file,
+      from: new Date(base + fromHour * HOUR).toISOString(),
+      to: new Date(base + (fromHour + hours) * HOUR).toISOString(),
+      concurrency: '6',
+    });
+    const h = await client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
+      workflowId: prepared.workflowId,
+      taskQueue: stack.taskQueue,
+      args: [{ ...prepared.input, poll: fastPoll }],
+    });
+    await h.result();
+  }
+
+  it('24 failed windows then a success: one opened, few updates and one resolve on Slack, the webhook and PagerDuty', async () => {
+    // The sandbox fails the export's next 24 jobs, then lets it recover by itself.
+    await stack.sandbox.admin.post('/config', {
+      failJobs: { count: 24, errorMessage: 'meter m-404 not found' },
+    });
+    const started = Date.now();
+    await backfill(0, 24);
+    const failuresDoneAt = Date.now();
+    // While it is open, `failed list` shows the incident with every failure counted.
+    const open = await waitFor(async () => {
+      const mine = (await listOpenIncidents(client)).find((i) => i.subject === 'export incident-hourly');
+      return mine?.failures === 24 ? mine : undefined;
+    }, 'the open incident with 24 failures');
+    expect(open.workflowId).toBe('incident:export:incident-hourly');
+    await backfill(24, 1);
+
+    const events = () =>
+      rx.on('/hook').map((r) => (r.json as { incident: { event: string } }).incident.event);
+    await waitFor(() => events().includes('resolved'), 'the resolve on the webhook');
+    await waitFor(
+      () => rx.on('/pd').some((r) => (r.json as { event_action: string }).event_action === 'resolve'),
+      'the PagerDuty resolve',
+    );
+    await waitFor(
+      () =>
+        rx.on('/slack/T0K3N').some((r) => String((r.json as { text: string }).text).startsWith('Recovered')),
+      'the Slack recovery',
+    );
+
+    // At most one update per interval while failures came in (plus one for a boundary).
+    const maxUpdates = Math.floor((failuresDoneAt - started) / UPDATE_INTERVAL_MS) + 1;
+    const hook = rx.on('/hook');
+    const ev = events();
+    expect(ev[0]).toBe('opened');
+    expect(ev.filter((e) => e === 'opened')).toHaveLength(1);
+    expect(ev.filter((e) => e === 'resolved')).toHaveLength(1);
+    expect(ev[ev.length - 1]).toBe('resolved');
+    expect(ev.filter((e) => e === 'updated').length).toBeLessThanOrEqual(maxUpdates);
+    expect(ev.filter((e) => e === 'digest')).toEqual([]);
+    const resolved = hook[hook.length - 1].json as {
+      kind: string;
+      message: string;
+      incident: { failures: number; windows: Array<{ rerun?: string }> };
+    };
+    expect(resolved.kind).toBe('IncidentResolved');
+    expect(resolved.incident.failures).toBe(24);
+    expect(resolved.incident.windows).toHaveLength(24);
+    expect(resolved.incident.windows.every((w) => w.rerun === 'not re-run')).toBe(true);
+    expect(resolved.message).toContain('and 14 more');
+    expect(hook.every((r) => typeof r.headers['x-m3ter-exports-signature'] === 'string')).toBe(true);
+
+    // PagerDuty: triggers on one dedup_key, then one resolve on the same key.
+    const pd = rx
+      .on('/pd')
+      .map((r) => r.json as { event_action: string; dedup_key: string; routing_key: string });
+    expect(pd[0].event_action).toBe('trigger');
+    expect(new Set(pd.map((p) => p.dedup_key)).size).toBe(1);
+    expect(pd.filter((p) => p.event_action === 'resolve')).toHaveLength(1);
+    expect(pd[pd.length - 1].event_action).toBe('resolve');
+    expect(pd.every((p) => p.routing_key === PD_KEY)).toBe(true);
+
+    // Slack: the same sequence as follow-up posts (incoming webhooks cannot edit a message).
+    const slack = rx.on('/slack/T0K3N');
+    expect(slack).toHaveLength(hook.length);
+    expect(rx.on('/default')).toEqual([]);
+
+    // The incident's workflow completed with its resolution.
+    const result = (await client.workflow.getHandle('incident:export:incident-hourly').result()) as {
+      failures: number;
+    };
+    expect(result.failures).toBe(24);
+
+    const sequence = {
+      slack: slack.map((r) => describeMessage('slack', r)),
+      webhook: hook.map((r) => describeMessage('hook', r)),
+      pagerduty: rx.on('/pd').map((r) => describeMessage('pd', r)),
+    };
+    console.log(`message sequence per channel:\n${JSON.stringify(sequence, null, 2)}`);
+  });
+});

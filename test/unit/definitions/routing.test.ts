@@ -1,0 +1,91 @@
+// The routing `schedules apply` and `backfill` attach to each export: its channels as the file wrote them.
+import { attachAlertRouting, DefinitionsError, parseDefinitions } from '../../../src/definitions';
+
+const FILE = (hookUrl = '${HOOK_URL}') =>
+  [
+    'alerts:',
+    '  - name: ops',
+    '    type: slack',
+    '    url: ${SLACK_URL}',
+    '  - name: barhook',
+    '    type: webhook',
+    `    url: ${hookUrl}`,
+    '    secret: ${HOOK_SECRET}',
+    '  - name: unused',
+    '    type: webhook',
+    '    url: https://hooks.example.com/literal',
+    '    secret: ${HOOK_SECRET}',
+    'exports:',
+    '  - name: bar',
+    '    kind: operational',
+    '    request: { operationalDataTypes: [ACCOUNTS] }',
+    '    window: day',
+    '    alerts: [barhook]',
+    '  - name: quiet',
+    '    kind: operational',
+    '    request: { operationalDataTypes: [ACCOUNTS] }',
+    '    window: day',
+  ].join('\n');
+const ENV = {
+  SLACK_URL: 'https://hooks.slack.com/services/T/B/tok',
+  HOOK_URL: 'https://hooks.example.com/h/tok',
+  HOOK_SECRET: 'x'.repeat(40),
+};
+
+describe('onSuccess', () => {
+  const withOnSuccess = (refs: string, extra = '') =>
+    FILE().replace('    alerts: [barhook]', `    alerts: [barhook]\n    onSuccess: ${refs}${extra}`);
+
+  it('carries the landed-event channels as written', () => {
+    const text = withOnSuccess('[barhook]');
+    const routed = attachAlertRouting(parseDefinitions(text, ENV), text);
+    expect(routed.exports[0].onSuccess).toEqual(['barhook']);
+    expect(routed.exports[0].alerting?.onSuccess).toEqual([
+      { name: 'barhook', type: 'webhook', url: '${HOOK_URL}', secret: '${HOOK_SECRET}' },
+    ]);
+  });
+
+  it('refuses a channel that is not a webhook, one not declared, and storage none', () => {
+    let err: unknown;
+    try {
+      parseDefinitions(withOnSuccess('[ops, nobody]', '\n    storage: none'), ENV);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DefinitionsError);
+    expect((err as DefinitionsError).problems).toEqual([
+      expect.stringContaining('exports[0] (bar).onSuccess[1]: no alert channel named nobody'),
+      'exports[0] (bar).onSuccess[0]: ops is not a webhook channel (the landed event goes to signed webhooks only)',
+      'exports[0] (bar).onSuccess: needs a stored ExportJob file: not for bills exports or storage none',
+    ]);
+  });
+});
+
+describe('attachAlertRouting', () => {
+  it('attaches the channels each export names with their ${VAR} references unresolved', () => {
+    const text = FILE();
+    const routed = attachAlertRouting(parseDefinitions(text, ENV), text);
+    expect(routed.exports.map((e) => [e.name, e.alerting])).toEqual([
+      [
+        'bar',
+        { channels: [{ name: 'barhook', type: 'webhook', url: '${HOOK_URL}', secret: '${HOOK_SECRET}' }] },
+      ],
+      ['quiet', { channels: [] }],
+    ]);
+    expect(JSON.stringify(routed.exports)).not.toContain(ENV.HOOK_SECRET);
+  });
+
+  it('refuses a used channel whose url is written literally, naming the channel and field', () => {
+    const text = FILE('https://hooks.example.com/h/literal-token');
+    let err: unknown;
+    try {
+      attachAlertRouting(parseDefinitions(text, ENV), text, 'm3ter-exports.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DefinitionsError);
+    expect((err as DefinitionsError).problems).toEqual([
+      expect.stringMatching(/^alerts\[1\] \(barhook\)\.url: must use a \$\{VAR\} reference/),
+    ]);
+  });
+});
