@@ -89,5 +89,5 @@ describe('ingest across a worker SIGKILL (worker process + dev server + sandbox 
     } finally {
       await proc.stop();
     }
-  });
+  }, 360_000);
 });
