@@ -8,13 +8,13 @@ import type { Command } from 'commander';
 import type { CliContext } from './program';
 import { loadTemporalConfig } from '../config/config';
 import type { Io } from './io';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { TemporalConfig } from '../config/config';
 import { backfillWorkflowId } from '../contract/ids';
 import type { backfillWorkflow } from '../../workflows/backfill';
 import { backfillProgressQuery, type BackfillProgress } from '../contract/backfill';
 import { CliInputError, EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
-import { withTemporalClient } from '../temporal/client';
+import { describeWorkflowOfType, withTemporalClient } from '../temporal/client';
 
 import { prepareBackfill, type BackfillFlags } from './backfill-prepare';
 import { formatPlan, planBackfill } from './backfill-plan';
@@ -67,19 +67,8 @@ export async function runBackfillCommand(
   });
 }
 
-async function backfillHandle(client: Client, workflowId: string): Promise<BackfillHandle> {
-  const handle = client.workflow.getHandle<typeof backfillWorkflow>(workflowId);
-  try {
-    const d = await handle.describe();
-    if (d.type !== 'backfillWorkflow')
-      throw new CliInputError(`<workflowId>: ${workflowId} is a ${d.type}, not a backfill`);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError)
-      throw new CliInputError(`<workflowId>: no workflow ${workflowId}`);
-    throw err;
-  }
-  return handle;
-}
+const backfillHandle = (client: Client, workflowId: string) =>
+  describeWorkflowOfType<BackfillHandle>(client, workflowId, 'backfillWorkflow', 'a backfill');
 
 export async function backfillStatus(
   temporal: TemporalConfig,
@@ -88,8 +77,7 @@ export async function backfillStatus(
   io: Io,
 ): Promise<number> {
   return withTemporalClient(temporal, async (client) => {
-    const handle = await backfillHandle(client, workflowId);
-    const d = await handle.describe();
+    const { handle, d } = await backfillHandle(client, workflowId);
     let p: BackfillProgress | undefined;
     if (d.status.name === 'COMPLETED') p = await handle.result();
     else p = await handle.query(backfillProgressQuery).catch(() => undefined);
@@ -112,8 +100,7 @@ export async function backfillCancel(
   io: Io,
 ): Promise<number> {
   return withTemporalClient(temporal, async (client) => {
-    const handle = await backfillHandle(client, workflowId);
-    const d = await handle.describe();
+    const { handle, d } = await backfillHandle(client, workflowId);
     if (d.status.name !== 'RUNNING') {
       throw new CliInputError(`<workflowId>: ${workflowId} is not running (${d.status.name})`);
     }

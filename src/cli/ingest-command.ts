@@ -5,7 +5,7 @@
 // file again attaches to its running ingest or is skipped once done. `--force` sends it again with new uids.
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   loadIngestCommandConfig,
@@ -28,7 +28,7 @@ import { describeSource, expandArgument } from '../ingest/source';
 import { CliInputError, EXIT_OK } from './exit-codes';
 import type { Io } from './io';
 import type { CliContext } from './program';
-import { withTemporalClient } from '../temporal/client';
+import { describeWorkflowOfType, withTemporalClient } from '../temporal/client';
 import {
   exitCodeOf,
   finalOutcome,
@@ -224,23 +224,8 @@ export async function runIngestCommand(
   });
 }
 
-/** The ingest's handle and description; refuses an id that names no workflow or another kind. */
-async function ingestHandle(
-  client: Client,
-  workflowId: string,
-): Promise<{ handle: IngestHandle; d: Awaited<ReturnType<IngestHandle['describe']>> }> {
-  const handle = client.workflow.getHandle(workflowId) as IngestHandle;
-  try {
-    const d = await handle.describe();
-    if (d.type !== 'ingestWorkflow')
-      throw new CliInputError(`<workflowId>: ${workflowId} is a ${d.type}, not an ingest`);
-    return { handle, d };
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError)
-      throw new CliInputError(`<workflowId>: no workflow ${workflowId}`);
-    throw err;
-  }
-}
+const ingestHandle = (client: Client, workflowId: string) =>
+  describeWorkflowOfType<IngestHandle>(client, workflowId, 'ingestWorkflow', 'an ingest');
 
 export async function ingestStatus(
   temporal: TemporalConfig,

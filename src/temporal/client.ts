@@ -1,4 +1,10 @@
-import { Client } from '@temporalio/client';
+import {
+  Client,
+  WorkflowNotFoundError,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { CliInputError } from '../cli/exit-codes';
 import type { TemporalConfig } from '../config/config';
 import { connectTemporalClient } from './connection';
 
@@ -20,5 +26,28 @@ export async function withTemporalClient<T>(
     return await fn(client);
   } finally {
     await close();
+  }
+}
+
+/**
+ * A workflow named on the command line, with its description: refuses an id that names no workflow or a
+ * workflow of another type, as bad input naming `<workflowId>`.
+ */
+export async function describeWorkflowOfType<H extends WorkflowHandle>(
+  client: Client,
+  workflowId: string,
+  workflowType: string,
+  noun: string,
+): Promise<{ handle: H; d: WorkflowExecutionDescription }> {
+  const handle = client.workflow.getHandle(workflowId) as H;
+  try {
+    const d = await handle.describe();
+    if (d.type !== workflowType)
+      throw new CliInputError(`<workflowId>: ${workflowId} is a ${d.type}, not ${noun}`);
+    return { handle, d };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError)
+      throw new CliInputError(`<workflowId>: no workflow ${workflowId}`);
+    throw err;
   }
 }
