@@ -77,11 +77,11 @@ export interface ExportWorker {
   m3terWorker: Worker;
   /** The budget set on that queue (requests per second, all workers together). */
   m3terBudget: number;
-  /** The Worker Deployment version both workers poll as; undefined with WORKER_VERSIONING=off. */
+  /** The Worker Deployment version every worker polls as; undefined with WORKER_VERSIONING=off. */
   version?: DeploymentVersion;
-  /** Ready = connected to Temporal and both workers polling (`/readyz`). */
+  /** Ready = connected to Temporal and every worker polling (`/readyz`). */
   readiness(): Promise<Readiness>;
-  /** Live = both workers starting or running (`/healthz`): a stopped or failed worker is not. */
+  /** Live = every worker starting or running (`/healthz`): a stopped or failed worker is not. */
   liveness(): Liveness;
   run(): Promise<void>;
   shutdown(): void;
@@ -323,7 +323,7 @@ export async function createExportWorker(
     close: release,
     async run() {
       try {
-        // One stopping (shutdown, or a fatal error) stops the other: a process half polling is not ready.
+        // One stopping (shutdown, or a fatal error) stops the others: a process half polling is not ready.
         const polling = Promise.all(
           workers.map((w) =>
             w.run().finally(() => {

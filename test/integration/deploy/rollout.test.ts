@@ -15,6 +15,7 @@ import { PRELOAD_MODULES } from '../../../src/runtime/workflow-bundle';
 import { registeredQueues } from '../../../src/runtime/deployment';
 import { deploymentStatus } from '../../../src/cli/deployment-command';
 import { backfillProgressQuery } from '../../../src/contract/backfill';
+import { m3terIngestTaskQueue, m3terTaskQueue } from '../../../src/contract/task-queues';
 import { spawnSandboxProcess, type SandboxProcess } from '../../../tooling/sandbox-process';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal-harness';
 import { waitFor } from '../../support/wait-for';
@@ -155,8 +156,13 @@ describe('a rollout from build A to build B', () => {
         deploymentName: DEPLOYMENT,
         buildId: 'build-b',
       });
-      return queues.has(taskQueue) && queues.has(`${taskQueue}-m3ter`) ? true : undefined;
-    }, 'B registered with both task queues');
+      // The server refuses a current version that lacks a queue of the version it replaces.
+      return [taskQueue, m3terTaskQueue(taskQueue), m3terIngestTaskQueue(taskQueue)].every((q) =>
+        queues.has(q),
+      )
+        ? true
+        : undefined;
+    }, 'B registered with all three task queues');
     mark('build B started: registered, not current, gets no tasks');
     const { conflictToken } = await t.client.workflowService.describeWorkerDeployment({
       namespace: t.namespace,
