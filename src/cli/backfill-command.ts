@@ -8,13 +8,17 @@ import type { Command } from 'commander';
 import type { CliContext } from './program';
 import { loadTemporalConfig } from '../config/config';
 import type { Io } from './io';
-import type { Client } from '@temporalio/client';
 import type { TemporalConfig } from '../config/config';
 import { backfillWorkflowId } from '../contract/ids';
 import type { backfillWorkflow } from '../../workflows/backfill';
 import { backfillProgressQuery, type BackfillProgress } from '../contract/backfill';
-import { CliInputError, EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
-import { describeWorkflowOfType, withTemporalClient } from '../temporal/client';
+import { EXIT_EXPORT_FAILED, EXIT_OK } from './exit-codes';
+import {
+  cancelRunningWorkflowOfType,
+  describeWorkflowOfType,
+  withTemporalClient,
+  type CommandWorkflowType,
+} from '../temporal/client';
 
 import { prepareBackfill, type BackfillFlags } from './backfill-prepare';
 import { formatPlan, planBackfill } from './backfill-plan';
@@ -67,8 +71,7 @@ export async function runBackfillCommand(
   });
 }
 
-const backfillHandle = (client: Client, workflowId: string) =>
-  describeWorkflowOfType<BackfillHandle>(client, workflowId, 'backfillWorkflow', 'a backfill');
+const BACKFILL: CommandWorkflowType = { workflowType: 'backfillWorkflow', noun: 'a backfill' };
 
 export async function backfillStatus(
   temporal: TemporalConfig,
@@ -77,7 +80,7 @@ export async function backfillStatus(
   io: Io,
 ): Promise<number> {
   return withTemporalClient(temporal, async (client) => {
-    const { handle, d } = await backfillHandle(client, workflowId);
+    const { handle, d } = await describeWorkflowOfType<BackfillHandle>(client, workflowId, BACKFILL);
     let p: BackfillProgress | undefined;
     if (d.status.name === 'COMPLETED') p = await handle.result();
     else p = await handle.query(backfillProgressQuery).catch(() => undefined);
@@ -100,11 +103,7 @@ export async function backfillCancel(
   io: Io,
 ): Promise<number> {
   return withTemporalClient(temporal, async (client) => {
-    const { handle, d } = await backfillHandle(client, workflowId);
-    if (d.status.name !== 'RUNNING') {
-      throw new CliInputError(`<workflowId>: ${workflowId} is not running (${d.status.name})`);
-    }
-    await handle.cancel();
+    const { handle } = await cancelRunningWorkflowOfType<BackfillHandle>(client, workflowId, BACKFILL);
     io.stderr(`cancel requested for ${workflowId}; waiting for its in-flight windows to stop ...`);
     const p = await finalProgress(handle);
     if (o.json) io.stdout(JSON.stringify({ workflowId, progress: p }, null, 2));

@@ -28,7 +28,12 @@ import { describeSource, expandArgument } from '../ingest/source';
 import { CliInputError, EXIT_OK } from './exit-codes';
 import type { Io } from './io';
 import type { CliContext } from './program';
-import { describeWorkflowOfType, withTemporalClient } from '../temporal/client';
+import {
+  cancelRunningWorkflowOfType,
+  describeWorkflowOfType,
+  withTemporalClient,
+  type CommandWorkflowType,
+} from '../temporal/client';
 import {
   exitCodeOf,
   finalOutcome,
@@ -224,8 +229,7 @@ export async function runIngestCommand(
   });
 }
 
-const ingestHandle = (client: Client, workflowId: string) =>
-  describeWorkflowOfType<IngestHandle>(client, workflowId, 'ingestWorkflow', 'an ingest');
+const INGEST: CommandWorkflowType = { workflowType: 'ingestWorkflow', noun: 'an ingest' };
 
 export async function ingestStatus(
   temporal: TemporalConfig,
@@ -234,7 +238,7 @@ export async function ingestStatus(
   io: Io,
 ): Promise<number> {
   return withTemporalClient(temporal, async (client) => {
-    const { handle, d } = await ingestHandle(client, workflowId);
+    const { handle, d } = await describeWorkflowOfType<IngestHandle>(client, workflowId, INGEST);
     const file = String(d.memo?.file ?? '');
     let outcome: IngestOutcome;
     if (d.status.name === 'RUNNING') {
@@ -258,10 +262,7 @@ export async function ingestCancel(
   io: Io,
 ): Promise<number> {
   return withTemporalClient(temporal, async (client) => {
-    const { handle, d } = await ingestHandle(client, workflowId);
-    if (d.status.name !== 'RUNNING')
-      throw new CliInputError(`<workflowId>: ${workflowId} is not running (${d.status.name})`);
-    await handle.cancel();
+    const { handle, d } = await cancelRunningWorkflowOfType<IngestHandle>(client, workflowId, INGEST);
     const outcome = await finalOutcome(handle, String(d.memo?.file ?? ''));
     io.stdout(o.json ? JSON.stringify(outcome, null, 2) : formatOutcome(outcome));
     return EXIT_OK;

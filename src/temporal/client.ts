@@ -29,6 +29,12 @@ export async function withTemporalClient<T>(
   }
 }
 
+/** A workflow type a command operates on, and how its messages name it ("a backfill"). */
+export interface CommandWorkflowType {
+  workflowType: string;
+  noun: string;
+}
+
 /**
  * A workflow named on the command line, with its description: refuses an id that names no workflow or a
  * workflow of another type, as bad input naming `<workflowId>`.
@@ -36,8 +42,7 @@ export async function withTemporalClient<T>(
 export async function describeWorkflowOfType<H extends WorkflowHandle>(
   client: Client,
   workflowId: string,
-  workflowType: string,
-  noun: string,
+  { workflowType, noun }: CommandWorkflowType,
 ): Promise<{ handle: H; d: WorkflowExecutionDescription }> {
   const handle = client.workflow.getHandle(workflowId) as H;
   try {
@@ -50,4 +55,20 @@ export async function describeWorkflowOfType<H extends WorkflowHandle>(
       throw new CliInputError(`<workflowId>: no workflow ${workflowId}`);
     throw err;
   }
+}
+
+/**
+ * Requests cancellation of a running workflow named on the command line; refuses, as bad input, one that is
+ * not of the type or not running. Returns once the request is recorded, not once the workflow stopped.
+ */
+export async function cancelRunningWorkflowOfType<H extends WorkflowHandle>(
+  client: Client,
+  workflowId: string,
+  type: CommandWorkflowType,
+): Promise<{ handle: H; d: WorkflowExecutionDescription }> {
+  const found = await describeWorkflowOfType<H>(client, workflowId, type);
+  if (found.d.status.name !== 'RUNNING')
+    throw new CliInputError(`<workflowId>: ${workflowId} is not running (${found.d.status.name})`);
+  await found.handle.cancel();
+  return found;
 }
