@@ -26,6 +26,7 @@ import {
   isScheduleToCloseTimeout,
   rootApplicationFailure,
   statusQuery,
+  STREAMING_ACTIVITY_OPTIONS,
   workflowFailure,
   type ExportStatus,
 } from './common';
@@ -73,22 +74,6 @@ const TRIGGER_OPTIONS: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 8,
-    nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
-  },
-};
-
-const DOWNLOAD_OPTIONS: ActivityOptions = {
-  // The attempt heartbeats every second, waiting or streaming (the SDK sends at most one per 80 % of this
-  // timeout). 20 s without one means no worker runs it (a dead worker, or a poll response the server
-  // recorded as started that never reached one): retry elsewhere, resuming from the partial file. A stall
-  // with the worker alive is the throughput floor's to catch (activities/download.ts).
-  heartbeatTimeout: '20 seconds',
-  startToCloseTimeout: '2 hours',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 10,
     nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
   },
 };
@@ -197,7 +182,10 @@ function beginRun(rawInput: AdhocExportInput): ExportRun {
         : undefined;
   const m3terQueue = m3terTaskQueue(taskQueue);
   const trigger = proxyActivities<ExportActivities>({ ...TRIGGER_OPTIONS, taskQueue: m3terQueue });
-  const download = proxyActivities<ExportActivities>({ ...DOWNLOAD_OPTIONS, taskQueue: m3terQueue });
+  const download = proxyActivities<ExportActivities>({
+    ...STREAMING_ACTIVITY_OPTIONS,
+    taskQueue: m3terQueue,
+  });
   const alert = async (a: Omit<Alert, 'workflowId'>) => {
     try {
       // What the channels show and route by: the export's name (its definition's alert channels), kind, window.

@@ -10,8 +10,7 @@ import {
 import { versioned } from './versioning';
 import type { BillsActivities } from '../activities/bills-activities';
 import type { Manifest } from '../src/storage/types';
-import { NON_RETRYABLE_FAILURE_TYPES } from '../src/contract/failures';
-import { failWith, statusQuery, type ExportStatus } from './common';
+import { failWith, statusQuery, STREAMING_ACTIVITY_OPTIONS, type ExportStatus } from './common';
 import {
   createBillsCsvExportInputSchema,
   parseWorkflowInput,
@@ -22,16 +21,8 @@ import { M3terExportKind } from '../src/contract/search-attributes';
 export type { BillsCsvExportInput } from '../src/contract/inputs';
 
 const { exportBillsCsv } = proxyActivities<BillsActivities>({
-  // As a download's (workflows/adhoc-export.ts): heartbeats every second, so 20 s of silence means no worker.
-  heartbeatTimeout: '20 seconds',
+  ...STREAMING_ACTIVITY_OPTIONS,
   startToCloseTimeout: '1 hour',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
-  },
 });
 
 // Pinned: one activity long; it finishes on the build that started it (docs/deploying.md#versioning-behaviours).

@@ -1,6 +1,7 @@
-// Shared by the export workflows: the `status` query and failure helpers.
+// Shared by the export workflows: the `status` query, failure helpers and the streaming activities' options.
 // Deterministic code only (runs inside the workflow sandbox).
 import {
+  type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
   defineQuery,
@@ -10,11 +11,29 @@ import {
 import {
   describeFailure,
   FailureType,
+  NON_RETRYABLE_FAILURE_TYPES,
   rootApplicationFailure,
   type FailureDescription,
 } from '../src/contract/failures';
 
 export { rootApplicationFailure };
+
+/** Options of the activities that stream a file into storage (a download, the bill CSV). */
+export const STREAMING_ACTIVITY_OPTIONS: ActivityOptions = {
+  // The attempt heartbeats every second, waiting or streaming (the SDK sends at most one per 80 % of this
+  // timeout). 20 s without one means no worker runs it (a dead worker, or a poll response the server
+  // recorded as started that never reached one): retry elsewhere, resuming from the partial file. A stall
+  // with the worker alive is the throughput floor's to catch (activities/download.ts).
+  heartbeatTimeout: '20 seconds',
+  startToCloseTimeout: '2 hours',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
+  },
+};
 
 export type ExportPhase = 'triggering' | 'waiting' | 'downloading' | 'done' | 'failed';
 

@@ -5,7 +5,7 @@
 import type { AlertRouting } from '../contract/alert-routing';
 import type { IncidentNote } from '../contract/incidents';
 import type { LandedFile } from './landed';
-import type { FailureType } from '../contract/failures';
+import type { FailureSubject, FailureType } from '../contract/failures';
 import { redact } from '../log/redact';
 
 /**
@@ -23,23 +23,9 @@ export type AlertKind =
   /** A schedule was paused by its `pauseAfter` rule. */
   | 'ExportAutoPaused';
 
-export interface Alert {
+export interface Alert extends FailureSubject {
   kind: AlertKind;
-  /** The workflow owning the failure; absent for an ExportJob no workflow of ours started. */
-  workflowId?: string;
-  runId?: string;
-  jobId?: string;
   message: string;
-  /** The export definition's name (or an ad-hoc export's --name), when known. */
-  exportName?: string;
-  exportKind?: string;
-  window?: { start?: string; end?: string };
-  /** The m3ter export schedule that ran the job (failures of jobs no workflow owns). */
-  scheduleId?: string;
-  /** The DataExportJobFailure event the monitor saw. */
-  eventId?: string;
-  /** Who noticed first: the export workflow or the failure monitor. */
-  noticedBy?: 'workflow' | 'monitor';
   details?: Record<string, unknown>;
   /**
    * The export's channels as its definitions file wrote them (`${VAR}` unresolved), resolved by the worker

@@ -6,6 +6,24 @@
 
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 
+/** What a failure is about: the export, its workflow and job, who noticed it. Shared by alerts and incidents. */
+export interface FailureSubject {
+  /** The workflow owning the failure; absent for an ExportJob no workflow of ours started. */
+  workflowId?: string;
+  runId?: string;
+  jobId?: string;
+  /** The export definition's name (or an ad-hoc export's --name), when known. */
+  exportName?: string;
+  exportKind?: string;
+  window?: { start?: string; end?: string };
+  /** The m3ter export schedule that ran the job (failures of jobs no workflow owns). */
+  scheduleId?: string;
+  /** The DataExportJobFailure event the monitor saw. */
+  eventId?: string;
+  /** Who noticed first: the export workflow or the failure monitor. */
+  noticedBy?: 'workflow' | 'monitor';
+}
+
 /** Failure types (names are a contract: ops scripts, alerts and `failed list` show them). */
 export const FailureType = {
   /** The request or workflow input breaks a rule (workflow input check, the client's schema). */

@@ -5,6 +5,7 @@
 // state lives in that workflow only (carried across continue-as-new). Pure.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AlertRouting } from './alert-routing';
+import type { FailureSubject } from './failures';
 
 export const EXPORT_INCIDENT_WORKFLOW = 'exportIncidentWorkflow';
 
@@ -31,21 +32,12 @@ export const DEFAULT_INCIDENT_SETTINGS: IncidentSettings = {
 };
 
 /** One failure reported to an incident: what its alert said, without the routing. */
-export interface IncidentFailure {
+export interface IncidentFailure extends FailureSubject {
   /** The alert's ledger key: a failure reported twice (export and monitor) counts once. */
   key: string;
   kind: string;
   message: string;
   at: string;
-  workflowId?: string;
-  runId?: string;
-  jobId?: string;
-  exportName?: string;
-  exportKind?: string;
-  window?: { start?: string; end?: string };
-  scheduleId?: string;
-  eventId?: string;
-  noticedBy?: 'workflow' | 'monitor';
   routing?: AlertRouting;
 }
 

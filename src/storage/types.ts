@@ -5,15 +5,8 @@ import type { ExportKind, FileStorageMode } from '../contract/vocabulary';
 
 export type ExportFileKind = ExportKind;
 
-/** What is written beside every exported file as `<file>.manifest.json`, and what the workflows return. */
-export interface Manifest {
-  workflowId: string;
-  /** The m3ter ExportJob id; absent for the Data Explorer bill CSV, which has no job. */
-  jobId?: string;
-  kind: ExportFileKind;
-  /** `USAGE` | `OPERATIONAL` for data exports, `BILLS_CSV` for the Data Explorer bill CSV. */
-  sourceType: string;
-  window?: { start?: string; end?: string };
+/** Where a committed file is and what it holds, as its manifest and the store's commit both state it. */
+export interface StoredFile {
   /** File name inside the storage directory (local) or the object's partition (S3). */
   file: string;
   /** Local: absolute path of the file. S3: the object key inside the bucket. */
@@ -28,6 +21,17 @@ export interface Manifest {
   bytes: number;
   /** Hex SHA-256 of the file's bytes as stored (computed while streaming). */
   sha256: string;
+}
+
+/** What is written beside every exported file as `<file>.manifest.json`, and what the workflows return. */
+export interface Manifest extends StoredFile {
+  workflowId: string;
+  /** The m3ter ExportJob id; absent for the Data Explorer bill CSV, which has no job. */
+  jobId?: string;
+  kind: ExportFileKind;
+  /** `USAGE` | `OPERATIONAL` for data exports, `BILLS_CSV` for the Data Explorer bill CSV. */
+  sourceType: string;
+  window?: { start?: string; end?: string };
   /** Data rows: newline-terminated lines minus the header for CSV, lines for JSONL; absent when not countable (gzip). */
   rows?: number;
   contentType?: string;
@@ -40,14 +44,7 @@ export interface Manifest {
   request?: Record<string, unknown>;
 }
 
-export interface CommittedFile {
-  file: string;
-  path: string;
-  /** `file:///...` or `s3://bucket/key`. */
-  location?: string;
-  skipped?: 'already-present';
-  bytes: number;
-  sha256: string;
+export interface CommittedFile extends StoredFile {
   /** Count of '\n' bytes in the file. */
   newlines: number;
 }
