@@ -8,12 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer } from '../tooling/devserver';
-import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
 import type { backfillWorkflow } from '../workflows/backfill';
 import type { BackfillSummary } from '../src/contract/backfill';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
-import { buildCompiledInstall } from './scale';
+import { buildCompiledInstall } from './compiled-install';
 import { rssBytes, samplePeakRss } from './rss';
 
 export interface BackfillBenchOptions {
@@ -47,10 +46,7 @@ export async function benchBackfill(
       jobTiming: { pendingMs: 0, runningMs: jobMs },
       rateLimits: { config: { ratePerSec, burst: ratePerSec } },
     });
-    // The worker runs as the Docker image runs it (compiled, prebuilt bundle), so its RSS is the image's.
-    say('backfill: building a compiled install, as the Docker image has it ...');
-    const image = buildCompiledInstall(path.join(work, '.image'));
-    await writeWorkflowBundle(path.join(image, 'dist', 'workflow-bundle.js'));
+    const image = await buildCompiledInstall(path.join(work, '.image'), say, 'backfill');
     worker = await spawnWorkerProcess(
       {
         ...sandbox.env,

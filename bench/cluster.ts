@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
 import type { AdhocExportInput, adhocExportWorkflow } from '../workflows/adhoc-export';
 import { spawnSandboxProcess, type SandboxProcess } from '../tooling/sandbox-process';
 import {
@@ -21,7 +20,7 @@ import {
 } from '../test/support/temporal-postgres';
 import { spawnWorkerProcess, type WorkerProcess } from '../test/support/worker-process';
 import { mib, samplePeakRss } from './rss';
-import { buildCompiledInstall } from './scale';
+import { buildCompiledInstall } from './compiled-install';
 
 export interface ClusterBenchOptions {
   exports: number;
@@ -278,9 +277,7 @@ export async function benchCluster(
   let connection: Connection | undefined;
   try {
     [temporal, sandbox] = await Promise.all([startPostgresTemporal({ log: say }), spawnSandboxProcess()]);
-    say('cluster: building a compiled install, as the Docker image has it ...');
-    const image = buildCompiledInstall(path.join(work, '.image'));
-    await writeWorkflowBundle(path.join(image, 'dist', 'workflow-bundle.js'));
+    const image = await buildCompiledInstall(path.join(work, '.image'), say, 'cluster');
     connection = await Connection.connect({ address: temporal.address });
     const env: Env = {
       temporal,

@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { DownloadSlots } from '../activities/download-slots';
 import { streamDownloadToStorage } from '../activities/download';
-import { M3terClient } from '../src/m3ter';
 import { createLocalStorage, type ExportStorage } from '../src/storage';
 import { createS3Storage } from '../src/storage/s3';
 import { startMinio, type RunningMinio } from '../test/support/minio';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
+import { finishedUsageJob } from './sandbox-job';
 
 export interface ConcurrentDownloadsOptions {
   /** Downloads started at once. */
@@ -36,22 +36,7 @@ export async function benchConcurrentDownloads(opts: ConcurrentDownloadsOptions)
     ['downloads at once', 'storage', 'size (MiB)', 'slots', 'wall (s)', 'MiB/s', 'peak RSS growth (MiB)'],
   ];
   try {
-    await sandbox.admin.post('/config', {
-      usageFileSizeBytes: sizeBytes,
-      jobTiming: { pendingMs: 100, runningMs: 200 },
-    });
-    const m3ter = new M3terClient({ ...sandbox.m3ter, timeoutMs: 600_000 });
-    const { jobId } = await m3ter.createAdhocExport({
-      sourceType: 'USAGE',
-      startDate: '2025-01-01T00:00:00Z',
-      endDate: '2025-01-02T00:00:00Z',
-    });
-    for (;;) {
-      const job = await m3ter.getExportJob(jobId);
-      if (job.status === 'SUCCEEDED') break;
-      if (job.status === 'FAILED') throw new Error(`sandbox job ${jobId} FAILED`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const { m3ter, jobId } = await finishedUsageJob(sandbox, sizeBytes);
     minio = await startMinio({ log: say }).catch((err: Error) => {
       say(`concurrent downloads: MinIO unavailable (${err.message}); local storage instead`);
       return undefined;

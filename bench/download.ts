@@ -17,11 +17,11 @@ import path from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { streamDownloadToStorage } from '../activities/download';
-import { M3terClient } from '../src/m3ter';
 import { createLocalStorage, type ExportStorage } from '../src/storage';
 import { createS3Storage, DEFAULT_PART_SIZE } from '../src/storage/s3';
 import { startMinio, type RunningMinio } from '../test/support/minio';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
+import { finishedUsageJob } from './sandbox-job';
 
 export interface DownloadBenchOptions {
   sizeBytes: number;
@@ -80,22 +80,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
   const results: Round[] = [];
   let minio: RunningMinio | undefined;
   try {
-    await sandbox.admin.post('/config', {
-      usageFileSizeBytes: sizeBytes,
-      jobTiming: { pendingMs: 100, runningMs: 200 },
-    });
-    const m3ter = new M3terClient({ ...sandbox.m3ter, timeoutMs: 600_000 });
-    const { jobId } = await m3ter.createAdhocExport({
-      sourceType: 'USAGE',
-      startDate: '2025-01-01T00:00:00Z',
-      endDate: '2025-01-02T00:00:00Z',
-    });
-    for (;;) {
-      const job = await m3ter.getExportJob(jobId);
-      if (job.status === 'SUCCEEDED') break;
-      if (job.status === 'FAILED') throw new Error(`sandbox job ${jobId} FAILED`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const { m3ter, jobId } = await finishedUsageJob(sandbox, sizeBytes);
     const expected = await sandbox.admin.get<{ files: { sha256: string; bytes: number }[] }>(
       `/jobs/${jobId}`,
     );

@@ -8,14 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer } from '../tooling/devserver';
-import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
 import type { ingestWorkflow } from '../workflows/ingest';
 import { ingestProgressQuery } from '../src/contract/ingest';
 import { checkFile } from '../src/ingest/check-file';
 import { ingestInput } from '../src/cli/ingest-command';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
-import { buildCompiledInstall } from './scale';
+import { buildCompiledInstall } from './compiled-install';
 import { mib, rssBytes, samplePeakRss } from './rss';
 
 export interface IngestBenchOptions {
@@ -59,9 +58,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
     const checkMs = Date.now() - checkStarted;
     if (!checked.file) throw new Error(`bench file refused: ${JSON.stringify(checked.issues.slice(0, 3))}`);
 
-    say('ingest: building a compiled install, as the Docker image has it ...');
-    const image = buildCompiledInstall(path.join(work, '.image'));
-    await writeWorkflowBundle(path.join(image, 'dist', 'workflow-bundle.js'));
+    const image = await buildCompiledInstall(path.join(work, '.image'), say, 'ingest');
     worker = await spawnWorkerProcess(
       {
         ...sandbox.env,

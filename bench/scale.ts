@@ -2,15 +2,14 @@
 // m3ter's Config API limit (50 requests per second per Organization). Reports how many completed, how long
 // the whole batch took, the worker's peak RSS (the target: 1,000 exports, RSS under 400 MB), and the
 // m3ter calls the batch cost: total, per export, and the status reads among them.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer } from '../tooling/devserver';
-import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
+import { buildCompiledInstall } from './compiled-install';
 import { rssBytes, samplePeakRss } from './rss';
 import { statusReads, type SandboxCounters } from './sandbox-counters';
 
@@ -18,31 +17,6 @@ export interface ScaleBenchOptions {
   exports: number;
   runningMs: number;
   say: (m: string) => void;
-}
-
-const ROOT = path.resolve(__dirname, '..');
-
-/**
- * The Docker image's layout in `dir`: bin/, dist/ compiled by tsc, node_modules (linked), and no sources,
- * so bin/ runs the compiled code and the worker loads dist/workflow-bundle.js (src/runtime/workflow-bundle.ts).
- */
-export function buildCompiledInstall(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  execFileSync(
-    process.execPath,
-    [
-      require.resolve('typescript/bin/tsc'),
-      '-p',
-      path.join(ROOT, 'tsconfig.build.json'),
-      '--outDir',
-      path.join(dir, 'dist'),
-    ],
-    { stdio: 'inherit' },
-  );
-  fs.cpSync(path.join(ROOT, 'bin'), path.join(dir, 'bin'), { recursive: true });
-  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  return dir;
 }
 
 export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: string[][]; failures: number }> {
@@ -57,9 +31,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
   let failures = 0;
   try {
     await sandbox.admin.post('/config', { jobTiming: { pendingMs: 1_000, runningMs } });
-    say('scale: building a compiled install, as the Docker image has it ...');
-    const image = buildCompiledInstall(path.join(exportDir, '.image'));
-    await writeWorkflowBundle(path.join(image, 'dist', 'workflow-bundle.js'));
+    const image = await buildCompiledInstall(path.join(exportDir, '.image'), say, 'scale');
     worker = await spawnWorkerProcess(
       {
         ...sandbox.env,

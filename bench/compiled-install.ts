@@ -1,0 +1,37 @@
+// The Docker image's layout, built from this checkout, so a bench's worker runs as the image runs it.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/**
+ * The Docker image's layout in `dir`: bin/, dist/ compiled by tsc with the prebuilt workflow bundle,
+ * node_modules (linked), and no sources, so bin/ runs the compiled code and the worker loads
+ * dist/workflow-bundle.js (src/runtime/workflow-bundle.ts). Its RSS is the image's.
+ */
+export async function buildCompiledInstall(
+  dir: string,
+  say: (m: string) => void,
+  lane: string,
+): Promise<string> {
+  say(`${lane}: building a compiled install, as the Docker image has it ...`);
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync(
+    process.execPath,
+    [
+      require.resolve('typescript/bin/tsc'),
+      '-p',
+      path.join(ROOT, 'tsconfig.build.json'),
+      '--outDir',
+      path.join(dir, 'dist'),
+    ],
+    { stdio: 'inherit' },
+  );
+  fs.cpSync(path.join(ROOT, 'bin'), path.join(dir, 'bin'), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  await writeWorkflowBundle(path.join(dir, 'dist', 'workflow-bundle.js'));
+  return dir;
+}
