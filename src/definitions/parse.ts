@@ -105,7 +105,17 @@ const ExportSchema = z.strictObject({
   timezone: z.string().refine(isValidTimeZone, { error: TIMEZONE_RULE }).optional(),
   schedule: ScheduleSchema.optional(),
   storage: z.enum(STORAGE_MODES).optional(),
-  alerts: z.array(z.string().min(1)).optional(),
+  alerts: z
+    .array(
+      z.union(
+        [z.string().min(1), z.strictObject({ name: z.string().min(1), when: z.string().min(1).max(2000) })],
+        {
+          error:
+            'must be a channel name, or { name, when } to give this export a routing rule for that channel',
+        },
+      ),
+    )
+    .optional(),
   freshness: duration().optional(),
   onSuccess: z.array(z.string().min(1)).optional(),
   pauseAfter: z
@@ -248,9 +258,14 @@ export function parseDefinitions(
 
   const alerts = rawAlerts.map((raw, i) => parseAlert(ctx, raw, i));
   duplicates(ctx, 'alerts', rawAlerts);
-  const channels = new Set(alerts.map((a) => a?.name).filter((n): n is string => typeof n === 'string'));
-  const webhooks = new Set(alerts.filter((a) => a?.type === 'webhook').map((a) => a?.name as string));
-  const exports = rawExports.map((raw, i) => parseExport(ctx, raw, i, channels, webhooks));
+  const namesOf = (keep: (a: AlertChannelDefinition) => boolean) =>
+    new Set(alerts.filter((a): a is AlertChannelDefinition => !!a && keep(a)).map((a) => a.name));
+  const declared: DeclaredChannels = {
+    all: namesOf((a) => typeof a.name === 'string'),
+    webhooks: namesOf((a) => a.type === 'webhook'),
+    ruled: namesOf((a) => typeof a.when === 'string'),
+  };
+  const exports = rawExports.map((raw, i) => parseExport(ctx, raw, i, declared));
   duplicates(ctx, 'exports', rawExports);
 
   const problems = finalMessages(ctx);
@@ -366,13 +381,21 @@ function duplicates(ctx: Context, list: 'alerts' | 'exports', raws: unknown[]): 
   });
 }
 
+/** The channels declared under `alerts`, by name, that an export's references are checked against. */
+interface DeclaredChannels {
+  all: Set<string>;
+  webhooks: Set<string>;
+  /** Channels with a `when:` rule of their own. */
+  ruled: Set<string>;
+}
+
 function parseExport(
   ctx: Context,
   raw: unknown,
   i: number,
-  channels: Set<string>,
-  webhooks: Set<string>,
+  declared: DeclaredChannels,
 ): ExportDefinition | undefined {
+  const { all: channels, webhooks } = declared;
   const base: PathSegment[] = ['exports', i];
   const cleaned = isRecord(raw)
     ? { ...(withoutNulls(raw) as Record<string, unknown>) }
@@ -393,7 +416,10 @@ function parseExport(
 
   const schedule = isRecord(value.schedule) ? value.schedule : undefined;
   if (schedule) checkSchedule(ctx, schedule, base);
-  if (Array.isArray(value.alerts)) checkAlertRefs(ctx, value.alerts, [...base, 'alerts'], channels);
+  if (Array.isArray(value.alerts)) {
+    checkAlertRefs(ctx, value.alerts.map(entryName), [...base, 'alerts'], channels);
+    checkEntryRules(ctx, value.alerts, [...base, 'alerts'], declared.ruled);
+  }
   if (Array.isArray(value.onSuccess)) {
     checkAlertRefs(ctx, value.onSuccess, [...base, 'onSuccess'], channels);
     // The landed event is a signed JSON document for machines (docs/landed-event.schema.json).
@@ -475,6 +501,27 @@ function checkSchedule(ctx: Context, schedule: Record<string, unknown>, base: Pa
   );
 }
 
+/** The channel an export's `alerts` entry names: `ops`, or `{ name: ops, when: ... }`. */
+function entryName(entry: unknown): unknown {
+  return isRecord(entry) ? entry.name : entry;
+}
+
+/** A rule lives in one place: on the channel (every export) or on an export's entry (that export). */
+function checkEntryRules(
+  ctx: Context,
+  entries: unknown[],
+  path: PathSegment[],
+  ruledChannels: Set<string>,
+): void {
+  entries.forEach((entry, j) => {
+    if (isRecord(entry) && typeof entry.name === 'string' && 'when' in entry && ruledChannels.has(entry.name))
+      ctx.problems.push({
+        path: [...path, j, 'when'],
+        message: `channel ${entry.name} has a when: rule of its own: put the rule on the channel or on this entry, not both`,
+      });
+  });
+}
+
 /** An export's `alerts`: each a declared channel, none twice. */
 function checkAlertRefs(ctx: Context, refs: unknown[], path: PathSegment[], channels: Set<string>): void {
   const seen = new Map<string, number>();
@@ -524,8 +571,12 @@ function buildExport(
     window,
     timezone: (value.timezone as string | undefined) ?? DEFINITION_DEFAULTS.timezone,
     storage: (value.storage as ExportDefinition['storage'] | undefined) ?? DEFINITION_DEFAULTS.storage,
-    alerts: (value.alerts as string[] | undefined) ?? [],
+    alerts: ((value.alerts as unknown[] | undefined) ?? []).map((e) => entryName(e) as string),
   };
+  const rules = ((value.alerts as unknown[] | undefined) ?? []).filter(
+    (e): e is { name: string; when: string } => isRecord(e),
+  );
+  if (rules.length > 0) def.alertRules = Object.fromEntries(rules.map((e) => [e.name, e.when]));
   if (typeof value.description === 'string') def.description = value.description;
   if (Array.isArray(value.onSuccess) && value.onSuccess.length > 0)
     def.onSuccess = value.onSuccess as string[];

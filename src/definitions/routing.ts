@@ -48,7 +48,7 @@ export function attachAlertRouting(
 ): ExportDefinitions {
   const written = writtenChannels(yamlText);
   const problems = new Set<string>();
-  const specs = (names: string[]): ChannelSpec[] =>
+  const specs = (names: string[], rules: Record<string, string> = {}): ChannelSpec[] =>
     names.flatMap((name) => {
       const w = written.get(name);
       if (!w) return [];
@@ -61,11 +61,12 @@ export function attachAlertRouting(
               `(the worker reads the variable from its own environment)`,
           );
       }
-      return [w.spec];
+      // An export's own rule for the channel (the parser refused one on a channel that has its own).
+      return [rules[name] === undefined ? w.spec : { ...w.spec, when: rules[name] }];
     });
   const exports = defs.exports.map((def) => {
     const alerting: AlertRouting = {
-      channels: specs(def.alerts),
+      channels: specs(def.alerts, def.alertRules),
       ...(def.onSuccess?.length ? { onSuccess: specs(def.onSuccess) } : {}),
     };
     return { ...def, alerting };

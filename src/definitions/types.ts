@@ -61,6 +61,8 @@ export interface ExportDefinition {
   storage: StorageMode;
   /** Names of channels declared under `alerts`. */
   alerts: string[];
+  /** This export's routing rules by channel name (`alerts: [{ name, when }]`), for channels without one. */
+  alertRules?: Record<string, string>;
   /** Pause the schedule when this many of its last windows failed (src/contract/auto-pause.ts). */
   pauseAfter?: PauseRule;
   /** Webhook channels told when a window's file has landed (docs/landed-event.schema.json). */

@@ -1,8 +1,9 @@
-// Routing rules (`when:` in m3ter's calculation language) end to end on the dev server with a real sandbox
-// process (its evaluate endpoint has the expression subset), local receivers and the real CLI: a file with
-// an invalid rule is refused by `schedules apply --dry-run` naming export, channel and m3ter's message; a
-// failure reaches only the channel whose rule m3ter evaluates true for its event; with m3ter unable to
-// answer at alert time, it goes to the default channel with a note saying why.
+// Routing rules (`when:` in m3ter's calculation language, on a channel and on an export's alert entry) end
+// to end on the dev server with a real sandbox process (its evaluate endpoint has the expression subset),
+// local receivers and the real CLI: a file with an invalid rule is refused by `schedules apply --dry-run`
+// naming export, channel and m3ter's message; a failure reaches only the channel whose rule m3ter evaluates
+// true for its event; with m3ter unable to answer at alert time, it goes to the default channel with a note
+// saying why.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -31,14 +32,14 @@ const file = (opsRule: string) =>
     '    type: webhook',
     '    url: ${RULES_TEST_URL}/ops',
     '    secret: ${RULES_TEST_SECRET}',
-    `    when: "${opsRule}"`,
     'exports:',
     '  - name: rules-hourly',
     '    kind: operational',
     '    request: { operationalDataTypes: [ACCOUNTS] }',
     '    window: hour',
     "    schedule: { cron: '0 0 1 1 *' }",
-    '    alerts: [usage-team, ops-team]',
+    // ops-team's rule is this export's own (an alert entry's `when:`), usage-team's the channel's.
+    `    alerts: [usage-team, { name: ops-team, when: "${opsRule}" }]`,
   ].join('\n');
 
 describe('routing rules in m3ter calculation language', () => {

@@ -89,3 +89,50 @@ describe('attachAlertRouting', () => {
     ]);
   });
 });
+
+describe("an export's own routing rule for a channel", () => {
+  const withEntries = (entries: string, channelRule = '') =>
+    FILE()
+      .replace(
+        '    secret: ${HOOK_SECRET}\n  - name: unused',
+        `    secret: \${HOOK_SECRET}${channelRule}\n  - name: unused`,
+      )
+      .replace('    alerts: [barhook]', `    alerts: ${entries}`);
+
+  it('travels as that channel’s rule for this export only, the channel itself unchanged', () => {
+    const text = withEntries(`[ops, { name: barhook, when: "sourceType == 'USAGE'" }]`);
+    const defs = parseDefinitions(text, ENV);
+    expect(defs.exports[0].alerts).toEqual(['ops', 'barhook']);
+    expect(defs.alerts.find((a) => a.name === 'barhook')?.when).toBeUndefined();
+    const routed = attachAlertRouting(defs, text);
+    expect(routed.exports[0].alerting?.channels).toEqual([
+      { name: 'ops', type: 'slack', url: '${SLACK_URL}' },
+      {
+        name: 'barhook',
+        type: 'webhook',
+        url: '${HOOK_URL}',
+        secret: '${HOOK_SECRET}',
+        when: "sourceType == 'USAGE'",
+      },
+    ]);
+  });
+
+  it('refuses a rule on an entry whose channel has its own, an entry without a name, and an undeclared one', () => {
+    const text = withEntries(
+      `[{ name: barhook, when: "a == 1" }, { when: "b == 2" }, { name: nobody, when: "c == 3" }]`,
+      `\n    when: "sourceType == 'USAGE'"`,
+    );
+    let err: unknown;
+    try {
+      parseDefinitions(text, ENV);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DefinitionsError);
+    expect((err as DefinitionsError).problems).toEqual([
+      'exports[0] (bar).alerts[1]: must be a channel name, or { name, when } to give this export a routing rule for that channel',
+      expect.stringContaining('exports[0] (bar).alerts[2]: no alert channel named nobody'),
+      'exports[0] (bar).alerts[0].when: channel barhook has a when: rule of its own: put the rule on the channel or on this entry, not both',
+    ]);
+  });
+});
