@@ -17,6 +17,8 @@ import { createWindowRunActivities } from './window-runs';
 import { createIngestActivities, type IngestActivityDeps } from './ingest-activities';
 import { createIngestTraceActivities } from './ingest-trace';
 import { systemClock } from './deps';
+import { keptAlive } from './keep-alive';
+import type { ExportActivities } from './export-activities';
 
 export interface ActivityDeps extends ExportActivityDeps {
   /**
@@ -38,6 +40,13 @@ export interface ActivityDeps extends ExportActivityDeps {
   incidents?: IncidentSettings;
 }
 
+/** The export activities, their alert one kept alive (the others heartbeat progress of their own). */
+function withKeptAliveAlert<A extends { sendAlert: ExportActivities['sendAlert'] }>(activities: A): A {
+  return { ...activities, ...keptAlive({ sendAlert: activities.sendAlert }) };
+}
+
+// Activities without progress of their own are kept alive (activities/keep-alive.ts): each proxy that calls
+// them sets the matching heartbeat timeout (workflows/common.ts KEPT_ALIVE_HEARTBEAT_TIMEOUT).
 export function createActivities(deps: ActivityDeps) {
   const incidents =
     deps.workflowClient && deps.taskQueue
@@ -50,22 +59,30 @@ export function createActivities(deps: ActivityDeps) {
         })
       : undefined;
   return {
-    ...createExportActivities(deps),
+    ...withKeptAliveAlert(createExportActivities(deps)),
     ...createBillsActivities(deps),
     ...createWindowPlanActivities(),
     ...(deps.workflowClient ? createWindowRunActivities({ client: deps.workflowClient }) : {}),
-    ...(deps.workflowClient ? createBackfillPlanActivities({ client: deps.workflowClient }) : {}),
+    ...(deps.workflowClient ? keptAlive(createBackfillPlanActivities({ client: deps.workflowClient })) : {}),
     ...(deps.alertRouter
-      ? createAlertActivities({
-          router: deps.alertRouter,
-          log: deps.log,
-          ...(incidents && deps.incidents ? { reportToIncident: incidents.reportFailure } : {}),
-          ...(deps.events ? { m3ter: deps.events } : {}),
-        })
+      ? keptAlive(
+          createAlertActivities({
+            router: deps.alertRouter,
+            log: deps.log,
+            ...(incidents && deps.incidents ? { reportToIncident: incidents.reportFailure } : {}),
+            ...(deps.events ? { m3ter: deps.events } : {}),
+          }),
+        )
       : {}),
-    ...(incidents?.activities ?? {}),
+    ...(incidents ? keptAlive(incidents.activities) : {}),
     ...(deps.workflowClient && deps.taskQueue
-      ? createAutoPauseActivities({ client: deps.workflowClient, taskQueue: deps.taskQueue, log: deps.log })
+      ? keptAlive(
+          createAutoPauseActivities({
+            client: deps.workflowClient,
+            taskQueue: deps.taskQueue,
+            log: deps.log,
+          }),
+        )
       : {}),
     ...(deps.workflowClient && deps.taskQueue && deps.events
       ? createFailureMonitorActivities({
@@ -77,13 +94,15 @@ export function createActivities(deps: ActivityDeps) {
         })
       : {}),
     ...(deps.workflowClient && deps.taskQueue && deps.alertRouter
-      ? createFreshnessActivities({
-          client: deps.workflowClient,
-          taskQueue: deps.taskQueue,
-          exports: deps.alertRouter.freshness,
-          log: deps.log,
-          clock: deps.clock,
-        })
+      ? keptAlive(
+          createFreshnessActivities({
+            client: deps.workflowClient,
+            taskQueue: deps.taskQueue,
+            exports: deps.alertRouter.freshness,
+            log: deps.log,
+            clock: deps.clock,
+          }),
+        )
       : {}),
     ...(deps.ingest
       ? {

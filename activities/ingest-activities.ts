@@ -126,6 +126,8 @@ export function createIngestActivities(deps: IngestActivityDeps) {
 
   return {
     async planIngestBatches(input: PlanIngestInput): Promise<BatchPlan> {
+      // Reading a large slice of a slow store takes a while; alive is not lost.
+      const stop = startKeepAlive(() => undefined, 5_000);
       try {
         return await planBatches(
           slice(input.file, deps.s3),
@@ -134,6 +136,8 @@ export function createIngestActivities(deps: IngestActivityDeps) {
         );
       } catch (err) {
         throw readFailure(err, input.file);
+      } finally {
+        stop();
       }
     },
 

@@ -24,6 +24,7 @@ import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../src/contract/failur
 import {
   failWith,
   isScheduleToCloseTimeout,
+  KEPT_ALIVE_HEARTBEAT_TIMEOUT,
   rootApplicationFailure,
   statusQuery,
   STREAMING_ACTIVITY_OPTIONS,
@@ -80,11 +81,13 @@ const TRIGGER_OPTIONS: ActivityOptions = {
 
 const alerts = proxyActivities<ExportActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
 });
 
 const incidents = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
 });
 

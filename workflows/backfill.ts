@@ -20,6 +20,7 @@ import {
   setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
+import { KEPT_ALIVE_HEARTBEAT_TIMEOUT } from './common';
 import { versioned } from './versioning';
 import type { BackfillPlanActivities, PlannedWindow } from '../activities/backfill-plan';
 import { describeFailure, FailureType } from '../src/contract/failures';
@@ -39,6 +40,7 @@ import { runWindow } from './window-run';
 
 const { planBackfillPage } = proxyActivities<BackfillPlanActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
   retry: { maximumInterval: '30 seconds', nonRetryableErrorTypes: [FailureType.InvalidExportRequest] },
 });
 

@@ -18,6 +18,13 @@ import {
 
 export { rootApplicationFailure };
 
+/**
+ * The heartbeat timeout of activities the worker wraps with `keptAlive` (activities/keep-alive.ts), which
+ * heartbeat every 5 s while they run: a task lost with a dead worker or an unanswered poll is retried after
+ * this instead of after its start-to-close timeout.
+ */
+export const KEPT_ALIVE_HEARTBEAT_TIMEOUT = '20 seconds';
+
 /** Options of the activities that stream a file into storage (a download, the bill CSV). */
 export const STREAMING_ACTIVITY_OPTIONS: ActivityOptions = {
   // The attempt heartbeats every second, waiting or streaming (the SDK sends at most one per 80 % of this

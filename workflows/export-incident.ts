@@ -16,6 +16,7 @@ import {
   setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
+import { KEPT_ALIVE_HEARTBEAT_TIMEOUT } from './common';
 import { versioned } from './versioning';
 import type { IncidentActivities } from '../activities/incident-activities';
 import {
@@ -35,6 +36,7 @@ import {
 const { deliverIncidentMessage, rerunStates } = proxyActivities<IncidentActivities>({
   // One attempt posts to every channel with its own retries.
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
 });
 

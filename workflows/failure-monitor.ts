@@ -14,6 +14,7 @@ import {
   setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
+import { KEPT_ALIVE_HEARTBEAT_TIMEOUT } from './common';
 import { versioned } from './versioning';
 import type { FailureMonitorActivities } from '../activities/failure-monitor';
 import type { FreshnessActivities } from '../activities/freshness';
@@ -34,6 +35,7 @@ const { pollFailureEvents } = proxyActivities<FailureMonitorActivities>({
 
 const { checkFreshness } = proxyActivities<FreshnessActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 3 },
 });
 

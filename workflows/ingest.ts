@@ -19,6 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
+import { KEPT_ALIVE_HEARTBEAT_TIMEOUT } from './common';
 import { versioned } from './versioning';
 import type { IngestActivities, IngestFileRef } from '../activities/ingest-activities';
 import type { IngestTraceActivities } from '../activities/ingest-trace';
@@ -46,6 +47,7 @@ const RETRY: RetryPolicy = {
 
 const { planIngestBatches } = proxyActivities<IngestActivities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
   retry: RETRY,
 });
 

@@ -11,6 +11,7 @@ import {
   setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
+import { KEPT_ALIVE_HEARTBEAT_TIMEOUT } from './common';
 import { versioned } from './versioning';
 import type { WindowPlanActivities } from '../activities/window-plan';
 import type { AutoPauseActivities } from '../activities/auto-pause';
@@ -34,6 +35,7 @@ const { planWindowRun } = proxyLocalActivities<WindowPlanActivities>({
 
 const { checkAutoPause } = proxyActivities<AutoPauseActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
 });
 

@@ -90,9 +90,17 @@ export function fakeExports(): FakeExports {
     return { delivered: true };
   }
 
-  fake.activities = { triggerAdhocExport, waitForExportJob, downloadExportFile, sendAlert } as Record<
-    string,
-    (input: never) => Promise<unknown>
-  >;
+  // A success reaches the export's incident (none open here): answered at once, as the real one does.
+  async function reportExportSucceeded() {
+    return undefined;
+  }
+
+  fake.activities = {
+    triggerAdhocExport,
+    waitForExportJob,
+    downloadExportFile,
+    sendAlert,
+    reportExportSucceeded,
+  } as Record<string, (input: never) => Promise<unknown>>;
   return fake;
 }
