@@ -15,7 +15,7 @@ import { ingestInput } from '../src/cli/ingest-command';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
 import { buildCompiledInstall } from './compiled-install';
-import { mib, rssBytes, samplePeakRss } from './rss';
+import { cpuSeconds, mib, rssBytes, samplePeakRss } from './rss';
 
 export interface IngestBenchOptions {
   measurements: number;
@@ -74,6 +74,10 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
     const idleRss = rssBytes(worker.pid);
     const rss = samplePeakRss([worker.pid]);
     const workflowId = `bench-ingest-${Date.now()}`;
+    // Where the machine's CPU goes while the file is sent: the worker, the sandbox standing in for m3ter,
+    // the Temporal dev server.
+    const cpuPids = [worker.pid, sandbox.pid, temporal.pid ?? NaN];
+    const cpuBefore = cpuPids.map(cpuSeconds);
     const started = Date.now();
     const handle = await client.workflow.start<typeof ingestWorkflow>('ingestWorkflow', {
       taskQueue,
@@ -93,6 +97,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
       clearInterval(progress);
     }
     rss.stop();
+    const cpuUsed = cpuPids.map((pid, i) => (cpuSeconds(pid) - cpuBefore[i]).toFixed(1));
     const [peakRss] = rss.peaks();
     // Sending: from the workflow's start to its last batch (the settle period is waiting, not sending).
     const wallMs = Date.parse(result.lastBatchAt!) - started;
@@ -134,6 +139,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
         ['requests/s at the sandbox, first to last', arrivalRate.toFixed(1)],
         ['429s answered by the sandbox', String(counters.rateLimited)],
         ['workflow runs (continue-as-new) / events per run (max)', `${runs.length} / ${Math.max(...runs)}`],
+        ['CPU s during the run: worker / sandbox / Temporal dev server', cpuUsed.join(' / ')],
         ['worker RSS idle / peak (MiB)', `${mib(idleRss)} / ${mib(peakRss)}`],
         ['stored by the sandbox', String(stored.count)],
         ['duplicates received by the sandbox', String(stored.duplicatesReceived)],

@@ -34,3 +34,19 @@ export function samplePeakRss(pids: number[], everyMs = 250): PeakRssSampler {
 }
 
 export const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+
+/** CPU time (user + system) a process has used so far, in seconds; NaN once it has exited. */
+export function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 after the state field, in clock ticks.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+
+/** USER_HZ: the kernel reports process times in these ticks on every Linux the benches run on. */
+const CLOCK_TICKS_PER_SECOND = 100;
