@@ -136,6 +136,8 @@ export class Transport {
       validateStatus: () => true,
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
+      // Bodies are serialized here already; axios would parse a JSON string again to check it.
+      transformRequest: [(data: unknown) => data],
       maxRedirects: 0,
       maxContentLength: DEFAULT_MAX_RESPONSE_BYTES,
       maxBodyLength: MAX_REQUEST_BYTES,

@@ -83,8 +83,21 @@ export function toIssues(error: z.ZodError): ValidationIssue[] {
   });
 }
 
+/**
+ * Parses with the schema, and only when that fails again with the rule messages: an error map passed to a
+ * parse costs every valid value too (a large request body, a page of events), and nearly all are valid.
+ */
+function parseWithRules<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+): { success: true; data: z.output<S> } | { success: false; error: z.ZodError } {
+  const r = schema.safeParse(input);
+  if (r.success) return r;
+  return schema.safeParse(input, { error: ruleMessage }) as { success: false; error: z.ZodError };
+}
+
 export function validateRequest<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const r = schema.safeParse(input, { error: ruleMessage });
+  const r = parseWithRules(schema, input);
   if (r.success) return r.data;
   throw new M3terRequestValidationError(`Invalid ${what}`, toIssues(r.error));
 }
@@ -94,7 +107,7 @@ export function validateResponse<S extends z.ZodType>(
   body: unknown,
   ctx: { method: string; path: string; status?: number; requestId?: string; attempts?: number },
 ): z.output<S> {
-  const r = schema.safeParse(body, { error: ruleMessage });
+  const r = parseWithRules(schema, body);
   if (r.success) return r.data;
   throw new M3terResponseValidationError(
     `Invalid response from ${ctx.method} ${ctx.path}`,

@@ -40,6 +40,7 @@ const measurementSchema = z.object({
   cost: numberMap.optional(),
   income: numberMap.optional(),
 });
+const measurementListSchema = measurementSchema.array();
 const bodySchema = z.object({
   measurements: z
     .array(z.unknown(), { error: (i) => (i.input === undefined ? 'is required' : 'must be an array') })
@@ -47,8 +48,14 @@ const bodySchema = z.object({
     .max(1000, 'must contain at most 1000 measurements'),
 });
 
-function ensureAccount(state: SandboxState, code: string): void {
-  if (state.allAccounts().some((a) => a.code === code)) return;
+/** The codes of every account, seeded or created by ingest, for a batch's lookups. */
+function accountCodes(state: SandboxState): Set<unknown> {
+  return new Set(state.allAccounts().map((a) => a.code));
+}
+
+function ensureAccount(state: SandboxState, code: string, known: Set<unknown>): void {
+  if (known.has(code)) return;
+  known.add(code);
   // Unknown account codes auto-create a skeleton Account (docs/m3ter-api.md, Submit measurements).
   const now = iso(state.clock.now());
   const rng = mulberry32(mixSeed(state.seed, hashString(code)));
@@ -104,6 +111,7 @@ function missingField(m: Item, required: string[]): string | undefined {
  */
 export function ingest(state: SandboxState, items: Item[]): void {
   const meters = state.config.ingestMeters;
+  const known = accountCodes(state);
   for (const m of items) {
     if (m.uid !== undefined && state.uids.has(m.uid)) {
       state.duplicatesReceived += 1;
@@ -122,7 +130,7 @@ export function ingest(state: SandboxState, items: Item[]): void {
         continue;
       }
     }
-    ensureAccount(state, m.account);
+    ensureAccount(state, m.account, known);
     const record: Measurement = { ...m, tsMs: Date.parse(m.ts) };
     if (m.uid !== undefined) state.uids.set(m.uid, state.measurements.length);
     state.measurements.push(record);
@@ -148,7 +156,7 @@ export function registerMeasurementRoutes(app: FastifyInstance, state: SandboxSt
         throw badRequest('body: must be a JSON object');
       const { measurements } = parseOrThrow(bodySchema, body);
       // Validate every item before storing any: the batch is accepted or refused as a whole.
-      const items = measurements.map((m, i) => parseOrThrow(measurementSchema, m, ['measurements', i]));
+      const items = parseOrThrow(measurementListSchema, measurements, ['measurements']);
       ingest(state, items);
       return { result: 'accepted' };
     },
@@ -178,11 +186,12 @@ export function seedMeasurements(state: SandboxState, body: unknown): { added: n
   const meters = opts.meters ?? SEEDED_METER_CODES;
   const accounts = opts.accounts ?? state.world.accounts.map((a) => String(a.code));
   const call = ++state.seedCalls;
+  const known = accountCodes(state);
   const rng = mulberry32(mixSeed(state.seed, 0x5eed5, call));
   const regions = ['eu-west-1', 'us-east-1', 'ap-south-1'];
   for (let i = 0; i < count; i++) {
     const account = pick(rng, accounts);
-    ensureAccount(state, account);
+    ensureAccount(state, account, known);
     const tsMs = from + Math.floor(rng() * (to - from));
     const m: Measurement = {
       uid: `sbx-${call}-${i}`,
