@@ -3,53 +3,26 @@
 // given TEMPORAL_API_KEY run an export end to end; a key signed by another key or expired is refused with
 // one line; the key appears in no log, error, `--help` output or workflow history.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { runCli } from '../support/cli-process';
-import { startJwtIssuer, type JwtIssuer } from '../support/jwks';
-import type { SandboxProcess } from '../../tooling/sandbox-process';
-import type { PostgresTemporal } from '../support/temporal-postgres';
-import { startApiKeyStack } from '../support/secured-temporal';
-import { temporalEnv } from '../support/temporal-env';
-import { createTestPki, type TestPki } from '../support/tls-certs';
+import { expectExported, startApiKeyStack, type ApiKeyStack } from '../support/secured-temporal';
 import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 describe('a Temporal server that authorizes API keys', () => {
-  let pki: TestPki;
-  let issuer: JwtIssuer | undefined;
-  let temporal: PostgresTemporal | undefined;
-  let sandbox: SandboxProcess | undefined;
-  let exportDir: string;
-  let adminKey: string;
+  let stack: ApiKeyStack;
   let apiKey: string;
   /** Everything the worker and CLI processes printed, for the secret scan. */
   const outputs: string[] = [];
   const workflowIds: string[] = [];
 
   beforeAll(async () => {
-    pki = createTestPki();
-    exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-apikey-exports-'));
-    issuer = await startJwtIssuer();
-    adminKey = issuer.mint({ permissions: ['temporal-system:admin'], subject: 'test-harness' });
-    apiKey = issuer.mint({ permissions: ['default:admin'] });
-    ({ temporal, sandbox } = await startApiKeyStack('api-key', pki, issuer, adminKey));
+    stack = await startApiKeyStack('api-key');
+    apiKey = stack.issuer.mint({ permissions: ['default:admin'] });
   }, 600_000);
 
-  afterAll(async () => {
-    await Promise.allSettled([sandbox?.stop(), temporal?.stop(), issuer?.close()]);
-    pki?.remove();
-    if (exportDir) fs.rmSync(exportDir, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => stack?.stop(), 120_000);
 
-  const settings = (key: string) =>
-    temporalEnv({
-      TEMPORAL_ADDRESS: temporal!.address,
-      TEMPORAL_NAMESPACE: temporal!.namespace,
-      TEMPORAL_TASK_QUEUE: 'api-key-exports',
-      TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.ca.cert,
-      TEMPORAL_API_KEY: key,
-    });
+  const settings = (key: string) => stack.settings('api-key-exports', { TEMPORAL_API_KEY: key });
   const cli = async (args: string[], env: Record<string, string>) => {
     const r = await runCli(args, env);
     outputs.push(r.stdout, r.stderr);
@@ -60,14 +33,12 @@ describe('a Temporal server that authorizes API keys', () => {
     const env = settings(apiKey);
     let worker: WorkerProcess | undefined;
     try {
-      worker = await spawnWorkerProcess({ ...sandbox!.env, ...env, EXPORT_DIR: exportDir });
+      worker = await spawnWorkerProcess({ ...stack.sandbox.env, ...env, EXPORT_DIR: stack.dir });
       const run = await cli(
         ['export', 'usage', '--start', '2026-01-01', '--end', '2026-01-02', '--wait'],
         env,
       );
-      expect(run).toMatchObject({ code: 0 });
-      const result = JSON.parse(run.stdout) as { manifest: { path: string; bytes: number } };
-      expect(fs.statSync(result.manifest.path).size).toBe(result.manifest.bytes);
+      expectExported(run);
       workflowIds.push(/started \S+ (\S+)/.exec(run.stderr)![1]);
       expect(await cli(['failed', 'list'], env)).toMatchObject({ code: 0 });
     } finally {
@@ -77,7 +48,7 @@ describe('a Temporal server that authorizes API keys', () => {
   });
 
   it('refuses a key signed by another key, with one line and exit 1', async () => {
-    const wrong = issuer!.mintForeign({ permissions: ['default:admin'] });
+    const wrong = stack.issuer.mintForeign({ permissions: ['default:admin'] });
     const r = await cli(['failed', 'list'], settings(wrong));
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toMatch(
@@ -86,7 +57,11 @@ describe('a Temporal server that authorizes API keys', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toContain(wrong);
 
-    const worker = await runCli(['worker'], { ...sandbox!.env, ...settings(wrong), EXPORT_DIR: exportDir });
+    const worker = await runCli(['worker'], {
+      ...stack.sandbox.env,
+      ...settings(wrong),
+      EXPORT_DIR: stack.dir,
+    });
     outputs.push(worker.stdout, worker.stderr);
     expect(worker.code).toBe(1);
     expect(worker.stderr.trim().split('\n').at(-1)).toMatch(
@@ -96,7 +71,7 @@ describe('a Temporal server that authorizes API keys', () => {
   });
 
   it('refuses an expired key the same way', async () => {
-    const expired = issuer!.mint({ permissions: ['default:admin'], expiresInSec: -600 });
+    const expired = stack.issuer.mint({ permissions: ['default:admin'], expiresInSec: -600 });
     const r = await cli(['failed', 'list'], settings(expired));
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toMatch(/the server refused the API key \(TEMPORAL_API_KEY\)/);
@@ -104,17 +79,11 @@ describe('a Temporal server that authorizes API keys', () => {
   });
 
   it('tells the CLI and the worker without a key that the server wants credentials', async () => {
-    const env = temporalEnv({
-      TEMPORAL_ADDRESS: temporal!.address,
-      TEMPORAL_NAMESPACE: temporal!.namespace,
-      TEMPORAL_TASK_QUEUE: 'api-key-exports',
-      TEMPORAL_TLS: 'true',
-      TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.ca.cert,
-    });
-    const expected = `Temporal at ${temporal!.address} refused the request (Request unauthorized.): it wants credentials: set TEMPORAL_API_KEY, or a client certificate`;
+    const env = stack.settings('api-key-exports', { TEMPORAL_TLS: 'true' });
+    const expected = `Temporal at ${stack.temporal.address} refused the request (Request unauthorized.): it wants credentials: set TEMPORAL_API_KEY, or a client certificate`;
     const r = await cli(['failed', 'list'], env);
     expect(r).toMatchObject({ code: 1, stderr: `${expected}\n` });
-    const worker = await cli(['worker'], { ...sandbox!.env, ...env, EXPORT_DIR: exportDir });
+    const worker = await cli(['worker'], { ...stack.sandbox.env, ...env, EXPORT_DIR: stack.dir });
     expect(worker.code).toBe(1);
     expect(worker.stderr.trim().split('\n').at(-1)).toBe(expected);
   });
@@ -124,12 +93,12 @@ describe('a Temporal server that authorizes API keys', () => {
     expect(help.code).toBe(0);
     expect(workflowIds.length).toBeGreaterThan(0);
     const connection = await Connection.connect({
-      address: temporal!.address,
-      tls: { serverRootCACertificate: fs.readFileSync(pki.ca.cert) },
-      apiKey: adminKey,
+      address: stack.temporal.address,
+      tls: { serverRootCACertificate: fs.readFileSync(stack.pki.ca.cert) },
+      apiKey: stack.adminKey,
     });
     try {
-      const client = new Client({ connection, namespace: temporal!.namespace });
+      const client = new Client({ connection, namespace: stack.temporal.namespace });
       for (const id of workflowIds)
         outputs.push(JSON.stringify(await client.workflow.getHandle(id).fetchHistory()));
     } finally {

@@ -2,47 +2,25 @@
 // for this run by a test CA. A worker process and the CLI given a client certificate through the TEMPORAL_TLS_*
 // variables run an export end to end against the sandbox; without a certificate, with one from another CA,
 // without the CA that signed the server's, or in plaintext, both are refused with one line naming the cause.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { runCli } from '../support/cli-process';
-import type { SandboxProcess } from '../../tooling/sandbox-process';
-import type { PostgresTemporal } from '../support/temporal-postgres';
-import { startMtlsStack } from '../support/secured-temporal';
+import { expectExported, startMtlsStack, type SecuredStack } from '../support/secured-temporal';
 import { temporalEnv } from '../support/temporal-env';
-import { createTestPki, type TestPki } from '../support/tls-certs';
 import { spawnWorkerProcess } from '../support/worker-process';
 
 describe('a Temporal server that requires client certificates', () => {
-  let pki: TestPki;
-  let temporal: PostgresTemporal | undefined;
-  let sandbox: SandboxProcess | undefined;
-  let exportDir: string;
+  let stack: SecuredStack;
 
   beforeAll(async () => {
-    pki = createTestPki();
-    exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-mtls-exports-'));
-    ({ temporal, sandbox } = await startMtlsStack('mtls', pki));
+    stack = await startMtlsStack('mtls');
   }, 600_000);
 
-  afterAll(async () => {
-    await Promise.allSettled([sandbox?.stop(), temporal?.stop()]);
-    pki?.remove();
-    if (exportDir) fs.rmSync(exportDir, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => stack?.stop(), 120_000);
 
-  const settings = (extra: Record<string, string>) =>
-    temporalEnv({
-      TEMPORAL_ADDRESS: temporal!.address,
-      TEMPORAL_NAMESPACE: temporal!.namespace,
-      TEMPORAL_TASK_QUEUE: 'mtls-exports',
-      TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.ca.cert,
-      ...extra,
-    });
+  const settings = (extra: Record<string, string>) => stack.settings('mtls-exports', extra);
   const withClientCert = () =>
     settings({
-      TEMPORAL_TLS_CLIENT_CERT_PATH: pki.client.cert,
-      TEMPORAL_TLS_CLIENT_KEY_PATH: pki.client.key,
+      TEMPORAL_TLS_CLIENT_CERT_PATH: stack.pki.client.cert,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: stack.pki.client.key,
     });
 
   /** The CLI and the worker with these settings: both must exit 1 with one line containing `expected`. */
@@ -52,11 +30,11 @@ describe('a Temporal server that requires client certificates', () => {
     expect(cli.stderr.trim()).toMatch(expected);
     expect(cli.stderr.trim().split('\n')).toHaveLength(1);
     expect(cli.stderr).toContain(
-      `Cannot connect to Temporal at ${temporal!.address} (from TEMPORAL_ADDRESS)`,
+      `Cannot connect to Temporal at ${stack.temporal.address} (from TEMPORAL_ADDRESS)`,
     );
     expect(cli.stderr).not.toMatch(/\n\s+at /);
 
-    const worker = await runCli(['worker'], { ...sandbox!.env, ...env, EXPORT_DIR: exportDir });
+    const worker = await runCli(['worker'], { ...stack.sandbox.env, ...env, EXPORT_DIR: stack.dir });
     expect(worker.code).toBe(1);
     expect(worker.stderr.trim().split('\n').at(-1)).toMatch(expected);
     expect(worker.stderr).not.toMatch(/\n\s+at /);
@@ -64,7 +42,7 @@ describe('a Temporal server that requires client certificates', () => {
 
   it('lets a worker and the CLI with a client certificate run an export end to end', async () => {
     const env = withClientCert();
-    const worker = await spawnWorkerProcess({ ...sandbox!.env, ...env, EXPORT_DIR: exportDir });
+    const worker = await spawnWorkerProcess({ ...stack.sandbox.env, ...env, EXPORT_DIR: stack.dir });
     try {
       const setup = await runCli(['setup'], env);
       expect(setup).toMatchObject({ code: 0 });
@@ -72,10 +50,8 @@ describe('a Temporal server that requires client certificates', () => {
         ['export', 'operational', '--types', 'ACCOUNTS', '--name', 'mtls', '--wait'],
         env,
       );
-      expect(run).toMatchObject({ code: 0 });
-      const result = JSON.parse(run.stdout) as { storage: string; manifest: { path: string; bytes: number } };
+      const result = expectExported<{ storage: string; manifest: { path: string; bytes: number } }>(run);
       expect(result.storage).toBe('local');
-      expect(fs.statSync(result.manifest.path).size).toBe(result.manifest.bytes);
       const workflowId = /started \S+ (\S+)/.exec(run.stderr)![1];
       const status = await runCli(['status', workflowId, '--json'], env);
       expect(status).toMatchObject({ code: 0 });
@@ -93,8 +69,8 @@ describe('a Temporal server that requires client certificates', () => {
   it('refuses a client certificate from another CA, naming the setting it came from', async () => {
     await expectRefused(
       settings({
-        TEMPORAL_TLS_CLIENT_CERT_PATH: pki.strangerClient.cert,
-        TEMPORAL_TLS_CLIENT_KEY_PATH: pki.strangerClient.key,
+        TEMPORAL_TLS_CLIENT_CERT_PATH: stack.pki.strangerClient.cert,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: stack.pki.strangerClient.key,
       }),
       /refused the client certificate \(TEMPORAL_TLS_CLIENT_CERT_PATH\)/,
     );
@@ -102,19 +78,22 @@ describe('a Temporal server that requires client certificates', () => {
 
   it("says when the server's certificate fails verification", async () => {
     await expectRefused(
-      { ...withClientCert(), TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.otherCa.cert },
+      { ...withClientCert(), TEMPORAL_TLS_SERVER_CA_CERT_PATH: stack.pki.otherCa.cert },
       /server's certificate failed verification: .*CA from TEMPORAL_TLS_SERVER_CA_CERT_PATH/,
     );
   });
 
   it('says when the server requires TLS and the settings have none', async () => {
-    await expectRefused(temporalEnv({ TEMPORAL_ADDRESS: temporal!.address }), /requires TLS but TLS is off/);
+    await expectRefused(
+      temporalEnv({ TEMPORAL_ADDRESS: stack.temporal.address }),
+      /requires TLS but TLS is off/,
+    );
   });
 
   it('fails before connecting, with exit 2, when the certificate does not match its key', async () => {
     const env = settings({
-      TEMPORAL_TLS_CLIENT_CERT_PATH: pki.client.cert,
-      TEMPORAL_TLS_CLIENT_KEY_PATH: pki.strangerClient.key,
+      TEMPORAL_TLS_CLIENT_CERT_PATH: stack.pki.client.cert,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: stack.pki.strangerClient.key,
     });
     const cli = await runCli(['failed', 'list'], env);
     expect(cli.code).toBe(2);

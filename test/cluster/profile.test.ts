@@ -3,28 +3,20 @@
 // A worker process and the CLI given only those two variables run an export end to end, as they do with
 // the TEMPORAL_* variables; a profile the file lacks is a bad setting (exit 2).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli-process';
-import type { SandboxProcess } from '../../tooling/sandbox-process';
-import type { PostgresTemporal } from '../support/temporal-postgres';
-import { startMtlsStack } from '../support/secured-temporal';
+import { expectExported, startMtlsStack, type SecuredStack } from '../support/secured-temporal';
 import { temporalEnv } from '../support/temporal-env';
-import { createTestPki, type TestPki } from '../support/tls-certs';
 import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 describe('a TOML profile selected with TEMPORAL_PROFILE', () => {
-  let pki: TestPki;
-  let temporal: PostgresTemporal | undefined;
-  let sandbox: SandboxProcess | undefined;
-  let dir: string;
+  let stack: SecuredStack;
   let configFile: string;
 
   beforeAll(async () => {
-    pki = createTestPki();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3ter-profile-'));
-    ({ temporal, sandbox } = await startMtlsStack('profile', pki));
-    configFile = path.join(dir, 'temporal.toml');
+    stack = await startMtlsStack('profile');
+    const { pki, temporal } = stack;
+    configFile = path.join(stack.dir, 'temporal.toml');
     // The default profile points nowhere useful: only the selected one may be used.
     fs.writeFileSync(
       configFile,
@@ -33,8 +25,8 @@ describe('a TOML profile selected with TEMPORAL_PROFILE', () => {
         'address = "127.0.0.1:1"',
         '',
         '[profile.secure]',
-        `address = "${temporal!.address}"`,
-        `namespace = "${temporal!.namespace}"`,
+        `address = "${temporal.address}"`,
+        `namespace = "${temporal.namespace}"`,
         '',
         '[profile.secure.tls]',
         `client_cert_path = "${pki.client.cert}"`,
@@ -46,11 +38,7 @@ describe('a TOML profile selected with TEMPORAL_PROFILE', () => {
     );
   }, 600_000);
 
-  afterAll(async () => {
-    await Promise.allSettled([sandbox?.stop(), temporal?.stop()]);
-    pki?.remove();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => stack?.stop(), 120_000);
 
   it('lets a worker and the CLI run an export with nothing but TEMPORAL_CONFIG_FILE and TEMPORAL_PROFILE', async () => {
     const env = temporalEnv({
@@ -60,14 +48,16 @@ describe('a TOML profile selected with TEMPORAL_PROFILE', () => {
     });
     let worker: WorkerProcess | undefined;
     try {
-      worker = await spawnWorkerProcess({ ...sandbox!.env, ...env, EXPORT_DIR: path.join(dir, 'exports') });
+      worker = await spawnWorkerProcess({
+        ...stack.sandbox.env,
+        ...env,
+        EXPORT_DIR: path.join(stack.dir, 'exports'),
+      });
       const run = await runCli(
         ['export', 'operational', '--types', 'ACCOUNTS', '--name', 'profile', '--wait'],
         env,
       );
-      expect(run).toMatchObject({ code: 0 });
-      const result = JSON.parse(run.stdout) as { manifest: { path: string; bytes: number } };
-      expect(fs.statSync(result.manifest.path).size).toBe(result.manifest.bytes);
+      expectExported(run);
       expect(await runCli(['schedules', 'list', '--json'], env)).toMatchObject({ code: 0 });
     } finally {
       await worker?.stop();

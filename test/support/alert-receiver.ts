@@ -20,7 +20,30 @@ export interface AlertReceiver {
   close(): Promise<void>;
 }
 
+/** Listens on a free loopback port until `close()`. */
 export async function startAlertReceiver(): Promise<AlertReceiver> {
+  const rx = createAlertReceiver();
+  await rx.listen();
+  return rx;
+}
+
+/**
+ * A receiver for the calling describe block: listening for its tests and emptied (requests and script)
+ * before each, so a test sees only what it caused.
+ */
+export function alertReceiverPerBlock(): AlertReceiver {
+  const rx = createAlertReceiver();
+  beforeAll(() => rx.listen());
+  afterAll(() => rx.close());
+  beforeEach(() => {
+    rx.received.length = 0;
+    rx.script.length = 0;
+  });
+  return rx;
+}
+
+/** A receiver not yet listening; its `url` is known once `listen()` has resolved. */
+function createAlertReceiver(): AlertReceiver & { listen(): Promise<void> } {
   const received: ReceivedRequest[] = [];
   const script: number[] = [];
   const server = http.createServer((req, res) => {
@@ -42,13 +65,22 @@ export async function startAlertReceiver(): Promise<AlertReceiver> {
       res.end(status >= 200 && status < 300 ? 'ok' : 'no');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
+  let port: number | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    get url() {
+      if (port === undefined) throw new Error('the alert receiver has not started listening');
+      return `http://127.0.0.1:${port}`;
+    },
     received,
     script,
     on: (p) => received.filter((r) => r.path === p),
+    listen: () =>
+      new Promise<void>((r) =>
+        server.listen(0, '127.0.0.1', () => {
+          port = (server.address() as AddressInfo).port;
+          r();
+        }),
+      ),
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

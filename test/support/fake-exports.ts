@@ -2,9 +2,11 @@
 // out a job id per workflow, the wait ends as the test says (at once, or when released), the download
 // returns a manifest without storing anything. Counters show what the workflows asked for.
 import { Context, heartbeat } from '@temporalio/activity';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WaitForExportJobResult } from '../../activities/wait';
 import type { Alert } from '../../src/alerts/webhook';
 import type { Manifest } from '../../src/storage/types';
+import { startFakeWorker, startWorkflowEnv, type FakeWorker } from './workflow-env';
 
 export interface FakeExports {
   activities: Record<string, (input: never) => Promise<unknown>>;
@@ -20,6 +22,8 @@ export interface FakeExports {
   /** While true, waits hold until `release()`. */
   hold: boolean;
   release(): void;
+  /** Releases held waits and forgets what earlier tests triggered, failed, alerted and ran at once. */
+  reset(): void;
 }
 
 const jobOf = (workflowId: string) => `job-${workflowId}`;
@@ -38,6 +42,13 @@ export function fakeExports(): FakeExports {
       fake.hold = false;
       released();
       gate = new Promise<void>((r) => (released = r));
+    },
+    reset() {
+      fake.release();
+      fake.triggered.length = 0;
+      fake.failing.clear();
+      fake.alerts.length = 0;
+      fake.maxWaiting = 0;
     },
     activities: {},
   };
@@ -103,4 +114,46 @@ export function fakeExports(): FakeExports {
     reportExportSucceeded,
   } as Record<string, (input: never) => Promise<unknown>>;
   return fake;
+}
+
+export interface FakeExportWorker {
+  fake: FakeExports;
+  /** The workflow environment; set once the block's tests run. */
+  readonly env: TestWorkflowEnvironment;
+  /** The worker's task queue; set once the block's tests run. */
+  readonly taskQueue: string;
+}
+
+/**
+ * Declares, in the calling describe block, a workflow environment and a worker running the fake exports
+ * plus `more(env)` for the block's tests, with the fakes reset before each test; held waits are released
+ * before the worker stops, so it can.
+ */
+export function fakeExportWorkerPerBlock(more: (env: TestWorkflowEnvironment) => object): FakeExportWorker {
+  const fake = fakeExports();
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: FakeWorker | undefined;
+  beforeAll(async () => {
+    env = await startWorkflowEnv();
+    worker = await startFakeWorker(env, { ...fake.activities, ...more(env) });
+  });
+  afterAll(async () => {
+    fake.release();
+    await worker?.stop();
+    await env?.teardown();
+  });
+  beforeEach(() => fake.reset());
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error("the fake export worker runs only inside the block's tests");
+    return v;
+  };
+  return {
+    fake,
+    get env() {
+      return started(env);
+    },
+    get taskQueue() {
+      return started(worker).taskQueue;
+    },
+  };
 }

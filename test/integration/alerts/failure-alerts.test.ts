@@ -15,8 +15,14 @@ import { M3terExportKind, M3terExportName, M3terWindowStart } from '../../../src
 import type { adhocExportWorkflow } from '../../../workflows';
 import { continueAsNewSignal, pollNowSignal, type FailureMonitorStatus } from '../../../src/contract/monitor';
 import { FailureType } from '../../../src/contract/failures';
-import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '../../support/alert-receiver';
-import { startStack, type Stack } from '../../support/stack';
+import type { AlertReceiver, ReceivedRequest } from '../../support/alert-receiver';
+import {
+  alertDeliveriesSettled,
+  fastPoll,
+  startAlertStack,
+  whileJobsFail,
+  type AlertStack,
+} from '../../support/alert-stack';
 import { waitFor } from '../../support/wait-for';
 import { workflowFailure } from '../../support/workflow-failure';
 
@@ -24,7 +30,6 @@ const HOOK_SECRET = 'whsec-test-5f1d2c7a9e-0123456789abcdef';
 const SLACK_TOKEN_PATH = '/services/T000/B000/slackTOKENx9q';
 const PD_KEY = 'pd-routing-key-0c4e8b';
 const DEFAULT_TOKEN = 'defaultHOOKtoken77';
-const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
 
 /** The receiver-side verification recipe from the README, written out independently of src/alerts. */
 function verify(secret: string, r: ReceivedRequest): boolean {
@@ -75,7 +80,7 @@ const DEFINITIONS = (rxUrl: string) =>
   ].join('\n');
 
 describe('failure alerts: channels, ledger and the DataExportJobFailure monitor', () => {
-  let stack: Stack;
+  let stack: AlertStack;
   let client: Client;
   let rx: AlertReceiver;
   const monitor = () => client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID);
@@ -90,23 +95,23 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
     });
 
   beforeAll(async () => {
-    rx = await startAlertReceiver();
-    process.env.TEST_SLACK_URL = `${rx.url}${SLACK_TOKEN_PATH}`;
-    process.env.TEST_HOOK_SECRET = HOOK_SECRET;
-    process.env.TEST_PD_KEY = PD_KEY;
-    stack = await startStack({
+    stack = await startAlertStack((url) => ({
       name: 'alerts',
       logLevel: 'info',
-      sandboxConfig: { jobTiming: { pendingMs: 100, runningMs: 200 } },
-      definitions: DEFINITIONS(rx.url),
+      channelEnv: {
+        TEST_SLACK_URL: `${url}${SLACK_TOKEN_PATH}`,
+        TEST_HOOK_SECRET: HOOK_SECRET,
+        TEST_PD_KEY: PD_KEY,
+      },
+      definitions: DEFINITIONS(url),
       env: {
-        ALERT_WEBHOOK_URL: `${rx.url}/default/${DEFAULT_TOKEN}`,
+        ALERT_WEBHOOK_URL: `${url}/default/${DEFAULT_TOKEN}`,
         TEMPORAL_UI_URL: 'http://localhost:8233',
         // One message per failed job: incidents are test/integration/alerts/incidents.test.ts.
         INCIDENTS: 'off',
       },
-    });
-    client = stack.client;
+    }));
+    ({ client, rx } = stack);
     // A monitor left by an earlier run would poll a sandbox that no longer exists.
     await monitor()
       .terminate('test setup')
@@ -119,7 +124,6 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
       ?.terminate('test done')
       .catch(() => undefined);
     await stack?.close();
-    await rx?.close();
   });
 
   /**
@@ -144,22 +148,9 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
     );
   }
 
-  /** No alert delivery workflow of this file still running: every claimed alert has been sent. */
-  const deliveriesSettled = () =>
-    waitFor(
-      async () =>
-        (
-          await client.workflow.count(
-            `WorkflowType = 'alertDeliveryWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${stack.taskQueue}'`,
-          )
-        ).count === 0,
-      'alert deliveries to finish',
-    );
-
   /** Runs the nightly-usage export into a FAILED ExportJob; its workflow id and job id. */
-  async function failedExport(): Promise<{ workflowId: string; jobId: string }> {
-    await stack.sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
-    try {
+  function failedExport(): Promise<{ workflowId: string; jobId: string }> {
+    return whileJobsFail(stack.sandbox, async () => {
       const h = await client.workflow.start<typeof adhocExportWorkflow>('adhocExportWorkflow', {
         workflowId: `export:operational:nightly-usage:alert-test-${Date.now()}`,
         taskQueue: stack.taskQueue,
@@ -175,9 +166,7 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
       expect(cause.type).toBe(FailureType.ExportJobFailed);
       const { jobId } = cause.details?.[0] as { jobId: string };
       return { workflowId: h.workflowId, jobId };
-    } finally {
-      await stack.sandbox.admin.post('/config', { nextJobOutcome: 'SUCCEEDED' });
-    }
+    });
   }
 
   /** What each channel received about one job. */
@@ -224,7 +213,7 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
     const after = await monitorPass();
     const accounted = (st: FailureMonitorStatus) => st.alreadyAlerted + st.alertsSent;
     expect(accounted(after) - accounted(before)).toBeGreaterThanOrEqual(1);
-    await deliveriesSettled();
+    await alertDeliveriesSettled(stack);
     const got = alertsOf(jobId);
     expect([got.slack, got.hook, got.pd, got.default].map((a) => a.length)).toEqual([1, 1, 1, 0]);
   });
@@ -250,7 +239,7 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
     const before = (await failureMonitorStatus(client)).status;
     const after = await monitorPass();
     expect(after.alertsSent).toBe(before.alertsSent);
-    await deliveriesSettled();
+    await alertDeliveriesSettled(stack);
     expect(rx.received.filter((r) => jobIdOf(r) === jobId)).toHaveLength(1);
   });
 
@@ -283,7 +272,7 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
 
     await waitFor(() => digested() >= 250, '250 failures in digests', { timeoutMs: 120_000 });
     await monitorPass();
-    await deliveriesSettled();
+    await alertDeliveriesSettled(stack);
     // Every failure counted once in the digests, none alerted on its own, whatever the restarts.
     expect(digested()).toBe(250);
     expect(single()).toEqual([]);
@@ -334,7 +323,7 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
     // Further polls of a fresh export send nothing.
     await monitorPass();
     const status = await monitorPass();
-    await deliveriesSettled();
+    await alertDeliveriesSettled(stack);
     expect(kinds()).toEqual(['ExportStale', 'ExportRecovered']);
     expect(status.freshness?.['fresh-ops']).toMatchObject({
       stale: false,
@@ -346,7 +335,7 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
     const { workflowId, jobId } = await failedExport();
     await waitFor(() => alertsOf(jobId).pd.length === 1, 'the PagerDuty alert');
     await monitorPass();
-    await deliveriesSettled();
+    await alertDeliveriesSettled(stack);
     const secrets = [HOOK_SECRET, SLACK_TOKEN_PATH, 'slackTOKENx9q', DEFAULT_TOKEN, stack.sandbox.apiSecret];
     const alertBodies = rx.received.map((r) => r.body).join('\n');
     const logs = stack.logLines.join('');

@@ -8,16 +8,19 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { prepareBackfill } from '../../../src/cli/backfill-prepare';
 import { listOpenIncidents } from '../../../src/cli/failed-command';
-import type { backfillWorkflow } from '../../../workflows';
-import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '../../support/alert-receiver';
-import { startStack, type Stack } from '../../support/stack';
+import type { AlertReceiver, ReceivedRequest } from '../../support/alert-receiver';
+import {
+  hourRange,
+  pastHourBase,
+  startAlertStack,
+  startPreparedBackfill,
+  type AlertStack,
+} from '../../support/alert-stack';
 import { waitFor } from '../../support/wait-for';
 
 const HOOK_SECRET = 'whsec-incident-4b2d9e7f10-0123456789abcdef';
 const PD_KEY = 'pd-incident-routing-key-77';
 const UPDATE_INTERVAL_MS = 2_000;
-const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
-const HOUR = 3_600_000;
 
 const FILE = [
   'alerts:',
@@ -53,53 +56,38 @@ function describeMessage(channel: 'slack' | 'hook' | 'pd', r: ReceivedRequest): 
 }
 
 describe('incidents: a failing export opens one incident, updates it sparingly and resolves it', () => {
-  let stack: Stack;
+  let stack: AlertStack;
   let client: Client;
   let rx: AlertReceiver;
   let file: string;
-  const base = Math.floor(Date.now() / HOUR) * HOUR - (100 + Math.floor(Math.random() * 24 * 300)) * HOUR;
+  const base = pastHourBase();
 
   beforeAll(async () => {
-    rx = await startAlertReceiver();
-    process.env.INCIDENT_TEST_SLACK_URL = `${rx.url}/slack/T0K3N`;
-    process.env.INCIDENT_TEST_HOOK_URL = `${rx.url}/hook`;
-    process.env.INCIDENT_TEST_HOOK_SECRET = HOOK_SECRET;
-    process.env.INCIDENT_TEST_PD_URL = `${rx.url}/pd`;
-    process.env.INCIDENT_TEST_PD_KEY = PD_KEY;
-    stack = await startStack({
+    stack = await startAlertStack((url) => ({
       name: 'incidents',
-      sandboxConfig: { jobTiming: { pendingMs: 100, runningMs: 200 } },
-      env: {
-        ALERT_WEBHOOK_URL: `${rx.url}/default`,
-        INCIDENT_UPDATE_INTERVAL: `${UPDATE_INTERVAL_MS / 1000}s`,
-        MONITOR: 'off',
+      channelEnv: {
+        INCIDENT_TEST_SLACK_URL: `${url}/slack/T0K3N`,
+        INCIDENT_TEST_HOOK_URL: `${url}/hook`,
+        INCIDENT_TEST_HOOK_SECRET: HOOK_SECRET,
+        INCIDENT_TEST_PD_URL: `${url}/pd`,
+        INCIDENT_TEST_PD_KEY: PD_KEY,
       },
-    });
-    client = stack.client;
+      env: { INCIDENT_UPDATE_INTERVAL: `${UPDATE_INTERVAL_MS / 1000}s`, MONITOR: 'off' },
+    }));
+    ({ client, rx } = stack);
     file = path.join(stack.dir, 'm3ter-exports.yaml');
     fs.writeFileSync(file, FILE);
   });
 
-  afterAll(async () => {
-    await stack?.close();
-    await rx?.close();
-    for (const v of ['SLACK_URL', 'HOOK_URL', 'HOOK_SECRET', 'PD_URL', 'PD_KEY'])
-      delete process.env[`INCIDENT_TEST_${v}`];
-  });
+  afterAll(() => stack?.close());
 
   async function backfill(fromHour: number, hours: number): Promise<void> {
     const prepared = prepareBackfill('incident-hourly', {
       file,
-      from: new Date(base + fromHour * HOUR).toISOString(),
-      to: new Date(base + (fromHour + hours) * HOUR).toISOString(),
+      ...hourRange(base, fromHour, hours),
       concurrency: '6',
     });
-    const h = await client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
-      workflowId: prepared.workflowId,
-      taskQueue: stack.taskQueue,
-      args: [{ ...prepared.input, poll: fastPoll }],
-    });
-    await h.result();
+    await (await startPreparedBackfill(stack, prepared)).result();
   }
 
   it('24 failed windows then a success: one opened, few updates and one resolve on Slack, the webhook and PagerDuty', async () => {

@@ -8,19 +8,23 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import type { Client } from '@temporalio/client';
 import { prepareBackfill } from '../../../src/cli/backfill-prepare';
 import { claimAlert } from '../../../src/alerts/ledger';
-import type { backfillWorkflow } from '../../../workflows';
-import { startAlertReceiver, type AlertReceiver } from '../../support/alert-receiver';
-import { startStack, type Stack } from '../../support/stack';
+import type { AlertReceiver } from '../../support/alert-receiver';
+import {
+  alertDeliveriesSettled,
+  hourRange,
+  pastHourBase,
+  startAlertStack,
+  startPreparedBackfill,
+  HOUR,
+  type AlertStack,
+} from '../../support/alert-stack';
 import { waitFor } from '../../support/wait-for';
 import { spawnWorkerProcess } from '../../support/worker-process';
 
 const SECRET = 'whsec-landed-it-2a7c4e9b01-0123456789abcdef';
 const FILE_ROUTE = 'GET /files/:fileId';
-const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
-const HOUR = 3_600_000;
 const SCHEMA = JSON.parse(
   readFileSync(path.join(__dirname, '../../../docs/landed-event.schema.json'), 'utf8'),
 );
@@ -40,45 +44,31 @@ const FILE = [
 ].join('\n');
 
 describe('the landed event: one per stored window on the onSuccess channels', () => {
-  let stack: Stack;
-  let client: Client;
+  let stack: AlertStack;
   let rx: AlertReceiver;
   let file: string;
-  const base = Math.floor(Date.now() / HOUR) * HOUR - (100 + Math.floor(Math.random() * 24 * 300)) * HOUR;
+  const base = pastHourBase();
 
   beforeAll(async () => {
-    rx = await startAlertReceiver();
-    process.env.LANDED_TEST_URL = `${rx.url}/landing`;
-    process.env.LANDED_TEST_SECRET = SECRET;
-    stack = await startStack({
+    stack = await startAlertStack((url) => ({
       name: 'landed',
-      sandboxConfig: { jobTiming: { pendingMs: 100, runningMs: 200 } },
-      env: { ALERT_WEBHOOK_URL: `${rx.url}/default`, MONITOR: 'off' },
-    });
-    client = stack.client;
+      channelEnv: { LANDED_TEST_URL: `${url}/landing`, LANDED_TEST_SECRET: SECRET },
+      env: { MONITOR: 'off' },
+    }));
+    rx = stack.rx;
     file = path.join(stack.dir, 'm3ter-exports.yaml');
     fs.writeFileSync(file, FILE);
   });
 
-  afterAll(async () => {
-    await stack?.close();
-    await rx?.close();
-    delete process.env.LANDED_TEST_URL;
-    delete process.env.LANDED_TEST_SECRET;
-  });
+  afterAll(() => stack?.close());
 
   function startBackfill(fromHour: number, hours: number, taskQueue = stack.taskQueue) {
     const prepared = prepareBackfill('landed-hourly', {
       file,
-      from: new Date(base + fromHour * HOUR).toISOString(),
-      to: new Date(base + (fromHour + hours) * HOUR).toISOString(),
+      ...hourRange(base, fromHour, hours),
       concurrency: '2',
     });
-    return client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
-      workflowId: prepared.workflowId,
-      taskQueue,
-      args: [{ ...prepared.input, poll: fastPoll }],
-    });
+    return startPreparedBackfill(stack, prepared, taskQueue);
   }
 
   async function backfill(): Promise<void> {
@@ -123,21 +113,13 @@ describe('the landed event: one per stored window on the onSuccess channels', ()
     // The same range again: every window is already exported, nothing is announced again.
     await backfill();
     // A second claim of one window's event (what a retried activity would do) is refused.
-    const again = await claimAlert(client, stack.taskQueue, {
+    const again = await claimAlert(stack.client, stack.taskQueue, {
       kind: 'ExportLanded',
       jobId: String(bodies[0].jobId),
       message: 'again',
     });
     expect(again.claimed).toBe(false);
-    await waitFor(
-      async () =>
-        (
-          await client.workflow.count(
-            `WorkflowType = 'alertDeliveryWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${stack.taskQueue}'`,
-          )
-        ).count === 0,
-      'alert deliveries to finish',
-    );
+    await alertDeliveriesSettled(stack);
     expect(landedIn(0, 3)).toHaveLength(3);
     expect(rx.on('/default')).toEqual([]);
   });
@@ -163,15 +145,7 @@ describe('the landed event: one per stored window on the onSuccess channels', ()
       const summary = await h.result();
       expect(summary.totals.succeeded).toBe(4);
       await waitFor(() => landedIn(10, 4).length >= 4, 'four landed events');
-      await waitFor(
-        async () =>
-          (
-            await client.workflow.count(
-              `WorkflowType = 'alertDeliveryWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${queue}'`,
-            )
-          ).count === 0,
-        'alert deliveries to finish',
-      );
+      await alertDeliveriesSettled(stack, queue);
       const starts = landedIn(10, 4).map((r) => (r.json as { window: { start: string } }).window.start);
       expect(starts).toHaveLength(4);
       expect(new Set(starts).size).toBe(4);

@@ -6,19 +6,22 @@
 // saying why.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { m3terEnv } from '../../../src/config/config';
 import { prepareBackfill } from '../../../src/cli/backfill-prepare';
-import type { backfillWorkflow } from '../../../workflows';
-import { startAlertReceiver, type AlertReceiver } from '../../support/alert-receiver';
+import type { AlertReceiver } from '../../support/alert-receiver';
+import {
+  hourRange,
+  pastHourBase,
+  startAlertStack,
+  startPreparedBackfill,
+  whileJobsFail,
+  type AlertStack,
+} from '../../support/alert-stack';
 import { runCli } from '../../support/cli-process';
-import { startStack, type Stack } from '../../support/stack';
 import { waitFor } from '../../support/wait-for';
 
 const SECRET = 'whsec-rules-3d9b6a0c42-0123456789abcdef';
 const EVALUATE_ROUTE = 'POST /organizations/:orgId/notifications/evaluate';
-const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
-const HOUR = 3_600_000;
 
 const file = (opsRule: string) =>
   [
@@ -43,29 +46,20 @@ const file = (opsRule: string) =>
   ].join('\n');
 
 describe('routing rules in m3ter calculation language', () => {
-  let stack: Stack;
-  let client: Client;
+  let stack: AlertStack;
   let rx: AlertReceiver;
-  const base = Math.floor(Date.now() / HOUR) * HOUR - (100 + Math.floor(Math.random() * 24 * 300)) * HOUR;
+  const base = pastHourBase();
 
   beforeAll(async () => {
-    rx = await startAlertReceiver();
-    process.env.RULES_TEST_URL = rx.url;
-    process.env.RULES_TEST_SECRET = SECRET;
-    stack = await startStack({
+    stack = await startAlertStack((url) => ({
       name: 'rules',
-      sandboxConfig: { jobTiming: { pendingMs: 100, runningMs: 200 } },
-      env: { ALERT_WEBHOOK_URL: `${rx.url}/default`, MONITOR: 'off', INCIDENTS: 'off' },
-    });
-    client = stack.client;
+      channelEnv: { RULES_TEST_URL: url, RULES_TEST_SECRET: SECRET },
+      env: { MONITOR: 'off', INCIDENTS: 'off' },
+    }));
+    rx = stack.rx;
   });
 
-  afterAll(async () => {
-    await stack?.close();
-    await rx?.close();
-    delete process.env.RULES_TEST_URL;
-    delete process.env.RULES_TEST_SECRET;
-  });
+  afterAll(() => stack?.close());
 
   function write(name: string, text: string): string {
     const p = path.join(stack.dir, name);
@@ -74,22 +68,8 @@ describe('routing rules in m3ter calculation language', () => {
   }
 
   async function failingWindow(fromHour: number, defs: string): Promise<void> {
-    const prepared = prepareBackfill('rules-hourly', {
-      file: defs,
-      from: new Date(base + fromHour * HOUR).toISOString(),
-      to: new Date(base + (fromHour + 1) * HOUR).toISOString(),
-    });
-    await stack.sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
-    try {
-      const h = await client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
-        workflowId: prepared.workflowId,
-        taskQueue: stack.taskQueue,
-        args: [{ ...prepared.input, poll: fastPoll }],
-      });
-      await h.result();
-    } finally {
-      await stack.sandbox.admin.post('/config', { nextJobOutcome: 'SUCCEEDED' });
-    }
+    const prepared = prepareBackfill('rules-hourly', { file: defs, ...hourRange(base, fromHour, 1) });
+    await whileJobsFail(stack.sandbox, async () => (await startPreparedBackfill(stack, prepared)).result());
   }
 
   it('refuses a file with an invalid rule at apply --dry-run, naming export, channel and m3ter message (exit 2)', async () => {
@@ -105,7 +85,7 @@ describe('routing rules in m3ter calculation language', () => {
     expect(r.stderr).toContain('nosuchfield');
     expect(r.stderr).not.toContain('usage-team');
     // Nothing was created.
-    await expect(client.schedule.getHandle('m3ter-exports:rules-hourly').describe()).rejects.toThrow();
+    await expect(stack.client.schedule.getHandle('m3ter-exports:rules-hourly').describe()).rejects.toThrow();
   });
 
   it("routes an operational failure to the channel whose rule m3ter evaluates true for the failure's event", async () => {

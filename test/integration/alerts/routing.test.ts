@@ -15,15 +15,20 @@ import {
 } from '../../../src/alerts/monitor-start';
 import { pollNowSignal } from '../../../src/contract/monitor';
 import { windowWorkflowId } from '../../../src/contract/window-ids';
-import type { backfillWorkflow } from '../../../workflows';
-import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '../../support/alert-receiver';
-import { startStack, type Stack } from '../../support/stack';
+import type { AlertReceiver, ReceivedRequest } from '../../support/alert-receiver';
+import {
+  hourRange,
+  pastHourBase,
+  startAlertStack,
+  startPreparedBackfill,
+  whileJobsFail,
+  HOUR,
+  type AlertStack,
+} from '../../support/alert-stack';
 import { waitFor } from '../../support/wait-for';
 
 const HOOK_SECRET = 'whsec-routing-7c1e0b3a55-0123456789abcdef';
 const ADHOC_ROUTE = 'POST /organizations/:orgId/dataexports/adhoc';
-const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
-const HOUR = 3_600_000;
 
 const FILE = [
   'alerts:',
@@ -46,33 +51,30 @@ const FILE = [
 ].join('\n');
 
 describe('routing travels with the export: the applied file decides where alerts go', () => {
-  let stack: Stack;
+  let stack: AlertStack;
   let client: Client;
   let rx: AlertReceiver;
   let file: string;
   // A range of its own per run, so windows of an earlier run on the same server are never found.
-  const base = Math.floor(Date.now() / HOUR) * HOUR - (48 + Math.floor(Math.random() * 24 * 300)) * HOUR;
+  const base = pastHourBase(48);
   const monitor = () => client.workflow.getHandle(FAILURE_MONITOR_WORKFLOW_ID);
 
   beforeAll(async () => {
-    rx = await startAlertReceiver();
-    // The worker runs in this process: these are the worker's environment. The operator's file names a
-    // variable the worker does not have (ROUTING_TEST_NOT_ON_WORKER) for the `elsewhere` channel.
-    process.env.ROUTING_TEST_BARHOOK_URL = `${rx.url}/barhook`;
-    process.env.ROUTING_TEST_BARHOOK_SECRET = HOOK_SECRET;
-    stack = await startStack({
+    stack = await startAlertStack((url) => ({
       name: 'routing',
-      sandboxConfig: { jobTiming: { pendingMs: 100, runningMs: 200 } },
+      // The worker runs in this process: these are the worker's environment. The operator's file names a
+      // variable the worker does not have (ROUTING_TEST_NOT_ON_WORKER) for the `elsewhere` channel.
+      channelEnv: { ROUTING_TEST_BARHOOK_URL: `${url}/barhook`, ROUTING_TEST_BARHOOK_SECRET: HOOK_SECRET },
       // No definitions file for the worker: only what travels with the backfill can route.
       // One message per failed job (incidents are test/integration/alerts/incidents.test.ts).
-      env: { ALERT_WEBHOOK_URL: `${rx.url}/default`, INCIDENTS: 'off' },
+      env: { INCIDENTS: 'off' },
       overrides: () => ({
         deps: {
           trigger: { recoveryGraceMs: 200, clockSkewMs: 500, claimWriteMarginMs: 500, claimPollMs: 200 },
         },
       }),
-    });
-    client = stack.client;
+    }));
+    ({ client, rx } = stack);
     file = path.join(stack.dir, 'operator.yaml');
     fs.writeFileSync(file, FILE);
     await monitor()
@@ -90,43 +92,39 @@ describe('routing travels with the export: the applied file decides where alerts
       ?.terminate('test done')
       .catch(() => undefined);
     await stack?.close();
-    await rx?.close();
-    delete process.env.ROUTING_TEST_BARHOOK_URL;
-    delete process.env.ROUTING_TEST_BARHOOK_SECRET;
   });
 
   /** Backfills `hours` windows of `name` from the operator's file (prepared as the CLI does), to its end. */
   async function backfill(name: string, fromHour: number, hours: number): Promise<void> {
-    const from = new Date(base + fromHour * HOUR).toISOString();
-    const to = new Date(base + (fromHour + hours) * HOUR).toISOString();
     // The operator's machine has the variables too (the CLI checks the file with them).
     const prepared = prepareBackfill(
       name,
-      { file, from, to, concurrency: '3' },
+      { file, ...hourRange(base, fromHour, hours), concurrency: '3' },
       {
         ...process.env,
         ROUTING_TEST_NOT_ON_WORKER: 'https://hooks.example.com/operator-only',
       },
     );
     expect(JSON.stringify(prepared.input)).not.toContain(HOOK_SECRET);
-    const h = await client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
-      workflowId: prepared.workflowId,
-      taskQueue: stack.taskQueue,
-      args: [{ ...prepared.input, poll: fastPoll }],
-    });
-    await h.result();
+    await (await startPreparedBackfill(stack, prepared)).result();
   }
+
+  /** Signals the monitor to poll until it holds `count` failure events for an owner. */
+  const heldEvents = (count: number, what: string) =>
+    waitFor(
+      async () => {
+        await monitor().signal(pollNowSignal);
+        return (await failureMonitorStatus(client)).status.heldEvents === count;
+      },
+      what,
+      { intervalMs: 500 },
+    );
 
   const byExport = (rs: ReceivedRequest[], name: string) =>
     rs.filter((r) => (r.json as { exportName?: string }).exportName === name);
 
   it("sends a backfill's failures to the channel its file names, resolved from the worker's environment, and none to the default", async () => {
-    await stack.sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
-    try {
-      await backfill('routing-bar', 0, 3);
-    } finally {
-      await stack.sandbox.admin.post('/config', { nextJobOutcome: 'SUCCEEDED' });
-    }
+    await whileJobsFail(stack.sandbox, () => backfill('routing-bar', 0, 3));
     const hook = await waitFor(
       () =>
         byExport(rx.on('/barhook'), 'routing-bar').length === 3
@@ -140,12 +138,7 @@ describe('routing travels with the export: the applied file decides where alerts
   });
 
   it('alerts the default channel, naming the channel and the variable the worker lacks, when it cannot resolve a channel', async () => {
-    await stack.sandbox.admin.post('/config', { nextJobOutcome: 'FAILED' });
-    try {
-      await backfill('routing-unresolved', 10, 1);
-    } finally {
-      await stack.sandbox.admin.post('/config', { nextJobOutcome: 'SUCCEEDED' });
-    }
+    await whileJobsFail(stack.sandbox, () => backfill('routing-unresolved', 10, 1));
     const got = await waitFor(
       () => byExport(rx.on('/default'), 'routing-unresolved')[0],
       'the default alert',
@@ -166,14 +159,7 @@ describe('routing travels with the export: the applied file decides where alerts
       const done = backfill('routing-lost', 20, 1);
       // The job fails within a second of its creation; its trigger waits for the owner bound before it
       // adopts the job. Meanwhile the monitor sees the failure event and holds it.
-      await waitFor(
-        async () => {
-          await monitor().signal(pollNowSignal);
-          return (await failureMonitorStatus(client)).status.heldEvents === 1;
-        },
-        'the monitor to hold the unowned failure',
-        { intervalMs: 500 },
-      );
+      await heldEvents(1, 'the monitor to hold the unowned failure');
       await done;
     } finally {
       await stack.sandbox.admin.del('/faults');
@@ -189,14 +175,7 @@ describe('routing travels with the export: the applied file decides where alerts
     expect(Date.parse(body.window.start)).toBe(Date.parse(windowStart));
     const jobId = (owned.json as { jobId: string }).jobId;
     // The monitor's next polls find the job owned and already alerted: nothing unowned, nothing held.
-    await waitFor(
-      async () => {
-        await monitor().signal(pollNowSignal);
-        return (await failureMonitorStatus(client)).status.heldEvents === 0;
-      },
-      'the held failure to be settled',
-      { intervalMs: 500 },
-    );
+    await heldEvents(0, 'the held failure to be settled');
     expect(rx.received.filter((r) => (r.json as { jobId?: string }).jobId === jobId)).toHaveLength(1);
     expect(rx.on('/default').filter((r) => (r.json as { jobId?: string }).jobId === jobId)).toEqual([]);
   });

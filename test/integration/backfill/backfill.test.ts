@@ -175,19 +175,18 @@ describe('backfills', () => {
     const jobsBefore = (await jobs()).length;
     expect(jobsBefore).toBe(3);
 
-    const file = definitionsFile(name);
-    const dry = await cli([
+    const dryRun = [
       'backfill',
       name,
       '--file',
-      file,
+      definitionsFile(name),
       '--from',
       jan(5),
       '--to',
       jan(11),
       '--dry-run',
-      '--json',
-    ]);
+    ];
+    const dry = await cli([...dryRun, '--json']);
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
     const plan = JSON.parse(dry.stdout) as {
@@ -207,17 +206,7 @@ describe('backfills', () => {
     expect(plan.windows[0].end).toBe(janZ(6));
     expect(plan.totals).toEqual({ windows: 6, run: 3, rerun: 1, await: 0, skip: 2 });
     expect(plan.workflowId).toBe(`backfill:${name}:2026-01-05T00:00:00Z:2026-01-11T00:00:00Z:failed`);
-    const text = await cli([
-      'backfill',
-      name,
-      '--file',
-      file,
-      '--from',
-      jan(5),
-      '--to',
-      jan(11),
-      '--dry-run',
-    ]);
+    const text = await cli(dryRun);
     expect(text.stdout).toMatch(/2026-01-07T00:00:00\.000Z\s+2026-01-08T00:00:00\.000Z\s+failed\s+rerun/);
     expect(text.stdout).toContain('6 windows: 3 run, 1 rerun, 0 await, 2 skip');
     // Nothing started: no ExportJob, no backfill workflow.

@@ -11,6 +11,10 @@ const tomorrowPlus = (days: number) => {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1 + days)).toISOString();
 };
 
+// A valid range, so each case below fails on what it adds.
+const USAGE = ['usage', '--start', '2025-05-01', '--end', '2025-05-02'];
+const BILLS = ['bills', '--start', '2025-05-01', '--end', '2025-05-02'];
+
 // [argv after `export`, the text the error must contain (field and rule)]
 const CASES: [string[], RegExp][] = [
   [['usage', '--end', '2025-05-02'], /startDate: is required/],
@@ -19,36 +23,14 @@ const CASES: [string[], RegExp][] = [
   [['usage', '--start', '2025-05-01', '--end', '2025-05-01'], /endDate: .*after startDate/],
   [['usage', '--start', '2025-05-01', '--end', tomorrowPlus(1)], /endDate: .*tomorrow/i],
   [['usage', '--start', 'yesterday', '--end', '2025-05-02'], /startDate: must be an ISO 8601 date-time/],
+  [[...USAGE, '--format', 'XML'], /exportFileFormat: must be one of CSV, JSONL/],
+  [[...USAGE, '--group', 'time:DAY'], /groups: .*aggregations/],
+  [[...USAGE, '--aggregation', 'm1:f1:DIMENSION:SUM'], /aggregations\[0\]\.function: /],
   [
-    ['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--format', 'XML'],
-    /exportFileFormat: must be one of CSV, JSONL/,
-  ],
-  [
-    ['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--group', 'time:DAY'],
-    /groups: .*aggregations/,
-  ],
-  [
-    ['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--aggregation', 'm1:f1:DIMENSION:SUM'],
-    /aggregations\[0\]\.function: /,
-  ],
-  [
-    [
-      'usage',
-      '--start',
-      '2025-05-01',
-      '--end',
-      '2025-05-02',
-      '--aggregation',
-      'm1:f1:MEASURE:SUM',
-      '--group',
-      'time:YEAR',
-    ],
+    [...USAGE, '--aggregation', 'm1:f1:MEASURE:SUM', '--group', 'time:YEAR'],
     /groups\[0\]\.frequency: must be one of/,
   ],
-  [
-    ['usage', '--start', '2025-05-01', '--end', '2025-05-02', '--aggregation', 'nonsense'],
-    /--aggregation: .* must be meterId:fieldCode/,
-  ],
+  [[...USAGE, '--aggregation', 'nonsense'], /--aggregation: .* must be meterId:fieldCode/],
   [['operational'], /operationalDataTypes: is required/],
   [['operational', '--types', 'INVOICES'], /operationalDataTypes\[0\]: must be one of/],
   [
@@ -58,42 +40,13 @@ const CASES: [string[], RegExp][] = [
   [['operational', '--types', 'ACCOUNTS', '--storage', 'ftp'], /--storage: must be one of local, none, s3/],
   [['operational', '--types', 'ACCOUNTS', '--name', 'has spaces'], /--name: must match/],
   [['operational', '--request', '{not json'], /--request: must be a JSON object/],
-  [['bills', '--start', '2025-05-01', '--end', '2025-05-02'], /lineItemTypes: is required/],
-  [
-    ['bills', '--start', '2025-05-01', '--end', '2025-05-02', '--line-item-types', 'TIPS'],
-    /lineItemTypes\[0\]: must be one of/,
-  ],
-  [
-    ['bills', '--start', '2025-05-01', '--end', '2025-05-02', '--line-item-types', 'USAGE', '--limit', '0'],
-    /limit: must be >= 1/,
-  ],
-  [
-    [
-      'bills',
-      '--start',
-      '2025-05-01',
-      '--end',
-      '2025-05-02',
-      '--line-item-types',
-      'USAGE',
-      '--limit',
-      '2001',
-    ],
-    /limit: must be <= 2000/,
-  ],
+  [BILLS, /lineItemTypes: is required/],
+  [[...BILLS, '--line-item-types', 'TIPS'], /lineItemTypes\[0\]: must be one of/],
+  [[...BILLS, '--line-item-types', 'USAGE', '--limit', '0'], /limit: must be >= 1/],
+  [[...BILLS, '--line-item-types', 'USAGE', '--limit', '2001'], /limit: must be <= 2000/],
   [['bills', '--end', '2025-05-02', '--line-item-types', 'USAGE'], /startDate: is required/],
   [
-    [
-      'bills',
-      '--start',
-      '2025-05-01',
-      '--end',
-      '2025-05-02',
-      '--line-item-types',
-      'USAGE',
-      '--dimension',
-      'account=',
-    ],
+    [...BILLS, '--line-item-types', 'USAGE', '--dimension', 'account='],
     /dimensions\[0\]\.filter: must contain at least 1 item/,
   ],
 ];

@@ -231,3 +231,15 @@ export function captureLogger(): {
   };
   return { logger: { debug: push('debug'), warn: push('warn') }, text: () => lines.join('\n') };
 }
+
+/**
+ * A server for the calling describe block: started before its tests, stopped after them, and reset
+ * before each, so each test scripts it afresh.
+ */
+export function scriptedServerPerBlock(): ScriptedServer {
+  const server = new ScriptedServer();
+  beforeAll(() => server.start());
+  afterAll(() => server.stop());
+  beforeEach(() => server.reset());
+  return server;
+}

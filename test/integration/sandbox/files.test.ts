@@ -149,41 +149,29 @@ describe('sandbox: download URLs and export files', () => {
     beforeAll(async () => {
       await ctx.admin('POST', '/reset');
       const day = (d: number, h: number) => new Date(Date.UTC(2025, 0, d, h)).toISOString();
+      /** The measurement the sandbox stores, in the shape its API takes. */
+      const m = (
+        uid: string,
+        meter: string,
+        account: string,
+        ts: string,
+        quantity: number,
+        region?: string,
+      ) => ({
+        uid,
+        meter,
+        account,
+        ts,
+        measure: { quantity },
+        ...(region ? { where: { region } } : {}),
+      });
       const measurements = [
-        {
-          uid: 'u1',
-          meter: 'api-calls',
-          account: 'acct-001',
-          ts: day(1, 1),
-          measure: { quantity: 10 },
-          where: { region: 'eu' },
-        },
-        {
-          uid: 'u2',
-          meter: 'api-calls',
-          account: 'acct-001',
-          ts: day(1, 5),
-          measure: { quantity: 5 },
-          where: { region: 'us' },
-        },
-        {
-          uid: 'u3',
-          meter: 'api-calls',
-          account: 'acct-002',
-          ts: day(1, 7),
-          measure: { quantity: 7 },
-          where: { region: 'eu' },
-        },
-        {
-          uid: 'u4',
-          meter: 'api-calls',
-          account: 'acct-001',
-          ts: day(2, 3),
-          measure: { quantity: 1 },
-          where: { region: 'eu' },
-        },
-        { uid: 'u5', meter: 'storage-gb', account: 'acct-001', ts: day(1, 2), measure: { quantity: 100 } },
-        { uid: 'u6', meter: 'api-calls', account: 'acct-001', ts: day(5, 0), measure: { quantity: 1000 } }, // outside the range
+        m('u1', 'api-calls', 'acct-001', day(1, 1), 10, 'eu'),
+        m('u2', 'api-calls', 'acct-001', day(1, 5), 5, 'us'),
+        m('u3', 'api-calls', 'acct-002', day(1, 7), 7, 'eu'),
+        m('u4', 'api-calls', 'acct-001', day(2, 3), 1, 'eu'),
+        m('u5', 'storage-gb', 'acct-001', day(1, 2), 100),
+        m('u6', 'api-calls', 'acct-001', day(5, 0), 1000), // outside the range
       ];
       expect((await ctx.api('POST', ctx.org('/measurements'), { body: { measurements } })).status).toBe(200);
     });

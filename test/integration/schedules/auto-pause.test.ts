@@ -10,31 +10,31 @@ import { executePlan, planApply } from '../../../src/schedules/apply';
 import { scheduledInputFor, scheduleIdFor } from '../../../src/schedules/desired';
 import { formatScheduleList, listScheduleViews } from '../../../src/schedules/inspect';
 import type { scheduledExportWorkflow } from '../../../workflows';
-import { startAlertReceiver, type AlertReceiver } from '../../support/alert-receiver';
-import { startStack, type Stack } from '../../support/stack';
+import {
+  alertDeliveriesSettled,
+  fastPoll,
+  pastHourBase,
+  startAlertStack,
+  HOUR,
+  type AlertStack,
+} from '../../support/alert-stack';
 import { waitFor } from '../../support/wait-for';
 
 const SECRET = 'whsec-autopause-5e8a1c3b77-0123456789abcdef';
-const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
-const HOUR = 3_600_000;
 
 describe('auto-pause: a schedule whose windows keep failing is paused by its rule', () => {
-  let stack: Stack;
+  let stack: AlertStack;
   let client: Client;
-  let rx: AlertReceiver;
   const name = `autopause-${Date.now().toString(36)}`;
-  const base = Math.floor(Date.now() / HOUR) * HOUR - (100 + Math.floor(Math.random() * 24 * 300)) * HOUR;
+  const base = pastHourBase();
   let runs = 0;
 
   beforeAll(async () => {
-    rx = await startAlertReceiver();
-    process.env.AUTOPAUSE_TEST_URL = `${rx.url}/hook`;
-    process.env.AUTOPAUSE_TEST_SECRET = SECRET;
-    stack = await startStack({
+    stack = await startAlertStack((url) => ({
       name: 'autopause',
-      sandboxConfig: { jobTiming: { pendingMs: 100, runningMs: 200 } },
-      env: { ALERT_WEBHOOK_URL: `${rx.url}/default`, MONITOR: 'off', INCIDENTS: 'off' },
-    });
+      channelEnv: { AUTOPAUSE_TEST_URL: `${url}/hook`, AUTOPAUSE_TEST_SECRET: SECRET },
+      env: { MONITOR: 'off', INCIDENTS: 'off' },
+    }));
     client = stack.client;
     const file = path.join(stack.dir, 'm3ter-exports.yaml');
     fs.writeFileSync(
@@ -69,9 +69,6 @@ describe('auto-pause: a schedule whose windows keep failing is paused by its rul
       .delete()
       .catch(() => undefined);
     await stack?.close();
-    await rx?.close();
-    delete process.env.AUTOPAUSE_TEST_URL;
-    delete process.env.AUTOPAUSE_TEST_SECRET;
   });
 
   /** One scheduled run, started as the schedule would, for the next hour of the range; it fails. */
@@ -89,7 +86,7 @@ describe('auto-pause: a schedule whose windows keep failing is paused by its rul
 
   const state = async () => (await client.schedule.getHandle(scheduleIdFor(name)).describe()).state;
   const pauseAlerts = () =>
-    rx.on('/hook').filter((r) => (r.json as { kind: string }).kind === 'ExportAutoPaused');
+    stack.rx.on('/hook').filter((r) => (r.json as { kind: string }).kind === 'ExportAutoPaused');
 
   it('pauses after 3 consecutive failed windows, says why in list and in one alert, and unpause clears it', async () => {
     await failingRun();
@@ -110,7 +107,7 @@ describe('auto-pause: a schedule whose windows keep failing is paused by its rul
     expect(String((alert.json as { message: string }).message)).toContain(
       `m3ter-exports schedules unpause ${name}`,
     );
-    expect(rx.on('/default')).toEqual([]);
+    expect(stack.rx.on('/default')).toEqual([]);
 
     // `schedules unpause` (the same call) clears the pause and its note.
     await client.schedule.getHandle(scheduleIdFor(name)).unpause('unpaused with m3ter-exports');
@@ -127,15 +124,7 @@ describe('auto-pause: a schedule whose windows keep failing is paused by its rul
     await failingRun();
     await failingRun();
     expect(await state()).toMatchObject({ paused: true, note: 'maintenance until Monday' });
-    await waitFor(
-      async () =>
-        (
-          await client.workflow.count(
-            `WorkflowType = 'alertDeliveryWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${stack.taskQueue}'`,
-          )
-        ).count === 0,
-      'alert deliveries to finish',
-    );
+    await alertDeliveriesSettled(stack);
     expect(pauseAlerts()).toHaveLength(before);
   });
 });

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { streamDownloadToStorage } from '../../../activities/download';
 import { FailureType } from '../../../src/contract/failures';
 import { createLocalStorage } from '../../../src/storage/local';
 import { startFileServer, type FileServer } from '../../support/file-server';
+import { applicationFailure } from '../../support/workflow-failure';
 
 const isRoot = process.getuid?.() === 0;
 const describeAsRoot = isRoot ? describe : describe.skip;
@@ -56,20 +56,11 @@ describeAsRoot('EXPORT_DIR on a full filesystem', () => {
       sleep: async () => undefined,
     });
 
-  const failureOf = async (p: Promise<unknown>) => {
-    const err = await p.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  };
-
   it('refuses an announced file larger than the free space before writing it', async () => {
     const big = Buffer.alloc(3 * 1024 * 1024, 0x62);
     const server = await startFileServer({ data: big });
     servers.push(server);
-    const f = await failureOf(download(server, 'big'));
+    const f = await applicationFailure(download(server, 'big'));
     expect(f.type).toBe(FailureType.StorageInsufficientSpace);
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toMatch(
@@ -83,7 +74,7 @@ describeAsRoot('EXPORT_DIR on a full filesystem', () => {
     const big = Buffer.alloc(3 * 1024 * 1024, 0x63);
     const unsized = await startFileServer({ data: big, chunked: true });
     servers.push(unsized);
-    const f = await failureOf(download(unsized, 'unsized'));
+    const f = await applicationFailure(download(unsized, 'unsized'));
     expect(f.type).toBe(FailureType.StorageInsufficientSpace);
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toMatch(
@@ -110,7 +101,7 @@ describeAsRoot('EXPORT_DIR on a full filesystem', () => {
     await fs.writeFile(filler, Buffer.alloc(2 * 1024 * 1024 - 100 * 1024));
     const server = await startFileServer({ data: Buffer.alloc(1536 * 1024, 0x65), chunked: true });
     servers.push(server);
-    const f = await failureOf(download(server, 'short'));
+    const f = await applicationFailure(download(server, 'short'));
     expect(f.type).toBe(FailureType.StorageInsufficientSpace);
     expect(f.message).toMatch(/^EXPORT_DIR ran out of space \(ENOSPC\) while writing at byte 0;/);
     // One request: the failure was not taken for an interruption to resume from.
@@ -122,7 +113,7 @@ describeAsRoot('EXPORT_DIR on a full filesystem', () => {
     const data = Buffer.alloc(1024 * 1024, 0x64);
     const server = await startFileServer({ data });
     servers.push(server);
-    const f = await failureOf(download(server, 'margin', 1536 * 1024));
+    const f = await applicationFailure(download(server, 'margin', 1536 * 1024));
     expect(f.type).toBe(FailureType.StorageInsufficientSpace);
     expect(await fs.readdir(mount)).toEqual([]);
   });

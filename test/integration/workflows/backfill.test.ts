@@ -4,14 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { BackfillPage, PlanBackfillPageInput, PlannedWindow } from '../../../activities/backfill-plan';
 import { planForWindow } from '../../../activities/window-plan';
 import { createWindowRunActivities } from '../../../activities/window-runs';
 import { backfillProgressQuery, type BackfillInput } from '../../../src/contract/backfill';
 import type { backfillWorkflow } from '../../../workflows/backfill';
-import { fakeExports, type FakeExports } from '../../support/fake-exports';
-import { startFakeWorker, startWorkflowEnv, type FakeWorker } from '../../support/workflow-env';
+import { fakeExportWorkerPerBlock } from '../../support/fake-exports';
 import { waitFor } from '../../support/wait-for';
 
 const DAY = 86_400_000;
@@ -55,37 +53,16 @@ function fakePlanner(def: BackfillInput['definition'], days: number, skip: numbe
 }
 
 describe('backfillWorkflow with fake activities', () => {
-  let env: TestWorkflowEnvironment;
-  let fake: FakeExports;
   let planner: ReturnType<typeof fakePlanner> | undefined;
-  let worker: FakeWorker;
-
-  beforeAll(async () => {
-    env = await startWorkflowEnv();
-    fake = fakeExports();
-    worker = await startFakeWorker(env, {
-      ...fake.activities,
-      ...createWindowRunActivities({ client: env.client, pollMs: 100 }),
-      planBackfillPage: (input: PlanBackfillPageInput) => planner!.planBackfillPage(input),
-    });
-  });
-
-  afterAll(async () => {
-    fake?.release();
-    await worker?.stop();
-    await env?.teardown();
-  });
-
-  beforeEach(() => {
-    fake.release();
-    fake.triggered.length = 0;
-    fake.failing.clear();
-    fake.maxWaiting = 0;
-  });
+  const fx = fakeExportWorkerPerBlock((env) => ({
+    ...createWindowRunActivities({ client: env.client, pollMs: 100 }),
+    planBackfillPage: (input: PlanBackfillPageInput) => planner!.planBackfillPage(input),
+  }));
+  const { fake } = fx;
 
   const start = (input: Omit<BackfillInput, 'from' | 'to'>, days: number) =>
-    env.client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
-      taskQueue: worker.taskQueue,
+    fx.env.client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
+      taskQueue: fx.taskQueue,
       workflowId: `wf-backfill-${randomUUID()}`,
       args: [
         {
@@ -165,7 +142,7 @@ describe('backfillWorkflow with fake activities', () => {
     expect(progress).toMatchObject({ state: 'cancelled', totals: { cancelled: 2, succeeded: 0 } });
     expect([...progress.cancelledWindows].sort()).toEqual(inFlight);
     for (const id of inFlight)
-      expect((await env.client.workflow.getHandle(id).describe()).status.name).toBe('CANCELLED');
+      expect((await fx.env.client.workflow.getHandle(id).describe()).status.name).toBe('CANCELLED');
     expect([...fake.triggered].sort()).toEqual(inFlight);
   });
 });

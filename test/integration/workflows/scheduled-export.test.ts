@@ -5,15 +5,13 @@
 // test/integration/schedules/catchup.test.ts.
 import { randomUUID } from 'node:crypto';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createWindowPlanActivities } from '../../../activities/window-plan';
 import { createWindowRunActivities } from '../../../activities/window-runs';
 import { FailureType } from '../../../src/contract/failures';
 import type { ScheduledExportInput, ScheduledExportResult } from '../../../src/contract/window-run';
 import type { scheduledExportWorkflow } from '../../../workflows';
-import { fakeExports, type FakeExports } from '../../support/fake-exports';
+import { fakeExportWorkerPerBlock } from '../../support/fake-exports';
 import { waitFor } from '../../support/wait-for';
-import { startFakeWorker, startWorkflowEnv, type FakeWorker } from '../../support/workflow-env';
 import { workflowFailure } from '../../support/workflow-failure';
 
 const HOUR = 3_600_000;
@@ -24,35 +22,22 @@ function definition(): ScheduledExportInput['definition'] {
 }
 
 describe('scheduledExportWorkflow nominal time with fake export activities', () => {
-  let env: TestWorkflowEnvironment;
-  let fake: FakeExports;
-  let worker: FakeWorker;
-
-  beforeAll(async () => {
-    env = await startWorkflowEnv();
-    fake = fakeExports();
-    worker = await startFakeWorker(env, {
-      ...fake.activities,
-      ...createWindowPlanActivities(),
-      ...createWindowRunActivities({ client: env.client, pollMs: 100 }),
-    });
-  });
-
-  afterAll(async () => {
-    await worker?.stop();
-    await env?.teardown();
-  });
+  const fx = fakeExportWorkerPerBlock((env) => ({
+    ...createWindowPlanActivities(),
+    ...createWindowRunActivities({ client: env.client, pollMs: 100 }),
+  }));
+  const { fake } = fx;
 
   it('catching up, exports the window of each missed nominal time, in order', async () => {
     const def = definition();
     const scheduleId = `wf-catchup-${randomUUID()}`;
-    const handle = await env.client.schedule.create({
+    const handle = await fx.env.client.schedule.create({
       scheduleId,
       spec: { intervals: [{ every: '1 hour' }] },
       action: {
         type: 'startWorkflow',
         workflowType: 'scheduledExportWorkflow',
-        taskQueue: worker.taskQueue,
+        taskQueue: fx.taskQueue,
         args: [{ definition: def, definitionHash: 'test' }],
       },
       policies: { overlap: ScheduleOverlapPolicy.BUFFER_ALL },
@@ -73,7 +58,7 @@ describe('scheduledExportWorkflow nominal time with fake export activities', () 
       const nominal = actions.map((a) => a.scheduledAt.toISOString());
       expect(nominal).toEqual([0, 1, 2].map((h) => new Date(first + h * HOUR).toISOString()));
       for (const a of actions) {
-        const run = env.client.workflow.getHandle<typeof scheduledExportWorkflow>(
+        const run = fx.env.client.workflow.getHandle<typeof scheduledExportWorkflow>(
           a.action.workflow.workflowId,
         );
         const result: ScheduledExportResult = await run.result();
@@ -93,10 +78,10 @@ describe('scheduledExportWorkflow nominal time with fake export activities', () 
 
   it('without a schedule, exports the window of input.nominalTime', async () => {
     const def = definition();
-    const result = await env.client.workflow.execute<typeof scheduledExportWorkflow>(
+    const result = await fx.env.client.workflow.execute<typeof scheduledExportWorkflow>(
       'scheduledExportWorkflow',
       {
-        taskQueue: worker.taskQueue,
+        taskQueue: fx.taskQueue,
         workflowId: `wf-nominal-${randomUUID()}`,
         args: [{ definition: def, definitionHash: 'test', nominalTime: '2026-02-01T10:20:00.000Z' }],
       },
@@ -108,10 +93,10 @@ describe('scheduledExportWorkflow nominal time with fake export activities', () 
   it('refuses a run with neither a schedule nor input.nominalTime, before any export', async () => {
     const def = definition();
     const triggered = fake.triggered.length;
-    const handle = await env.client.workflow.start<typeof scheduledExportWorkflow>(
+    const handle = await fx.env.client.workflow.start<typeof scheduledExportWorkflow>(
       'scheduledExportWorkflow',
       {
-        taskQueue: worker.taskQueue,
+        taskQueue: fx.taskQueue,
         workflowId: `wf-no-nominal-${randomUUID()}`,
         args: [{ definition: def, definitionHash: 'test' }],
       },

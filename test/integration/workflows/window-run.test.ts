@@ -2,15 +2,13 @@
 // with fake export activities: a window is exported once, a window already exported is not exported
 // again, a window whose export is running is awaited, and a failed export fails the run with its type.
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createWindowPlanActivities, planWindowRun } from '../../../activities/window-plan';
 import { createWindowRunActivities } from '../../../activities/window-runs';
 import { FailureType } from '../../../src/contract/failures';
 import type { ScheduledExportInput } from '../../../src/contract/window-run';
 import type { adhocExportWorkflow, scheduledExportWorkflow } from '../../../workflows';
-import { fakeExports, type FakeExports } from '../../support/fake-exports';
+import { fakeExportWorkerPerBlock } from '../../support/fake-exports';
 import { waitFor } from '../../support/wait-for';
-import { startFakeWorker, startWorkflowEnv, type FakeWorker } from '../../support/workflow-env';
 import { workflowFailure } from '../../support/workflow-failure';
 
 const NOMINAL = '2026-03-02T06:00:00.000Z';
@@ -21,40 +19,23 @@ function definition(): ScheduledExportInput['definition'] {
 }
 
 describe('window runs with fake export activities', () => {
-  let env: TestWorkflowEnvironment;
-  let fake: FakeExports;
-  let worker: FakeWorker;
   let awaitCalls = 0;
-
-  beforeAll(async () => {
-    env = await startWorkflowEnv();
-    fake = fakeExports();
+  const fx = fakeExportWorkerPerBlock((env) => {
     const runs = createWindowRunActivities({ client: env.client, pollMs: 100 });
-    worker = await startFakeWorker(env, {
-      ...fake.activities,
+    return {
       ...createWindowPlanActivities(),
       describeRun: runs.describeRun,
       awaitWorkflowRun: (input: { workflowId: string }) => {
         awaitCalls++;
         return runs.awaitWorkflowRun(input);
       },
-    });
+    };
   });
-
-  afterAll(async () => {
-    fake?.release();
-    await worker?.stop();
-    await env?.teardown();
-  });
-
-  beforeEach(() => {
-    fake.release();
-    fake.triggered.length = 0;
-  });
+  const { fake } = fx;
 
   const runScheduled = (def: ScheduledExportInput['definition']) =>
-    env.client.workflow.start<typeof scheduledExportWorkflow>('scheduledExportWorkflow', {
-      taskQueue: worker.taskQueue,
+    fx.env.client.workflow.start<typeof scheduledExportWorkflow>('scheduledExportWorkflow', {
+      taskQueue: fx.taskQueue,
       workflowId: `wf-sched-${randomUUID()}`,
       args: [{ definition: def, definitionHash: 'test', nominalTime: NOMINAL }],
     });
@@ -77,8 +58,8 @@ describe('window runs with fake export activities', () => {
     const plan = planWindowRun({ definition: def, nominalTime: NOMINAL });
     fake.hold = true;
     // Someone else (a backfill, say) is exporting the window.
-    const other = await env.client.workflow.start<typeof adhocExportWorkflow>('adhocExportWorkflow', {
-      taskQueue: worker.taskQueue,
+    const other = await fx.env.client.workflow.start<typeof adhocExportWorkflow>('adhocExportWorkflow', {
+      taskQueue: fx.taskQueue,
       workflowId: plan.workflowId,
       args: [{ request: plan.request as never, name: def.name }],
     });

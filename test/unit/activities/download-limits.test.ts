@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { streamDownloadToStorage, type DownloadHeartbeat } from '../../../activities/download';
 import { DownloadSlots } from '../../../activities/download-slots';
 import { createExportActivities } from '../../../activities/export-activities';
@@ -12,17 +12,9 @@ import { FailureType } from '../../../src/contract/failures';
 import { createLocalStorage } from '../../../src/storage/local';
 import { startFileServer, type FileServer } from '../../support/file-server';
 import { fakeJobClaims, fakeM3ter, job, mockEnv, silentLog } from './fakes';
+import { applicationFailure } from '../../support/workflow-failure';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 describe('download limits', () => {
   let dir: string;
@@ -52,7 +44,7 @@ describe('download limits', () => {
 
   it('refuses a file whose announced size is over EXPORT_MAX_BYTES before storing a byte', async () => {
     server = await startFileServer({ data });
-    const f = await failureOf(
+    const f = await applicationFailure(
       streamDownloadToStorage({ ...common(server), limits: { maxBytes: 1024 * 1024 } }),
     );
     expect(f.type).toBe(FailureType.ExportTooLarge);
@@ -63,7 +55,7 @@ describe('download limits', () => {
 
   it('stops a file that announces no size once it passes EXPORT_MAX_BYTES, and keeps nothing', async () => {
     server = await startFileServer({ data, chunked: true });
-    const f = await failureOf(
+    const f = await applicationFailure(
       streamDownloadToStorage({ ...common(server), limits: { maxBytes: 1024 * 1024 } }),
     );
     expect(f.type).toBe(FailureType.ExportTooLarge);
@@ -77,7 +69,7 @@ describe('download limits', () => {
     server = await startFileServer({ data, trickle: { bytes: 100, everyMs: 50 } });
     const beats: DownloadHeartbeat[] = [];
     const started = Date.now();
-    const f = await failureOf(
+    const f = await applicationFailure(
       streamDownloadToStorage({
         ...common(server),
         heartbeat: (d) => beats.push(d),
@@ -175,7 +167,7 @@ describe('download limits', () => {
       log: silentLog,
       jobClaims: fakeJobClaims(),
     });
-    const f1 = await failureOf(
+    const f1 = await applicationFailure(
       mockEnv({ attempt: 2, retryPolicy }).exec(() => flakyActivities.downloadExportFile(input)),
     );
     expect(f1.nonRetryable).toBe(false);
@@ -183,7 +175,7 @@ describe('download limits', () => {
 
     first = true;
     server.expireAfter(500_000);
-    const f2 = await failureOf(
+    const f2 = await applicationFailure(
       mockEnv({ attempt: 3, retryPolicy }).exec(() => flakyActivities.downloadExportFile(input)),
     );
     expect(f2.type).toBe(FailureType.ExportDownloadFailed);

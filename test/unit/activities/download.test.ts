@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { streamDownloadToStorage } from '../../../activities/download';
 import { createExportActivities } from '../../../activities/export-activities';
 import { FailureType } from '../../../src/contract/failures';
@@ -10,6 +9,7 @@ import { M3terNotFoundError } from '../../../src/m3ter/errors';
 import { createLocalStorage } from '../../../src/storage/local';
 import { generatedChunk, startFileServer, type FileServer } from '../../support/file-server';
 import { fakeJobClaims, fakeM3ter, job, mockEnv, silentLog } from './fakes';
+import { applicationFailure } from '../../support/workflow-failure';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -18,15 +18,6 @@ function csv(lines: number): Buffer {
   for (let i = 0; i < lines; i++)
     rows.push(`acc-${i % 97},meter-${i % 7},2025-01-01T00:00:${String(i % 60).padStart(2, '0')}Z,${i}`);
   return Buffer.from(`${rows.join('\n')}\n`);
-}
-
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 describe('export file download', () => {
@@ -195,7 +186,7 @@ describe('export file download', () => {
       log: silentLog,
       jobClaims: fakeJobClaims(),
     });
-    const f = await failure(mockEnv().exec(() => activities.downloadExportFile(input)));
+    const f = await applicationFailure(mockEnv().exec(() => activities.downloadExportFile(input)));
     expect(f.type).toBe(FailureType.ExportDownloadWindowExpired);
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toBe('job job-1 finished more than 24 h ago; its file is gone; re-export needed');

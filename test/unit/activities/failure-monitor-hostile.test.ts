@@ -9,7 +9,7 @@ import {
 } from '../../../activities/failure-monitor';
 import type { AlertDeliveryInput } from '../../../src/alerts/ledger';
 import { M3terClient } from '../../../src/m3ter';
-import { json, ScriptedServer } from '../../integration/m3ter-client/scripted-server';
+import { json, scriptedServerPerBlock } from '../../integration/m3ter-client/scripted-server';
 import { mockEnv, silentLog } from './fakes';
 
 interface Started {
@@ -53,12 +53,9 @@ function event(id: string, minutesAgo: number, jobId = 'job-ok'): Record<string,
 }
 
 describe('the failure monitor with a hostile m3ter', () => {
-  const server = new ScriptedServer();
+  const server = scriptedServerPerBlock();
   let m3ter: M3terClient;
-  beforeAll(() => server.start());
-  afterAll(() => server.stop());
   beforeEach(() => {
-    server.reset();
     silentLog.lines.length = 0;
     m3ter = server.client({ baseDelayMs: 1, maxAttempts: 1 });
   });

@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { createTriggerActivity, classifyTriggerFailure } from '../../../activities/trigger';
 import { FailureType } from '../../../src/contract/failures';
 import {
@@ -11,6 +10,7 @@ import {
 } from '../../../src/m3ter/errors';
 import type { AdhocExportRequest, ExportJob } from '../../../src/m3ter/schemas';
 import { FAKE_REQUEST_TIMEOUT_MS, fakeJobClaims, fakeM3ter, job, mockEnv, silentLog } from './fakes';
+import { applicationFailure } from '../../support/workflow-failure';
 
 const request: AdhocExportRequest = {
   sourceType: 'USAGE',
@@ -75,15 +75,6 @@ async function run<T>(fn: () => Promise<T>, attempt = 1): Promise<T> {
   return env.exec(fn);
 }
 
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
-
 describe('triggerAdhocExport', () => {
   it('heartbeats while a slow POST is in flight, so only a lost attempt meets the heartbeat timeout', async () => {
     const env = mockEnv({ attempt: 1, scheduledTimestampMs: Date.now() - 1000 });
@@ -136,7 +127,7 @@ describe('triggerAdhocExport', () => {
       throw new Error('temporal unavailable');
     };
     const { trigger, posts } = setup({ create: [async () => ({ jobId: 'j1' })], claims });
-    const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
+    const f = await applicationFailure(run(() => trigger({ request, workflowId: 'wf' })));
     expect(f).toMatchObject({ type: FailureType.UnexpectedError, nonRetryable: false });
     expect(f.message).toBe('claiming export job j1: temporal unavailable');
     expect(posts()).toBe(1);
@@ -173,7 +164,7 @@ describe('triggerAdhocExport', () => {
       list: () => [],
       rejected: 1,
     });
-    const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
+    const f = await applicationFailure(run(() => trigger({ request, workflowId: 'wf' })));
     expect(f.type).toBe(FailureType.M3terResponseInvalid);
     expect(f.message).toContain('1 malformed export job(s)');
     expect(posts()).toBe(1);
@@ -206,7 +197,7 @@ describe('triggerAdhocExport', () => {
       ],
       list: () => [settled('a'), settled('b')],
     });
-    const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
+    const f = await applicationFailure(run(() => trigger({ request, workflowId: 'wf' })));
     expect(f.type).toBe(FailureType.ExportTriggerAmbiguous);
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toContain('a');
@@ -416,7 +407,7 @@ describe('triggerAdhocExport', () => {
         },
       ],
     });
-    const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
+    const f = await applicationFailure(run(() => trigger({ request, workflowId: 'wf' })));
     expect(f.type).toBe(FailureType.ExportRequestRejected);
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toContain('endDate must be after startDate');
@@ -431,7 +422,7 @@ describe('triggerAdhocExport', () => {
         },
       ],
     });
-    const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
+    const f = await applicationFailure(run(() => trigger({ request, workflowId: 'wf' })));
     expect(f.type).toBe(FailureType.ExportTriggerUnavailable);
     expect(f.nonRetryable).toBe(false);
     expect(f.nextRetryDelay).toBe(3000);
@@ -450,7 +441,7 @@ describe('triggerAdhocExport', () => {
       ],
       list: () => [],
     });
-    const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
+    const f = await applicationFailure(run(() => trigger({ request, workflowId: 'wf' })));
     expect(f.type).toBe(FailureType.ExportTriggerUnavailable);
     expect(f.nonRetryable).toBe(false);
     expect(posts()).toBe(2);
@@ -470,7 +461,7 @@ describe('triggerAdhocExport', () => {
       list: () => [settled('x')],
       claims,
     });
-    const f = await failure(run(() => trigger({ request, workflowId: 'wf' })));
+    const f = await applicationFailure(run(() => trigger({ request, workflowId: 'wf' })));
     expect(f).toMatchObject({ type: FailureType.UnexpectedError, nonRetryable: false });
     expect(f.message).toBe('export trigger recovery: temporal unavailable');
     expect(posts()).toBe(1);

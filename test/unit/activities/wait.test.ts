@@ -1,9 +1,10 @@
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { createWaitActivity } from '../../../activities/wait';
 import { FailureType } from '../../../src/contract/failures';
 import { M3terNotFoundError, M3terServerError } from '../../../src/m3ter/errors';
 import type { ExportJob } from '../../../src/m3ter/schemas';
 import { fakeM3ter, job, mockEnv, silentLog } from './fakes';
+import { applicationFailure } from '../../support/workflow-failure';
 
 /** A clock that only moves when the activity sleeps: the poll schedule becomes exact. */
 function fakeTime() {
@@ -41,15 +42,6 @@ function timedWait(time: ReturnType<typeof fakeTime>, m3ter: ReturnType<typeof f
     clock: time.clock,
     sleep: time.sleep,
   });
-}
-
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 /** The strategy before polls were batched and paced per worker: fast, growing, then the retry policy. */
@@ -137,7 +129,7 @@ describe('waitForExportJob', () => {
     const time = fakeTime();
     const m3ter = fakeM3ter({ getExportJob: jobAt(time, Number.POSITIVE_INFINITY) });
     const wait = timedWait(time, m3ter);
-    const f = await failure(mockEnv().exec(() => wait({ jobId: 'j2', ...TIERED })));
+    const f = await applicationFailure(mockEnv().exec(() => wait({ jobId: 'j2', ...TIERED })));
     expect(f.type).toBe(FailureType.ExportJobStillRunning);
     expect(f.nonRetryable).toBe(false);
     // Benign: the SDK logs each retry at DEBUG and leaves it out of failure metrics.
@@ -170,7 +162,7 @@ describe('waitForExportJob', () => {
     const m3ter = fakeM3ter({ getExportJob: async (id) => job(id, { status: 'RUNNING' }) });
     const wait = timedWait(time, m3ter);
     const env = mockEnv({ attempt: 5, heartbeatDetails: { polls: 90, errors: 1 } });
-    const f = await failure(env.exec(() => wait({ jobId: 'j3', ...TIERED })));
+    const f = await applicationFailure(env.exec(() => wait({ jobId: 'j3', ...TIERED })));
     expect(f.type).toBe(FailureType.ExportJobStillRunning);
     expect(f.nonRetryable).toBe(false);
     expect(m3ter.calls.getExportJob).toHaveLength(1);
@@ -214,7 +206,7 @@ describe('waitForExportJob', () => {
       },
     });
     const wait = timedWait(time, m3ter);
-    const f = await failure(mockEnv().exec(() => wait({ jobId: 'j5', maxConsecutiveErrors: 4 })));
+    const f = await applicationFailure(mockEnv().exec(() => wait({ jobId: 'j5', maxConsecutiveErrors: 4 })));
     expect(f).toMatchObject({ type: FailureType.M3terUnavailable, nonRetryable: false });
     expect(f.message).toContain('failed 4 times in a row');
     expect(m3ter.calls.getExportJob).toHaveLength(4);
@@ -228,7 +220,7 @@ describe('waitForExportJob', () => {
       },
     });
     const wait = timedWait(time, m3ter);
-    const f = await failure(mockEnv().exec(() => wait({ jobId: 'nope' })));
+    const f = await applicationFailure(mockEnv().exec(() => wait({ jobId: 'nope' })));
     expect(f).toMatchObject({ type: FailureType.ExportJobNotFound, nonRetryable: true });
     expect(f.details?.[0]).toEqual({ jobId: 'nope' });
     // A single 404 is not trusted: it takes three in a row.

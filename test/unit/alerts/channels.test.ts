@@ -6,7 +6,7 @@ import {
   webhookSignature,
   type Alert,
 } from '../../../src/alerts';
-import { startAlertReceiver, type AlertReceiver } from '../../support/alert-receiver';
+import { alertReceiverPerBlock } from '../../support/alert-receiver';
 
 const alert: Alert = {
   kind: 'ExportJobFailed',
@@ -20,15 +20,7 @@ const alert: Alert = {
 };
 
 describe('alert channels', () => {
-  let rx: AlertReceiver;
-  beforeAll(async () => {
-    rx = await startAlertReceiver();
-  });
-  afterAll(() => rx.close());
-  beforeEach(() => {
-    rx.received.length = 0;
-    rx.script.length = 0;
-  });
+  const rx = alertReceiverPerBlock();
 
   const router = () =>
     createAlertRouter({

@@ -6,7 +6,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { createAlertRouter, type Alert } from '../../../src/alerts';
 import { landedEvent } from '../../../src/alerts/landed';
-import { startAlertReceiver, type AlertReceiver } from '../../support/alert-receiver';
+import { alertReceiverPerBlock } from '../../support/alert-receiver';
 
 const SCHEMA = JSON.parse(readFileSync(join(__dirname, '../../../docs/landed-event.schema.json'), 'utf8'));
 const SECRET = 'whsec-landed-0123456789abcdef0123456789';
@@ -54,11 +54,7 @@ describe('the landed event', () => {
   });
 
   describe('sent by the webhook channel', () => {
-    let rx: AlertReceiver;
-    beforeAll(async () => {
-      rx = await startAlertReceiver();
-    });
-    afterAll(() => rx.close());
+    const rx = alertReceiverPerBlock();
 
     it('goes to the onSuccess channels only, signed, as the landed payload', async () => {
       const router = createAlertRouter({

@@ -3,7 +3,7 @@
 // what Slack would render.
 import { createChannel } from '../../../src/alerts/router';
 import { buildAlertMessage } from '../../../src/alerts/message';
-import { startAlertReceiver, type AlertReceiver } from '../../support/alert-receiver';
+import { alertReceiverPerBlock } from '../../support/alert-receiver';
 
 interface TextObject {
   type: string;
@@ -18,9 +18,7 @@ interface Received {
 }
 
 describe('Slack alerts carry m3ter text inert', () => {
-  let receiver: AlertReceiver;
-  beforeAll(async () => (receiver = await startAlertReceiver()));
-  afterAll(() => receiver.close());
+  const receiver = alertReceiverPerBlock();
 
   it('mentions, links and markup in the message show as typed, in the fallback text and every block', async () => {
     const hostile =

@@ -3,7 +3,7 @@
 // channel with a note naming what is missing, never its value.
 import { createAlertRouter, type Alert } from '../../../src/alerts';
 import type { AlertRouting } from '../../../src/contract/alert-routing';
-import { startAlertReceiver, type AlertReceiver } from '../../support/alert-receiver';
+import { alertReceiverPerBlock } from '../../support/alert-receiver';
 
 const SECRET = 'whsec-travel-0123456789abcdef0123456789';
 const routing: AlertRouting = {
@@ -22,14 +22,7 @@ const alert: Alert = {
 };
 
 describe('routing that travels with an alert', () => {
-  let rx: AlertReceiver;
-  beforeAll(async () => {
-    rx = await startAlertReceiver();
-  });
-  afterAll(() => rx.close());
-  beforeEach(() => {
-    rx.received.length = 0;
-  });
+  const rx = alertReceiverPerBlock();
 
   const router = (env: Record<string, string>) =>
     createAlertRouter({

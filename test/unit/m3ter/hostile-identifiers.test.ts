@@ -6,7 +6,7 @@ import { createTriggerActivity } from '../../../activities/trigger';
 import { FailureType } from '../../../src/contract/failures';
 import { M3terClient } from '../../../src/m3ter';
 import { M3terError, M3terResponseValidationError } from '../../../src/m3ter/errors';
-import { json, ScriptedServer } from '../../integration/m3ter-client/scripted-server';
+import { json, scriptedServerPerBlock } from '../../integration/m3ter-client/scripted-server';
 import { fakeJobClaims, mockEnv, silentLog } from '../activities/fakes';
 
 const HOSTILE_IDS: Array<[string, string]> = [
@@ -18,12 +18,9 @@ const HOSTILE_IDS: Array<[string, string]> = [
 ];
 
 describe('a hostile m3ter', () => {
-  const server = new ScriptedServer();
+  const server = scriptedServerPerBlock();
   let client: M3terClient;
-  beforeAll(() => server.start());
-  afterAll(() => server.stop());
   beforeEach(() => {
-    server.reset();
     client = server.client({ baseDelayMs: 1, maxAttempts: 1 });
   });
 

@@ -5,15 +5,12 @@ import { gzipSync } from 'node:zlib';
 import { M3terClient } from '../../../src/m3ter';
 import { M3terResponseTooLargeError } from '../../../src/m3ter/errors';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../../src/m3ter/http';
-import { json, ScriptedServer } from '../../integration/m3ter-client/scripted-server';
+import { json, scriptedServerPerBlock } from '../../integration/m3ter-client/scripted-server';
 
 describe('m3ter responses are bounded', () => {
-  const server = new ScriptedServer();
+  const server = scriptedServerPerBlock();
   let client: M3terClient;
-  beforeAll(() => server.start());
-  afterAll(() => server.stop());
   beforeEach(() => {
-    server.reset();
     client = server.client({ baseDelayMs: 1 });
   });
 

@@ -1,42 +1,36 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createLocalStorage, sanitizeFileName } from '../../../src/storage/local';
 import type { Manifest } from '../../../src/storage/types';
+import { tempDirPerTest } from '../../support/temp-dir';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('local storage', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'm3ter-storage-'));
-  });
-  afterEach(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  const dir = tempDirPerTest('m3ter-storage-');
 
   it('writes under a hidden temporary name, hashes while streaming and renames atomically', async () => {
-    const storage = createLocalStorage({ dir });
+    const storage = createLocalStorage({ dir: dir() });
     const data = Buffer.concat([Buffer.from('a,b\n1,2\n3,4\n'), randomBytes(3 * 1024 * 1024)]);
     const writer = await storage.openWriter('wf__job');
     await pipeline(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), writer.createStream());
     expect(writer.bytesWritten).toBe(data.length);
     // Nothing visible under the final name before commit; only a dot-file.
     expect(await storage.exists('wf__job.csv')).toBe(false);
-    expect((await fs.readdir(dir)).every((n) => n.startsWith('.'))).toBe(true);
+    expect((await fs.readdir(dir())).every((n) => n.startsWith('.'))).toBe(true);
     const committed = await writer.commit('wf__job.csv');
     expect(committed.sha256).toBe(sha(data));
     expect(committed.bytes).toBe(data.length);
     expect(committed.newlines).toBe(data.filter((b) => b === 0x0a).length);
-    expect(await fs.readdir(dir)).toEqual(['wf__job.csv']);
+    expect(await fs.readdir(dir())).toEqual(['wf__job.csv']);
     expect(sha(await fs.readFile(committed.path))).toBe(sha(data));
   });
 
   it('resumes a partial file by re-hashing the bytes already on disk', async () => {
-    const storage = createLocalStorage({ dir });
+    const storage = createLocalStorage({ dir: dir() });
     const data = randomBytes(1024 * 1024 + 17);
     const first = await storage.openWriter('part');
     await pipeline(Readable.from([data.subarray(0, 500_000)]), first.createStream());
@@ -51,7 +45,7 @@ describe('local storage', () => {
   });
 
   it('a failed write leaves the hash describing exactly the bytes on disk (hashing overlaps the write)', async () => {
-    const storage = createLocalStorage({ dir });
+    const storage = createLocalStorage({ dir: dir() });
     const a = randomBytes(200_000);
     const b = randomBytes(300_000);
     const c = randomBytes(100_000);
@@ -77,7 +71,7 @@ describe('local storage', () => {
   });
 
   it('gathers socket-sized chunks into about one write per MiB instead of one per chunk', async () => {
-    const storage = createLocalStorage({ dir });
+    const storage = createLocalStorage({ dir: dir() });
     const chunks = Array.from({ length: 64 }, () => randomBytes(64 * 1024));
     const writer = await storage.openWriter('batched');
     const handle = (writer as unknown as { handle: Record<'write' | 'writev', (...a: unknown[]) => unknown> })
@@ -98,7 +92,7 @@ describe('local storage', () => {
   });
 
   it('keeps the bytes a stream had accepted when the source fails mid-way, so a resume starts after them', async () => {
-    const storage = createLocalStorage({ dir });
+    const storage = createLocalStorage({ dir: dir() });
     const data = randomBytes(300_000);
     const writer = await storage.openWriter('cut');
     const source = new Readable({ read() {} });
@@ -114,7 +108,7 @@ describe('local storage', () => {
   });
 
   it('flushes in the background on big files and still commits the exact bytes', async () => {
-    const storage = createLocalStorage({ dir });
+    const storage = createLocalStorage({ dir: dir() });
     const chunk = randomBytes(4 * 1024 * 1024);
     const chunks = Array.from({ length: 40 }, (_, i) =>
       Buffer.concat([chunk.subarray(i), chunk.subarray(0, i)]),
@@ -136,7 +130,7 @@ describe('local storage', () => {
   });
 
   it('truncate restarts from zero (server ignored Range)', async () => {
-    const storage = createLocalStorage({ dir });
+    const storage = createLocalStorage({ dir: dir() });
     const writer = await storage.openWriter('t');
     await pipeline(Readable.from([Buffer.from('garbage')]), writer.createStream());
     await writer.truncate();
@@ -147,18 +141,18 @@ describe('local storage', () => {
   });
 
   it('resume: false discards an earlier partial', async () => {
-    const storage = createLocalStorage({ dir });
+    const storage = createLocalStorage({ dir: dir() });
     const w1 = await storage.openWriter('x');
     await pipeline(Readable.from([Buffer.from('old')]), w1.createStream());
     await w1.close();
     const w2 = await storage.openWriter('x', { resume: false });
     expect(w2.bytesWritten).toBe(0);
     await w2.discard();
-    expect(await fs.readdir(dir)).toEqual([]);
+    expect(await fs.readdir(dir())).toEqual([]);
   });
 
   it('writes manifests atomically beside the file and finds them by base name', async () => {
-    const storage = createLocalStorage({ dir });
+    const storage = createLocalStorage({ dir: dir() });
     const w = await storage.openWriter('wf__job1');
     await pipeline(Readable.from([Buffer.from('h\nr\n')]), w.createStream());
     const c = await w.commit('wf__job1.csv');
@@ -180,7 +174,7 @@ describe('local storage', () => {
     expect(await storage.readManifest(c.file)).toEqual(manifest);
     expect(await storage.findManifest('wf__job1')).toEqual(manifest);
     expect(await storage.findManifest('wf__job2')).toBeUndefined();
-    expect((await fs.readdir(dir)).sort()).toEqual(['wf__job1.csv', 'wf__job1.csv.manifest.json']);
+    expect((await fs.readdir(dir())).sort()).toEqual(['wf__job1.csv', 'wf__job1.csv.manifest.json']);
   });
 
   it('sanitizes names: no path traversal, no hidden files', () => {
