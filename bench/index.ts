@@ -1,10 +1,13 @@
 // npm run bench [-- --only detection|download|downloads|scale|backfill|cluster|ingest] [--short 6 --long 2 --long-ms 360000]
+//                  [--detection-jobs 1000 --detection-running-ms 20000 --detection-spread-ms 40000]
 //                  [--size-mib 1024 --rounds 3] [--downloads 100 --downloads-size-mib 32 --downloads-slots 8,100] [--exports 1000 --scale-running-ms 20000]
 //                  [--cluster-exports 1000 --cluster-workers 1,2,3 --cluster-running-ms 20000 --cluster-budget 25]
 //
 // Prints tables of figures measured side by side in one run:
 //   detection  delay from ExportJob SUCCEEDED to the workflow noticing, and API calls per job, for the
-//              production wait against a fixed 60-second poll (bench/detection.ts)
+//              production wait against a fixed 60-second poll (bench/detection.ts); then, with 1,000 jobs
+//              waiting at once on one worker, the scaled status reads against one call a second
+//              (bench/detection-at-scale.ts)
 //   download   the worker's download path against `curl` on the same presigned URL (bench/download.ts)
 //   downloads  many downloads started at once, through the download slots and without a bound: wall time
 //              and peak RSS growth (bench/concurrent-downloads.ts)
@@ -22,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { benchBackfill } from './backfill';
 import { benchCluster } from './cluster';
 import { benchDetection } from './detection';
+import { benchDetectionAtScale } from './detection-at-scale';
 import { benchConcurrentDownloads } from './concurrent-downloads';
 import { benchDownload } from './download';
 import { benchIngest } from './ingest';
@@ -39,6 +43,9 @@ async function main() {
       short: { type: 'string', default: '6' },
       long: { type: 'string', default: '2' },
       'long-ms': { type: 'string', default: '360000' },
+      'detection-jobs': { type: 'string', default: '1000' },
+      'detection-running-ms': { type: 'string', default: '20000' },
+      'detection-spread-ms': { type: 'string', default: '40000' },
       'size-mib': { type: 'string', default: '1024' },
       rounds: { type: 'string', default: '3' },
       downloads: { type: 'string', default: '100' },
@@ -94,7 +101,8 @@ async function main() {
     printTable(rows);
     if (failures) process.exitCode = 1;
   }
-  if (only === undefined || only === 'detection') {
+  // Either part of the detection section is skipped with 0 jobs (--short 0 --long 0, --detection-jobs 0).
+  if ((only === undefined || only === 'detection') && Number(values.short) + Number(values.long) > 0) {
     const { rows, failures } = await benchDetection({
       shortJobs: Number(values.short),
       longJobs: Number(values.long),
@@ -103,6 +111,16 @@ async function main() {
     });
     printTable(rows);
     if (failures) process.exitCode = 1;
+  }
+  if ((only === undefined || only === 'detection') && Number(values['detection-jobs']) > 0) {
+    const atScale = await benchDetectionAtScale({
+      jobs: Number(values['detection-jobs']),
+      runningMs: Number(values['detection-running-ms']),
+      spreadMs: Number(values['detection-spread-ms']),
+      say,
+    });
+    printTable(atScale.rows);
+    if (atScale.failures) process.exitCode = 1;
   }
   if (only === undefined || only === 'backfill') {
     const { rows, failures } = await benchBackfill({

@@ -17,7 +17,11 @@ import { parseOrThrow } from './validation';
  * tests, the demo and benchmarks steer the sandbox; nothing like it exists on m3ter.
  */
 const rateSpec = z.object({ ratePerSec: z.number().positive(), burst: z.number().int().min(1) });
-const timing = z.object({ pendingMs: z.number().int().min(0), runningMs: z.number().int().min(0) });
+const timing = z.object({
+  pendingMs: z.number().int().min(0),
+  runningMs: z.number().int().min(0),
+  runningSpreadMs: z.number().int().min(0).optional(),
+});
 const configSchema = z.object({
   tokenLifetimeSeconds: z.number().int().min(1).optional(),
   downloadUrlTtlSeconds: z.number().int().min(1).optional(),

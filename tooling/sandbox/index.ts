@@ -4,7 +4,7 @@ import type { M3terConfig } from '../../src/config/config';
 import { DEFAULT_RATE_LIMITS } from './ratelimit';
 import { buildApp } from './server';
 import { SandboxState } from './state';
-import type { RateClass, RateLimitSpec, RuntimeConfig } from './types';
+import type { JobTiming, RateClass, RateLimitSpec, RuntimeConfig } from './types';
 
 /**
  * The m3ter sandbox: a local HTTP server that behaves, and fails, like the m3ter endpoints the
@@ -20,7 +20,7 @@ export interface SandboxOptions {
   apiSecret?: string;
   tokenLifetimeSeconds?: number;
   downloadUrlTtlSeconds?: number;
-  jobTiming?: { pendingMs: number; runningMs: number };
+  jobTiming?: JobTiming;
   dataFile?: string;
   rateLimits?: Partial<Record<RateClass, RateLimitSpec>>;
   logger?: boolean;

@@ -130,7 +130,11 @@ export function jobStatus(job: JobRecord, now: number): JobStatus {
 
 export function createJob(state: SandboxState, req: AdhocRequest): JobRecord {
   const now = state.clock.now();
-  const { pendingMs, runningMs } = state.config.jobTiming;
+  const { pendingMs, runningSpreadMs = 0 } = state.config.jobTiming;
+  const seq = state.nextSeq();
+  // The golden ratio's fractional multiples fill [0, 1) evenly in any prefix of the sequence.
+  const runningMs =
+    state.config.jobTiming.runningMs + Math.round(runningSpreadMs * ((seq * 0.6180339887) % 1));
   // An export told to keep failing: its next jobs fail, then the configured outcome applies again.
   const failing = state.config.failJobs;
   const injected =
@@ -141,7 +145,7 @@ export function createJob(state: SandboxState, req: AdhocRequest): JobRecord {
   }
   const job: JobRecord = {
     id: state.newId(),
-    seq: state.nextSeq(),
+    seq,
     sourceType: req.sourceType,
     scheduleId: null,
     dateCreated: now,

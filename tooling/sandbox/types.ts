@@ -84,10 +84,21 @@ export interface RateLimitSpec {
 }
 export type RateClass = 'config' | 'dataExplorer' | 'ingest';
 
+/** How long a new job stays PENDING, then RUNNING. */
+export interface JobTiming {
+  pendingMs: number;
+  runningMs: number;
+  /**
+   * Spreads RUNNING times evenly over `runningMs` to `runningMs + runningSpreadMs`, by the job's sequence
+   * number (so a run is repeatable). Default 0: every job RUNNING exactly `runningMs`.
+   */
+  runningSpreadMs?: number;
+}
+
 export interface RuntimeConfig {
   tokenLifetimeSeconds: number;
   downloadUrlTtlSeconds: number;
-  jobTiming: { pendingMs: number; runningMs: number };
+  jobTiming: JobTiming;
   nextJobOutcome: JobOutcome;
   usageFileSizeBytes?: number;
   rateLimits: Record<RateClass, RateLimitSpec>;

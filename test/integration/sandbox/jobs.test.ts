@@ -61,6 +61,21 @@ describe('sandbox: export jobs', () => {
     });
   });
 
+  it('spreads RUNNING times evenly over runningSpreadMs, each job its own', async () => {
+    await ctx.admin('POST', '/config', {
+      jobTiming: { pendingMs: 2_000, runningMs: 3_000, runningSpreadMs: 10_000 },
+    });
+    const ids = [];
+    for (let i = 0; i < 10; i++) ids.push(await createJob(ctx));
+    const running = await Promise.all(
+      ids.map(async (id) => (await ctx.admin('GET', `/jobs/${id}`)).json.runningMs as number),
+    );
+    expect(running.every((ms) => ms >= 3_000 && ms <= 13_000)).toBe(true);
+    expect(new Set(running).size).toBe(10);
+    // Even: ten jobs cover most of the range, not one corner of it.
+    expect(Math.max(...running) - Math.min(...running)).toBeGreaterThan(7_000);
+  });
+
   it('fails jobs on demand: nextJobOutcome and per-job admin force', async () => {
     await ctx.admin('POST', '/config', { nextJobOutcome: 'FAILED' });
     const failing = await createJob(ctx);
