@@ -24,7 +24,7 @@ export type Env = Record<string, string | undefined>;
 /** The m3ter client's options that come from the environment (the client documents each field). */
 export type M3terConfig = Pick<
   M3terClientOptions,
-  'orgId' | 'accessKeyId' | 'apiSecret' | 'apiUrl' | 'maxRequestsPerSecond'
+  'orgId' | 'accessKeyId' | 'apiSecret' | 'apiUrl' | 'maxRequestsPerSecond' | 'timeoutMs'
 > & { ingestUrl: string };
 
 export interface TemporalConfig {
@@ -234,6 +234,13 @@ const m3terShape = {
   M3TER_API_URL: httpUrl().default(DEFAULTS.M3TER_API_URL),
   M3TER_INGEST_URL: httpUrl().optional(),
   M3TER_ALLOW_HTTP: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  // At most 2 minutes: a trigger's lost-response recovery waits about this long plus 6 s for a job's owner,
+  // and the monitor's MONITOR_OWNER_WAIT (default 3 minutes) must outlast that.
+  M3TER_REQUEST_TIMEOUT: duration()
+    .refine((ms) => ms >= 1_000 && ms <= 120_000 && ms % 1_000 === 0, {
+      error: 'must be whole seconds from 1s to 2m',
+    })
+    .optional(),
   M3TER_MAX_REQUESTS_PER_SECOND: z
     .string()
     .trim()
@@ -450,6 +457,7 @@ function toM3ter(v: z.output<z.ZodObject<typeof m3terShape>>): M3terConfig {
     ...(v.M3TER_MAX_REQUESTS_PER_SECOND === undefined
       ? {}
       : { maxRequestsPerSecond: v.M3TER_MAX_REQUESTS_PER_SECOND }),
+    ...(v.M3TER_REQUEST_TIMEOUT === undefined ? {} : { timeoutMs: v.M3TER_REQUEST_TIMEOUT }),
   };
 }
 
@@ -484,6 +492,7 @@ export function m3terEnv(m3ter: M3terConfig): Env {
     M3TER_INGEST_URL: m3ter.ingestUrl,
     M3TER_MAX_REQUESTS_PER_SECOND:
       m3ter.maxRequestsPerSecond === undefined ? undefined : String(m3ter.maxRequestsPerSecond),
+    M3TER_REQUEST_TIMEOUT: m3ter.timeoutMs === undefined ? undefined : `${m3ter.timeoutMs / 1000}s`,
   };
 }
 

@@ -67,7 +67,8 @@ describe('routing travels with the export: the applied file decides where alerts
       channelEnv: { ROUTING_TEST_BARHOOK_URL: `${url}/barhook`, ROUTING_TEST_BARHOOK_SECRET: HOOK_SECRET },
       // No definitions file for the worker: only what travels with the backfill can route.
       // One message per failed job (incidents are test/integration/alerts/incidents.test.ts).
-      env: { INCIDENTS: 'off' },
+      // A shorter request timeout shortens the lost trigger response's owner bound with it.
+      env: { INCIDENTS: 'off', M3TER_REQUEST_TIMEOUT: '8s' },
       overrides: () => ({
         deps: {
           trigger: { recoveryGraceMs: 200, clockSkewMs: 500, claimWriteMarginMs: 500, claimPollMs: 200 },

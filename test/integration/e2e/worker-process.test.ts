@@ -142,7 +142,9 @@ describe('export worker process against the sandbox process', () => {
       workflowId: `e2e-long-${randomUUID()}`,
       args: [{ request: operationalRequest, name: 'long' }],
     });
-    ({ temporal, sandbox, exportDir, env, taskQueue } = stack);
+    ({ temporal, sandbox, exportDir, taskQueue } = stack);
+    // A shorter request timeout shortens the lost trigger response's owner bound with it.
+    env = { ...stack.env, M3TER_REQUEST_TIMEOUT: '8s' };
     await sandbox.admin.post('/config', { jobTiming: { pendingMs: 200, runningMs: 600 } });
     await sandbox.admin.post('/measurements/seed', {
       count: 2000,

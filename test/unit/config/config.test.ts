@@ -1,4 +1,10 @@
-import { ConfigError, loadConfig, loadM3terConfig, loadTemporalConfig } from '../../../src/config/config';
+import {
+  ConfigError,
+  loadConfig,
+  loadM3terConfig,
+  loadTemporalConfig,
+  m3terEnv,
+} from '../../../src/config/config';
 import { loadDownloadConfig } from '../../../src/config/storage-limits';
 import { TemporalSettingsError } from '../../../src/temporal/settings';
 
@@ -198,6 +204,20 @@ describe('loadConfig', () => {
       12.5,
     );
     expect(loadConfig(creds).m3ter.maxRequestsPerSecond).toBeUndefined();
+  });
+
+  it("reads M3TER_REQUEST_TIMEOUT into the m3ter client's timeout, and leaves the client's default otherwise", () => {
+    const config = loadConfig({ ...creds, M3TER_REQUEST_TIMEOUT: '90s' });
+    expect(config.m3ter.timeoutMs).toBe(90_000);
+    // What a child process (the CLI's worker, a test's) is given reads back the same.
+    expect(loadConfig({ ...creds, ...m3terEnv(config.m3ter) }).m3ter.timeoutMs).toBe(90_000);
+    expect(loadConfig(creds).m3ter.timeoutMs).toBeUndefined();
+  });
+
+  it.each(['3m', '1500ms'])('refuses M3TER_REQUEST_TIMEOUT=%s', (timeout) => {
+    expect(configError(() => loadConfig({ ...creds, M3TER_REQUEST_TIMEOUT: timeout })).issues).toEqual([
+      { variable: 'M3TER_REQUEST_TIMEOUT', message: 'must be whole seconds from 1s to 2m' },
+    ]);
   });
 
   it('refuses download limits it cannot use, naming each variable and never its value', () => {
