@@ -17,11 +17,16 @@ import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
 import { createExportWorker, installRuntime, type ExportWorkerOverrides } from '../src/worker';
 import { startDevServer } from '../tooling/devserver';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
-import { statusReads, type SandboxCounters } from './sandbox-counters';
+import { STATUS_ROUTES, statusReads, type SandboxCounters } from './sandbox-counters';
 
 export interface DetectionAtScaleOptions {
   /** Exports started at once in each lane. */
   jobs: number;
+  /**
+   * How long each job stays PENDING: long enough for every export to be triggered (within the budget)
+   * before the first job runs, so all of them wait at once.
+   */
+  pendingMs: number;
   /** The shortest RUNNING time; jobs spread evenly from it to `runningMs + spreadMs`. */
   runningMs: number;
   spreadMs: number;
@@ -78,7 +83,7 @@ const millis = (t: { seconds?: unknown; nanos?: number | null } | null | undefin
 export async function benchDetectionAtScale(
   opts: DetectionAtScaleOptions,
 ): Promise<{ rows: string[][]; failures: number }> {
-  const { jobs: n, runningMs, spreadMs, say } = opts;
+  const { jobs: n, pendingMs, runningMs, spreadMs, say } = opts;
   const temporal = await startDevServer({ log: say });
   const log = createLogger({
     level: 'warn',
@@ -114,7 +119,7 @@ export async function benchDetectionAtScale(
       let running: Promise<void> | undefined;
       try {
         await sandbox.admin.post('/config', {
-          jobTiming: { pendingMs: 500, runningMs, runningSpreadMs: spreadMs },
+          jobTiming: { pendingMs, runningMs, runningSpreadMs: spreadMs },
         });
         const config = loadConfig({
           ...sandbox.env,
@@ -200,7 +205,7 @@ export async function benchDetectionAtScale(
         const configCalls = (
           await sandbox.admin.get<{ data: { at: number; route: string }[] }>('/requests?rateClass=config')
         ).data;
-        const statusAt = configCalls.filter((c) => c.route.includes('/dataexports/jobs')).map((c) => c.at);
+        const statusAt = configCalls.filter((c) => STATUS_ROUTES.includes(c.route)).map((c) => c.at);
         rows.push([
           lane.name,
           String(n),

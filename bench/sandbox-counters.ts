@@ -7,7 +7,7 @@ export interface SandboxCounters {
 }
 
 /** The routes a status read goes to: the job list (batched reads) and the single job. */
-const STATUS_ROUTES = [
+export const STATUS_ROUTES = [
   'GET /organizations/:orgId/dataexports/jobs',
   'GET /organizations/:orgId/dataexports/jobs/:id',
 ];

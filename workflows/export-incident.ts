@@ -58,8 +58,14 @@ export async function exportIncidentWorkflow(input: IncidentInput): Promise<Inci
   const { updateIntervalMs, digestIntervalMs } = input.settings;
   let handled = 0;
 
+  /** Keeps the messages channels posted and can edit, so the incident's later messages edit them. */
+  function remember(s: IncidentState, results: Awaited<ReturnType<typeof deliverIncidentMessage>>) {
+    const posted = (results ?? []).flatMap((r) => (r.posted ? [[r.channel, r.posted] as const] : []));
+    if (posted.length > 0) s.threads = { ...s.threads, ...Object.fromEntries(posted) };
+  }
+
   async function send(s: IncidentState, event: IncidentEvent, extra: Partial<IncidentState> = {}) {
-    await deliverIncidentMessage({
+    const results = await deliverIncidentMessage({
       failure: s.latest,
       note: {
         id: s.incidentId,
@@ -69,9 +75,11 @@ export async function exportIncidentWorkflow(input: IncidentInput): Promise<Inci
         failures: s.failures,
         windows: s.listed,
         unlisted: Math.max(0, s.failures - s.listed.length),
+        ...(s.threads ? { threads: s.threads } : {}),
       },
     });
     Object.assign(s, extra);
+    remember(s, results);
   }
 
   async function onFailure(f: IncidentFailure): Promise<void> {
@@ -128,6 +136,7 @@ export async function exportIncidentWorkflow(input: IncidentInput): Promise<Inci
           ...(w.workflowId ? { rerun: reruns[w.workflowId] ?? 'not re-run' } : {}),
         })),
         unlisted: Math.max(0, open.failures - open.listed.length),
+        ...(open.threads ? { threads: open.threads } : {}),
       },
     });
     state = undefined;

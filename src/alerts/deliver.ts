@@ -3,6 +3,7 @@
 // Never logs or returns the URL: incoming-webhook URLs carry their token in the path.
 import axios from 'axios';
 import { classifyHttpStatus } from '../contract/failures';
+import type { PostedMessage } from '../contract/incidents';
 import { redact } from '../log/redact';
 import { computeBackoffMs, parseRetryAfterMs } from '../m3ter/retry';
 
@@ -15,6 +16,8 @@ export interface PostOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Strings to scrub from error messages (the channel's URL and secret). */
   secrets?: string[];
+  /** Slack's Web API, for slack channels with a bot token (default https://slack.com/api). */
+  slackApiUrl?: string;
 }
 
 export interface PostResult {
@@ -22,6 +25,10 @@ export interface PostResult {
   attempts: number;
   status?: number;
   error?: string;
+  /** A 2xx answer's body (at most 64 KiB), for channels whose API answers with data (Slack's Web API). */
+  body?: string;
+  /** The message the channel posted, when it can edit it later (src/alerts/slack-api.ts). */
+  posted?: PostedMessage;
 }
 
 export const DEFAULT_POST_OPTIONS = { attempts: 5, baseDelayMs: 500, maxDelayMs: 10_000, timeoutMs: 10_000 };
@@ -48,8 +55,16 @@ export async function postJsonWithRetry(
         maxRedirects: 0,
         transformRequest: [(d: unknown) => d],
         responseType: 'text',
+        // An answer is read only to find a posted message's id: a receiver cannot make it grow unbounded.
+        maxContentLength: 1_048_576,
       });
-      if (res.status >= 200 && res.status < 300) return { ok: true, attempts: attempt, status: res.status };
+      if (res.status >= 200 && res.status < 300)
+        return {
+          ok: true,
+          attempts: attempt,
+          status: res.status,
+          ...(typeof res.data === 'string' ? { body: res.data.slice(0, 65_536) } : {}),
+        };
       last = { ok: false, attempts: attempt, status: res.status, error: `HTTP ${res.status}` };
       if (!classifyHttpStatus(res.status).retryable) return last;
       retryAfterMs = parseRetryAfterMs(res.headers as Record<string, unknown>, Date.now());

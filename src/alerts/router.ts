@@ -7,6 +7,7 @@
 //
 // A channel failing never throws out of `deliver`: the result says which channels failed and the caller
 // logs and counts them. URLs, secrets and routing keys stay in this process: neither logged nor returned.
+import type { PostedMessage } from '../contract/incidents';
 import type { AlertChannelDefinition, AlertChannelType, ExportDefinition } from '../definitions/types';
 import { redact } from '../log/redact';
 import { registerSecrets } from '../log/secrets';
@@ -15,6 +16,7 @@ import { buildAlertMessage, type AlertContext, type AlertMessage } from './messa
 import { PAGERDUTY_EVENTS_URL, pagerDutyEvent } from './pagerduty';
 import { signedHeaders } from './signed-webhook';
 import { slackPayload } from './slack';
+import { sendSlackApi } from './slack-api';
 import { landedEvent } from './landed';
 import { resolveRouting } from './routing';
 import { alertPayload, type Alert } from './webhook';
@@ -33,6 +35,8 @@ export interface ChannelResult {
   ok: boolean;
   attempts: number;
   error?: string;
+  /** The message the channel posted, when it can edit it later (a slack channel with a bot token). */
+  posted?: PostedMessage;
 }
 
 /** An export whose newest succeeded window must not be older than `freshnessMs`. */
@@ -63,8 +67,10 @@ export interface AlertRouterOptions {
   env?: Record<string, string | undefined>;
 }
 
-function secretsOf(def: { url?: string; secret?: string; routingKey?: string }): string[] {
-  const out = [def.url, def.secret, def.routingKey].filter((s): s is string => typeof s === 'string');
+function secretsOf(def: { url?: string; secret?: string; routingKey?: string; token?: string }): string[] {
+  const out = [def.url, def.secret, def.routingKey, def.token].filter(
+    (s): s is string => typeof s === 'string',
+  );
   // Also the URL's path alone: an error message may quote it without the scheme and host.
   for (const u of out.slice()) {
     try {
@@ -97,8 +103,15 @@ export function createChannel(
       return {
         name: def.name,
         type: 'slack',
-        send: async (m) =>
-          def.url ? postJsonWithRetry(def.url, JSON.stringify(slackPayload(m)), {}, opts) : missing('url'),
+        send: async (m) => {
+          if (def.token)
+            return def.channel
+              ? sendSlackApi({ name: def.name, token: def.token, channel: def.channel }, m, opts)
+              : missing('channel');
+          return def.url
+            ? postJsonWithRetry(def.url, JSON.stringify(slackPayload(m)), {}, opts)
+            : missing('url');
+        },
       };
     case 'webhook':
       return {
@@ -238,6 +251,7 @@ export function createAlertRouter(opts: AlertRouterOptions): AlertRouter {
               ok: r.ok,
               attempts: r.attempts,
               ...(r.error ? { error: r.error } : {}),
+              ...(r.posted ? { posted: r.posted } : {}),
             };
           } catch (err) {
             return {

@@ -84,7 +84,13 @@ export function alertPayload(alert: Alert, at: Date): AlertPayload {
     ...(alert.eventId ? { eventId: alert.eventId } : {}),
     ...(alert.noticedBy ? { noticedBy: alert.noticedBy } : {}),
     ...(alert.details ? { details: redactValue(alert.details) as Record<string, unknown> } : {}),
-    ...(alert.incident ? { incident: redactValue(alert.incident) as IncidentNote } : {}),
+    ...(alert.incident ? { incident: redactValue(withoutThreads(alert.incident)) as IncidentNote } : {}),
     at: at.toISOString(),
   };
+}
+
+/** Which Slack messages an incident edits is the Slack channel's business, not a webhook receiver's. */
+function withoutThreads(note: IncidentNote): IncidentNote {
+  const { threads: _threads, ...rest } = note;
+  return rest;
 }

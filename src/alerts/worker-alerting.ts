@@ -16,6 +16,7 @@ export function buildAlertRouter(config: AppConfig): AlertRouter {
     channels: defs?.alerts ?? [],
     exports: defs?.exports ?? [],
     context: { temporalUiUrl: config.temporalUiUrl, namespace: config.temporal.namespace },
+    ...(config.slackApiUrl ? { post: { slackApiUrl: config.slackApiUrl } } : {}),
   });
 }
 

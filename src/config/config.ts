@@ -57,6 +57,8 @@ export interface AppConfig {
   temporal: TemporalConfig;
   exportDir: string;
   alertWebhookUrl?: string;
+  /** Slack's Web API, for slack channels with a bot token (SLACK_API_URL; default https://slack.com/api). */
+  slackApiUrl?: string;
   metricsPort?: number;
   /** Interface the metrics listen on (METRICS_HOST, default loopback). */
   metricsHost: string;
@@ -317,6 +319,7 @@ const appShape = {
   ...temporalShape,
   EXPORT_DIR: z.string().trim().min(1).default(DEFAULTS.EXPORT_DIR),
   ALERT_WEBHOOK_URL: httpUrl().optional(),
+  SLACK_API_URL: httpUrl().optional(),
   EXPORT_S3_BUCKET: z
     .string()
     .trim()
@@ -363,7 +366,7 @@ function pick(env: Env, keys: string[]): Record<string, string | undefined> {
 // URLs that carry credentials (Basic and bearer for m3ter, tokens in alert webhook URLs): https, or http to
 // loopback. M3TER_ALLOW_HTTP=true lifts the rule for the m3ter URLs only, for a sandbox trial on a private
 // network (docker compose --profile sandbox).
-const CREDENTIAL_URLS = ['M3TER_API_URL', 'M3TER_INGEST_URL', 'ALERT_WEBHOOK_URL'] as const;
+const CREDENTIAL_URLS = ['M3TER_API_URL', 'M3TER_INGEST_URL', 'ALERT_WEBHOOK_URL', 'SLACK_API_URL'] as const;
 const HTTPS_RULE = 'must be an https URL (http only to localhost/127.0.0.1/::1)';
 
 function transportIssues(shape: z.ZodRawShape, env: Env): Array<{ variable: string; message: string }> {
@@ -567,6 +570,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (v.EXPORT_DEFINITIONS_FILE !== undefined) config.definitionsFile = v.EXPORT_DEFINITIONS_FILE;
   if (v.TEMPORAL_UI_URL !== undefined) config.temporalUiUrl = v.TEMPORAL_UI_URL.replace(/\/+$/, '');
   if (v.ALERT_WEBHOOK_URL !== undefined) config.alertWebhookUrl = v.ALERT_WEBHOOK_URL;
+  if (v.SLACK_API_URL !== undefined) config.slackApiUrl = v.SLACK_API_URL.replace(/\/+$/, '');
   if (v.METRICS_PORT !== undefined) config.metricsPort = v.METRICS_PORT;
   if (v.HEALTH_PORT !== undefined) config.healthPort = v.HEALTH_PORT;
   if (v.EXPORT_S3_BUCKET !== undefined) {

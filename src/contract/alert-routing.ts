@@ -15,6 +15,10 @@ export interface ChannelSpec {
   url?: string;
   secret?: string;
   routingKey?: string;
+  /** slack: a bot token for Slack's Web API, in place of `url`. */
+  token?: string;
+  /** slack with `token`: the Slack channel to post in. */
+  channel?: string;
   /**
    * A routing rule in m3ter's calculation language over the DataExportJobFailure event's fields: the
    * channel gets a failure only when m3ter evaluates it true for that failure's event (src/alerts/rules.ts).
@@ -43,6 +47,8 @@ export const channelSpecSchema = () =>
     url: z.string().min(1).max(MAX_FIELD).optional(),
     secret: z.string().min(1).max(MAX_FIELD).optional(),
     routingKey: z.string().min(1).max(MAX_FIELD).optional(),
+    token: z.string().min(1).max(MAX_FIELD).optional(),
+    channel: z.string().min(1).max(100).optional(),
     when: z.string().min(1).max(MAX_FIELD).optional(),
   });
 

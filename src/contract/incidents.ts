@@ -60,6 +60,12 @@ export interface IncidentWindow {
 }
 
 export const MAX_INCIDENT_FAILURES = 200;
+
+/** A message a channel posted and can edit later: a Slack Web API message (its channel id and `ts`). */
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+}
 /** Keys of failures already counted, kept so a late duplicate is not counted again. */
 export const MAX_INCIDENT_KEYS = 500;
 
@@ -78,6 +84,8 @@ export interface IncidentState {
   updatesSent: number;
   digestsSent: number;
   keys: string[];
+  /** The incident's first message on each channel that can edit it, by channel name: later ones update it. */
+  threads?: Record<string, PostedMessage>;
 }
 
 export interface IncidentInput {
@@ -126,4 +134,6 @@ export interface IncidentNote {
   windows?: Array<IncidentWindow & { rerun?: 'succeeded' | 'running' | 'not re-run' }>;
   /** Failed windows beyond those listed. */
   unlisted?: number;
+  /** The incident's first message on channels that can edit it (see IncidentState.threads). */
+  threads?: Record<string, PostedMessage>;
 }

@@ -77,12 +77,20 @@ const RootSchema = z.strictObject({
 
 export const MIN_HMAC_SECRET_LENGTH = 32;
 
+/** A Slack conversation id (C…, G…, D…) or a #channel name (lower case, at most 80 characters). */
+const SLACK_CHANNEL = /^(?:[CGD][A-Z0-9]{6,20}|#[a-z0-9][a-z0-9._-]{0,79})$/;
+
 const AlertChannelSchema = z.strictObject({
   name: name(),
   type: z.enum(ALERT_CHANNEL_TYPES),
   url: z.string().optional(),
   secret: z.string().min(1).optional(),
   routingKey: z.string().min(1).optional(),
+  token: z.string().min(1).optional(),
+  channel: z
+    .string()
+    .regex(SLACK_CHANNEL, { error: 'must be a Slack channel id (e.g. C0123456789) or #name' })
+    .optional(),
   description: z.string().optional(),
   /** A routing rule in m3ter's calculation language (checked with m3ter by `schedules apply`). */
   when: z.string().min(1).max(2000).optional(),
@@ -288,8 +296,23 @@ function parseAlert(ctx: Context, raw: unknown, i: number): AlertChannelDefiniti
   const refuse = (field: string, why: string) => {
     if (value[field] !== undefined) ctx.problems.push({ path: [...base, field], message: why });
   };
+  const slackOnly = () => {
+    refuse('token', 'is only used by slack channels');
+    refuse('channel', 'is only used by slack channels');
+  };
   if (value.type === 'slack') {
-    need('url', 'for a slack channel (its incoming-webhook URL)');
+    if (value.url === undefined && value.token === undefined)
+      ctx.problems.push({
+        path: [...base, 'url'],
+        message: 'is required for a slack channel (its incoming-webhook URL), unless it has a bot token',
+      });
+    if (value.url !== undefined && value.token !== undefined)
+      ctx.problems.push({
+        path: [...base, 'token'],
+        message: 'set either url (incoming webhook) or token (Web API), not both',
+      });
+    if (value.token !== undefined) need('channel', 'with a bot token (the Slack channel to post in)');
+    else refuse('channel', 'is only used with a bot token (an incoming webhook has its own channel)');
     refuse('secret', 'is only used by webhook channels');
     refuse('routingKey', 'is only used by pagerduty channels');
   } else if (value.type === 'webhook') {
@@ -302,9 +325,11 @@ function parseAlert(ctx: Context, raw: unknown, i: number): AlertChannelDefiniti
         message: `must be at least ${MIN_HMAC_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`,
       });
     refuse('routingKey', 'is only used by pagerduty channels');
+    slackOnly();
   } else if (value.type === 'pagerduty') {
     need('routingKey', 'for a pagerduty channel (its Events API v2 integration key)');
     refuse('secret', 'is only used by webhook channels');
+    slackOnly();
   }
   // The URL may carry a token (Slack hooks do): the rule never quotes it.
   if (typeof value.url === 'string' && !isHttpUrl(value.url)) {
@@ -329,7 +354,7 @@ function isHttpUrl(s: string): boolean {
 }
 
 /** Where `${VAR}` may appear: the fields of an alert channel that hold secrets. */
-const SECRET_FIELDS = new Set(['url', 'secret', 'routingKey']);
+const SECRET_FIELDS = new Set(['url', 'secret', 'routingKey', 'token']);
 const secretField = (path: PathSegment[]) =>
   path.length === 3 && path[0] === 'alerts' && SECRET_FIELDS.has(String(path[2]));
 
@@ -355,7 +380,7 @@ function withoutForbiddenKeys(value: unknown, path: PathSegment[], problems: Pro
 function resolve(ctx: Context, value: unknown, base: PathSegment[]): unknown {
   const sub = substituteEnv(value, ctx.env, base, {
     allowedAt: secretField,
-    where: "in an alert channel's url, secret and routingKey",
+    where: "in an alert channel's url, secret, routingKey and token",
   });
   for (const p of sub.problems) ctx.referenceProblems.add(p);
   ctx.problems.push(...sub.problems);

@@ -12,7 +12,7 @@ import type { AlertRouting, ChannelSpec } from '../contract/alert-routing';
 import { DefinitionsError, loadDefinitionsFile } from './parse';
 import type { ExportDefinitions } from './types';
 
-const SECRET_FIELDS = ['url', 'secret', 'routingKey'] as const;
+const SECRET_FIELDS = ['url', 'secret', 'routingKey', 'token'] as const;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -32,6 +32,7 @@ function writtenChannels(yamlText: string): Map<string, { index: number; spec: C
     const spec: ChannelSpec = { name: raw.name, type: raw.type as ChannelSpec['type'] };
     for (const f of SECRET_FIELDS) if (typeof raw[f] === 'string') spec[f] = raw[f];
     if (typeof raw.when === 'string') spec.when = raw.when;
+    if (typeof raw.channel === 'string') spec.channel = raw.channel;
     out.set(raw.name, { index, spec });
   });
   return out;

@@ -26,8 +26,18 @@ export const DEFINITION_DEFAULTS = {
 export interface AlertChannelDefinition {
   name: string;
   type: AlertChannelType;
-  /** slack and webhook: where to POST; pagerduty: an Events API endpoint other than the default. */
+  /**
+   * slack (incoming webhook) and webhook: where to POST; pagerduty: an Events API endpoint other than the
+   * default. A slack channel has either `url` or `token`.
+   */
   url?: string;
+  /**
+   * slack: a bot token for Slack's Web API instead of an incoming webhook. Messages are posted with
+   * chat.postMessage, so an incident's message is updated in place and its resolution replies in thread.
+   */
+  token?: string;
+  /** slack with `token`: the Slack channel to post in (its id, e.g. C0123456789, or #name). */
+  channel?: string;
   /** webhook: the HMAC-SHA256 signing key. */
   secret?: string;
   /** pagerduty: the Events API v2 routing (integration) key. */

@@ -1,5 +1,7 @@
 // A local HTTP server standing in for Slack, a webhook receiver and PagerDuty: records every request's
-// path, headers and raw body, and answers with a scripted status (default 200).
+// path, headers and raw body, and answers with a scripted status (default 200). Under any path ending in
+// /chat.postMessage or /chat.update it answers as Slack's Web API does: a posted message's channel and ts,
+// `message_not_found` for an edit of a message it never posted, and `is_archived` for channel C0ARCHIVED.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -61,10 +63,30 @@ function createAlertReceiver(): AlertReceiver & { listen(): Promise<void> } {
         }
         received.push({ path: req.url ?? '/', headers: req.headers, body, json, at: Date.now() });
       }
+      const slack = /\/(chat\.postMessage|chat\.update)$/.exec(req.url ?? '');
+      if (slack && status >= 200 && status < 300) {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(slackAnswer(slack[1], received.at(-1)?.json)));
+        return;
+      }
       res.writeHead(status, { 'content-type': 'text/plain' });
       res.end(status >= 200 && status < 300 ? 'ok' : 'no');
     });
   });
+  // Slack's messages: ts -> channel.
+  const posted = new Map<string, string>();
+  const slackAnswer = (method: string, json: unknown) => {
+    const body = (json ?? {}) as { channel?: string; ts?: string };
+    const channel = /^[A-Z0-9]+$/.test(body.channel ?? '') ? (body.channel as string) : 'C0RECEIVER';
+    if (channel === 'C0ARCHIVED') return { ok: false, error: 'is_archived' };
+    if (method === 'chat.update')
+      return body.ts && posted.has(body.ts)
+        ? { ok: true, channel, ts: body.ts }
+        : { ok: false, error: 'message_not_found' };
+    const ts = `${1_700_000_000 + posted.size}.${String(posted.size + 1).padStart(6, '0')}`;
+    posted.set(ts, channel);
+    return { ok: true, channel, ts };
+  };
   let port: number | undefined;
   return {
     get url() {

@@ -1,8 +1,9 @@
 // Incidents end to end on the dev server with a real sandbox process and local receivers standing in for
-// Slack, a signed-webhook receiver and PagerDuty: 24 hourly windows of one export fail (a backfill, so the
+// Slack (an incoming webhook and the Web API with a bot token), a signed-webhook receiver and PagerDuty: 24 hourly windows of one export fail (a backfill, so the
 // test takes seconds rather than a day), then the next window succeeds. Each channel must receive one
 // "opened", at most the updates the interval allows, and one resolve (PagerDuty: trigger, then resolve on
-// the same dedup_key). The sequence each channel received is printed for the record.
+// the same dedup_key; Slack's Web API: one post, edits of it, and a reply in its thread). The sequence each
+// channel received is printed for the record.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -20,6 +21,7 @@ import { waitFor } from '../../support/wait-for';
 
 const HOOK_SECRET = 'whsec-incident-4b2d9e7f10-0123456789abcdef';
 const PD_KEY = 'pd-incident-routing-key-77';
+const SLACK_TOKEN = 'xoxb-incident-test-0123456789-abcdef';
 const UPDATE_INTERVAL_MS = 2_000;
 
 const FILE = [
@@ -27,6 +29,10 @@ const FILE = [
   '  - name: ops',
   '    type: slack',
   '    url: ${INCIDENT_TEST_SLACK_URL}',
+  '  - name: ops-bot',
+  '    type: slack',
+  '    token: ${INCIDENT_TEST_SLACK_TOKEN}',
+  '    channel: C0INCIDENT',
   '  - name: hook',
   '    type: webhook',
   '    url: ${INCIDENT_TEST_HOOK_URL}',
@@ -40,7 +46,7 @@ const FILE = [
   '    kind: operational',
   '    request: { operationalDataTypes: [ACCOUNTS] }',
   '    window: hour',
-  '    alerts: [ops, hook, pd]',
+  '    alerts: [ops, ops-bot, hook, pd]',
 ].join('\n');
 
 /** One line per message: what a person reading the channel sees first. */
@@ -71,8 +77,13 @@ describe('incidents: a failing export opens one incident, updates it sparingly a
         INCIDENT_TEST_HOOK_SECRET: HOOK_SECRET,
         INCIDENT_TEST_PD_URL: `${url}/pd`,
         INCIDENT_TEST_PD_KEY: PD_KEY,
+        INCIDENT_TEST_SLACK_TOKEN: SLACK_TOKEN,
       },
-      env: { INCIDENT_UPDATE_INTERVAL: `${UPDATE_INTERVAL_MS / 1000}s`, MONITOR: 'off' },
+      env: {
+        INCIDENT_UPDATE_INTERVAL: `${UPDATE_INTERVAL_MS / 1000}s`,
+        MONITOR: 'off',
+        SLACK_API_URL: `${url}/slack-api`,
+      },
     }));
     ({ client, rx } = stack);
     file = path.join(stack.dir, 'm3ter-exports.yaml');
@@ -118,6 +129,13 @@ describe('incidents: a failing export opens one incident, updates it sparingly a
         rx.on('/slack/T0K3N').some((r) => String((r.json as { text: string }).text).startsWith('Recovered')),
       'the Slack recovery',
     );
+    await waitFor(
+      () =>
+        rx
+          .on('/slack-api/chat.postMessage')
+          .some((r) => (r.json as { thread_ts?: string }).thread_ts !== undefined),
+      "the Slack Web API's reply in thread",
+    );
 
     // At most one update per interval while failures came in (plus one for a boundary).
     const maxUpdates = Math.floor((failuresDoneAt - started) / UPDATE_INTERVAL_MS) + 1;
@@ -154,6 +172,23 @@ describe('incidents: a failing export opens one incident, updates it sparingly a
     // Slack: the same sequence as follow-up posts (incoming webhooks cannot edit a message).
     const slack = rx.on('/slack/T0K3N');
     expect(slack).toHaveLength(hook.length);
+
+    // Slack's Web API: one post opens the incident, every later message edits it, and the resolution also
+    // replies in its thread.
+    const bot = rx.received.filter((r) => r.path.startsWith('/slack-api/'));
+    const posts = bot.filter((r) => r.path === '/slack-api/chat.postMessage');
+    const edits = bot.filter((r) => r.path === '/slack-api/chat.update');
+    expect(bot.every((r) => r.headers.authorization === `Bearer ${SLACK_TOKEN}`)).toBe(true);
+    expect(posts).toHaveLength(2);
+    expect(edits).toHaveLength(hook.length - 1);
+    const [first, reply] = posts.map((r) => r.json as { channel: string; thread_ts?: string });
+    expect(first).toMatchObject({ channel: 'C0INCIDENT' });
+    expect(first.thread_ts).toBeUndefined();
+    const ts = (edits[0].json as { ts: string }).ts;
+    expect(edits.every((r) => (r.json as { ts: string }).ts === ts)).toBe(true);
+    expect(reply).toMatchObject({ channel: 'C0INCIDENT', thread_ts: ts });
+    expect(bot[bot.length - 1].path).toBe('/slack-api/chat.postMessage');
+    expect(JSON.stringify(rx.received.map((r) => r.json))).not.toContain(SLACK_TOKEN);
     expect(rx.on('/default')).toEqual([]);
 
     // The incident's workflow completed with its resolution.
@@ -164,6 +199,7 @@ describe('incidents: a failing export opens one incident, updates it sparingly a
 
     const sequence = {
       slack: slack.map((r) => describeMessage('slack', r)),
+      slackApi: bot.map((r) => `${r.path.replace('/slack-api/', '')}: ${describeMessage('slack', r)}`),
       webhook: hook.map((r) => describeMessage('hook', r)),
       pagerduty: rx.on('/pd').map((r) => describeMessage('pd', r)),
     };

@@ -29,7 +29,7 @@ const exportWith = (extra: string) =>
 describe('environment references in a definitions file', () => {
   it('${M3TER_API_SECRET} in a description is refused, its value never read', () => {
     expect(problems(exportWith('    description: "${M3TER_API_SECRET}"\n'))).toEqual([
-      "exports[0] (e).description: ${M3TER_API_SECRET}: environment references are only allowed in an alert channel's url, secret and routingKey (write $${ for a literal ${)",
+      "exports[0] (e).description: ${M3TER_API_SECRET}: environment references are only allowed in an alert channel's url, secret, routingKey and token (write $${ for a literal ${)",
     ]);
   });
 
@@ -79,7 +79,7 @@ exports: []
 `);
       expect(got).toEqual([
         `alerts[0] (s).${key}: is not a recognised field (never allowed as a key)`,
-        'alerts[0] (s).url: is required for a slack channel (its incoming-webhook URL)',
+        'alerts[0] (s).url: is required for a slack channel (its incoming-webhook URL), unless it has a bot token',
       ]);
     },
   );

@@ -379,12 +379,12 @@ exports:
       `exports:
   - { name: x, kind: usage, windw: day, schedule: { cron: "0 2 * * *", overlaps: skip }, colour: blue }
 alerts:
-  - { name: ops, type: slack, url: "https://hooks.slack.com/a", channel: "#ops" }
+  - { name: ops, type: slack, url: "https://hooks.slack.com/a", room: "#ops" }
 version: 2
 `,
       [
         'version: is not a recognised field (allowed: alerts, exports)',
-        'alerts[0] (ops).channel: is not a recognised field (allowed: name, type, url, secret, routingKey, description, when)',
+        'alerts[0] (ops).room: is not a recognised field (allowed: name, type, url, secret, routingKey, token, channel, description, when)',
         'exports[0] (x).window: is required',
         'exports[0] (x).schedule.overlaps: is not a recognised field (did you mean overlap?)',
         'exports[0] (x).windw: is not a recognised field (did you mean window?)',
@@ -441,7 +441,7 @@ version: 2
 exports: []
 `,
       [
-        'alerts[0] (a).url: is required for a slack channel (its incoming-webhook URL)',
+        'alerts[0] (a).url: is required for a slack channel (its incoming-webhook URL), unless it has a bot token',
         'alerts[1] (b).secret: is required for a webhook channel (deliveries are HMAC-signed with it)',
         'alerts[2] (c).routingKey: is required for a pagerduty channel (its Events API v2 integration key)',
         'alerts[2] (c).secret: is only used by webhook channels',
@@ -450,6 +450,36 @@ exports: []
         'alerts[4] (e).routingKey: is only used by pagerduty channels',
         'alerts[4] (e).url: must be an http(s) URL',
       ],
+    );
+  });
+
+  it('takes a slack channel with a bot token and a channel, and refuses the mixes that cannot work', () => {
+    const env = { ...ENV, SLACK_BOT_TOKEN: 'xoxb-parse-test-0123456789' };
+    const ok = parseDefinitions(
+      `alerts:
+  - { name: api, type: slack, token: "\${SLACK_BOT_TOKEN}", channel: C0123ABCD }
+exports: []
+`,
+      env,
+    );
+    expect(ok.alerts[0]).toMatchObject({ type: 'slack', token: env.SLACK_BOT_TOKEN, channel: 'C0123ABCD' });
+    refused(
+      `alerts:
+  - { name: a, type: slack, token: "\${SLACK_BOT_TOKEN}" }
+  - { name: b, type: slack, url: "https://hooks.slack.com/x", token: "\${SLACK_BOT_TOKEN}", channel: "#ops" }
+  - { name: c, type: slack, url: "https://hooks.slack.com/x", channel: "#ops" }
+  - { name: d, type: slack, token: "\${SLACK_BOT_TOKEN}", channel: "ops room" }
+  - { name: e, type: pagerduty, routingKey: k, channel: "#ops" }
+exports: []
+`,
+      [
+        'alerts[0] (a).channel: is required with a bot token (the Slack channel to post in)',
+        'alerts[1] (b).token: set either url (incoming webhook) or token (Web API), not both',
+        'alerts[2] (c).channel: is only used with a bot token (an incoming webhook has its own channel)',
+        'alerts[3] (d).channel: must be a Slack channel id (e.g. C0123456789) or #name',
+        'alerts[4] (e).channel: is only used by slack channels',
+      ],
+      env,
     );
   });
 
