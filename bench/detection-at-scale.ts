@@ -17,6 +17,7 @@ import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
 import { createExportWorker, installRuntime, type ExportWorkerOverrides } from '../src/worker';
 import { startDevServer } from '../tooling/devserver';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
+import { runOperationalExports } from './operational-exports';
 import { STATUS_ROUTES, statusReads, type SandboxCounters } from './sandbox-counters';
 
 export interface DetectionAtScaleOptions {
@@ -125,6 +126,9 @@ export async function benchDetectionAtScale(
           ...sandbox.env,
           TEMPORAL_ADDRESS: temporal.address,
           TEMPORAL_TASK_QUEUE: taskQueue,
+          // A deployment per lane: a commit between lanes changes the build id, and a second build of one
+          // deployment gets no tasks until it is made current.
+          TEMPORAL_DEPLOYMENT_NAME: taskQueue,
           EXPORT_DIR: path.join(workDir, taskQueue),
           LOG_LEVEL: 'warn',
         });
@@ -140,35 +144,19 @@ export async function benchDetectionAtScale(
         worker = await createExportWorker(config, log, overrides);
         running = worker.run();
         say(
-          `detection at scale, ${lane.name}: ${n} exports, jobs RUNNING ${runningMs / 1000}-${(runningMs + spreadMs) / 1000} s`,
+          `detection at scale, ${lane.name}: ${n} exports, jobs PENDING ${pendingMs / 1000} s, then RUNNING ${runningMs / 1000}-${(runningMs + spreadMs) / 1000} s`,
         );
 
-        const started = Date.now();
-        const handles = [];
-        for (let i = 0; i < n; i += 50) {
-          handles.push(
-            ...(await Promise.all(
-              Array.from({ length: Math.min(50, n - i) }, (_, k) =>
-                client.workflow.start('adhocExportWorkflow', {
-                  taskQueue,
-                  workflowId: `${taskQueue}-${started}-${i + k}`,
-                  args: [{ request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] } }],
-                }),
-              ),
-            )),
-          );
-        }
-        let done = 0;
-        const progress = setInterval(() => say(`${lane.name}: ${done}/${n} done`), 15_000);
-        const results = await Promise.allSettled(
-          handles.map((h) =>
-            (h.result() as Promise<{ jobId: string }>).finally(() => {
-              done++;
-            }),
-          ),
-        );
-        clearInterval(progress);
-        const wallS = (Date.now() - started) / 1000;
+        const {
+          handles,
+          results,
+          seconds: wallS,
+        } = await runOperationalExports(client, {
+          exports: n,
+          taskQueue,
+          label: lane.name,
+          say,
+        });
         const laneFailures = results.filter((r) => r.status === 'rejected').length;
         failures += laneFailures;
 

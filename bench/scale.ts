@@ -10,6 +10,7 @@ import { startDevServer } from '../tooling/devserver';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
 import { buildCompiledInstall } from './compiled-install';
+import { runOperationalExports } from './operational-exports';
 import { rssBytes, samplePeakRss } from './rss';
 import { statusReads, type SandboxCounters } from './sandbox-counters';
 
@@ -49,35 +50,14 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
     const sampler = samplePeakRss([pid]);
     say(`scale: ${n} exports, each job RUNNING ${runningMs / 1000} s, one worker (pid ${pid})`);
 
-    const started = Date.now();
-    const handles = [];
-    // Start in waves of 50 so the starts themselves do not dominate the measurement.
-    for (let i = 0; i < n; i += 50) {
-      handles.push(
-        ...(await Promise.all(
-          Array.from({ length: Math.min(50, n - i) }, (_, k) =>
-            client.workflow.start('adhocExportWorkflow', {
-              taskQueue,
-              workflowId: `bench-scale-${started}-${i + k}`,
-              args: [{ request: { sourceType: 'OPERATIONAL', operationalDataTypes: ['ACCOUNTS'] } }],
-            }),
-          ),
-        )),
-      );
-    }
-    let done = 0;
-    const progress = setInterval(() => say(`scale: ${done}/${n} done`), 15_000);
-    const results = await Promise.allSettled(
-      handles.map((h) =>
-        h.result().finally(() => {
-          done++;
-        }),
-      ),
-    );
-    clearInterval(progress);
+    const { results, seconds } = await runOperationalExports(client, {
+      exports: n,
+      taskQueue,
+      label: 'scale',
+      say,
+    });
     sampler.stop();
     const [peakRss] = sampler.peaks();
-    const seconds = (Date.now() - started) / 1000;
     failures = results.filter((r) => r.status === 'rejected').length;
     const counters = await sandbox.admin.get<SandboxCounters>('/counters');
     const files = fs

@@ -189,6 +189,36 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
+function ofExport(incidents: OpenIncident[], exportName?: string): OpenIncident[] {
+  return incidents.filter((i) => !exportName || i.subject === `export ${exportName}`);
+}
+
+function incidentsTable(open: OpenIncident[]): string {
+  return table([
+    ['OPENED AT', 'INCIDENT', 'FAILURES', 'LATEST WINDOW', 'LATEST'],
+    ...open.map((i) => [
+      i.openedAt,
+      i.subject,
+      String(i.failures),
+      i.latestWindow ?? '-',
+      i.latestMessage.replace(/\s+/g, ' ').slice(0, 80),
+    ]),
+  ]);
+}
+
+/** `failed incidents`: the open incidents alone; its `--json` is their list (`failed list --json` is runs). */
+export async function runFailedIncidentsCommand(
+  config: TemporalConfig,
+  flags: { export?: string; json?: boolean },
+  io: Io,
+): Promise<number> {
+  const { exportName } = parseFailedFilter({ export: flags.export });
+  const open = ofExport(await withTemporalClient(config, listOpenIncidents), exportName);
+  if (flags.json) io.stdout(JSON.stringify(open, null, 2));
+  else io.stdout(open.length > 0 ? incidentsTable(open) : 'no open incidents');
+  return EXIT_OK;
+}
+
 export async function runFailedListCommand(
   config: TemporalConfig,
   flags: { since?: string; export?: string; kind?: string; json?: boolean },
@@ -203,21 +233,8 @@ export async function runFailedListCommand(
     io.stdout(JSON.stringify(items, null, 2));
     return EXIT_OK;
   }
-  const open = incidents.filter((i) => !filter.exportName || i.subject === `export ${filter.exportName}`);
-  if (open.length > 0) {
-    io.stdout(
-      `open incidents:\n${table([
-        ['OPENED AT', 'INCIDENT', 'FAILURES', 'LATEST WINDOW', 'LATEST'],
-        ...open.map((i) => [
-          i.openedAt,
-          i.subject,
-          String(i.failures),
-          i.latestWindow ?? '-',
-          i.latestMessage.replace(/\s+/g, ' ').slice(0, 80),
-        ]),
-      ])}\n`,
-    );
-  }
+  const open = ofExport(incidents, filter.exportName);
+  if (open.length > 0) io.stdout(`open incidents:\n${incidentsTable(open)}\n`);
   if (items.length === 0) {
     io.stdout('no failed exports');
     return EXIT_OK;
@@ -251,6 +268,16 @@ export function registerFailedCommand(program: Command, ctx: CliContext): void {
     .action(
       ctx.act(async (o: { since?: string; export?: string; kind?: string; json?: boolean }) => {
         return runFailedListCommand(loadTemporalConfig(), o, ctx.io);
+      }),
+    );
+  failed
+    .command('incidents')
+    .description('open incidents: exports failing since their last success, newest first')
+    .option('--export <name>', 'only this export')
+    .option('--json', 'machine-readable output')
+    .action(
+      ctx.act(async (o: { export?: string; json?: boolean }) => {
+        return runFailedIncidentsCommand(loadTemporalConfig(), o, ctx.io);
       }),
     );
 }

@@ -26,6 +26,8 @@ const PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi, `$1 ${REDACTED}`],
   // JWT-shaped strings (header.payload[.signature]); m3ter access tokens are RS256 JWTs.
   [/\beyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){0,2}/g, REDACTED],
+  // Slack tokens (bot, user, app and refresh), which start with a fixed prefix.
+  [/\bxox[abeprs]-[A-Za-z0-9-]{8,}/g, REDACTED],
   // URLs first: a pattern below replacing a piece of a query would end the URL match early.
   // A percent-encoded URL (a presigned URL inside another URL's query): its own query goes.
   [/\b(https?%3A%2F%2F[A-Za-z0-9._~!*'()%-]*?)%3F[A-Za-z0-9._~!*'()%+-]*/gi, `$1%3F${REDACTED}`],

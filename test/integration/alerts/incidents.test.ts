@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { prepareBackfill } from '../../../src/cli/backfill-prepare';
-import { listOpenIncidents } from '../../../src/cli/failed-command';
+import { listOpenIncidents, runFailedIncidentsCommand } from '../../../src/cli/failed-command';
 import type { AlertReceiver, ReceivedRequest } from '../../support/alert-receiver';
 import {
   hourRange,
@@ -17,6 +17,7 @@ import {
   startPreparedBackfill,
   type AlertStack,
 } from '../../support/alert-stack';
+import { captureIo } from '../../support/capture-io';
 import { waitFor } from '../../support/wait-for';
 
 const HOOK_SECRET = 'whsec-incident-4b2d9e7f10-0123456789abcdef';
@@ -115,6 +116,19 @@ describe('incidents: a failing export opens one incident, updates it sparingly a
       return mine?.failures === 24 ? mine : undefined;
     }, 'the open incident with 24 failures');
     expect(open.workflowId).toBe('incident:export:incident-hourly');
+    // `failed incidents --json` lists it for scripts; naming another export lists nothing.
+    const json = captureIo();
+    await runFailedIncidentsCommand(stack.config.temporal, { json: true, export: 'incident-hourly' }, json);
+    expect(JSON.parse(json.out.join('\n'))).toEqual([
+      expect.objectContaining({
+        workflowId: open.workflowId,
+        subject: 'export incident-hourly',
+        failures: 24,
+      }),
+    ]);
+    const other = captureIo();
+    await runFailedIncidentsCommand(stack.config.temporal, { export: 'another-export' }, other);
+    expect(other.out).toEqual(['no open incidents']);
     await backfill(24, 1);
 
     const events = () =>

@@ -14,15 +14,10 @@ import {
   M3terWindowStart,
 } from '../../../src/contract/search-attributes';
 import { startStack, type Stack } from '../../support/stack';
+import { captureIo } from '../../support/capture-io';
 
 const fastPoll = { fastPollMs: 200, slowPollMs: 2_000 };
 const NAME = `rr-${Date.now().toString(36)}`;
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, io: { stdout: (s: string) => out.push(s), stderr: (s: string) => err.push(s) } };
-}
 
 describe('failed list and rerun', () => {
   let stack: Stack;
@@ -95,16 +90,16 @@ describe('failed list and rerun', () => {
       expect(f.jobId).toMatch(/\S/);
       expect(f.message).toContain(f.jobId);
     }
-    const table = capture();
-    await runFailedListCommand(temporal, { since: '1h', export: NAME }, table.io);
+    const table = captureIo();
+    await runFailedListCommand(temporal, { since: '1h', export: NAME }, table);
     expect(table.out.join('\n')).toContain(ids[0]);
     expect(table.out.join('\n')).not.toContain(ids[2]);
 
     // Dry run: says what it would do, starts nothing.
     const jobsBefore = await jobCount();
-    const dry = capture();
+    const dry = captureIo();
     expect(
-      await runRerunCommand(temporal, [], { failed: true, since: '1h', export: NAME, dryRun: true }, dry.io),
+      await runRerunCommand(temporal, [], { failed: true, since: '1h', export: NAME, dryRun: true }, dry),
     ).toBe(0);
     expect(dry.out.filter((l) => l.startsWith('would start'))).toHaveLength(2);
     // A start is visible at once in the window's latest run; none may have happened.
@@ -112,13 +107,13 @@ describe('failed list and rerun', () => {
     expect(await jobCount()).toBe(jobsBefore);
 
     // Bulk re-run: each failed window once, linked to its failed run.
-    const bulk = capture();
+    const bulk = captureIo();
     expect(
       await runRerunCommand(
         temporal,
         [],
         { failed: true, since: '1h', export: NAME, yes: true, json: true },
-        bulk.io,
+        bulk,
       ),
     ).toBe(0);
     const outcomes = JSON.parse(bulk.out.join('\n')) as Array<{
@@ -141,21 +136,19 @@ describe('failed list and rerun', () => {
     expect(await listFailedExports(client, { sinceMs: 3_600_000, exportName: NAME })).toEqual([]);
 
     // Second bulk re-run: nothing failed any more, nothing started.
-    const again = capture();
+    const again = captureIo();
     expect(
-      await runRerunCommand(temporal, [], { failed: true, since: '1h', export: NAME, yes: true }, again.io),
+      await runRerunCommand(temporal, [], { failed: true, since: '1h', export: NAME, yes: true }, again),
     ).toBe(0);
     expect(again.out.join('\n')).toContain('no failed exports to re-run');
     const runsAfterBulk = await latestRuns();
     // Named re-runs of a succeeded window are skipped with the reason.
-    const named = capture();
-    expect(await runRerunCommand(temporal, [ids[2], ids[0]], {}, named.io)).toBe(0);
+    const named = captureIo();
+    expect(await runRerunCommand(temporal, [ids[2], ids[0]], {}, named)).toBe(0);
     expect(named.out[0]).toMatch(/^skipped .*latest run succeeded/);
     expect(named.out[1]).toMatch(/^skipped .*latest run succeeded/);
-    const unknown = capture();
-    expect(await runRerunCommand(temporal, ['export:usage:nope:2026-01-01T00:00:00Z'], {}, unknown.io)).toBe(
-      1,
-    );
+    const unknown = captureIo();
+    expect(await runRerunCommand(temporal, ['export:usage:nope:2026-01-01T00:00:00Z'], {}, unknown)).toBe(1);
     expect(unknown.out[0]).toMatch(/^error .*no workflow/);
     // Nothing started by the skipped and unknown re-runs: every latest run is the one it was.
     expect(await latestRuns()).toEqual(runsAfterBulk);

@@ -1,16 +1,10 @@
 // `export --storage none --wait` prints a fresh download URL to the terminal: the URL m3ter hands out for
 // it obeys the same rules as one the worker downloads, and only what passed them is printed.
 import { printFreshDownloadUrl } from '../../../src/cli/export-command';
-import type { Io } from '../../../src/cli/io';
+import { captureIo } from '../../support/capture-io';
 import { UrlRefusedError, UrlRule } from '../../../src/net/url-guard';
 
 const API_ORIGIN = 'https://api.m3ter.example';
-
-function capture(): Io & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, stdout: (l) => out.push(l), stderr: (l) => err.push(l) };
-}
 
 function m3terAnswering(url: string) {
   return {
@@ -21,7 +15,7 @@ function m3terAnswering(url: string) {
 
 describe('printFreshDownloadUrl', () => {
   it('prints a public https URL with its query, on stdout only', async () => {
-    const io = capture();
+    const io = captureIo();
     const url = 'https://files.m3ter.example/exports/j1.csv?X-Amz-Signature=abc';
     await printFreshDownloadUrl({ jobId: 'j1' }, io, m3terAnswering(url));
     expect(io.out).toEqual([url]);
@@ -35,7 +29,7 @@ describe('printFreshDownloadUrl', () => {
     ['credentials in the URL', 'https://u:p@files.m3ter.example/j1.csv', UrlRule.Userinfo],
     ['a data: URL', 'data:text/plain,hello', UrlRule.Scheme],
   ])('refuses %s with UrlRefusedError and prints nothing', async (_what, url, rule) => {
-    const io = capture();
+    const io = captureIo();
     const refused = await printFreshDownloadUrl({ jobId: 'j1' }, io, m3terAnswering(url)).catch((e) => e);
     expect(refused).toBeInstanceOf(UrlRefusedError);
     expect((refused as UrlRefusedError).rule).toBe(rule);
@@ -44,7 +38,7 @@ describe('printFreshDownloadUrl', () => {
   });
 
   it('prints nothing when the result names no job', async () => {
-    const io = capture();
+    const io = captureIo();
     await printFreshDownloadUrl({}, io, m3terAnswering('https://files.m3ter.example/x'));
     expect(io.out).toEqual([]);
   });

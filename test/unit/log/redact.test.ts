@@ -16,6 +16,12 @@ describe('redact', () => {
     expect(out).not.toContain('eyJ');
     expect(out).toBe(`token was ${REDACTED}, fine`);
   });
+  it('removes Slack tokens wherever they appear, whatever their kind', () => {
+    for (const token of ['xoxb-1234567890-abcdefghij', 'xoxp-12-34-56-abcdef0123', 'xoxe-1-abcdefgh12'])
+      expect(redact(`slack said invalid_auth for ${token}.`)).toBe(
+        `slack said invalid_auth for ${REDACTED}.`,
+      );
+  });
   it('removes access_token values in JSON and form encodings', () => {
     expect(redact('{"access_token": "opaque-token-value", "expires_in": 18000}')).toBe(
       `{"access_token": "${REDACTED}", "expires_in": 18000}`,
