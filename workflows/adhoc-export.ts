@@ -24,7 +24,7 @@ import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../src/contract/failur
 import {
   failWith,
   isScheduleToCloseTimeout,
-  KEPT_ALIVE_HEARTBEAT_TIMEOUT,
+  NOTIFY_ACTIVITY_OPTIONS,
   rootApplicationFailure,
   statusQuery,
   STREAMING_ACTIVITY_OPTIONS,
@@ -79,17 +79,9 @@ const TRIGGER_OPTIONS: ActivityOptions = {
   },
 };
 
-const alerts = proxyActivities<ExportActivities>({
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
-});
+const alerts = proxyActivities<ExportActivities>(NOTIFY_ACTIVITY_OPTIONS);
 
-const incidents = proxyActivities<IncidentActivities>({
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
-});
+const incidents = proxyActivities<IncidentActivities>(NOTIFY_ACTIVITY_OPTIONS);
 
 // Pinned: an export finishes on the build that started it (minutes; at most its deadline), so its code never
 // changes under it and no patch is ever needed; the old build drains (docs/deploying.md#versioning-behaviours).

@@ -25,6 +25,16 @@ export { rootApplicationFailure };
  */
 export const KEPT_ALIVE_HEARTBEAT_TIMEOUT = '20 seconds';
 
+/**
+ * Options of the short kept-alive calls that report to people or other workflows (an alert, an incident's
+ * success): a few quick attempts; the caller decides what a last failure means.
+ */
+export const NOTIFY_ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
+  retry: { initialInterval: '2 seconds', maximumAttempts: 4 },
+};
+
 /** Options of the activities that stream a file into storage (a download, the bill CSV). */
 export const STREAMING_ACTIVITY_OPTIONS: ActivityOptions = {
   // The attempt heartbeats every second, waiting or streaming (the SDK sends at most one per 80 % of this

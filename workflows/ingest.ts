@@ -19,10 +19,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
-import { KEPT_ALIVE_HEARTBEAT_TIMEOUT } from './common';
+import { KEPT_ALIVE_HEARTBEAT_TIMEOUT, NOTIFY_ACTIVITY_OPTIONS } from './common';
 import { versioned } from './versioning';
 import type { IngestActivities, IngestFileRef } from '../activities/ingest-activities';
 import type { IngestTraceActivities } from '../activities/ingest-trace';
+import type { ExportActivities } from '../activities/export-activities';
 import type { PlannedBatch, BatchPlan } from '../src/ingest/slices';
 import {
   createIngestInputSchema,
@@ -35,7 +36,9 @@ import {
   ingestProgressQuery,
   type IngestInput,
   type IngestProgress,
+  type IngestRejections,
 } from '../src/contract/ingest';
+import type { AlertRouting } from '../src/contract/alert-routing';
 import { describeFailure, failure, NON_RETRYABLE_FAILURE_TYPES } from '../src/contract/failures';
 import { parseWorkflowInput } from '../src/contract/inputs';
 import { m3terIngestTaskQueue } from '../src/contract/task-queues';
@@ -44,6 +47,8 @@ const RETRY: RetryPolicy = {
   maximumInterval: '30 seconds',
   nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
 };
+
+const { sendAlert } = proxyActivities<ExportActivities>(NOTIFY_ACTIVITY_OPTIONS);
 
 const { planIngestBatches } = proxyActivities<IngestActivities>({
   startToCloseTimeout: '10 minutes',
@@ -182,6 +187,49 @@ export async function ingestWorkflow(rawInput: IngestInput): Promise<IngestProgr
     settleUntil: new Date(Date.parse(lastBatchAt) + settleMs).toISOString(),
     maxListed: input.maxListedRejections ?? DEFAULT_MAX_LISTED_REJECTIONS,
   });
+  if (input.alerting && progress.rejections.rejected > 0)
+    progress.alert = await alertRejections(input, progress, progress.rejections, input.alerting);
   progress.phase = IngestPhase.completed;
   return progress;
+}
+
+/** One alert per ingest (claimed by its run in the ledger): how many rows, of which types, the first lines. */
+async function alertRejections(
+  input: IngestInput,
+  progress: IngestProgress,
+  rejections: IngestRejections,
+  routing: AlertRouting,
+): Promise<'delivered' | 'not delivered'> {
+  const { workflowId, runId } = workflowInfo();
+  const src = input.source;
+  const file = src.kind === 'local' ? src.path : `s3://${src.bucket}/${src.key}`;
+  const types = Object.entries(rejections.byType)
+    .map(([type, n]) => `${type} ${n}`)
+    .join(', ');
+  const first = rejections.firstRejected
+    .slice(0, 5)
+    .map((r) => `line ${r.line} ${r.type}: ${r.reason}`)
+    .join('; ');
+  try {
+    const r = await sendAlert({
+      kind: 'IngestRejected',
+      workflowId,
+      runId,
+      message:
+        `m3ter rejected ${rejections.rejected} of ${progress.rowsSent} rows of ${file} (${types}). ` +
+        `First: ${first}.${rejections.reportFile ? ` Every rejected line: ${rejections.reportFile}` : ''}`,
+      details: {
+        file,
+        rowsSent: progress.rowsSent,
+        rejected: rejections.rejected,
+        byType: rejections.byType,
+        firstRejected: rejections.firstRejected.slice(0, 5),
+      },
+      routing,
+    });
+    return r.delivered ? 'delivered' : 'not delivered';
+  } catch {
+    // The report is the ingest's result; its notification failing does not fail the ingest.
+    return 'not delivered';
+  }
 }

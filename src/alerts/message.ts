@@ -54,20 +54,29 @@ function incidentTitle(alert: Alert, what: string): string | undefined {
   }
 }
 
+/** The file an IngestRejected alert is about. */
+export function ingestedFile(alert: Alert): string {
+  const file = alert.details?.file;
+  return typeof file === 'string' && file !== '' ? file : 'a file';
+}
+
 export function buildAlertMessage(alert: Alert, ctx: AlertContext = {}): AlertMessage {
-  const what = alert.exportName ?? (alert.workflowId ? 'export' : 'unowned export job');
+  const ingest = alert.kind === 'IngestRejected';
+  const what = ingest
+    ? `ingest of ${ingestedFile(alert)}`
+    : (alert.exportName ?? (alert.workflowId ? 'export' : 'unowned export job'));
   const title =
     incidentTitle(alert, what) ?? `${alert.kind}: ${what}${alert.jobId ? ` (job ${alert.jobId})` : ''}`;
   const w = alert.window;
   const windowText = w?.start ? (w.end ? `${w.start} → ${w.end}` : `from ${w.start}`) : undefined;
-  const owned = Boolean(alert.workflowId);
+  // `rerun` re-runs exports; an ingest is sent again with `ingest --force`.
+  const owned = Boolean(alert.workflowId) && !ingest;
+  const link = alert.workflowId ? temporalUiLink(ctx, alert.workflowId, alert.runId) : undefined;
   return {
     title,
     alert,
     ...(owned ? { rerunCommand: rerunCommand(alert.workflowId as string, ctx.cliName) } : {}),
-    ...(owned && temporalUiLink(ctx, alert.workflowId as string, alert.runId)
-      ? { temporalUiLink: temporalUiLink(ctx, alert.workflowId as string, alert.runId) }
-      : {}),
+    ...(link ? { temporalUiLink: link } : {}),
     ...(windowText ? { windowText } : {}),
   };
 }

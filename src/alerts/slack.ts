@@ -7,7 +7,7 @@
 // typed; bare @channel/@here/@everyone are broken with a zero-width space, links in it are defanged
 // (`https[:]//`), mrkdwn objects are `verbatim` (no auto-linking) and nothing unfurls.
 import { redact } from '../log/redact';
-import type { AlertMessage } from './message';
+import { ingestedFile, type AlertMessage } from './message';
 
 type TextObject = { type: 'plain_text' | 'mrkdwn'; text: string; emoji?: boolean; verbatim?: boolean };
 export type SlackBlock =
@@ -43,7 +43,9 @@ const mrkdwn = (text: string): TextObject => ({ type: 'mrkdwn', text, verbatim: 
 export function slackPayload(m: AlertMessage): SlackPayload {
   const a = m.alert;
   const fields: TextObject[] = [
-    mrkdwn(`*Export*\n${esc(a.exportName ?? (a.workflowId ? 'ad-hoc' : 'not ours'))}`),
+    a.kind === 'IngestRejected'
+      ? mrkdwn(`*File*\n${esc(ingestedFile(a))}`)
+      : mrkdwn(`*Export*\n${esc(a.exportName ?? (a.workflowId ? 'ad-hoc' : 'not ours'))}`),
     mrkdwn(`*Failure type*\n${code(a.kind)}`),
     mrkdwn(`*Window*\n${esc(m.windowText ?? '-')}`),
     mrkdwn(`*Job id*\n${a.jobId ? code(a.jobId) : '-'}`),

@@ -21,7 +21,9 @@ export type AlertKind =
   /** A window's file is stored: the `onSuccess` channels get a landed event (./landed.ts). */
   | 'ExportLanded'
   /** A schedule was paused by its `pauseAfter` rule. */
-  | 'ExportAutoPaused';
+  | 'ExportAutoPaused'
+  /** m3ter rejected rows of an ingested file (`ingest --alert`). */
+  | 'IngestRejected';
 
 export interface Alert extends FailureSubject {
   kind: AlertKind;

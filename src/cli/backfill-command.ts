@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { CliContext } from './program';
 import { loadTemporalConfig } from '../config/config';
 import type { Io } from './io';
+import { DEFAULT_DEFINITIONS_FILE } from './schedules-command';
 import type { TemporalConfig } from '../config/config';
 import { backfillWorkflowId } from '../contract/ids';
 import type { backfillWorkflow } from '../../workflows/backfill';
@@ -122,7 +123,7 @@ export function registerBackfillCommand(program: Command, ctx: CliContext): void
       "first window: YYYY-MM-DD (midnight in the export's time zone) or an ISO instant",
     )
     .option('--to <date>', 'end of the range (exclusive), same forms')
-    .option('--file <path>', 'export definitions file', 'm3ter-exports.yaml')
+    .option('--file <path>', 'export definitions file', DEFAULT_DEFINITIONS_FILE)
     .option('--concurrency <n>', 'window exports in flight at once (1-50)', '4')
     .option(
       '--reprocess <mode>',

@@ -25,7 +25,11 @@ import { createS3Client } from '../storage/s3';
 import { startOnce } from '../temporal/start-once';
 import { checkFile, DEFAULT_MAX_LISTED_ISSUES, type CheckedFile, type LineIssue } from '../ingest/check-file';
 import { describeSource, expandArgument } from '../ingest/source';
+import type { AlertRouting } from '../contract/alert-routing';
+import { DefinitionsError } from '../definitions/parse';
+import { DEFAULT_CHANNEL_NAME, namedChannelRouting } from '../definitions/routing';
 import { CliInputError, EXIT_OK } from './exit-codes';
+import { DEFAULT_DEFINITIONS_FILE } from './schedules-command';
 import type { Io } from './io';
 import type { CliContext } from './program';
 import {
@@ -51,6 +55,10 @@ export interface IngestFlags {
   /** How long to await m3ter's rejection events after the last batch (a duration). */
   settle?: string;
   concurrency?: string;
+  /** Alert channels told when m3ter rejects rows: names from `definitions`, comma-separated, or `default`. */
+  alert?: string;
+  /** The definitions file declaring the `--alert` channels. */
+  definitions?: string;
 }
 
 interface Prepared {
@@ -58,6 +66,33 @@ interface Prepared {
   salt?: string;
   settleMs: number;
   concurrency?: number;
+  alerting?: AlertRouting;
+}
+
+/** `--alert`: the channels as the definitions file wrote them; problems named by flag, none thrown. */
+function alertRouting(flags: IngestFlags, problems: string[]): AlertRouting | undefined {
+  if (flags.alert === undefined) return undefined;
+  const names = flags.alert
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  if (names.length === 0) {
+    problems.push('--alert: name one or more alert channels, comma-separated, or default');
+    return undefined;
+  }
+  if (names.includes(DEFAULT_CHANNEL_NAME) && names.length > 1) {
+    problems.push(
+      `--alert: ${DEFAULT_CHANNEL_NAME} (the worker's own channel) cannot be combined with others`,
+    );
+    return undefined;
+  }
+  try {
+    return namedChannelRouting(names, flags.definitions ?? DEFAULT_DEFINITIONS_FILE);
+  } catch (err) {
+    if (!(err instanceof DefinitionsError)) throw err;
+    problems.push(...err.problems.map((p) => `--alert: ${p}`));
+    return undefined;
+  }
 }
 
 function flagProblems(flags: IngestFlags): { problems: string[]; settleMs: number; concurrency?: number } {
@@ -91,6 +126,7 @@ export async function prepareIngest(
   io: Io,
 ): Promise<Prepared> {
   const { problems, settleMs, concurrency } = flagProblems(flags);
+  const alerting = alertRouting(flags, problems);
   let s3: S3Client | undefined;
   const s3Client = () => (s3 ??= createS3Client(config.s3));
   const salt = flags.force ? randomBytes(8).toString('hex').slice(0, 8) : undefined;
@@ -131,6 +167,7 @@ export async function prepareIngest(
     ...(salt ? { salt } : {}),
     settleMs,
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(alerting ? { alerting } : {}),
   };
 }
 
@@ -149,6 +186,7 @@ export function ingestInput(f: CheckedFile, p: Prepared): IngestInput {
     ...(p.salt ? { salt: p.salt } : {}),
     settleMs: p.settleMs,
     ...(p.concurrency !== undefined ? { concurrency: p.concurrency } : {}),
+    ...(p.alerting ? { alerting: p.alerting } : {}),
   });
 }
 
@@ -279,6 +317,15 @@ export function registerIngestCommand(program: Command, ctx: CliContext): void {
     .option('--force', 'send files again that were already ingested, with new uids')
     .option('--settle <duration>', "how long to await m3ter's rejection events after the last batch", '2m')
     .option('--concurrency <n>', 'batches in flight at once per file (1-64)')
+    .option(
+      '--alert <channels>',
+      "alert channels told if m3ter rejects rows: names declared in --definitions, or default (the worker's)",
+    )
+    .option(
+      '--definitions <path>',
+      'the export definitions file declaring the --alert channels',
+      DEFAULT_DEFINITIONS_FILE,
+    )
     .option('--json', 'machine-readable output')
     .action(
       ctx.act(async (files: string[], o: IngestFlags) => {

@@ -58,6 +58,7 @@ export function formatOutcome(o: IngestOutcome): string {
       lines.push(`  ... and ${r.rejected - r.firstRejected.length} more`);
     if (r.reportFile) lines.push(`report     ${r.reportFile}`);
   }
+  if (p?.alert) lines.push(`alert      ${p.alert}`);
   return lines.join('\n');
 }
 

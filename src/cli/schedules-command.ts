@@ -139,7 +139,7 @@ export function registerSchedulesCommand(program: Command, ctx: CliContext): voi
     .description(
       'make the schedules match the file: create, update what changed, --prune deletes ours not in it',
     )
-    .option('--file <path>', 'export definitions file', 'm3ter-exports.yaml')
+    .option('--file <path>', 'export definitions file', DEFAULT_DEFINITIONS_FILE)
     .option(
       '--dry-run',
       'print the plan (create / update with field diff / unchanged / delete); change nothing',

@@ -3,6 +3,7 @@
 // (zod only), so the workflow bundle imports it. A builder, not a schema: see ./inputs.ts.
 import { z } from 'zod';
 import { defineQuery } from '@temporalio/workflow';
+import { alertRoutingSchema } from './alert-routing';
 
 /** Where a file is read from. A local path must be readable by the worker (same host or a shared volume). */
 export const IngestSourceKind = { local: 'local', s3: 's3' } as const;
@@ -91,6 +92,11 @@ export function createIngestInputSchema() {
       })
       .optional(),
     carried: carriedSchema().optional(),
+    /**
+     * `--alert`: the channels told when m3ter rejected rows of the file, as its definitions file wrote them
+     * (`${VAR}` unresolved; `[]` is the worker's default channel). Absent: no alert.
+     */
+    alerting: alertRoutingSchema().optional(),
   });
 }
 export type IngestInput = z.infer<ReturnType<typeof createIngestInputSchema>>;
@@ -148,6 +154,8 @@ export interface IngestProgress {
   firstSentAt?: string;
   lastBatchAt?: string;
   rejections?: IngestRejections;
+  /** `--alert`: whether the rejection alert reached its channels (absent: none was due). */
+  alert?: 'delivered' | 'not delivered';
 }
 
 export const ingestProgressQuery = defineQuery<IngestProgress>('ingestProgress');

@@ -39,6 +39,33 @@ function writtenChannels(yamlText: string): Map<string, { index: number; spec: C
 }
 
 /**
+ * The named channels as the file wrote them, each field that holds a secret checked to be a `${VAR}`
+ * reference (a problem added for each one that is not); an undeclared name gives nothing.
+ */
+function travellingSpecs(
+  written: Map<string, { index: number; spec: ChannelSpec }>,
+  names: string[],
+  problems: Set<string>,
+  rules: Record<string, string> = {},
+): ChannelSpec[] {
+  return names.flatMap((name) => {
+    const w = written.get(name);
+    if (!w) return [];
+    for (const f of SECRET_FIELDS) {
+      const v = w.spec[f];
+      if (v !== undefined && !hasReference(v))
+        problems.add(
+          `alerts[${w.index}] (${name}).${f}: must use a \${VAR} reference: alert channels travel with ` +
+            `a schedule, backfill or ingest into workflow history, which never holds a URL, secret, ` +
+            `routing key or token (the worker reads the variable from its own environment)`,
+        );
+    }
+    // An export's own rule for the channel (the parser refused one on a channel that has its own).
+    return [rules[name] === undefined ? w.spec : { ...w.spec, when: rules[name] }];
+  });
+}
+
+/**
  * Each export of a valid file with its `alerting` attached. Throws DefinitionsError naming every channel
  * field of a used channel that is written literally.
  */
@@ -49,31 +76,44 @@ export function attachAlertRouting(
 ): ExportDefinitions {
   const written = writtenChannels(yamlText);
   const problems = new Set<string>();
-  const specs = (names: string[], rules: Record<string, string> = {}): ChannelSpec[] =>
-    names.flatMap((name) => {
-      const w = written.get(name);
-      if (!w) return [];
-      for (const f of SECRET_FIELDS) {
-        const v = w.spec[f];
-        if (v !== undefined && !hasReference(v))
-          problems.add(
-            `alerts[${w.index}] (${name}).${f}: must use a \${VAR} reference: the channels of an export travel with ` +
-              `its schedule or backfill into workflow history, which never holds a URL, secret or routing key ` +
-              `(the worker reads the variable from its own environment)`,
-          );
-      }
-      // An export's own rule for the channel (the parser refused one on a channel that has its own).
-      return [rules[name] === undefined ? w.spec : { ...w.spec, when: rules[name] }];
-    });
   const exports = defs.exports.map((def) => {
     const alerting: AlertRouting = {
-      channels: specs(def.alerts, def.alertRules),
-      ...(def.onSuccess?.length ? { onSuccess: specs(def.onSuccess) } : {}),
+      channels: travellingSpecs(written, def.alerts, problems, def.alertRules),
+      ...(def.onSuccess?.length ? { onSuccess: travellingSpecs(written, def.onSuccess, problems) } : {}),
     };
     return { ...def, alerting };
   });
   if (problems.size > 0) throw new DefinitionsError([...problems], file);
   return { ...defs, exports };
+}
+
+/** The channel name that means the worker's own default channel (ALERT_WEBHOOK_URL). */
+export const DEFAULT_CHANNEL_NAME = 'default';
+
+/**
+ * The routing of something that is not an export (`ingest --alert`): the named channels of the definitions
+ * file at `path`, as written, checked as an export's are. `default` alone needs no file. Throws
+ * DefinitionsError naming every problem: the file's own, an undeclared channel, a literal secret.
+ */
+export function namedChannelRouting(
+  names: string[],
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+): AlertRouting {
+  const wanted = names.filter((n) => n !== DEFAULT_CHANNEL_NAME);
+  if (wanted.length === 0) return { channels: [] };
+  const defs = loadDefinitionsFile(path, env);
+  const written = writtenChannels(readFileSync(path, 'utf8'));
+  const declared = defs.alerts.map((a) => a.name);
+  const problems = new Set<string>();
+  for (const n of wanted)
+    if (!declared.includes(n))
+      problems.add(
+        `no alert channel named ${n} is declared under alerts (declared: ${declared.join(', ') || 'none'})`,
+      );
+  const channels = travellingSpecs(written, wanted, problems);
+  if (problems.size > 0) throw new DefinitionsError([...problems], path);
+  return { channels };
 }
 
 /** loadDefinitionsFile, then the routing each export carries into Temporal. */

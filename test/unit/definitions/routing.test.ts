@@ -1,5 +1,10 @@
-// The routing `schedules apply` and `backfill` attach to each export: its channels as the file wrote them.
+// The routing `schedules apply` and `backfill` attach to each export, and `ingest --alert` to a file: channels
+// as the definitions file wrote them.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { attachAlertRouting, DefinitionsError, parseDefinitions } from '../../../src/definitions';
+import { namedChannelRouting } from '../../../src/definitions/routing';
 
 const FILE = (hookUrl = '${HOOK_URL}') =>
   [
@@ -134,5 +139,47 @@ describe("an export's own routing rule for a channel", () => {
       expect.stringContaining('exports[0] (bar).alerts[2]: no alert channel named nobody'),
       'exports[0] (bar).alerts[0].when: channel barhook has a when: rule of its own: put the rule on the channel or on this entry, not both',
     ]);
+  });
+});
+
+describe('namedChannelRouting (ingest --alert)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'named-routing-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const write = (text: string) => {
+    const file = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+
+  it('carries the named channels as written, and default alone as the worker’s channel without a file', () => {
+    const file = write(FILE());
+    expect(namedChannelRouting(['barhook', 'ops'], file, ENV)).toEqual({
+      channels: [
+        { name: 'barhook', type: 'webhook', url: '${HOOK_URL}', secret: '${HOOK_SECRET}' },
+        { name: 'ops', type: 'slack', url: '${SLACK_URL}' },
+      ],
+    });
+    expect(namedChannelRouting(['default'], path.join(dir, 'absent.yaml'), ENV)).toEqual({ channels: [] });
+  });
+
+  it('refuses, all at once, an undeclared channel and one whose secret is written literally', () => {
+    const file = write(FILE());
+    let err: unknown;
+    try {
+      namedChannelRouting(['nobody', 'unused'], file, ENV);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DefinitionsError);
+    expect((err as DefinitionsError).problems).toEqual([
+      'no alert channel named nobody is declared under alerts (declared: ops, barhook, unused)',
+      expect.stringMatching(/^alerts\[2\] \(unused\)\.url: must use a \$\{VAR\} reference/),
+    ]);
+  });
+
+  it('refuses a definitions file that is missing, naming it', () => {
+    expect(() => namedChannelRouting(['ops'], path.join(dir, 'missing.yaml'), ENV)).toThrow(
+      `${path.join(dir, 'missing.yaml')}: file not found`,
+    );
   });
 });
