@@ -3,15 +3,11 @@
 // (the larger of "rounds of `concurrency` jobs back to back" and "every m3ter call at the rate limit"), m3ter
 // calls per window, the 429s the worker met, the parent's history per run, the worker's peak RSS, and
 // duplicate ExportJobs (sandbox job records grouped by window). The second pass must start no export.
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { startDevServer } from '../tooling/devserver';
 import type { backfillWorkflow } from '../workflows/backfill';
 import type { BackfillSummary } from '../src/contract/backfill';
-import { spawnSandboxProcess } from '../tooling/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
+import { startBenchStack } from './bench-stack';
 import { buildCompiledInstall } from './compiled-install';
 import { rssBytes, samplePeakRss } from './rss';
 
@@ -34,20 +30,16 @@ export async function benchBackfill(
   opts: BackfillBenchOptions,
 ): Promise<{ rows: string[][]; failures: number }> {
   const { windows, concurrency, jobMs, ratePerSec, say } = opts;
-  const temporal = await startDevServer({ log: say });
-  const sandbox = await spawnSandboxProcess();
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backfill-'));
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
+  const stack = await startBenchStack('backfill', say);
+  const { temporal, sandbox, client, work } = stack;
   const taskQueue = 'bench-backfill';
-  let worker: Awaited<ReturnType<typeof spawnWorkerProcess>> | undefined;
   try {
     await sandbox.admin.post('/config', {
       jobTiming: { pendingMs: 0, runningMs: jobMs },
       rateLimits: { config: { ratePerSec, burst: ratePerSec } },
     });
     const image = await buildCompiledInstall(path.join(work, '.image'), say, 'backfill');
-    worker = await spawnWorkerProcess(
+    const worker = (stack.worker = await spawnWorkerProcess(
       {
         ...sandbox.env,
         TEMPORAL_ADDRESS: temporal.address,
@@ -58,7 +50,7 @@ export async function benchBackfill(
       },
       120_000,
       image,
-    );
+    ));
     const idleRss = rssBytes(worker.pid);
     const rss = samplePeakRss([worker.pid]);
 
@@ -160,10 +152,6 @@ export async function benchBackfill(
       ],
     };
   } finally {
-    await worker?.stop();
-    await sandbox.stop();
-    await connection.close();
-    await temporal.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await stack.stop();
   }
 }

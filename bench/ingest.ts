@@ -4,16 +4,13 @@
 // worker's peak RSS, the parent's runs (continue-as-new), and duplicates: measurements the sandbox
 // received again under a uid it had stored (must be 0 without faults) and measurements stored.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { startDevServer } from '../tooling/devserver';
 import type { ingestWorkflow } from '../workflows/ingest';
 import { ingestProgressQuery } from '../src/contract/ingest';
 import { checkFile } from '../src/ingest/check-file';
 import { ingestInput } from '../src/cli/ingest-command';
-import { spawnSandboxProcess } from '../tooling/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
+import { startBenchStack } from './bench-stack';
 import { buildCompiledInstall } from './compiled-install';
 import { cpuSeconds, mib, rssBytes, samplePeakRss } from './rss';
 
@@ -40,13 +37,9 @@ async function writeFile(file: string, n: number): Promise<void> {
 
 export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: string[][]; failures: number }> {
   const { measurements, ratePerSec, concurrency, say } = opts;
-  const temporal = await startDevServer({ log: say });
-  const sandbox = await spawnSandboxProcess();
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ingest-'));
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
+  const stack = await startBenchStack('ingest', say);
+  const { temporal, sandbox, client, work } = stack;
   const taskQueue = 'bench-ingest';
-  let worker: Awaited<ReturnType<typeof spawnWorkerProcess>> | undefined;
   try {
     await sandbox.admin.post('/config', { rateLimits: { ingest: { ratePerSec, burst: ratePerSec } } });
     const file = path.join(work, 'measurements.csv');
@@ -59,7 +52,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
     if (!checked.file) throw new Error(`bench file refused: ${JSON.stringify(checked.issues.slice(0, 3))}`);
 
     const image = await buildCompiledInstall(path.join(work, '.image'), say, 'ingest');
-    worker = await spawnWorkerProcess(
+    const worker = (stack.worker = await spawnWorkerProcess(
       {
         ...sandbox.env,
         TEMPORAL_ADDRESS: temporal.address,
@@ -70,7 +63,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
       },
       120_000,
       image,
-    );
+    ));
     const idleRss = rssBytes(worker.pid);
     const rss = samplePeakRss([worker.pid]);
     const workflowId = `bench-ingest-${Date.now()}`;
@@ -147,10 +140,6 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
       ],
     };
   } finally {
-    await worker?.stop();
-    await sandbox.stop();
-    await connection.close();
-    await temporal.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await stack.stop();
   }
 }

@@ -3,12 +3,9 @@
 // the whole batch took, the worker's peak RSS (the target: 1,000 exports, RSS under 400 MB), and the
 // m3ter calls the batch cost: total, per export, and the status reads among them.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { startDevServer } from '../tooling/devserver';
-import { spawnSandboxProcess } from '../tooling/sandbox-process';
 import { spawnWorkerProcess } from '../test/support/worker-process';
+import { startBenchStack } from './bench-stack';
 import { buildCompiledInstall } from './compiled-install';
 import { runOperationalExports } from './operational-exports';
 import { rssBytes, samplePeakRss } from './rss';
@@ -22,18 +19,14 @@ export interface ScaleBenchOptions {
 
 export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: string[][]; failures: number }> {
   const { exports: n, runningMs, say } = opts;
-  const temporal = await startDevServer({ log: say });
-  const sandbox = await spawnSandboxProcess();
-  const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scale-'));
+  const stack = await startBenchStack('scale', say);
+  const { temporal, sandbox, client, work: exportDir } = stack;
   const taskQueue = 'bench-scale';
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
-  let worker: Awaited<ReturnType<typeof spawnWorkerProcess>> | undefined;
   let failures = 0;
   try {
     await sandbox.admin.post('/config', { jobTiming: { pendingMs: 1_000, runningMs } });
     const image = await buildCompiledInstall(path.join(exportDir, '.image'), say, 'scale');
-    worker = await spawnWorkerProcess(
+    const worker = (stack.worker = await spawnWorkerProcess(
       {
         ...sandbox.env,
         TEMPORAL_ADDRESS: temporal.address,
@@ -44,7 +37,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
       },
       120_000,
       image,
-    );
+    ));
     const pid = worker.pid;
     const idleRss = rssBytes(pid);
     const sampler = samplePeakRss([pid]);
@@ -91,10 +84,6 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
       ],
     };
   } finally {
-    await worker?.stop();
-    await sandbox.stop();
-    await connection.close();
-    await temporal.stop();
-    fs.rmSync(exportDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
