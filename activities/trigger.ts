@@ -63,7 +63,7 @@ export function classifyTriggerFailure(err: unknown): FailureClass {
 export function createTriggerActivity(deps: TriggerDeps) {
   const graceMs = deps.tuning?.recoveryGraceMs ?? 2_000;
   const maxSends = Math.max(1, deps.tuning?.maxSendsPerAttempt ?? 2);
-  const keepAliveMs = deps.tuning?.keepAliveMs ?? 10_000;
+  const keepAliveMs = deps.tuning?.keepAliveMs ?? 5_000;
   const claims = deps.jobClaims;
   const { recover, outcome } = createTriggerRecovery(deps);
 

@@ -2,8 +2,9 @@
 //
 // One activity polls the job for its whole life, every `fastPollMs` (1 s, start to start), so a finished
 // job is noticed within a second or two whether it ran for ten seconds or six hours. Polling that often
-// costs m3ter little because reads go through the worker's batcher (src/m3ter/export-job-batcher.ts): one
-// list call a second per worker answers up to 100 waiting jobs. The activity heartbeats `{ polls, errors }`
+// costs m3ter little because reads go through the worker's batcher (src/m3ter/export-job-batcher.ts): a
+// list call answers up to 100 waiting jobs, with as many calls a second as the waiting jobs need, within
+// the worker's share of the Config API budget. The activity heartbeats `{ polls, errors }`
 // after each poll and every `keepAliveMs` while a read is queued (with hundreds of jobs waiting, a read may
 // queue for several seconds), so a lost worker is noticed by the heartbeat timeout and the retry, on
 // another worker, continues the count. Heartbeats add no history events: the workflow records one
@@ -44,7 +45,7 @@ export interface WaitForExportJobInput {
   growth?: number;
   /** Consecutive failed polls tolerated before failing the attempt. Default 10. */
   maxConsecutiveErrors?: number;
-  /** Longest time without a heartbeat, also while a read is queued. Default 10 s (heartbeat timeout 30 s). */
+  /** Longest time without a heartbeat, also while a read is queued. Default 5 s (heartbeat timeout 20 s). */
   keepAliveMs?: number;
 }
 
@@ -99,7 +100,7 @@ export function createWaitActivity(deps: WaitDeps) {
     const inActivityPhaseMs = input.inActivityPhaseMs ?? Number.POSITIVE_INFINITY;
     const growth = input.growth ?? 1.5;
     const maxConsecutiveErrors = input.maxConsecutiveErrors ?? 10;
-    const keepAliveMs = input.keepAliveMs ?? 10_000;
+    const keepAliveMs = input.keepAliveMs ?? 5_000;
     const context = Context.current();
     const info = activityInfo();
     const prior = (info.heartbeatDetails ?? {}) as Partial<WaitProgress>;

@@ -10,12 +10,17 @@ process.emitWarning = function (warning, ...rest) {
   return emitWarning.call(process, warning, ...rest);
 };
 const { resolveEntry } = require('./register-ts');
+// Once the command has returned, its work is done: exit when the output is flushed, so that nothing it left
+// behind (a Temporal connection attempt abandoned once its failure was certain, which runs on to its own
+// deadline) keeps the process, and the terminal, waiting.
+const exitWhenFlushed = (code) => {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+};
 require(resolveEntry('src/cli.ts'))
   .main(process.argv)
-  .then((code) => {
-    process.exitCode = code;
-  })
+  .then(exitWhenFlushed)
   .catch((err) => {
     console.error(err instanceof Error ? err.message : String(err));
-    process.exitCode = 1;
+    exitWhenFlushed(1);
   });

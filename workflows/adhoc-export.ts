@@ -24,6 +24,7 @@ import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../src/contract/failur
 import {
   failWith,
   isScheduleToCloseTimeout,
+  KEPT_ALIVE_HEARTBEAT_TIMEOUT,
   NOTIFY_ACTIVITY_OPTIONS,
   rootApplicationFailure,
   statusQuery,
@@ -65,11 +66,11 @@ export type AdhocExportResult =
 // The trigger and the download URL call the m3ter Config API: they run on the m3ter task queue, whose
 // server-side dispatch rate is the deployment's budget (src/m3ter/budget.ts). Proxies are built per run
 // (beginRun), from the run's own task queue (workflowInfo() only exists inside a run).
-// The attempt heartbeats every 10 s while it runs (activities/keep-alive.ts), so the heartbeat timeout
-// catches a task no worker is running (a lost poll response, a dead worker) in 30 s, not 5 minutes.
+// The attempt heartbeats every 5 s while it runs (activities/keep-alive.ts), so the heartbeat timeout
+// catches a task no worker is running (a lost poll response, a dead worker) in 20 s, not 5 minutes.
 const TRIGGER_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '5 seconds',
     backoffCoefficient: 2,
@@ -278,8 +279,8 @@ async function waitForTerminalJob(run: ExportRun, { jobId }: TriggeredJob): Prom
 function waitOptions(poll: NonNullable<AdhocExportInput['poll']>, deadlineMs: number): ActivityOptions {
   const inActivityPhaseMs = poll.inActivityPhaseMs;
   return {
-    // The wait heartbeats at least every 10 s, also while its read is queued.
-    heartbeatTimeout: '30 seconds',
+    // The wait heartbeats after every poll and at least every 5 s while its read is queued.
+    heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
     // An attempt that polls for the job's whole life is bounded by the deadline alone.
     ...(inActivityPhaseMs === undefined ? {} : { startToCloseTimeout: inActivityPhaseMs + 60_000 }),
     scheduleToCloseTimeout: deadlineMs,
