@@ -13,7 +13,7 @@ import { createLocalStorage, type ExportStorage } from '../src/storage';
 import { createS3Storage } from '../src/storage/s3';
 import { startMinio, type RunningMinio } from '../test/support/minio';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
-import { finishedUsageJob } from './sandbox-job';
+import { finishedUsageJob, jobDownloadOptions } from './sandbox-job';
 
 export interface ConcurrentDownloadsOptions {
   /** Downloads started at once. */
@@ -24,7 +24,6 @@ export interface ConcurrentDownloadsOptions {
   say: (m: string) => void;
 }
 
-const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
 const mib = (b: number) => (b / 2 ** 20).toFixed(0);
 
 export async function benchConcurrentDownloads(opts: ConcurrentDownloadsOptions): Promise<string[][]> {
@@ -72,12 +71,7 @@ export async function benchConcurrentDownloads(opts: ConcurrentDownloadsOptions)
             streamDownloadToStorage({
               storage,
               base: `bench-${slotCount}-${i}`,
-              defaultExt: '.csv',
-              fetchUrl: async () => (await m3ter.getExportDownloadUrl(jobId)).url,
-              urlPolicy: { trustedOrigin: m3ter.apiOrigin },
-              log: silentLog,
-              clock: { now: () => Date.now() },
-              heartbeat: () => undefined,
+              ...jobDownloadOptions(m3ter, jobId),
               slots,
             }),
           ),

@@ -21,7 +21,7 @@ import { createLocalStorage, type ExportStorage } from '../src/storage';
 import { createS3Storage, DEFAULT_PART_SIZE } from '../src/storage/s3';
 import { startMinio, type RunningMinio } from '../test/support/minio';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
-import { finishedUsageJob } from './sandbox-job';
+import { finishedUsageJob, jobDownloadOptions } from './sandbox-job';
 
 export interface DownloadBenchOptions {
   sizeBytes: number;
@@ -35,8 +35,6 @@ interface Round {
   bytes: number;
   rssGrowthBytes?: number;
 }
-
-const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 function curlTo(url: string, file: string): Promise<{ seconds: number; bytes: number }> {
   return new Promise((resolve, reject) => {
@@ -95,12 +93,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         streamDownloadToStorage({
           storage,
           base: `bench-${round}`,
-          defaultExt: '.csv',
-          fetchUrl: async () => (await m3ter.getExportDownloadUrl(jobId)).url,
-          urlPolicy: { trustedOrigin: m3ter.apiOrigin },
-          log: silentLog,
-          clock: { now: () => Date.now() },
-          heartbeat: () => undefined,
+          ...jobDownloadOptions(m3ter, jobId),
         }),
       );
       if (run.value.committed.sha256 !== expected.files[0].sha256)

@@ -1,4 +1,5 @@
-// A finished usage ExportJob on the sandbox, whose file the download benches fetch again and again.
+// A finished usage ExportJob on the sandbox, whose file the download benches fetch again and again, and the
+// options of the worker's download path that fetch it.
 import { M3terClient } from '../src/m3ter';
 import type { SandboxProcess } from '../tooling/sandbox-process';
 
@@ -24,4 +25,16 @@ export async function finishedUsageJob(
     if (job.status === 'FAILED') throw new Error(`sandbox job ${jobId} FAILED`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The worker's download options for that job, quiet and without an activity around them. */
+export function jobDownloadOptions(m3ter: M3terClient, jobId: string) {
+  return {
+    defaultExt: '.csv',
+    fetchUrl: async () => (await m3ter.getExportDownloadUrl(jobId)).url,
+    urlPolicy: { trustedOrigin: m3ter.apiOrigin },
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    clock: { now: () => Date.now() },
+    heartbeat: () => undefined,
+  };
 }

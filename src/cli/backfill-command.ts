@@ -5,7 +5,7 @@
 // started now would do. The backfill's workflow id is a function of (name, from, to, reprocess), and it is
 // started with the USE_EXISTING conflict policy: repeating the command attaches to the running backfill.
 import type { Command } from 'commander';
-import type { CliContext } from './program';
+import { registerWorkflowIdCommand, type CliContext, type WorkflowIdAction } from './program';
 import { loadTemporalConfig } from '../config/config';
 import type { Io } from './io';
 import { DEFAULT_DEFINITIONS_FILE } from './schedules-command';
@@ -74,13 +74,8 @@ export async function runBackfillCommand(
 
 const BACKFILL: CommandWorkflowType = { workflowType: 'backfillWorkflow', noun: 'a backfill' };
 
-export async function backfillStatus(
-  temporal: TemporalConfig,
-  workflowId: string,
-  o: { json?: boolean },
-  io: Io,
-): Promise<number> {
-  return withTemporalClient(temporal, async (client) => {
+export const backfillStatus: WorkflowIdAction = (temporal, workflowId, o, io) =>
+  withTemporalClient(temporal, async (client) => {
     const { handle, d } = await describeWorkflowOfType<BackfillHandle>(client, workflowId, BACKFILL);
     let p: BackfillProgress | undefined;
     if (d.status.name === 'COMPLETED') p = await handle.result();
@@ -95,15 +90,9 @@ export async function backfillStatus(
     if (d.status.name === 'RUNNING') return p && p.totals.failed > 0 ? EXIT_EXPORT_FAILED : EXIT_OK;
     return exitCodeOf(p);
   });
-}
 
-export async function backfillCancel(
-  temporal: TemporalConfig,
-  workflowId: string,
-  o: { json?: boolean },
-  io: Io,
-): Promise<number> {
-  return withTemporalClient(temporal, async (client) => {
+export const backfillCancel: WorkflowIdAction = (temporal, workflowId, o, io) =>
+  withTemporalClient(temporal, async (client) => {
     const { handle } = await cancelRunningWorkflowOfType<BackfillHandle>(client, workflowId, BACKFILL);
     io.stderr(`cancel requested for ${workflowId}; waiting for its in-flight windows to stop ...`);
     const p = await finalProgress(handle);
@@ -111,7 +100,6 @@ export async function backfillCancel(
     else if (p) io.stdout(formatSummary(workflowId, p));
     return EXIT_OK;
   });
-}
 
 export function registerBackfillCommand(program: Command, ctx: CliContext): void {
   const backfill = program
@@ -144,26 +132,18 @@ export function registerBackfillCommand(program: Command, ctx: CliContext): void
         return runBackfillCommand(loadTemporalConfig(), name, o, ctx.io);
       }),
     );
-  backfill
-    .command('status <workflowId>')
-    .description("a backfill's progress (totals, in-flight windows, rate, ETA) or its summary")
-    .option('--json', 'machine-readable output')
-    .action(
-      // `--json` after the workflow id is parsed by `backfill` itself, which declares it too.
-      ctx.act(async (workflowId: string, _o: { json?: boolean }, cmd: Command) => {
-        return backfillStatus(loadTemporalConfig(), workflowId, cmd.optsWithGlobals(), ctx.io);
-      }),
-    );
-  backfill
-    .command('cancel <workflowId>')
-    .description(
-      'cancel a backfill: its in-flight window exports are cancelled (their ExportJobs are left to m3ter)',
-    )
-    .option('--json', 'machine-readable output')
-    .action(
-      // `--json` after the workflow id is parsed by `backfill` itself, which declares it too.
-      ctx.act(async (workflowId: string, _o: { json?: boolean }, cmd: Command) => {
-        return backfillCancel(loadTemporalConfig(), workflowId, cmd.optsWithGlobals(), ctx.io);
-      }),
-    );
+  registerWorkflowIdCommand(
+    backfill,
+    ctx,
+    'status',
+    "a backfill's progress (totals, in-flight windows, rate, ETA) or its summary",
+    backfillStatus,
+  );
+  registerWorkflowIdCommand(
+    backfill,
+    ctx,
+    'cancel',
+    'cancel a backfill: its in-flight window exports are cancelled (their ExportJobs are left to m3ter)',
+    backfillCancel,
+  );
 }

@@ -7,12 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import type { S3Client } from '@aws-sdk/client-s3';
-import {
-  loadIngestCommandConfig,
-  loadTemporalConfig,
-  type IngestConfig,
-  type TemporalConfig,
-} from '../config/config';
+import { loadIngestCommandConfig, type IngestConfig, type TemporalConfig } from '../config/config';
 import { parseDuration, DURATION_RULE } from '../config/durations';
 import {
   createIngestInputSchema,
@@ -31,7 +26,7 @@ import { DEFAULT_CHANNEL_NAME, namedChannelRouting } from '../definitions/routin
 import { CliInputError, EXIT_OK } from './exit-codes';
 import { DEFAULT_DEFINITIONS_FILE } from './schedules-command';
 import type { Io } from './io';
-import type { CliContext } from './program';
+import { registerWorkflowIdCommand, type CliContext, type WorkflowIdAction } from './program';
 import {
   cancelRunningWorkflowOfType,
   describeWorkflowOfType,
@@ -269,13 +264,8 @@ export async function runIngestCommand(
 
 const INGEST: CommandWorkflowType = { workflowType: 'ingestWorkflow', noun: 'an ingest' };
 
-export async function ingestStatus(
-  temporal: TemporalConfig,
-  workflowId: string,
-  o: { json?: boolean },
-  io: Io,
-): Promise<number> {
-  return withTemporalClient(temporal, async (client) => {
+export const ingestStatus: WorkflowIdAction = (temporal, workflowId, o, io) =>
+  withTemporalClient(temporal, async (client) => {
     const { handle, d } = await describeWorkflowOfType<IngestHandle>(client, workflowId, INGEST);
     const file = String(d.memo?.file ?? '');
     let outcome: IngestOutcome;
@@ -291,21 +281,14 @@ export async function ingestStatus(
     io.stdout(o.json ? JSON.stringify(outcome, null, 2) : formatOutcome(outcome));
     return exitCodeOf(outcome);
   });
-}
 
-export async function ingestCancel(
-  temporal: TemporalConfig,
-  workflowId: string,
-  o: { json?: boolean },
-  io: Io,
-): Promise<number> {
-  return withTemporalClient(temporal, async (client) => {
+export const ingestCancel: WorkflowIdAction = (temporal, workflowId, o, io) =>
+  withTemporalClient(temporal, async (client) => {
     const { handle, d } = await cancelRunningWorkflowOfType<IngestHandle>(client, workflowId, INGEST);
     const outcome = await finalOutcome(handle, String(d.memo?.file ?? ''));
     io.stdout(o.json ? JSON.stringify(outcome, null, 2) : formatOutcome(outcome));
     return EXIT_OK;
   });
-}
 
 export function registerIngestCommand(program: Command, ctx: CliContext): void {
   const ingest = program
@@ -333,22 +316,18 @@ export function registerIngestCommand(program: Command, ctx: CliContext): void {
         return runIngestCommand(config, config.ingest, files, o, ctx.io);
       }),
     );
-  ingest
-    .command('status <workflowId>')
-    .description("an ingest's progress, or its report: accepted, rejected by type, the first rejected lines")
-    .option('--json', 'machine-readable output')
-    .action(
-      ctx.act(async (workflowId: string, _o: { json?: boolean }, cmd: Command) =>
-        ingestStatus(loadTemporalConfig(), workflowId, cmd.optsWithGlobals(), ctx.io),
-      ),
-    );
-  ingest
-    .command('cancel <workflowId>')
-    .description('cancel an ingest: batches already sent stay ingested')
-    .option('--json', 'machine-readable output')
-    .action(
-      ctx.act(async (workflowId: string, _o: { json?: boolean }, cmd: Command) =>
-        ingestCancel(loadTemporalConfig(), workflowId, cmd.optsWithGlobals(), ctx.io),
-      ),
-    );
+  registerWorkflowIdCommand(
+    ingest,
+    ctx,
+    'status',
+    "an ingest's progress, or its report: accepted, rejected by type, the first rejected lines",
+    ingestStatus,
+  );
+  registerWorkflowIdCommand(
+    ingest,
+    ctx,
+    'cancel',
+    'cancel an ingest: batches already sent stay ingested',
+    ingestCancel,
+  );
 }

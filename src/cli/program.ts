@@ -1,6 +1,7 @@
 // What every command file needs to register itself on the program: where to write, and how an action
 // reports its exit code (commander ignores action return values).
 import type { Command } from 'commander';
+import { loadTemporalConfig, type TemporalConfig } from '../config/config';
 import { EXIT_OK } from './exit-codes';
 import type { Io } from './io';
 
@@ -32,3 +33,31 @@ export function createCliContext(io: Io): CliContext & { exitCode(): number } {
 
 /** Commander's collector for repeatable options. */
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** A command that acts on one workflow by id against Temporal: `status`, `cancel`. */
+export type WorkflowIdAction = (
+  temporal: TemporalConfig,
+  workflowId: string,
+  flags: { json?: boolean },
+  io: Io,
+) => Promise<number>;
+
+/** Registers `<parent> <name> <workflowId> [--json]`, run with the Temporal settings of the environment. */
+export function registerWorkflowIdCommand(
+  parent: Command,
+  ctx: CliContext,
+  name: string,
+  description: string,
+  run: WorkflowIdAction,
+): void {
+  parent
+    .command(`${name} <workflowId>`)
+    .description(description)
+    .option('--json', 'machine-readable output')
+    .action(
+      // `--json` after the workflow id is parsed by the parent command, which declares it too.
+      ctx.act(async (workflowId: string, _o: { json?: boolean }, cmd: Command) =>
+        run(loadTemporalConfig(), workflowId, cmd.optsWithGlobals(), ctx.io),
+      ),
+    );
+}

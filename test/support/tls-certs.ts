@@ -29,17 +29,16 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/** `openssl req` arguments for a new, unencrypted P-256 key. */
+const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 function makeCa(dir: string, name: string): CertPair {
   const pair = { cert: path.join(dir, `${name}.pem`), key: path.join(dir, `${name}.key`) };
   openssl(
     [
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
+      ...NEW_EC_KEY,
       '-keyout',
       pair.key,
       '-out',
@@ -77,24 +76,7 @@ function makeLeaf(
       `subjectAltName=${san}`,
     ].join('\n'),
   );
-  openssl(
-    [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      pair.key,
-      '-out',
-      csr,
-      '-subj',
-      `/CN=${name}`,
-    ],
-    dir,
-  );
+  openssl(['req', '-new', ...NEW_EC_KEY, '-keyout', pair.key, '-out', csr, '-subj', `/CN=${name}`], dir);
   openssl(
     [
       'x509',

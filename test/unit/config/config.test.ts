@@ -24,6 +24,15 @@ function configError(fn: () => unknown): ConfigError {
   throw new Error('expected a ConfigError');
 }
 
+/** The Temporal settings of an environment that sets none. */
+const DEFAULT_TEMPORAL = {
+  address: 'localhost:7233',
+  namespace: 'default',
+  connection: expect.objectContaining({ address: 'localhost:7233', namespace: 'default' }),
+  taskQueue: 'm3ter-exports',
+  maxCachedWorkflows: 100,
+  versioning: { deploymentName: 'm3ter-exports' },
+};
 describe('loadConfig', () => {
   it('applies every default', () => {
     expect(loadConfig(creds)).toEqual({
@@ -34,14 +43,7 @@ describe('loadConfig', () => {
         apiUrl: 'https://api.m3ter.com',
         ingestUrl: 'https://ingest.m3ter.com',
       },
-      temporal: {
-        address: 'localhost:7233',
-        namespace: 'default',
-        connection: expect.objectContaining({ address: 'localhost:7233', namespace: 'default' }),
-        taskQueue: 'm3ter-exports',
-        maxCachedWorkflows: 100,
-        versioning: { deploymentName: 'm3ter-exports' },
-      },
+      temporal: DEFAULT_TEMPORAL,
       exportDir: './exports',
       ingest: { requestsPerSecond: 50, s3: { region: 'us-east-1', forcePathStyle: false } },
       logLevel: 'info',
@@ -288,14 +290,7 @@ describe('loadConfig', () => {
 
 describe('loadTemporalConfig', () => {
   it('does not need m3ter credentials', () => {
-    expect(loadTemporalConfig({})).toEqual({
-      address: 'localhost:7233',
-      namespace: 'default',
-      connection: expect.objectContaining({ address: 'localhost:7233', namespace: 'default' }),
-      taskQueue: 'm3ter-exports',
-      maxCachedWorkflows: 100,
-      versioning: { deploymentName: 'm3ter-exports' },
-    });
+    expect(loadTemporalConfig({})).toEqual(DEFAULT_TEMPORAL);
   });
   it('turns Worker Versioning off, and refuses a deployment name with a dot or a build id with a space', () => {
     expect(
