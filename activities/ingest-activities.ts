@@ -20,7 +20,7 @@ import {
   type PlannedBatch,
   type SliceContext,
 } from '../src/ingest/slices';
-import { describeSource } from '../src/ingest/source';
+import { describeSource } from '../src/contract/ingest';
 import { LineTooLongError, NotUtf8Error } from '../src/ingest/lines';
 import { classifyHttpStatus, HttpOutcome } from '../src/contract/failures';
 import { failure, FailureType, toApplicationFailure } from './failures';

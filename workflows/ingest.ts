@@ -32,6 +32,7 @@ import {
   DEFAULT_MAX_LISTED_REJECTIONS,
   DEFAULT_PAGE_BATCHES,
   DEFAULT_SETTLE_MS,
+  describeSource,
   IngestPhase,
   ingestProgressQuery,
   type IngestInput,
@@ -188,42 +189,43 @@ export async function ingestWorkflow(rawInput: IngestInput): Promise<IngestProgr
     maxListed: input.maxListedRejections ?? DEFAULT_MAX_LISTED_REJECTIONS,
   });
   if (input.alerting && progress.rejections.rejected > 0)
-    progress.alert = await alertRejections(input, progress, progress.rejections, input.alerting);
+    progress.alert = await alertRejections(
+      describeSource(input.source),
+      progress.rowsSent,
+      progress.rejections,
+      input.alerting,
+    );
   progress.phase = IngestPhase.completed;
   return progress;
 }
 
 /** One alert per ingest (claimed by its run in the ledger): how many rows, of which types, the first lines. */
 async function alertRejections(
-  input: IngestInput,
-  progress: IngestProgress,
+  file: string,
+  rowsSent: number,
   rejections: IngestRejections,
   routing: AlertRouting,
 ): Promise<'delivered' | 'not delivered'> {
   const { workflowId, runId } = workflowInfo();
-  const src = input.source;
-  const file = src.kind === 'local' ? src.path : `s3://${src.bucket}/${src.key}`;
   const types = Object.entries(rejections.byType)
     .map(([type, n]) => `${type} ${n}`)
     .join(', ');
-  const first = rejections.firstRejected
-    .slice(0, 5)
-    .map((r) => `line ${r.line} ${r.type}: ${r.reason}`)
-    .join('; ');
+  const firstRejected = rejections.firstRejected.slice(0, 5);
+  const first = firstRejected.map((r) => `line ${r.line} ${r.type}: ${r.reason}`).join('; ');
   try {
     const r = await sendAlert({
       kind: 'IngestRejected',
       workflowId,
       runId,
       message:
-        `m3ter rejected ${rejections.rejected} of ${progress.rowsSent} rows of ${file} (${types}). ` +
+        `m3ter rejected ${rejections.rejected} of ${rowsSent} rows of ${file} (${types}). ` +
         `First: ${first}.${rejections.reportFile ? ` Every rejected line: ${rejections.reportFile}` : ''}`,
       details: {
         file,
-        rowsSent: progress.rowsSent,
+        rowsSent,
         rejected: rejections.rejected,
         byType: rejections.byType,
-        firstRejected: rejections.firstRejected.slice(0, 5),
+        firstRejected,
       },
       routing,
     });

@@ -12,6 +12,7 @@ import { parseDuration, DURATION_RULE } from '../config/durations';
 import {
   createIngestInputSchema,
   DEFAULT_SETTLE_MS,
+  describeSource,
   ingestProgressQuery,
   ingestWorkflowId,
   type IngestInput,
@@ -19,7 +20,7 @@ import {
 import { createS3Client } from '../storage/s3';
 import { startOnce } from '../temporal/start-once';
 import { checkFile, DEFAULT_MAX_LISTED_ISSUES, type CheckedFile, type LineIssue } from '../ingest/check-file';
-import { describeSource, expandArgument } from '../ingest/source';
+import { expandArgument } from '../ingest/source';
 import type { AlertRouting } from '../contract/alert-routing';
 import { DefinitionsError } from '../definitions/parse';
 import { DEFAULT_CHANNEL_NAME, namedChannelRouting } from '../definitions/routing';

@@ -570,7 +570,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (v.EXPORT_DEFINITIONS_FILE !== undefined) config.definitionsFile = v.EXPORT_DEFINITIONS_FILE;
   if (v.TEMPORAL_UI_URL !== undefined) config.temporalUiUrl = v.TEMPORAL_UI_URL.replace(/\/+$/, '');
   if (v.ALERT_WEBHOOK_URL !== undefined) config.alertWebhookUrl = v.ALERT_WEBHOOK_URL;
-  if (v.SLACK_API_URL !== undefined) config.slackApiUrl = v.SLACK_API_URL.replace(/\/+$/, '');
+  if (v.SLACK_API_URL !== undefined) config.slackApiUrl = v.SLACK_API_URL;
   if (v.METRICS_PORT !== undefined) config.metricsPort = v.METRICS_PORT;
   if (v.HEALTH_PORT !== undefined) config.healthPort = v.HEALTH_PORT;
   if (v.EXPORT_S3_BUCKET !== undefined) {

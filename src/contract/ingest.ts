@@ -44,6 +44,11 @@ const sourceSchema = () =>
   ]);
 export type IngestSource = z.infer<ReturnType<typeof sourceSchema>>;
 
+/** How a source is named to people: its path, or its s3:// URL. */
+export function describeSource(source: IngestSource): string {
+  return source.kind === IngestSourceKind.local ? source.path : `s3://${source.bucket}/${source.key}`;
+}
+
 const count = () => z.number().int().min(0);
 
 /** What a run carries to the next across continue-as-new. */

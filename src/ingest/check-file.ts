@@ -8,7 +8,8 @@ import { parseCsvHeader, type CsvColumn } from './csv';
 import { formatOfName, IngestFormat, INGEST_EXTENSIONS } from './format';
 import { LineTooLongError, NotUtf8Error, readLines } from './lines';
 import { isBlank, parseRow } from './rows';
-import { describeSource, openSource, sourceName } from './source';
+import { openSource, sourceName } from './source';
+import { describeSource } from '../contract/ingest';
 
 /** Problems printed per run; every one is counted. */
 export const DEFAULT_MAX_LISTED_ISSUES = 50;

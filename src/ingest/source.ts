@@ -5,7 +5,7 @@ import { stat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { IngestSourceKind, type IngestSource } from '../contract/ingest';
+import { describeSource, IngestSourceKind, type IngestSource } from '../contract/ingest';
 import { formatOfName } from './format';
 
 /** Connection settings of the S3 store ingest reads from (credentials: the AWS SDK's default chain). */
@@ -56,10 +56,6 @@ export async function sourceSize(source: IngestSource, s3?: S3Client): Promise<n
   if (!s3) throw new SourceUnavailableError('no S3 client is configured for s3:// sources');
   const head = await s3.send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key }));
   return Number(head.ContentLength ?? 0);
-}
-
-export function describeSource(source: IngestSource): string {
-  return source.kind === IngestSourceKind.local ? source.path : `s3://${source.bucket}/${source.key}`;
 }
 
 const S3_URL = /^s3:\/\/([^/]+)\/?(.*)$/;
