@@ -44,7 +44,7 @@ async function main() {
       long: { type: 'string', default: '2' },
       'long-ms': { type: 'string', default: '360000' },
       'detection-jobs': { type: 'string', default: '1000' },
-      // Triggering 1,000 exports within the default budget of 25 requests/s takes about 45 s.
+      // Jobs stay PENDING until every export has been triggered within the default budget.
       'detection-pending-ms': { type: 'string', default: '60000' },
       'detection-running-ms': { type: 'string', default: '20000' },
       'detection-spread-ms': { type: 'string', default: '40000' },
