@@ -92,7 +92,7 @@ export function createExportJobBatcher(
    * the queue drains.
    */
   const callsWanted = () => {
-    const since = Date.now() - minIntervalMs;
+    const since = performance.now() - minIntervalMs;
     while (recent.length > 0 && recent[0].at <= since) recent.shift();
     const carried = recent.reduce((n, r) => n + r.reads, 0);
     const load = Math.ceil((pending.size + carried) / maxBatch) + (unlisted.size > 0 ? 1 : 0);
@@ -140,15 +140,16 @@ export function createExportJobBatcher(
 
   const call = async () => {
     timer = undefined;
-    // Timers may fire a millisecond early: the pace is a guarantee, so check it against the clock.
-    const early = lastCallAt + spacing() - Date.now();
+    // Timers may fire a millisecond early: the pace is a guarantee, so check it against the clock (the
+    // monotonic one: a wall-clock step must neither bunch calls together nor stall them).
+    const early = lastCallAt + spacing() - performance.now();
     if (early > 0) {
       timer = setTimeout(() => void call(), early);
       return;
     }
     if (inFlight >= callsWanted() || idle()) return;
     inFlight++;
-    lastCallAt = Date.now();
+    lastCallAt = performance.now();
     const reads = pending.size;
     const work = nextWork();
     recent.push({ at: lastCallAt, reads: reads - pending.size });
@@ -165,12 +166,12 @@ export function createExportJobBatcher(
     if (inFlight >= callsWanted() || idle()) return;
     // A full batch goes as soon as the pace allows; a partial one first gives others a moment to join.
     const gather = pending.size >= maxBatch ? 0 : windowMs;
-    const at = Math.max(Date.now() + gather, lastCallAt + spacing());
+    const at = Math.max(performance.now() + gather, lastCallAt + spacing());
     if (timer) {
       if (gather > 0) return;
       clearTimeout(timer);
     }
-    timer = setTimeout(() => void call(), Math.max(0, at - Date.now()));
+    timer = setTimeout(() => void call(), Math.max(0, at - performance.now()));
   };
 
   return (jobId: string) =>

@@ -19,17 +19,17 @@ function recordingM3ter(known: Set<string>, latencyMs = 0): BatcherM3ter & { cal
   const answer = async <T>(call: Call, value: () => T): Promise<T> => {
     calls.push(call);
     await new Promise((r) => setTimeout(r, latencyMs));
-    call.endedAt = Date.now();
+    call.endedAt = performance.now();
     return value();
   };
   return {
     calls,
     listExportJobs: ({ ids = [] }: { ids?: string[] }) =>
-      answer({ kind: 'list', ids, startedAt: Date.now() }, () => ({
+      answer({ kind: 'list', ids, startedAt: performance.now() }, () => ({
         data: ids.filter((id) => known.has(id)).map((id) => job(id, { status: 'RUNNING' })),
       })),
     getExportJob: (id: string) =>
-      answer({ kind: 'get', ids: [id], startedAt: Date.now() }, (): ExportJob => {
+      answer({ kind: 'get', ids: [id], startedAt: performance.now() }, (): ExportJob => {
         if (!known.has(id)) throw new M3terNotFoundError('HTTP 404', { status: 404 });
         return job(id, { status: 'RUNNING' });
       }),
@@ -38,8 +38,8 @@ function recordingM3ter(known: Set<string>, latencyMs = 0): BatcherM3ter & { cal
 
 /**
  * The least gap an observer can see between two call starts the batcher spaced `intervalMs` apart: the
- * batcher and the fake read Date.now(), which truncates to whole milliseconds, at different instants, and
- * a loaded machine can delay the fake's reading of one call by a millisecond more than the other's.
+ * batcher and the fake read the monotonic clock at different instants, and a loaded machine can delay the
+ * fake's reading of one call by a millisecond more than the other's.
  */
 const observedAtLeast = (intervalMs: number) => intervalMs - 2;
 
@@ -107,7 +107,7 @@ describe('createExportJobBatcher scaling with the backlog', () => {
     const all = ids(1000);
     const m3ter = recordingM3ter(new Set(all), 30);
     const read = createExportJobBatcher(m3ter, { windowMs: 5, minIntervalMs: 500, maxCallsPerInterval: 10 });
-    const started = Date.now();
+    const started = performance.now();
     const jobs = await Promise.all(all.map((id) => read(id)));
     expect(jobs.map((j) => j.id)).toEqual(all);
     expect(m3ter.calls.map((c) => c.ids.length)).toEqual(Array(10).fill(100));
