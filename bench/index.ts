@@ -30,6 +30,7 @@ import { benchConcurrentDownloads } from './concurrent-downloads';
 import { benchDownload } from './download';
 import { benchIngest } from './ingest';
 import { benchScale } from './scale';
+import { applyHeapFlags } from '../src/runtime/heap-flags';
 
 function printTable(rows: string[][]) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -37,6 +38,8 @@ function printTable(rows: string[][]) {
 }
 
 async function main() {
+  // The download bench runs the worker's download path in this process: the same heap settings as the worker.
+  applyHeapFlags();
   const { values } = parseArgs({
     options: {
       only: { type: 'string' },

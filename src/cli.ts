@@ -19,6 +19,7 @@ import { registerSetupCommand } from './cli/setup-command';
 import { registerStatusCommand } from './cli/status-command';
 import { registerToolingCommands } from './cli/tooling-commands';
 import { registerWorkerCommand } from './cli/worker-command';
+import { applyHeapFlags } from './runtime/heap-flags';
 import {
   describeRefusedCall,
   loadTemporalConnectionSettings,
@@ -63,6 +64,7 @@ function refusedCallMessage(err: unknown): string | undefined {
 
 /** Entry point used by bin/m3ter-exports.js; resolves to the process exit code. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  applyHeapFlags();
   const ctx = createCliContext(io);
   const program = buildProgram(ctx);
   try {
