@@ -34,8 +34,8 @@ function majorCollections(apply: boolean): number {
 }
 
 describe('the heap flags', () => {
-  it('are the external-memory accounting flag on Node.js 24 and nothing on the majors before it', () => {
-    expect(heapFlagsFor(24)).toEqual(['--external-memory-accounted-in-global-limit']);
+  it('cap the young generation on Node.js 24 and are nothing on the majors before it', () => {
+    expect(heapFlagsFor(24)).toEqual(['--scavenger-max-new-space-capacity-mb=8']);
     expect(heapFlagsFor(20)).toEqual([]);
     expect(heapFlagsFor(22)).toEqual([]);
   });
