@@ -2,7 +2,7 @@ import { Redactor } from '../log/redact';
 import { TokenProvider } from './auth';
 import type { Jitter } from './retry';
 import { M3terRequestValidationError, M3terResponseValidationError, type ValidationIssue } from './errors';
-import { Transport, defaultSleep, type HttpMethod, type M3terLogger, type RetryMode } from './http';
+import { JsonText, Transport, defaultSleep, type HttpMethod, type M3terLogger, type RetryMode } from './http';
 import { DEFAULT_CLIENT_RATE_LIMITS, TokenBucket, type RateClass, type RateLimitSpec } from './rate-limit';
 import {
   AdhocExportResponseSchema,
@@ -17,7 +17,8 @@ import {
   ListExportJobsQuerySchema,
   ListExportSchedulesQuerySchema,
   M3terEventSchema,
-  SubmitMeasurementsRequestSchema,
+  MeasurementsBatchSchema,
+  payloadSizeIssue,
   SubmitMeasurementsResponseSchema,
   createAdhocExportRequestSchema,
   lenientPageSchema,
@@ -336,9 +337,13 @@ export class M3terClient {
    * measurements), so callers wanting exactly-once set uids.
    */
   async submitMeasurements(req: { measurements: Measurement[] }): Promise<{ result: string }> {
-    const body = validateRequest(SubmitMeasurementsRequestSchema, req, 'measurements request');
+    const body = validateRequest(MeasurementsBatchSchema, req, 'measurements request');
+    // Serialized once: the size rule is checked on the very text that is sent.
+    const text = JSON.stringify(body);
+    const sizeIssue = payloadSizeIssue(text);
+    if (sizeIssue) throw new M3terRequestValidationError('Invalid measurements request', [sizeIssue]);
     const res = await this.call('POST', '/measurements', SubmitMeasurementsResponseSchema, {
-      json: body,
+      json: new JsonText(text),
       baseUrl: this.ingestUrl,
     });
     return { result: res.result };

@@ -68,6 +68,7 @@ export interface RequestSpec {
   /** Path only (no query); it is what errors and logs show. */
   path: string;
   query?: URLSearchParams;
+  /** A value to send as JSON, or its JSON text already serialized (`JsonText`), sent as is. */
   json?: unknown;
   form?: Record<string, string>;
   headers?: Record<string, string>;
@@ -83,6 +84,11 @@ export interface RequestSpec {
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 /** The largest request the client sends (a measurements batch is < 512,000 bytes). */
 const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** A JSON body serialized by the caller, who measured or checked that very text. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
 
 export interface TransportResponse {
   status: number;
@@ -254,7 +260,7 @@ export class Transport {
       data = new URLSearchParams(spec.form).toString();
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
     } else if (spec.json !== undefined) {
-      data = JSON.stringify(spec.json);
+      data = spec.json instanceof JsonText ? spec.json.text : JSON.stringify(spec.json);
       headers['Content-Type'] = 'application/json';
     }
     const qs = spec.query?.toString();

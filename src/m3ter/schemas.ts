@@ -296,21 +296,25 @@ export const MeasurementSchema = z.strictObject({
 });
 export type Measurement = z.infer<typeof MeasurementSchema>;
 
-export const SubmitMeasurementsRequestSchema = z
-  .strictObject({
-    measurements: z.array(MeasurementSchema).min(1).max(MAX_MEASUREMENTS_PER_REQUEST),
-  })
-  .superRefine((v, ctx) => {
-    // Measured on exactly what the client sends (JSON.stringify of the validated body).
-    const bytes = Buffer.byteLength(JSON.stringify(v), 'utf8');
-    if (bytes >= MAX_MEASUREMENTS_PAYLOAD_BYTES) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['measurements'],
-        message: `JSON payload must be < ${MAX_MEASUREMENTS_PAYLOAD_BYTES} bytes (is ${bytes}); split the batch`,
-      });
-    }
-  });
+/** A measurements request without its size rule, which needs the body's JSON text: see `payloadSizeIssue`. */
+export const MeasurementsBatchSchema = z.strictObject({
+  measurements: z.array(MeasurementSchema).min(1).max(MAX_MEASUREMENTS_PER_REQUEST),
+});
+
+/** The size rule of a measurements request, on exactly the JSON text sent; undefined when it fits. */
+export function payloadSizeIssue(jsonText: string): { path: string; message: string } | undefined {
+  const bytes = Buffer.byteLength(jsonText, 'utf8');
+  if (bytes < MAX_MEASUREMENTS_PAYLOAD_BYTES) return undefined;
+  return {
+    path: 'measurements',
+    message: `JSON payload must be < ${MAX_MEASUREMENTS_PAYLOAD_BYTES} bytes (is ${bytes}); split the batch`,
+  };
+}
+
+export const SubmitMeasurementsRequestSchema = MeasurementsBatchSchema.superRefine((v, ctx) => {
+  const issue = payloadSizeIssue(JSON.stringify(v));
+  if (issue) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
+});
 export type SubmitMeasurementsRequest = z.infer<typeof SubmitMeasurementsRequestSchema>;
 
 export const SubmitMeasurementsResponseSchema = z.looseObject({ result: z.string() });

@@ -233,6 +233,12 @@ describe('endpoints', () => {
     await expect(c.submitMeasurements({ measurements: [] })).rejects.toThrow(
       'measurements: must contain at least 1 item',
     );
+    // The size rule is checked on the JSON text the client would send: exactly 512,000 bytes is refused.
+    const one = { meter: 'm', account: 'a', ts: '2025-05-20T10:00:00Z', other: { pad: '' } };
+    const pad = 512_000 - JSON.stringify({ measurements: [one] }).length;
+    const oversized = c.submitMeasurements({ measurements: [{ ...one, other: { pad: 'x'.repeat(pad) } }] });
+    await expect(oversized).rejects.toBeInstanceOf(M3terRequestValidationError);
+    await expect(oversized).rejects.toThrow('measurements: JSON payload must be < 512000 bytes (is 512000)');
     await expect(c.getExportJob('')).rejects.toBeInstanceOf(M3terRequestValidationError);
     await expect(c.listExportJobs({ pageSize: 500 })).rejects.toThrow('pageSize: must be <= 100');
     expect(server.requests).toHaveLength(0);
