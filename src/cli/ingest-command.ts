@@ -2,10 +2,11 @@
 //
 // Every file is checked in full before anything is started (exit 2 with every problem by file, line and
 // field). Each file is then one ingestWorkflow under an id derived from its content (startOnce): the same
-// file again attaches to its running ingest or is skipped once done. `--force` sends it again with new uids.
+// file again attaches to its running ingest, is skipped once done, and is sent again under the same uids
+// when its ingest ended without completing. `--force` sends it again with new uids.
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadIngestCommandConfig, type IngestConfig, type TemporalConfig } from '../config/config';
 import { parseDuration, DURATION_RULE } from '../config/durations';
@@ -20,6 +21,7 @@ import {
 import { createS3Client } from '../storage/s3';
 import { startOnce } from '../temporal/start-once';
 import { checkFile, DEFAULT_MAX_LISTED_ISSUES, type CheckedFile, type LineIssue } from '../ingest/check-file';
+import { RESEND_SAME_UIDS_WITHIN_MS } from '../ingest/uid';
 import { expandArgument } from '../ingest/source';
 import type { AlertRouting } from '../contract/alert-routing';
 import { DefinitionsError } from '../definitions/parse';
@@ -186,22 +188,40 @@ export function ingestInput(f: CheckedFile, p: Prepared): IngestInput {
   });
 }
 
+/** Closed without completing: the id may run again. */
+const ENDED_UNFINISHED = new Set(['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
+
+type StartState = 'started' | 'resent' | 'attached' | 'done' | 'ended';
+const RESEND_DAYS = Math.round(RESEND_SAME_UIDS_WITHIN_MS / 86_400_000);
+
 async function startFile(
   client: Client,
   temporal: TemporalConfig,
   f: CheckedFile,
   p: Prepared,
-): Promise<{ handle: IngestHandle; state: 'started' | 'attached' | 'done' | 'ended' }> {
+): Promise<{ handle: IngestHandle; state: StartState; earlier?: string }> {
   const workflowId = ingestWorkflowId(f.sha256, p.salt);
+  const handle = client.workflow.getHandle(workflowId) as IngestHandle;
+  // An ingest that ended without completing is sent again under the same uids, so the rows it had sent are
+  // ingested once, but only while m3ter still deduplicates them (src/ingest/uid.ts).
+  const earlier = await handle.describe().catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  });
+  const resendable =
+    earlier !== undefined &&
+    ENDED_UNFINISHED.has(earlier.status.name) &&
+    Date.now() - earlier.startTime.getTime() < RESEND_SAME_UIDS_WITHIN_MS;
   const started = await startOnce(client, {
     workflowType: 'ingestWorkflow',
     workflowId,
     taskQueue: temporal.taskQueue,
     args: [ingestInput(f, p)],
     memo: { file: describeSource(f.source) },
+    againAfterFailure: resendable,
   });
-  const handle = client.workflow.getHandle(workflowId) as IngestHandle;
-  if (started) return { handle, state: 'started' };
+  if (started)
+    return earlier ? { handle, state: 'resent', earlier: earlier.status.name } : { handle, state: 'started' };
   const d = await handle.describe();
   if (d.status.name === 'RUNNING') return { handle, state: 'attached' };
   return { handle, state: d.status.name === 'COMPLETED' ? 'done' : 'ended' };
@@ -237,15 +257,16 @@ export async function runIngestCommand(
     const outcomes: IngestOutcome[] = [];
     const handles: Array<{ handle: IngestHandle; file: string }> = [];
     for (const f of prepared.files) {
-      const { handle, state } = await startFile(client, temporal, f, prepared);
+      const { handle, state, earlier } = await startFile(client, temporal, f, prepared);
       const file = describeSource(f.source);
       if (!flags.json)
         io.stderr(
           {
             started: `started ingest ${handle.workflowId} for ${file} (${f.rows} measurements)`,
+            resent: `sending ${file} again as ingest ${handle.workflowId}: its last run ended ${earlier}; the rows it sent go again under the same uids, which m3ter ingests once`,
             attached: `attached to the running ingest ${handle.workflowId} of ${file} (same content)`,
             done: `skipped ${file}: the same content was already ingested by ${handle.workflowId} (--force sends it again with new uids)`,
-            ended: `skipped ${file}: its ingest ${handle.workflowId} ended without completing; see \`ingest status ${handle.workflowId}\` (--force sends it again with new uids)`,
+            ended: `skipped ${file}: its ingest ${handle.workflowId} ended without completing ${RESEND_DAYS} days ago or more, beyond m3ter's deduplication of its uids; see \`ingest status ${handle.workflowId}\` (--force sends it again with new uids)`,
           }[state],
         );
       handles.push({ handle, file });

@@ -10,6 +10,13 @@
 // so a rejection event that quotes it leads straight back to the line without any map of uids.
 
 export const MAX_UID_LENGTH = 50;
+/** How long m3ter deduplicates a uid (the assumption above). */
+export const UID_DEDUP_MS = 35 * 86_400_000;
+/**
+ * How recent an ingest that ended without completing must be for the same file to be sent again under
+ * the same uids: its rows were sent after its start, and a day is left for the sending and for clocks.
+ */
+export const RESEND_SAME_UIDS_WITHIN_MS = UID_DEDUP_MS - 86_400_000;
 const HASH_CHARS = 24;
 export const SALT_PATTERN = /^[0-9a-z]{8}$/;
 const DERIVED = /^ig-([0-9a-f]{24})(?:-([0-9a-z]{8}))?-([1-9]\d{0,9})$/;

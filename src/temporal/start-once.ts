@@ -11,9 +11,14 @@ export interface StartOnceOptions {
   taskQueue: string;
   args: unknown[];
   memo?: Record<string, unknown>;
+  /**
+   * Whether a closed run that did not complete (failed, cancelled, terminated, timed out) frees the id for
+   * a new run. Default false: the id is taken for good.
+   */
+  againAfterFailure?: boolean;
 }
 
-/** True when this call created the workflow; false when the id was already taken (nothing started). */
+/** True when this call created the workflow (a run); false when the id was already taken (nothing started). */
 export async function startOnce(client: Client, opts: StartOnceOptions): Promise<boolean> {
   try {
     await client.workflow.start(opts.workflowType, {
@@ -21,7 +26,9 @@ export async function startOnce(client: Client, opts: StartOnceOptions): Promise
       taskQueue: opts.taskQueue,
       args: opts.args,
       ...(opts.memo ? { memo: opts.memo } : {}),
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdReusePolicy: opts.againAfterFailure
+        ? WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+        : WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     });
     return true;

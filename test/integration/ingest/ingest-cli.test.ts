@@ -1,14 +1,17 @@
 // `m3ter-exports ingest` end to end: the REAL CLI process, the REAL Temporal dev server (jest global setup),
 // a REAL sandbox process validating meters, and the worker's own wiring in this process. Rejected rows come
 // back with their lines, the same file twice sends nothing, batches fill up to just under 512,000 bytes, a
-// body refused with 403 is split, and a row that can never fit is refused before anything is sent.
+// body refused with 403 is split, a row that can never fit is refused before anything is sent, and a file
+// whose ingest failed is sent again under the same uids.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { IngestProgress } from '../../../src/contract/ingest';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ingestProgressQuery, type IngestProgress } from '../../../src/contract/ingest';
 import { derivedUid } from '../../../src/ingest/uid';
 import { runCli } from '../../support/cli-process';
 import { startStack, type Stack } from '../../support/stack';
+import { waitFor } from '../../support/wait-for';
 
 const MEASUREMENTS = 'POST /organizations/:orgId/measurements';
 const METERS = { 'api-calls': { required: ['measure.quantity'] }, 'storage-gb': { required: [] } };
@@ -97,6 +100,54 @@ describe('ingest (CLI + dev server + sandbox process)', () => {
     expect(again.code).toBe(0);
     expect(ingests(again.stdout)).toEqual([{ workflowId: run.workflowId, file, status: 'DONE' }]);
     expect(await posts()).toBe(before);
+  });
+
+  it('sends a file whose ingest failed again under the same uids, so every row is stored once', async () => {
+    const rows = ['meter,account,ts,measure.quantity'];
+    for (let i = 0; i < 6_000; i++)
+      rows.push(`api-calls,acct-003,2026-01-02T00:00:${String(i % 60).padStart(2, '0')}Z,${i}`);
+    const file = write('resend.csv', rows.join('\n') + '\n');
+    const prefix = `ig-${sha(file).slice(0, 24)}-`;
+    // Slow batches, one at a time: the run can be failed once some of its 6 batches are stored.
+    await stack.sandbox.admin.post('/faults', { route: MEASUREMENTS, latencyMs: 500 });
+    try {
+      const first = await cli([file, '--json', '--concurrency', '1', '--settle', '1s']);
+      expect(first.code).toBe(0);
+      const [{ workflowId, status }] = ingests(first.stdout);
+      expect(status).toBe('STARTED');
+      const { runId } = await stack.client.workflow.getHandle(workflowId).describe();
+      const firstRun = stack.client.workflow.getHandle(workflowId, runId);
+      await waitFor(
+        async () => (await firstRun.query(ingestProgressQuery)).batchesSent >= 2,
+        'two batches stored',
+      );
+      // m3ter refuses the next batch outright: the ingest fails with some rows sent.
+      await stack.sandbox.admin.post('/faults', { route: MEASUREMENTS, failNext: { count: 1, status: 400 } });
+      await expect(firstRun.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+      const before = await stored(prefix);
+      expect(before.matching).toBeGreaterThanOrEqual(2_000);
+      expect(before.matching).toBeLessThan(6_000);
+      await stack.sandbox.admin.del('/faults');
+
+      const again = await cli([file, '--wait', '--settle', '1s']);
+      expect(again.code).toBe(0);
+      expect(again.stderr).toContain(
+        `sending ${file} again as ingest ${workflowId}: its last run ended FAILED`,
+      );
+      const latest = await stack.client.workflow.getHandle(workflowId).describe();
+      expect(latest.runId).not.toBe(runId);
+      expect(latest.status.name).toBe('COMPLETED');
+      // Every row once, under the uids of the first run: the rows it had sent arrived again and were dropped.
+      expect(await stored(prefix)).toMatchObject({
+        matching: 6_000,
+        duplicatesReceived: before.duplicatesReceived + before.matching,
+      });
+
+      const third = await cli([file, '--json']);
+      expect(ingests(third.stdout)).toEqual([{ workflowId, file, status: 'DONE' }]);
+    } finally {
+      await stack.sandbox.admin.del('/faults');
+    }
   });
 
   it('fills batches up to just under 512,000 bytes and splits a body m3ter refuses with 403', async () => {
