@@ -1,4 +1,4 @@
-# Worker image: compiled JavaScript, production dependencies only.
+# Worker image: compiled JavaScript, production dependencies only. A `sandbox` stage serves local trials.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -16,7 +16,21 @@ RUN npm run build
 # An empty directory for the runtime stage's export directory (COPY creates it there with its owner).
 RUN mkdir -p exports
 
-FROM node:24-bookworm-slim
+# `docker compose --profile sandbox`: the m3ter sandbox, a simulator for a local trial. The worker image
+# below leaves out its HTTP framework (an optional dependency); this stage installs it.
+FROM node:24-bookworm-slim AS sandbox
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+COPY bin bin
+COPY --from=build /app/dist dist
+USER node
+ENTRYPOINT ["node", "bin/m3ter-exports.js"]
+CMD ["sandbox", "--host", "0.0.0.0", "--port", "8080"]
+
+# The worker image, built by default (the last stage).
+FROM node:24-bookworm-slim AS worker
 ENV NODE_ENV=production
 # Probes and scrapers reach a container from outside it; the worker's own default is loopback.
 ENV HEALTH_HOST=0.0.0.0 METRICS_HOST=0.0.0.0
@@ -24,8 +38,8 @@ ENV EXPORT_DIR=/exports
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts in the image that runs: the compiled worker needs none, and a dependency's script is
-# code run at build time that nothing reviewed.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# code run at build time that nothing reviewed. No optional dependencies: only the sandbox needs them.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 COPY bin bin
 COPY --from=build /app/dist dist
 # Owned by the user the worker runs as: a named volume mounted here starts as a copy of it, ownership

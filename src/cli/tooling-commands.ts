@@ -5,6 +5,25 @@ import type { Command } from 'commander';
 import { CliInputError } from './exit-codes';
 import type { CliContext } from './program';
 
+/**
+ * Loads a tooling module. The sandbox's HTTP framework is an optional dependency that the worker image
+ * leaves out: without it, the command says where the sandbox is instead of failing with a stack trace.
+ */
+async function loadTooling<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'MODULE_NOT_FOUND' && /'fastify'/.test(e.message ?? ''))
+      throw new CliInputError(
+        'the m3ter sandbox is not part of this install: its HTTP framework, fastify, is an optional ' +
+          "dependency that the worker image leaves out. Use the Dockerfile's `sandbox` stage " +
+          '(docker compose --profile sandbox up), or an npm install with optional dependencies',
+      );
+    throw err;
+  }
+}
+
 export function registerToolingCommands(program: Command, ctx: CliContext): void {
   program
     .command('sandbox')
@@ -25,7 +44,7 @@ export function registerToolingCommands(program: Command, ctx: CliContext): void
           dataFile?: string;
           json?: boolean;
         }) => {
-          const { runSandboxCommand } = await import('../../tooling/sandbox/main');
+          const { runSandboxCommand } = await loadTooling(() => import('../../tooling/sandbox/main'));
           const toInt = (flag: string, v: string) => {
             if (!/^\d+$/.test(v) || Number(v) > 65535)
               throw new CliInputError(`${flag}: must be an integer 0-65535`);
@@ -52,7 +71,7 @@ export function registerToolingCommands(program: Command, ctx: CliContext): void
     .option('--sandbox-port <n>', 'sandbox port (0 = any)', '0')
     .action(
       ctx.act(async (o: { uiPort: string; temporalPort: string; sandboxPort: string }) => {
-        const { runDev } = await import('../../tooling/cli/dev-command');
+        const { runDev } = await loadTooling(() => import('../../tooling/cli/dev-command'));
         return runDev({
           uiPort: Number(o.uiPort),
           temporalPort: Number(o.temporalPort),
@@ -69,7 +88,7 @@ export function registerToolingCommands(program: Command, ctx: CliContext): void
     .option('--export-dir <dir>', 'where files go', './exports/demo')
     .action(
       ctx.act(async (o: { exportDir: string }) => {
-        const { runDemo } = await import('../../tooling/cli/demo-command');
+        const { runDemo } = await loadTooling(() => import('../../tooling/cli/demo-command'));
         return runDemo({ exportDir: o.exportDir });
       }),
     );

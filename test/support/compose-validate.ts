@@ -54,7 +54,7 @@ export async function ensureComposeValidator(log: (m: string) => void = () => un
 
 export interface ComposeService {
   image?: string;
-  build?: { context: string; dockerfile?: string };
+  build?: { context: string; dockerfile?: string; target?: string };
   command?: string[] | null;
   entrypoint?: string[] | null;
   environment?: Record<string, string | null>;

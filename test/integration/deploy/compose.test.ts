@@ -14,6 +14,7 @@ import {
   type ComposeProject,
   type ComposeService,
 } from '../../support/compose-validate';
+import { parseDockerfile } from '../../support/dockerfile';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const PROD = path.join(ROOT, 'docker-compose.yml');
@@ -226,6 +227,13 @@ describe('compose files, as Docker Compose loads them', () => {
       // Credentials the worker sends are the ones the sandbox accepts.
       for (const k of ['M3TER_ORG_ID', 'M3TER_ACCESS_KEY_ID', 'M3TER_API_SECRET'])
         expect(env(sandbox)[k]).toBe(env(worker)[k]);
+      // The sandbox runs from the Dockerfile's stage that has its HTTP framework; the worker from the
+      // default (last) stage, which leaves it out.
+      const stages = parseDockerfile(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
+      expect(sandbox.build?.target).toBe('sandbox');
+      expect(stages.map((s) => s.name)).toContain('sandbox');
+      expect(worker.build?.target).toBeUndefined();
+      expect(stages.at(-1)?.name).toBe('worker');
     });
 
     it('refuses to load without the secrets it needs, naming each', async () => {

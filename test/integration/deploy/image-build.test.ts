@@ -129,6 +129,42 @@ describe('the image the Dockerfile builds', () => {
     expect(started.stderr).toMatch(/M3TER_ORG_ID: is required/);
   });
 
+  it('leaves the sandbox out of the worker: no fastify installed, and `sandbox` exits 2 saying where it is', async () => {
+    const dir = hostDirs.get(final)!;
+    expect(final.name).toBe('worker');
+    expect(fs.existsSync(path.join(dir, 'node_modules/fastify'))).toBe(false);
+    const [command, args] = argv([...final.entrypoint!, 'sandbox', '--port', '0']);
+    const r = await run(command, args, dir, { ...final.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the m3ter sandbox is not part of this install');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('serves the sandbox from its own stage', async () => {
+    const stage = stageByRef(stages, 'sandbox');
+    const dir = hostDirs.get(stage)!;
+    expect(fs.existsSync(path.join(dir, 'node_modules/fastify'))).toBe(true);
+    expect(stage.cmd?.[0]).toBe('sandbox');
+    // Its entry point on loopback and a free port, not the container's 0.0.0.0:8080.
+    const [command, args] = argv([...stage.entrypoint!, 'sandbox', '--port', '0', '--json']);
+    const child = spawn(command, args, { cwd: dir, env: { PATH: process.env.PATH, ...stage.env } });
+    try {
+      const ready = await new Promise<{ adminUrl: string }>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const line = out.split('\n').find((l) => l.startsWith('{'));
+          if (line) resolve(JSON.parse(line) as { adminUrl: string });
+        });
+        child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}: ${out}`)));
+      });
+      const counters = await fetch(`${ready.adminUrl}/counters`);
+      expect(counters.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   it('finds the prebuilt workflow bundle the way the worker does, with no sources to fall back on', async () => {
     const dir = hostDirs.get(final)!;
     // bin/register-ts.js picks compiled code when the sources are absent; src/runtime/workflow-bundle.ts then
