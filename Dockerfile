@@ -16,8 +16,8 @@ RUN npm run build
 # An empty directory for the runtime stage's export directory (COPY creates it there with its owner).
 RUN mkdir -p exports
 
-# `docker compose --profile sandbox`: the m3ter sandbox, a simulator for a local trial. The worker image
-# below leaves out its HTTP framework (an optional dependency); this stage installs it.
+# `docker compose --profile sandbox`: the m3ter sandbox, a simulator for a local trial. The same compiled
+# code with every production dependency, the sandbox's HTTP framework included, which the worker removes.
 FROM node:24-bookworm-slim AS sandbox
 ENV NODE_ENV=production
 WORKDIR /app
@@ -38,8 +38,11 @@ ENV EXPORT_DIR=/exports
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts in the image that runs: the compiled worker needs none, and a dependency's script is
-# code run at build time that nothing reviewed. No optional dependencies: only the sandbox needs them.
-RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+# code run at build time that nothing reviewed. fastify, the sandbox's HTTP framework, is removed: the worker
+# never loads it. (It stays a dependency, not an optional one: npm skips an optional dependency whose tree
+# names an engine the running Node.js is not, and the sandbox must run from a checkout on every engine.)
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+  && npm uninstall --no-save --omit=dev --ignore-scripts --no-audit --no-fund fastify
 COPY bin bin
 COPY --from=build /app/dist dist
 # Owned by the user the worker runs as: a named volume mounted here starts as a copy of it, ownership

@@ -6,8 +6,8 @@ import { CliInputError } from './exit-codes';
 import type { CliContext } from './program';
 
 /**
- * Loads a tooling module. The sandbox's HTTP framework is an optional dependency that the worker image
- * leaves out: without it, the command says where the sandbox is instead of failing with a stack trace.
+ * Loads a tooling module. The worker image leaves out the sandbox's HTTP framework: there, the command says
+ * where the sandbox is instead of failing with a stack trace.
  */
 async function loadTooling<T>(load: () => Promise<T>): Promise<T> {
   try {
@@ -16,9 +16,9 @@ async function loadTooling<T>(load: () => Promise<T>): Promise<T> {
     const e = err as { code?: string; message?: string };
     if (e.code === 'MODULE_NOT_FOUND' && /'fastify'/.test(e.message ?? ''))
       throw new CliInputError(
-        'the m3ter sandbox is not part of this install: its HTTP framework, fastify, is an optional ' +
-          "dependency that the worker image leaves out. Use the Dockerfile's `sandbox` stage " +
-          '(docker compose --profile sandbox up), or an npm install with optional dependencies',
+        'the m3ter sandbox is not part of this install: the worker image leaves out its HTTP framework, ' +
+          "fastify. Use the Dockerfile's `sandbox` stage (docker compose --profile sandbox up), or a " +
+          'checkout of this repository',
       );
     throw err;
   }
