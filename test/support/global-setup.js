@@ -6,10 +6,14 @@ const os = require('node:os');
 const path = require('node:path');
 const fs = require('node:fs');
 
-module.exports = async function globalSetup() {
+module.exports = async function globalSetup(globalConfig) {
   // The failure monitor is a namespace singleton: a worker started by one test would leave it polling
   // that test's sandbox. Tests that exercise it start it themselves.
   if (process.env.MONITOR === undefined) process.env.MONITOR = 'off';
+  // The unit project needs neither (`jest --selectProjects unit`, as `npm test` runs it first).
+  const projects = globalConfig && globalConfig.selectProjects;
+  if (projects && projects.length > 0 && projects.every((p) => p === 'unit'))
+    process.env.M3TER_TEST_TEMPORAL = 'off';
   if (process.env.M3TER_TEST_TEMPORAL === 'off') return;
   const { resolveEntry } = require('../../bin/register-ts');
   resolveEntry('tooling/devserver/index.ts');
