@@ -99,7 +99,18 @@ async function replay(stage: Stage): Promise<void> {
 }
 
 beforeAll(async () => {
-  for (const stage of stages) await replay(stage);
+  // Each stage once the stages it copies from are built, as BuildKit does: the sandbox and worker stages
+  // install their dependencies side by side.
+  const built = new Map<Stage, Promise<void>>();
+  for (const stage of stages) {
+    const from = stage.steps.flatMap((s) => (s.kind === 'copy' && s.from !== undefined ? [s.from] : []));
+    const deps = from.map((ref) => built.get(stageByRef(stages, ref))!);
+    built.set(
+      stage,
+      Promise.all(deps).then(() => replay(stage)),
+    );
+  }
+  await Promise.all(built.values());
 }, 1_200_000);
 
 afterAll(() => {
