@@ -10,6 +10,9 @@ process.emitWarning = function (warning, ...rest) {
   return emitWarning.call(process, warning, ...rest);
 };
 const { resolveEntry } = require('./register-ts');
+// Before the CLI's modules load: V8 sizes its young generation as the heap grows, and the cap must be in
+// place before that (src/runtime/heap-flags.ts).
+require(resolveEntry('src/runtime/heap-flags.ts')).applyHeapFlags();
 // Once the command has returned, its work is done: exit when the output is flushed, so that nothing it left
 // behind (a Temporal connection attempt abandoned once its failure was certain, which runs on to its own
 // deadline) keeps the process, and the terminal, waiting.

@@ -8,4 +8,6 @@ if (!entry) {
   process.exit(2);
 }
 process.argv.splice(2, 1);
+// Before the entry's modules load, as bin/m3ter-exports.js does (src/runtime/heap-flags.ts).
+require(resolveEntry('src/runtime/heap-flags.ts')).applyHeapFlags();
 require(resolveEntry(entry));
