@@ -13,6 +13,12 @@ import path from 'node:path';
 import { buildProgram } from '../../../src/cli';
 import { parseDockerfile, stageByRef, underWorkdir, type Stage } from '../../support/dockerfile';
 import { baseImageNodeMajor, nodeForMajor } from '../../support/node-for-image';
+import {
+  installedPackages,
+  neededBy,
+  productionDependencies,
+  type PackageLock,
+} from '../../support/npm-tree';
 import { spawnWorkerProcess } from '../../support/worker-process';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -140,16 +146,38 @@ describe('the image the Dockerfile builds', () => {
     expect(started.stderr).toMatch(/M3TER_ORG_ID: is required/);
   });
 
-  it('leaves the sandbox out of the worker: no fastify installed, and `sandbox` exits 2 saying where it is', async () => {
-    const dir = hostDirs.get(final)!;
+  it("leaves the sandbox out of the worker: none of fastify's packages, every other production one", () => {
     expect(final.name).toBe('worker');
-    expect(fs.existsSync(path.join(dir, 'node_modules/fastify'))).toBe(false);
-    const [command, args] = argv([...final.entrypoint!, 'sandbox', '--port', '0']);
-    const r = await run(command, args, dir, { ...final.env });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('the m3ter sandbox is not part of this install');
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as PackageLock;
+    const production = productionDependencies(lock);
+    expect(production).toContain('fastify');
+    // fastify's own packages: those the lock file says no other production dependency needs.
+    const others = neededBy(
+      lock,
+      production.filter((name) => name !== 'fastify'),
+    );
+    const onlyFastify = [...neededBy(lock, production)].filter((p) => !others.has(p));
+    expect(onlyFastify).toEqual(expect.arrayContaining(['node_modules/fastify', 'node_modules/find-my-way']));
+    const worker = installedPackages(hostDirs.get(final)!);
+    const sandbox = installedPackages(hostDirs.get(stageByRef(stages, 'sandbox'))!);
+    expect(onlyFastify.filter((p) => !sandbox.has(p))).toEqual([]);
+    expect(onlyFastify.filter((p) => worker.has(p))).toEqual([]);
+    // Nothing else goes: the worker holds what the sandbox stage holds, less fastify's own packages.
+    expect([...sandbox].filter((p) => !onlyFastify.includes(p) && !worker.has(p))).toEqual([]);
+    expect([...worker].filter((p) => !sandbox.has(p))).toEqual([]);
   });
+
+  it.each<string[]>([['sandbox', '--port', '0'], ['dev'], ['demo']])(
+    'refuses `%s` in the worker with exit 2 saying where the sandbox is, not a stack trace',
+    async (...words: string[]) => {
+      const [command, args] = argv([...final.entrypoint!, ...words]);
+      const r = await run(command, args, hostDirs.get(final)!, { ...final.env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('the m3ter sandbox is not part of this install');
+      expect(r.stderr).toContain('docker compose --profile sandbox up');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
 
   it('serves the sandbox from its own stage', async () => {
     const stage = stageByRef(stages, 'sandbox');

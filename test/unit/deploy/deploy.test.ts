@@ -207,6 +207,35 @@ describe('Dockerfile', () => {
     expect(compiled.filter((f) => covers(copied, f))).toEqual([]);
   });
 
+  it('builds the worker by default and the sandbox only as its own stage, both from the same entry point', () => {
+    expect(final.name).toBe('worker');
+    expect(final.cmd).toEqual(['worker']);
+    const sandbox = stageByRef(stages, 'sandbox');
+    expect(sandbox.cmd?.[0]).toBe('sandbox');
+    expect(sandbox.entrypoint).toEqual(final.entrypoint);
+    expect(sandbox.user).toBe(final.user);
+    expect(final.user).not.toMatch(/^(root|0)(:|$)/);
+    // docker-compose.dev.yml's worker builds the default stage (docker-compose.yml is checked with compose-go).
+    expect(compose.services.worker.build).toBe('.');
+  });
+
+  it('installs, in each stage that runs, production dependencies only and no install scripts', () => {
+    const runtime = stages.filter((s) => s.entrypoint !== undefined);
+    expect(runtime.map((s) => s.name)).toEqual(expect.arrayContaining(['sandbox', 'worker']));
+    for (const stage of runtime) {
+      // Each npm command of a RUN: an `npm uninstall` without --omit=dev would install the dev dependencies.
+      const npm = stage.steps
+        .flatMap((s) => (s.kind === 'run' ? s.command.split(/&&|;|\|\|/) : []))
+        .map((c) => c.trim())
+        .filter((c) => /^npm\s+(ci|install|i|uninstall|rm|update)\b/.test(c));
+      expect(npm.length).toBeGreaterThan(0);
+      for (const command of npm) {
+        expect(command).toMatch(/\s--omit=dev\b/);
+        expect(command).toMatch(/\s--ignore-scripts\b/);
+      }
+    }
+  });
+
   it('creates the export directory owned by the user it runs as, where both compose files mount the volume', () => {
     const exportDir = final.env.EXPORT_DIR;
     expect(exportDir).toMatch(/^\//);
