@@ -374,6 +374,7 @@ export async function streamDownloadToStorage(opts: StreamDownloadOptions): Prom
         throw err;
       }
       ext ??= chooseExtension(res, url, opts.defaultExt);
+      writer.intendName?.(`${opts.base}${ext}`);
       contentType ??=
         typeof res.headers['content-type'] === 'string' ? res.headers['content-type'] : undefined;
 

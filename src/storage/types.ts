@@ -59,6 +59,12 @@ export interface StorageWriter {
   readonly name: string;
   /** Bytes on disk in the temporary file, including bytes found there when resuming. */
   readonly bytesWritten: number;
+  /**
+   * The name `commit` will most likely be given, as soon as it is known (before the first byte where it
+   * can be). S3 then uploads straight to that key when nothing is there and saves a server-side copy on
+   * commit; local storage has no use for it. `commit` decides the name either way.
+   */
+  intendName?(finalName: string): void;
   /** A Writable for `pipeline()`; a fresh one per call, appending at `bytesWritten`. */
   createStream(): Writable;
   /** Waits for in-flight writes of destroyed streams so `bytesWritten` is exact. */

@@ -1,6 +1,8 @@
-// Making a completed upload visible: pick the final key (never overwrite: same SHA-256 already there is
-// success without a write, other content goes to `.v2`, `.v3`, ...), then copy the temporary object there
-// server-side with the whole-file SHA-256 in its metadata, which S3 takes only when an object is created.
+// Making a completed upload visible: pick the final key (never overwrite: same content already there is
+// success without a write, other content goes to `.v2`, `.v3`, ...). An upload that went straight to that
+// key is completed there; one that went to the temporary key is completed and copied server-side to it,
+// with the whole-file SHA-256 in its metadata, which S3 takes only when an object is created.
+import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -11,6 +13,7 @@ import {
   UploadPartCopyCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
+import type { UploadedPart } from './checkpoint';
 import type { Ctx } from './context';
 import { MiB } from './context';
 import { isNotFound, storageFailure } from './errors';
@@ -20,14 +23,51 @@ import { joinKey } from './layout';
 export const SINGLE_COPY_LIMIT = 5 * 1024 * MiB;
 const COPY_PART_SIZE = 512 * MiB;
 
-async function head(ctx: Ctx, key: string): Promise<{ sha256?: string } | undefined> {
+interface ExistingObject {
+  /** The whole-file SHA-256 (hex) in user metadata: objects that were copied to their key have it. */
+  sha256?: string;
+  /** S3's own SHA-256 checksum: the whole object's (base64), or of its parts (`<base64>-<parts>`). */
+  checksum?: string;
+}
+
+async function head(ctx: Ctx, key: string): Promise<ExistingObject | undefined> {
   try {
-    const res = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: key }));
-    return { sha256: res.Metadata?.sha256 };
+    const res = await ctx.client.send(
+      new HeadObjectCommand({ Bucket: ctx.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+    );
+    return { sha256: res.Metadata?.sha256, checksum: res.ChecksumSHA256 };
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw storageFailure('checking for an existing object', err);
   }
+}
+
+/** Whether an object is at `key`. */
+export async function objectExists(ctx: Ctx, key: string): Promise<boolean> {
+  return (await head(ctx, key)) !== undefined;
+}
+
+/** What S3 reports as the SHA-256 checksum of an object uploaded in these parts: the digest of their digests. */
+export function partsChecksum(parts: UploadedPart[]): string {
+  const h = createHash('sha256');
+  for (const p of [...parts].sort((a, b) => a.n - b.n)) h.update(Buffer.from(p.sha256, 'base64'));
+  return `${h.digest('base64')}-${parts.length}`;
+}
+
+/** The content being committed: its whole-file SHA-256 (hex) and the parts it was uploaded in. */
+export interface CommittedContent {
+  sha256: string;
+  parts: UploadedPart[];
+}
+
+function sameContent(existing: ExistingObject, content: CommittedContent): boolean {
+  if (existing.sha256 !== undefined) return existing.sha256 === content.sha256;
+  if (existing.checksum === undefined) return false;
+  // Part checksums match only for the same bytes cut at the same part size; another size writes a `.vN`.
+  return (
+    existing.checksum === Buffer.from(content.sha256, 'hex').toString('base64') ||
+    (content.parts.length > 0 && existing.checksum === partsChecksum(content.parts))
+  );
 }
 
 /** The file name to commit to, and whether an identical object is already there. */
@@ -35,13 +75,13 @@ export async function chooseTarget(
   ctx: Ctx,
   dir: string,
   file: string,
-  sha256: string,
+  content: CommittedContent,
 ): Promise<{ target: string; present: boolean }> {
   let target = file;
   for (let version = 2; ; version++) {
     const existing = await head(ctx, joinKey(dir, target));
     if (!existing) return { target, present: false };
-    if (existing.sha256 === sha256) return { target, present: true };
+    if (sameContent(existing, content)) return { target, present: true };
     target = `${file}.v${version}`;
   }
 }

@@ -35,10 +35,20 @@ export function partitionPrefix(prefix: string, placement: FilePlacement): strin
   );
 }
 
-/** The multipart upload a download streams into, and its resume checkpoint object. */
+/** The multipart upload a download streams into when it cannot go straight to its final key, and the resume checkpoint object. */
 export function temporaryKeys(dir: string, name: string): { tempKey: string; checkpointKey: string } {
   const tempKey = joinKey(dir, `.${name}.partial`);
   return { tempKey, checkpointKey: `${tempKey}.checkpoint.json` };
+}
+
+/**
+ * Whether `key` is one a writer of `name` may upload to: its temporary key, or a final key of `name` with an
+ * extension (`name.csv`, `name.csv.gz`, ...): the extension is known only once the download answers.
+ */
+export function isUploadKeyOf(dir: string, name: string, key: string): boolean {
+  if (key === temporaryKeys(dir, name).tempKey) return true;
+  const final = joinKey(dir, name);
+  return key.startsWith(final) && /^(\.[A-Za-z0-9]+)*$/.test(key.slice(final.length));
 }
 
 export function contentTypeFor(file: string): string {

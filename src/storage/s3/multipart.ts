@@ -13,12 +13,19 @@ import {
 } from '@aws-sdk/client-s3';
 import type { UploadedPart } from './checkpoint';
 import type { Ctx } from './context';
+import { contentTypeFor } from './layout';
 import { errorCode, httpStatus, isNotFound, storageFailure, worthResending } from './errors';
 
 export async function createUpload(ctx: Ctx, key: string): Promise<string> {
   try {
     const res = await ctx.client.send(
-      new CreateMultipartUploadCommand({ Bucket: ctx.bucket, Key: key, ChecksumAlgorithm: 'SHA256' }),
+      new CreateMultipartUploadCommand({
+        Bucket: ctx.bucket,
+        Key: key,
+        ChecksumAlgorithm: 'SHA256',
+        // What a straight upload to the final key is served as; a temporary key is copied with its own.
+        ContentType: contentTypeFor(key),
+      }),
     );
     if (!res.UploadId) throw new Error('CreateMultipartUpload returned no upload id');
     return res.UploadId;
@@ -82,11 +89,16 @@ export async function listParts(ctx: Ctx, key: string, uploadId: string): Promis
   }
 }
 
+/**
+ * Completes the upload; with `ifAbsent`, only if no object has `key` by then (S3 answers 412 otherwise, and
+ * this throws `FinalKeyTaken`).
+ */
 export async function completeUpload(
   ctx: Ctx,
   key: string,
   uploadId: string,
   done: Iterable<UploadedPart>,
+  opts: { ifAbsent?: boolean } = {},
 ): Promise<void> {
   const parts: CompletedPart[] = [...done]
     .sort((a, b) => a.n - b.n)
@@ -98,10 +110,20 @@ export async function completeUpload(
         Key: key,
         UploadId: uploadId,
         MultipartUpload: { Parts: parts },
+        ...(opts.ifAbsent ? { IfNoneMatch: '*' } : {}),
       }),
     );
   } catch (err) {
+    if (opts.ifAbsent && httpStatus(err) === 412) throw new FinalKeyTaken(key);
     throw storageFailure('completing the multipart upload', err);
+  }
+}
+
+/** Another writer created the final key while this upload was on its way there. */
+export class FinalKeyTaken extends Error {
+  constructor(readonly key: string) {
+    super(`another object appeared at ${key} during the upload`);
+    this.name = 'FinalKeyTaken';
   }
 }
 
@@ -113,8 +135,16 @@ export async function abortUpload(ctx: Ctx, key: string, uploadId: string): Prom
     });
 }
 
-/** Aborts every upload of `key` but `keep`: uploads nobody can resume, which would linger as billed parts. */
-export async function abortUploadsExcept(ctx: Ctx, key: string, keep: string | undefined): Promise<void> {
+/**
+ * Aborts every upload under `prefix` whose key `isOurs` but `keep`: uploads nobody can resume, which would
+ * linger as billed parts.
+ */
+export async function abortUploadsExcept(
+  ctx: Ctx,
+  prefix: string,
+  isOurs: (key: string) => boolean,
+  keep: string | undefined,
+): Promise<void> {
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
   for (;;) {
@@ -122,7 +152,7 @@ export async function abortUploadsExcept(ctx: Ctx, key: string, keep: string | u
       .send(
         new ListMultipartUploadsCommand({
           Bucket: ctx.bucket,
-          Prefix: key,
+          Prefix: prefix,
           ...(keyMarker ? { KeyMarker: keyMarker } : {}),
           ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
         }),
@@ -131,9 +161,9 @@ export async function abortUploadsExcept(ctx: Ctx, key: string, keep: string | u
         throw storageFailure('listing multipart uploads', err);
       });
     for (const u of res.Uploads ?? []) {
-      if (u.Key !== key || !u.UploadId || u.UploadId === keep) continue;
-      await abortUpload(ctx, key, u.UploadId);
-      ctx.log.info({ key }, 'aborted an abandoned multipart upload of this file');
+      if (!u.Key || !isOurs(u.Key) || !u.UploadId || u.UploadId === keep) continue;
+      await abortUpload(ctx, u.Key, u.UploadId);
+      ctx.log.info({ key: u.Key }, 'aborted an abandoned multipart upload of this file');
     }
     if (!res.IsTruncated) return;
     keyMarker = res.NextKeyMarker;

@@ -15,6 +15,8 @@ import { createUpload, uploadPart } from './multipart';
 /** Where a pipeline starts: empty, or the end of a resumed checkpoint's last part. */
 export interface PipelineStart {
   partSize: number;
+  /** The resumed upload's key; a new upload asks `keyForNewUpload` when its first part is ready. */
+  key?: string;
   uploadId?: string;
   hash?: Sha256Checkpoint;
   newlines: number;
@@ -28,6 +30,8 @@ interface Boundary {
 
 export class PartPipeline {
   readonly partSize: number;
+  /** The key the upload goes to, once it exists. */
+  key: string | undefined;
   uploadId: string | undefined;
   newlines: number;
   accepted: number;
@@ -49,11 +53,12 @@ export class PartPipeline {
 
   constructor(
     private readonly ctx: Ctx,
-    private readonly key: string,
+    private readonly keyForNewUpload: () => Promise<string>,
     start: PipelineStart,
     private readonly onCheckpoint: (cp: S3Checkpoint) => void,
   ) {
     this.partSize = start.partSize;
+    this.key = start.uploadId ? start.key : undefined;
     this.uploadId = start.uploadId;
     this.hashFrom = start.hash;
     this.newlines = start.newlines;
@@ -120,9 +125,13 @@ export class PartPipeline {
     return this.freeParts.pop() ?? Buffer.from(new SharedArrayBuffer(this.partSize));
   }
 
-  private async ensureUpload(): Promise<string> {
-    this.uploadId ??= await createUpload(this.ctx, this.key);
-    return this.uploadId;
+  /** The upload's key and id, created with the first part (after the caller had its chance to name the file). */
+  private async ensureUpload(): Promise<{ key: string; uploadId: string }> {
+    if (!this.uploadId || !this.key) {
+      this.key = await this.keyForNewUpload();
+      this.uploadId = await createUpload(this.ctx, this.key);
+    }
+    return { key: this.key, uploadId: this.uploadId };
   }
 
   /** Hands the buffered bytes to an upload slot, waiting for one (this is the stream's backpressure). */
@@ -138,15 +147,12 @@ export class PartPipeline {
     this.hasher ??= new ThreadedSha256(this.hashFrom);
     const hashed = this.hasher.update(body, !last);
     hashed.catch(() => undefined); // observed below; a rejection before then must not go unhandled
-    const uploadId = await this.ensureUpload();
+    const { key, uploadId } = await this.ensureUpload();
     while (this.inFlight.size >= this.ctx.concurrentParts) await Promise.race(this.inFlight);
     if (this.failed) throw this.failed;
     // The buffer is reused only once both the upload and the hashing thread are done reading it; it goes
     // back before the slot frees, so the part filling next can take it.
-    const task: Promise<void> = Promise.allSettled([
-      uploadPart(this.ctx, this.key, uploadId, n, body),
-      hashed,
-    ])
+    const task: Promise<void> = Promise.allSettled([uploadPart(this.ctx, key, uploadId, n, body), hashed])
       .then(([uploaded, state]) => {
         if (buffer.length === this.partSize) this.freeParts.push(buffer);
         if (uploaded.status === 'rejected' || state.status === 'rejected') {
@@ -157,13 +163,13 @@ export class PartPipeline {
         }
         boundary.hash = state.value;
         this.done.set(n, uploaded.value);
-        this.advanceCheckpoint(uploadId);
+        this.advanceCheckpoint(key, uploadId);
       })
       .finally(() => this.inFlight.delete(task));
     this.inFlight.add(task);
   }
 
-  private advanceCheckpoint(uploadId: string): void {
+  private advanceCheckpoint(key: string, uploadId: string): void {
     let c = this.contiguous;
     while (this.done.has(c + 1)) c++;
     if (c === this.contiguous || uploadId !== this.uploadId) return;
@@ -174,7 +180,7 @@ export class PartPipeline {
     this.onCheckpoint({
       v: 2,
       bucket: this.ctx.bucket,
-      key: this.key,
+      key,
       uploadId,
       partSize: this.partSize,
       parts: Array.from({ length: c }, (_, i) => this.done.get(i + 1)!),

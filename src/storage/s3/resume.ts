@@ -11,17 +11,17 @@ import { listParts } from './multipart';
 /** The checkpoint to resume from, among the saved object's and the last heartbeat's, if any still holds. */
 export async function findResumable(
   ctx: Ctx,
-  tempKey: string,
+  isOurs: (key: string) => boolean,
   candidates: unknown[],
 ): Promise<S3Checkpoint | undefined> {
   const usable = candidates
     .filter(isCheckpoint)
-    .filter((c) => c.bucket === ctx.bucket && c.key === tempKey)
+    .filter((c) => c.bucket === ctx.bucket && isOurs(c.key))
     .sort((a, b) => b.hash.bytes - a.hash.bytes);
   for (const c of usable) {
     if (await stillHolds(ctx, c)) {
       ctx.log.info(
-        { key: tempKey, parts: c.parts.length, resumeFrom: c.hash.bytes },
+        { key: c.key, parts: c.parts.length, resumeFrom: c.hash.bytes },
         'resuming the multipart upload of an earlier attempt',
       );
       return c;

@@ -1,15 +1,17 @@
-// One file's S3 writer: streams into a multipart upload under a hidden temporary key (./parts.ts), keeps
-// its resume checkpoint current (./checkpoint.ts), and on commit completes the upload and copies it to the
-// final key (./commit.ts). A failed attempt aborts its upload and deletes its temporary objects; a killed
-// one is resumed or cleaned up by the next attempt's open().
+// One file's S3 writer: streams into a multipart upload (./parts.ts), keeps its resume checkpoint current
+// (./checkpoint.ts), and on commit makes the file visible under its final key (./commit.ts). The upload
+// goes straight to the final key when the caller named the file before the first part and nothing is
+// there; otherwise to a hidden temporary key, copied server-side on commit. A failed attempt aborts its
+// upload and deletes its temporary objects; a killed one is resumed or cleaned up by the next open().
 import { Writable } from 'node:stream';
 import { sanitizeFileName } from '../names';
 import type { CommittedFile, OpenWriterOptions, StorageWriter } from '../types';
 import { CheckpointObject, deleteIfPresent, type S3Checkpoint } from './checkpoint';
-import { chooseTarget, copyToFinal, putEmpty, type FinalObject } from './commit';
+import { chooseTarget, copyToFinal, objectExists, putEmpty, type FinalObject } from './commit';
 import { MiB, type Ctx } from './context';
-import { contentTypeFor, joinKey, temporaryKeys } from './layout';
-import { abortUpload, abortUploadsExcept, completeUpload } from './multipart';
+import { storageFailure } from './errors';
+import { contentTypeFor, isUploadKeyOf, joinKey, temporaryKeys } from './layout';
+import { abortUpload, abortUploadsExcept, completeUpload, FinalKeyTaken } from './multipart';
 import { PartPipeline, type PipelineStart } from './parts';
 import { findResumable } from './resume';
 
@@ -21,6 +23,8 @@ export class S3Writer implements StorageWriter {
   private pending: Promise<void> = Promise.resolve();
   private closed = false;
   private tempCompleted = false;
+  /** The final file name the caller expects to commit to, if it said so (`intendName`). */
+  private intended: string | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -41,8 +45,27 @@ export class S3Writer implements StorageWriter {
     return this.latest;
   }
 
+  /** Named before its first part, an upload can go straight to its final key and skip the copy on commit. */
+  intendName(finalName: string): void {
+    this.intended = sanitizeFileName(finalName);
+  }
+
+  private readonly isOurs = (key: string) => isUploadKeyOf(this.dir, this.name, key);
+
+  /**
+   * The final key when the file was named and nothing is there yet, else the temporary key. The final key
+   * stays invisible until the upload completes, and completing it refuses to replace an object that
+   * appeared meanwhile.
+   */
+  private async keyForNewUpload(): Promise<string> {
+    if (!this.intended) return this.tempKey;
+    const final = joinKey(this.dir, this.intended);
+    return (await objectExists(this.ctx, final)) ? this.tempKey : final;
+  }
+
   private newPipeline(start: PipelineStart): PartPipeline {
-    const pipeline: PartPipeline = new PartPipeline(this.ctx, this.tempKey, start, (cp) => {
+    const keyFor = () => this.keyForNewUpload();
+    const pipeline: PartPipeline = new PartPipeline(this.ctx, keyFor, start, (cp) => {
       if (pipeline !== this.pipeline) return; // a dropped upload's late part
       this.latest = cp;
       if (!this.closed) this.checkpoints.save(cp);
@@ -52,7 +75,7 @@ export class S3Writer implements StorageWriter {
 
   async open(opts: OpenWriterOptions): Promise<void> {
     if (opts.resume !== false) {
-      const from = await findResumable(this.ctx, this.tempKey, [
+      const from = await findResumable(this.ctx, this.isOurs, [
         await this.checkpoints.read(),
         opts.checkpoint,
       ]);
@@ -63,7 +86,8 @@ export class S3Writer implements StorageWriter {
     }
     // Uploads of this file that no checkpoint reached (an attempt killed before its first part landed):
     // nobody can resume them, so they go now rather than linger as invisible, billed parts.
-    await abortUploadsExcept(this.ctx, this.tempKey, this.pipeline.uploadId);
+    for (const prefix of [this.tempKey, joinKey(this.dir, this.name)])
+      await abortUploadsExcept(this.ctx, prefix, this.isOurs, this.pipeline.uploadId);
     // Likewise a temporary object an attempt completed but died before copying to its final key.
     if (!this.pipeline.uploadId) await deleteIfPresent(this.ctx, this.tempKey);
   }
@@ -102,7 +126,7 @@ export class S3Writer implements StorageWriter {
     await this.checkpoints.settled();
     const uploadId = pipeline.uploadId;
     pipeline.uploadId = undefined;
-    if (uploadId) await abortUpload(this.ctx, this.tempKey, uploadId);
+    if (uploadId && pipeline.key) await abortUpload(this.ctx, pipeline.key, uploadId);
     await this.checkpoints.delete();
     if (this.tempCompleted) await deleteIfPresent(this.ctx, this.tempKey);
   }
@@ -121,8 +145,9 @@ export class S3Writer implements StorageWriter {
     const file = sanitizeFileName(finalName ?? this.name);
     const bytes = pipeline.accepted;
     const sha256 = await pipeline.finish();
+    const parts = pipeline.uploadedParts();
 
-    const { target, present } = await chooseTarget(this.ctx, this.dir, file, sha256);
+    const { target, present } = await chooseTarget(this.ctx, this.dir, file, { sha256, parts });
     if (present) {
       await this.dropUpload();
       this.stop();
@@ -138,9 +163,11 @@ export class S3Writer implements StorageWriter {
     if (bytes === 0) {
       await this.dropUpload();
       await putEmpty(this.ctx, final);
+    } else if (pipeline.key !== this.tempKey) {
+      await this.completeInPlace(final.key);
     } else {
       await this.checkpoints.settled();
-      await completeUpload(this.ctx, this.tempKey, pipeline.uploadId!, pipeline.uploadedParts());
+      await completeUpload(this.ctx, this.tempKey, pipeline.uploadId!, parts);
       pipeline.uploadId = undefined;
       this.tempCompleted = true;
       await copyToFinal(this.ctx, this.tempKey, final);
@@ -150,6 +177,28 @@ export class S3Writer implements StorageWriter {
     }
     this.stop();
     return this.result(target, bytes, sha256);
+  }
+
+  /**
+   * Completes an upload that went straight to a final key. Parts cannot move to another key: if that key is
+   * no longer the one to commit to (an object appeared there meanwhile, or the response named the file
+   * differently), the upload is dropped and the attempt fails, to transfer the file again.
+   */
+  private async completeInPlace(finalKey: string): Promise<void> {
+    const pipeline = this.pipeline;
+    await this.checkpoints.settled();
+    try {
+      if (pipeline.key !== finalKey) throw new FinalKeyTaken(finalKey);
+      await completeUpload(this.ctx, finalKey, pipeline.uploadId!, pipeline.uploadedParts(), {
+        ifAbsent: true,
+      });
+    } catch (err) {
+      if (!(err instanceof FinalKeyTaken)) throw err;
+      await this.dropUpload();
+      throw storageFailure('committing straight to the final key', err);
+    }
+    pipeline.uploadId = undefined;
+    await this.checkpoints.delete();
   }
 
   private stop(): void {

@@ -5,12 +5,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { M3terClient } from '../../../src/m3ter';
 import type { AppLogger } from '../../../src/log/logger';
 import { createS3Storage } from '../../../src/storage/s3';
+import { FailureType } from '../../../src/contract/failures';
 import type { ExportWorkerOverrides } from '../../../src/worker';
 import type { Manifest } from '../../../src/storage/types';
 import type { AdhocExportInput, AdhocExportResult } from '../../../workflows';
@@ -134,14 +140,28 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
     return { handle, result, manifest: result.manifest, file: job.files[0] };
   }
 
-  async function expectObjectMatches(manifest: Manifest, expected: { sha256: string; bytes: number }) {
+  /**
+   * The object, its manifest and how it got its key: uploaded straight there (S3's checksum of the parts it
+   * verified, no metadata: nothing was copied) or copied from the temporary key (SHA-256 in metadata).
+   */
+  async function expectObjectMatches(
+    manifest: Manifest,
+    expected: { sha256: string; bytes: number },
+    how: 'straight' | 'copied' = 'straight',
+  ) {
     expect(manifest.location).toBe(`s3://${bucket}/${manifest.path}`);
     const body = await objectBytes(minio, bucket, manifest.path);
     expect(body.length).toBe(expected.bytes);
     expect(sha256(body)).toBe(expected.sha256);
     expect(manifest).toMatchObject({ sha256: expected.sha256, bytes: expected.bytes });
-    const head = await minio.client.send(new HeadObjectCommand({ Bucket: bucket, Key: manifest.path }));
-    expect(head.Metadata?.sha256).toBe(expected.sha256);
+    const head = await minio.client.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: manifest.path, ChecksumMode: 'ENABLED' }),
+    );
+    if (how === 'copied') expect(head.Metadata?.sha256).toBe(expected.sha256);
+    else {
+      expect(head.Metadata?.sha256).toBeUndefined();
+      expect(head.ChecksumSHA256).toMatch(/^[A-Za-z0-9+/]{43}=-[1-9][0-9]*$/);
+    }
     const stored = JSON.parse(
       (await objectBytes(minio, bucket, `${manifest.path}.manifest.json`)).toString('utf8'),
     ) as Manifest;
@@ -232,6 +252,93 @@ describe('S3 storage (MinIO + dev server + sandbox process)', () => {
     expect(sha256(await objectBytes(minio, bucket, first.path))).toBe(first.sha256);
     expect(sha256(await objectBytes(minio, bucket, other.path))).toBe(sha256(data.subarray(1)));
     expect(await minio.multipartUploads(bucket)).toEqual([]);
+  });
+
+  /** Records the name of every command `minio.client` sends until the returned function is called. */
+  function recordCommands(sent: string[]): () => void {
+    const realSend = minio.client.send.bind(minio.client) as (...args: unknown[]) => unknown;
+    const spy = jest.spyOn(minio.client, 'send').mockImplementation(((
+      command: object,
+      ...rest: unknown[]
+    ) => {
+      sent.push(command.constructor.name);
+      return realSend(command, ...rest);
+    }) as never);
+    return () => spy.mockRestore();
+  }
+
+  it('a file named before its first part goes straight to its final key, with no temporary object or copy', async () => {
+    const storage = createS3Storage({ client: minio.client, bucket, prefix: 'straight' }).within!({
+      fallbackDate: '2025-05-01T00:00:00Z',
+    });
+    const store = async (data: Buffer) => {
+      const w = await storage.openWriter('wf__job');
+      w.intendName!('wf__job.csv');
+      await pipeline(Readable.from([data]), w.createStream());
+      return w.commit('wf__job.csv');
+    };
+    const data = randomBytes(20 * MiB + 7);
+    const sent: string[] = [];
+    const stopRecording = recordCommands(sent);
+    let first, again, other;
+    try {
+      first = await store(data);
+      expect(sent).not.toContain('CopyObjectCommand');
+      expect(sent).not.toContain('UploadPartCopyCommand');
+      // The key is taken now: the same bytes are recognised by S3's checksum of their parts.
+      again = await store(data);
+      // Other bytes cannot replace them: they go through the temporary key, copied to `.v2`.
+      other = await store(data.subarray(1));
+    } finally {
+      stopRecording();
+    }
+    expect(first).toMatchObject({
+      path: 'straight/export=adhoc/date=2025-05-01/wf__job.csv',
+      sha256: sha256(data),
+    });
+    expect(again).toMatchObject({ path: first.path, sha256: sha256(data), skipped: 'already-present' });
+    expect(other.path).toBe(`${first.path}.v2`);
+    expect(sent.filter((c) => c === 'CopyObjectCommand')).toHaveLength(1);
+    const head = await minio.client.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: first.path, ChecksumMode: 'ENABLED' }),
+    );
+    expect(head.Metadata?.sha256).toBeUndefined();
+    expect(head.ChecksumSHA256).toMatch(/^[A-Za-z0-9+/]{43}=-3$/);
+    expect(head.ContentType).toBe('text/csv');
+    expect(sha256(await objectBytes(minio, bucket, first.path))).toBe(sha256(data));
+    expect(sha256(await objectBytes(minio, bucket, other.path))).toBe(sha256(data.subarray(1)));
+    expect((await listKeys(minio, bucket)).filter((k) => k.startsWith('straight/'))).toEqual([
+      first.path,
+      other.path,
+    ]);
+    expect(await minio.multipartUploads(bucket)).toEqual([]);
+  });
+
+  it('an object that appears at the final key during a straight upload is never replaced: StorageFailed', async () => {
+    const storage = createS3Storage({ client: minio.client, bucket, prefix: 'race' }).within!({
+      fallbackDate: '2025-05-01T00:00:00Z',
+    });
+    const data = randomBytes(12 * MiB);
+    const w = await storage.openWriter('wf__job');
+    w.intendName!('wf__job.csv');
+    await pipeline(Readable.from([data]), w.createStream());
+    const theirs = Buffer.from('written by someone else\n');
+    const key = 'race/export=adhoc/date=2025-05-01/wf__job.csv';
+    await minio.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: theirs }));
+    const failed = await w.commit('wf__job.csv').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failed).toBeInstanceOf(ApplicationFailure);
+    expect(failed).toMatchObject({ type: FailureType.StorageFailed });
+    expect(sha256(await objectBytes(minio, bucket, key))).toBe(sha256(theirs));
+    expect(await minio.multipartUploads(bucket)).toEqual([]);
+    // The next attempt sees the key taken from the start and stores the file beside it.
+    const retry = await storage.openWriter('wf__job');
+    retry.intendName!('wf__job.csv');
+    await pipeline(Readable.from([data]), retry.createStream());
+    expect(await retry.commit('wf__job.csv')).toMatchObject({ path: `${key}.v2`, sha256: sha256(data) });
+    expect((await listKeys(minio, bucket)).filter((k) => k.startsWith('race/'))).toEqual([key, `${key}.v2`]);
   });
 
   it('objects above the single-copy limit reach their final key by a multipart copy, with the metadata', async () => {

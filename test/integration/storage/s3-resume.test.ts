@@ -17,6 +17,7 @@ interface Counters {
   fileBytesServed: number;
 }
 interface Checkpoint {
+  key: string;
   uploadId: string;
   parts: unknown[];
   hash: { bytes: number };
@@ -116,6 +117,8 @@ describe('S3 upload resumed after the worker process is SIGKILLed', () => {
       `/jobs/${result.jobId}`,
     );
     expect(result.manifest).toMatchObject({ sha256: job.files[0].sha256, bytes: FILE_BYTES });
+    // The upload went straight to the final key, and the retry completed that same upload there.
+    expect(atKill.key).toBe(result.manifest.path);
     const body = await minio.client.send(new GetObjectCommand({ Bucket: bucket, Key: result.manifest.path }));
     const hash = createHash('sha256');
     for await (const chunk of body.Body as AsyncIterable<Buffer>) hash.update(chunk);
