@@ -30,16 +30,35 @@ import { benchConcurrentDownloads } from './concurrent-downloads';
 import { benchDownload } from './download';
 import { benchIngest } from './ingest';
 import { benchScale } from './scale';
-import { applyHeapFlags } from '../src/runtime/heap-flags';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { nodeFlagsFor } from '../src/runtime/heap-flags';
 
 function printTable(rows: string[][]) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   console.log(rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('  ')).join('\n') + '\n');
 }
 
+/**
+ * The download benches run the worker's download path in this process, so it must start with the heap
+ * flags the image starts the worker with: when node was started without them, the bench runs again in a
+ * node that has them, and exits with its status.
+ */
+function rerunWithHeapFlags(): number | undefined {
+  const missing = nodeFlagsFor(Number(process.versions.node.split('.')[0])).filter(
+    (f) => !process.execArgv.includes(f),
+  );
+  if (missing.length === 0) return undefined;
+  const root = path.resolve(__dirname, '..');
+  const args = [...process.execArgv, ...missing, path.join(root, 'bin/run-ts.js'), 'bench/index.ts'];
+  const child = spawnSync(process.execPath, [...args, ...process.argv.slice(2)], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  return child.status ?? 1;
+}
+
 async function main() {
-  // The download bench runs the worker's download path in this process: the same heap settings as the worker.
-  applyHeapFlags();
   const { values } = parseArgs({
     options: {
       only: { type: 'string' },
@@ -168,7 +187,10 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+const rerun = rerunWithHeapFlags();
+if (rerun !== undefined) process.exit(rerun);
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });

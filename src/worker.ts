@@ -33,6 +33,7 @@ import {
   workerDeploymentOptions,
   type DeploymentVersion,
 } from './runtime/deployment';
+import { heapFlagsAdvice } from './runtime/heap-flags';
 
 let runtimeInstalled = false;
 
@@ -400,6 +401,8 @@ export async function runWorkerCommand(config: AppConfig): Promise<number> {
   const stopMonitorStart = new AbortController();
   try {
     void startMonitorAtWorkerStart(config, log, stopMonitorStart.signal);
+    const heapAdvice = heapFlagsAdvice();
+    if (heapAdvice) log.warn({ node: process.version }, heapAdvice);
     log.info(
       {
         taskQueue: config.temporal.taskQueue,

@@ -5,23 +5,40 @@
 // mark-compacts instead of scavenges: receiving a file then costs several times the CPU it does on Node.js
 // 20 or 22, and halves download throughput on a small machine (nodejs/node#61967; docs/benchmarks.md,
 // Download). Capping the young generation at the size earlier V8 versions used brings the scavenges back.
-// The other known remedy, counting external memory in V8's global limit, let a download's Buffers pile up
-// to more memory before they were collected. V8 reads the cap whenever it sizes the young generation, so
-// setting it at start-up works.
+//
+// The cap holds only when node starts with it: set from inside a running process, it took effect in some
+// processes and not in others. Node refuses the flag in NODE_OPTIONS, and versions whose V8 lacks it refuse
+// to start with it, so launchers that know their Node.js pass `nodeFlagsFor` (the image's entry point, the
+// tooling), and `applyHeapFlags` is the best effort for a process started without them.
 import v8 from 'node:v8';
 
-/** The V8 flags applied on this Node.js major, if any. */
-export function heapFlagsFor(nodeMajor: number): readonly string[] {
-  // Older V8s do not have the flag (setting it would print an error) and do not need it.
+/** The V8 flags node should start with on this Node.js major, if any. */
+export function nodeFlagsFor(nodeMajor: number): readonly string[] {
+  // Older V8s do not have the flag (node would not start) and do not need it.
   return nodeMajor === 24 ? ['--scavenger-max-new-space-capacity-mb=8'] : [];
 }
 
+const runningMajor = () => Number(process.versions.node.split('.')[0]);
+
 let applied = false;
 
-/** Applies `heapFlagsFor` the running Node.js, once per process. */
+/** Sets `nodeFlagsFor` the running Node.js from inside the process, once: the fallback, see above. */
 export function applyHeapFlags(): readonly string[] {
-  const flags = heapFlagsFor(Number(process.versions.node.split('.')[0]));
+  const flags = nodeFlagsFor(runningMajor());
   if (!applied) for (const flag of flags) v8.setFlagsFromString(flag);
   applied = true;
   return flags;
+}
+
+/** What to tell an operator whose node started without the flags its version needs, or undefined. */
+export function heapFlagsAdvice(
+  nodeVersion: string = process.versions.node,
+  execArgv: readonly string[] = process.execArgv,
+): string | undefined {
+  const missing = nodeFlagsFor(Number(nodeVersion.split('.')[0])).filter((f) => !execArgv.includes(f));
+  if (missing.length === 0) return undefined;
+  return (
+    `node ${nodeVersion} started without ${missing.join(' ')}: downloads and ingests may cost up to twice ` +
+    `the CPU; start node with it, as the image does (docs/deploying.md)`
+  );
 }

@@ -1,7 +1,8 @@
 // Runs the export worker as a REAL process (`node bin/m3ter-exports.js worker`), capturing its log lines,
 // so tests can SIGKILL it mid-export and grep its logs for secrets.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { nodeFlagsFor } from '../../src/runtime/heap-flags';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -13,6 +14,21 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+/** The heap flags `node` should start with, by its version (asked once per binary). */
+const flagsByNode = new Map<string, readonly string[]>();
+function flagsFor(node: string): readonly string[] {
+  let flags = flagsByNode.get(node);
+  if (!flags) {
+    const major =
+      node === process.execPath
+        ? process.versions.node
+        : execFileSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+    flags = nodeFlagsFor(Number(major.split('.')[0]));
+    flagsByNode.set(node, flags);
+  }
+  return flags;
+}
+
 export async function spawnWorkerProcess(
   env: Record<string, string>,
   readyTimeoutMs = 120_000,
@@ -21,11 +37,15 @@ export async function spawnWorkerProcess(
   /** The node binary (default the one running the tests). */
   node = process.execPath,
 ): Promise<WorkerProcess> {
-  const child: ChildProcess = spawn(node, [path.join(root, 'bin/m3ter-exports.js'), 'worker'], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'debug', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    node,
+    [...flagsFor(node), path.join(root, 'bin/m3ter-exports.js'), 'worker'],
+    {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'debug', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   let output = '';

@@ -8,6 +8,7 @@ import ts from 'typescript';
 import { parse } from 'yaml';
 import { loadConfig } from '../../../src/config/config';
 import { cliTypeName, SEARCH_ATTRIBUTES } from '../../../src/contract/search-attributes';
+import { nodeFlagsFor } from '../../../src/runtime/heap-flags';
 import {
   parseDockerfile,
   stageByRef,
@@ -191,8 +192,16 @@ describe('Dockerfile', () => {
     );
     expect(outputs).toContainEqual([outDir, outDir]);
 
-    const [runtime, script] = final.entrypoint ?? [];
+    const [runtime, ...args] = final.entrypoint ?? [];
+    const nodeOptions = args.slice(
+      0,
+      args.findIndex((a) => !a.startsWith('-')),
+    );
+    const script = args[nodeOptions.length];
     expect(runtime).toBe('node');
+    // node starts with the heap flags its version needs: they hold only when given at start.
+    const baseMajor = Number(/^node:(\d+)[.-]/.exec(final.base)?.[1]);
+    expect(nodeOptions).toEqual(nodeFlagsFor(baseMajor));
     const copied = copiedFromContext(final);
     expect(covers(copied, script)).toBe(true);
     // With no sources in the image, bin/register-ts.js runs `<outDir>/<entry>.js`: each entry must be compiled.
