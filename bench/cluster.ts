@@ -30,6 +30,12 @@ export interface ClusterBenchOptions {
   runningMs: number;
   /** M3TER_MAX_REQUESTS_PER_SECOND given to every worker: the rate of the shared m3ter queue. */
   budget: number;
+  /**
+   * Turn on the server's eager activity execution (`system.enableActivityEagerExecution`): an activity the
+   * workflow schedules on its own task queue is handed to the same worker with the workflow task's answer,
+   * without passing through Matching.
+   */
+  eagerActivities: boolean;
   say: (m: string) => void;
 }
 
@@ -63,6 +69,30 @@ interface Round {
   configCalls: number;
   rateLimited: number;
   peakRss: number[];
+  /** Activity attempts that began after the previous one was declared lost by its heartbeat timeout. */
+  heartbeatTimeouts: number;
+}
+
+/** temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT */
+const TIMEOUT_TYPE_HEARTBEAT = 4;
+
+/**
+ * Activity attempts retried after a heartbeat timeout, over every export's history: a closed activity's
+ * started event carries its last attempt's number and the failure that ended the attempt before it.
+ */
+async function countHeartbeatTimeouts(
+  handles: WorkflowHandle<typeof adhocExportWorkflow>[],
+): Promise<number> {
+  let count = 0;
+  for (let i = 0; i < handles.length; i += 50) {
+    const histories = await Promise.all(handles.slice(i, i + 50).map((h) => h.fetchHistory()));
+    for (const history of histories)
+      for (const e of history.events ?? []) {
+        const started = e.activityTaskStartedEventAttributes;
+        if (started?.lastFailure?.timeoutFailureInfo?.timeoutType === TIMEOUT_TYPE_HEARTBEAT) count++;
+      }
+  }
+  return count;
 }
 
 /** Half usage (windows of 1 to 5 days), half operational, as the chaos test mixes them. */
@@ -218,6 +248,7 @@ async function runRound(env: Env, workerCount: number, opts: ClusterBenchOptions
       '/requests?rateClass=config',
     );
     const { data: sandboxJobs } = await sandbox.admin.get<{ data: unknown[] }>('/jobs');
+    const heartbeatTimeouts = await countHeartbeatTimeouts(handles);
     return {
       workers: workerCount,
       completed: jobIds.size,
@@ -230,6 +261,7 @@ async function runRound(env: Env, workerCount: number, opts: ClusterBenchOptions
       configCalls: configRequests.length - counters.rateLimited,
       rateLimited: counters.rateLimited,
       peakRss: rss.peaks(),
+      heartbeatTimeouts,
     };
   } finally {
     await Promise.allSettled(workers.map((w) => w.stop()));
@@ -261,6 +293,7 @@ function row(r: Round, opts: ClusterBenchOptions): string[] {
     (r.calls / opts.exports).toFixed(2),
     String(r.configCalls),
     String(r.rateLimited),
+    String(r.heartbeatTimeouts),
     r.peakRss.map(mib).join(' / '),
     (floor / 1000).toFixed(1),
     (r.wallMs / floor).toFixed(2),
@@ -276,7 +309,13 @@ export async function benchCluster(
   let sandbox: SandboxProcess | undefined;
   let connection: Connection | undefined;
   try {
-    [temporal, sandbox] = await Promise.all([startPostgresTemporal({ log: say }), spawnSandboxProcess()]);
+    [temporal, sandbox] = await Promise.all([
+      startPostgresTemporal({
+        log: say,
+        ...(opts.eagerActivities ? { dynamicConfig: { 'system.enableActivityEagerExecution': true } } : {}),
+      }),
+      spawnSandboxProcess(),
+    ]);
     const image = await buildCompiledInstall(path.join(work, '.image'), say, 'cluster');
     connection = await Connection.connect({ address: temporal.address });
     const env: Env = {
@@ -299,6 +338,7 @@ export async function benchCluster(
         'calls/export',
         'Config API calls',
         '429s',
+        'heartbeat timeouts',
         'peak RSS per worker (MiB)',
         'floor (s)',
         'wall / floor',
@@ -318,6 +358,9 @@ export async function benchCluster(
       `m3ter calls: every request the sandbox served (token, trigger, status, download URL, file); ` +
         `Config API calls: those of the rate-limited class the limiter let through.`,
       `429s: answered by the sandbox's limiter (${LIMIT} Config API requests/s, burst ${LIMIT}).`,
+      `heartbeat timeouts: activity attempts retried because the one before went silent past its heartbeat ` +
+        `timeout (a killed worker, or a task the server marked started on no worker).`,
+      `Eager activity execution on the server: ${opts.eagerActivities ? 'on' : 'off (the default)'}.`,
       `50 % / 99 % closed: seconds from the first start until half and 99 % of the exports had closed; ` +
         `wall: until the last one had.`,
       `floor: max(Config API calls / ${LIMIT} per s, one job's ${(PENDING_MS + opts.runningMs) / 1000} s); ` +

@@ -214,6 +214,8 @@ export interface StartPostgresTemporalOptions {
   authorization?: { jwksUrl: string };
   /** How the harness itself connects (readiness, namespace set-up) when the server wants TLS or a key. */
   adminConnection?: Pick<ConnectionOptions, 'tls' | 'apiKey'>;
+  /** Dynamic config settings added to the server's development defaults, each for every namespace. */
+  dynamicConfig?: Record<string, unknown>;
 }
 
 export async function startPostgresTemporal(
@@ -364,6 +366,12 @@ export async function startPostgresTemporal(
       path.join(bins.moduleDir, 'config', 'dynamicconfig', 'development-sql.yaml'),
       dynamicConfig,
     );
+    if (opts.dynamicConfig) {
+      const settings = parse(fs.readFileSync(dynamicConfig, 'utf8')) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(opts.dynamicConfig))
+        settings[key] = [{ value, constraints: {} }];
+      fs.writeFileSync(dynamicConfig, stringify(settings));
+    }
     config.dynamicConfigClient = { filepath: dynamicConfig, pollInterval: '10s' };
     fs.writeFileSync(path.join(dir, 'config', 'test.yaml'), stringify(config));
     serverLog = fs.createWriteStream(path.join(dir, 'server.log'));
