@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { streamDownloadToStorage } from '../activities/download';
@@ -34,6 +35,9 @@ interface Round {
   seconds: number;
   bytes: number;
   rssGrowthBytes?: number;
+  /** This process's CPU (user + system, seconds) and V8's full mark-compacts while the round ran. */
+  cpuSeconds?: number;
+  markCompacts?: number;
   /** The writer's commit alone (S3: completing the upload and the server-side copy to the final key). */
   commitSeconds?: number;
 }
@@ -77,19 +81,37 @@ function curlTo(url: string, file: string): Promise<{ seconds: number; bytes: nu
 /** Runs `fn` and samples this process's RSS meanwhile; returns its result, seconds and the RSS growth. */
 async function measured<T>(
   fn: () => Promise<T>,
-): Promise<{ value: T; seconds: number; rssGrowthBytes: number }> {
+): Promise<{ value: T; seconds: number; rssGrowthBytes: number; cpuSeconds: number; markCompacts: number }> {
   global.gc?.();
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  let markCompacts = 0;
+  const gcs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+        markCompacts++;
+  });
+  gcs.observe({ entryTypes: ['gc'] });
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   try {
     const value = await fn();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const used = process.cpuUsage(cpu);
     peak = Math.max(peak, process.memoryUsage().rss);
-    return { value, seconds, rssGrowthBytes: peak - baseline };
+    // GC entries are delivered asynchronously: let the last ones arrive.
+    await new Promise((r) => setImmediate(r));
+    return {
+      value,
+      seconds,
+      rssGrowthBytes: peak - baseline,
+      cpuSeconds: (used.user + used.system) / 1e6,
+      markCompacts,
+    };
   } finally {
     clearInterval(sampler);
+    gcs.disconnect();
   }
 }
 
@@ -130,19 +152,17 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       fs.rmSync(curlFile, { force: true });
       results.push({ tool: 'curl', ...c });
 
-      const {
-        value: out,
-        seconds,
-        rssGrowthBytes,
-      } = await workerDownload(
+      const run = await workerDownload(
         createLocalStorage({ dir: path.join(dir, `worker-${round}`) }),
         round,
         'round',
       );
       fs.rmSync(path.join(dir, `worker-${round}`), { recursive: true, force: true });
-      results.push({ tool: 'worker', seconds, bytes: out.committed.bytes, rssGrowthBytes });
+      const { value: out, seconds, cpuSeconds, markCompacts } = run;
+      results.push({ tool: 'worker', ...run, bytes: out.committed.bytes });
       say(
-        `round ${round + 1}: curl ${c.seconds.toFixed(2)} s, worker ${seconds.toFixed(2)} s (sha256 matches)`,
+        `round ${round + 1}: curl ${c.seconds.toFixed(2)} s, worker ${seconds.toFixed(2)} s ` +
+          `(CPU ${cpuSeconds.toFixed(2)} s, ${markCompacts} mark-compacts; sha256 matches)`,
       );
     }
 
@@ -171,12 +191,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
           await upload.done();
         });
         await minio.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `sdk-${round}.csv` }));
-        results.push({
-          tool: 'sdk-s3',
-          seconds: sdk.seconds,
-          bytes: sizeBytes,
-          rssGrowthBytes: sdk.rssGrowthBytes,
-        });
+        results.push({ tool: 'sdk-s3', ...sdk, bytes: sizeBytes });
 
         let commitSeconds = 0;
         const storage = timingCommits(
@@ -185,13 +200,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         );
         const ours = await workerDownload(storage, round, 'S3 round');
         await minio.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: ours.value.committed.path }));
-        results.push({
-          tool: 'worker-s3',
-          seconds: ours.seconds,
-          bytes: ours.value.committed.bytes,
-          rssGrowthBytes: ours.rssGrowthBytes,
-          commitSeconds,
-        });
+        results.push({ tool: 'worker-s3', ...ours, bytes: ours.value.committed.bytes, commitSeconds });
         say(
           `S3 round ${round + 1}: AWS SDK from a file ${sdk.seconds.toFixed(2)} s, worker from the sandbox ` +
             `${ours.seconds.toFixed(2)} s of which commit ${commitSeconds.toFixed(2)} s (sha256 matches)`,
@@ -212,7 +221,13 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
   const spread = (tool: Round['tool']) => spreadOf(results.filter((r) => r.tool === tool).map(mibPerSec));
   const curl = median(results.filter((r) => r.tool === 'curl').map(mibPerSec));
   const ours = median(results.filter((r) => r.tool === 'worker').map(mibPerSec));
-  const rss = Math.max(...results.filter((r) => r.tool === 'worker').map((r) => r.rssGrowthBytes ?? 0));
+  const workerRounds = results.filter((r) => r.tool === 'worker');
+  const maxRss = (rs: Round[]) => (Math.max(...rs.map((r) => r.rssGrowthBytes ?? 0)) / 2 ** 20).toFixed(1);
+  /** This process's CPU per GiB (median) and the most mark-compacts of a round: what moves the figure. */
+  const cpuAndGc = (rs: Round[]) => [
+    median(rs.map((r) => (r.cpuSeconds ?? 0) / (r.bytes / 2 ** 30))).toFixed(2),
+    String(Math.max(...rs.map((r) => r.markCompacts ?? 0))),
+  ];
   const s3Rows: string[][] = [];
   const sdkRounds = results.filter((r) => r.tool === 'sdk-s3');
   const oursS3Rounds = results.filter((r) => r.tool === 'worker-s3');
@@ -222,7 +237,6 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
     const transferOnly = oursS3Rounds.map((r) =>
       mibPerSec({ ...r, seconds: r.seconds - (r.commitSeconds ?? 0) }),
     );
-    const maxRss = (rs: Round[]) => (Math.max(...rs.map((r) => r.rssGrowthBytes ?? 0)) / 2 ** 20).toFixed(1);
     s3Rows.push(
       [
         'AWS SDK Upload, file -> MinIO',
@@ -231,6 +245,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         spread('sdk-s3'),
         '100 %',
         maxRss(sdkRounds),
+        ...cpuAndGc(sdkRounds),
       ],
       [
         'worker, sandbox -> MinIO',
@@ -239,15 +254,17 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         spread('worker-s3'),
         `${((100 * oursS3) / sdk).toFixed(0)} % of SDK`,
         maxRss(oursS3Rounds),
+        ...cpuAndGc(oursS3Rounds),
       ],
-      // The same rounds less their commit: what the transfer costs apart from the server-side copy that
-      // gives the final object its whole-file SHA-256 metadata.
+      // The same rounds less their commit (a server-side copy when the final key was taken).
       [
         'worker, its transfer alone',
         (sizeBytes / 2 ** 20).toFixed(0),
         String(rounds),
         spreadOf(transferOnly),
         `${((100 * median(transferOnly)) / sdk).toFixed(0)} % of SDK`,
+        '-',
+        '-',
         '-',
       ],
     );
@@ -260,15 +277,18 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       'MiB/s min / median / max',
       'median vs curl',
       'max RSS growth (MiB)',
+      'CPU s per GiB (median)',
+      'mark-compacts (max)',
     ],
-    ['curl -o', (sizeBytes / 2 ** 20).toFixed(0), String(rounds), spread('curl'), '100 %', '-'],
+    ['curl -o', (sizeBytes / 2 ** 20).toFixed(0), String(rounds), spread('curl'), '100 %', '-', '-', '-'],
     [
       'worker',
       (sizeBytes / 2 ** 20).toFixed(0),
       String(rounds),
       spread('worker'),
       `${((100 * ours) / curl).toFixed(0)} %`,
-      (rss / 2 ** 20).toFixed(1),
+      maxRss(workerRounds),
+      ...cpuAndGc(workerRounds),
     ],
     ...s3Rows,
   ];
