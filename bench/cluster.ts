@@ -69,8 +69,8 @@ interface Round {
   configCalls: number;
   rateLimited: number;
   peakRss: number[];
-  /** Activity attempts that began after the previous one was declared lost by its heartbeat timeout. */
-  heartbeatTimeouts: number;
+  /** Activity attempts that began after the previous one was declared lost by its heartbeat timeout, by type. */
+  heartbeatTimeouts: Map<string, number>;
 }
 
 /** temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT */
@@ -82,18 +82,26 @@ const TIMEOUT_TYPE_HEARTBEAT = 4;
  */
 async function countHeartbeatTimeouts(
   handles: WorkflowHandle<typeof adhocExportWorkflow>[],
-): Promise<number> {
-  let count = 0;
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
   for (let i = 0; i < handles.length; i += 50) {
     const histories = await Promise.all(handles.slice(i, i + 50).map((h) => h.fetchHistory()));
-    for (const history of histories)
+    for (const history of histories) {
+      const typeOf = new Map<string, string>();
       for (const e of history.events ?? []) {
+        const scheduled = e.activityTaskScheduledEventAttributes;
+        if (scheduled) typeOf.set(String(e.eventId), scheduled.activityType?.name ?? '?');
         const started = e.activityTaskStartedEventAttributes;
-        if (started?.lastFailure?.timeoutFailureInfo?.timeoutType === TIMEOUT_TYPE_HEARTBEAT) count++;
+        if (started?.lastFailure?.timeoutFailureInfo?.timeoutType !== TIMEOUT_TYPE_HEARTBEAT) continue;
+        const type = typeOf.get(String(started.scheduledEventId)) ?? '?';
+        counts.set(type, (counts.get(type) ?? 0) + 1);
       }
+    }
   }
-  return count;
+  return counts;
 }
+
+const total = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
 
 /** Half usage (windows of 1 to 5 days), half operational, as the chaos test mixes them. */
 function request(i: number): AdhocExportInput['request'] {
@@ -293,7 +301,9 @@ function row(r: Round, opts: ClusterBenchOptions): string[] {
     (r.calls / opts.exports).toFixed(2),
     String(r.configCalls),
     String(r.rateLimited),
-    String(r.heartbeatTimeouts),
+    r.heartbeatTimeouts.size === 0
+      ? '0'
+      : `${total(r.heartbeatTimeouts)} (${[...r.heartbeatTimeouts].map(([t, n]) => `${t} ${n}`).join(', ')})`,
     r.peakRss.map(mib).join(' / '),
     (floor / 1000).toFixed(1),
     (r.wallMs / floor).toFixed(2),
