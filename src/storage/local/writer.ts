@@ -146,40 +146,49 @@ export class LocalWriter implements StorageWriter {
   }
 
   createStream(): Writable {
-    // Socket chunks (<= 64 KiB) are gathered into batches of WRITE_BATCH_BYTES and each batch is one
-    // writev: handing a write to the thread pool costs a thread wake-up on both sides, and at one write per
-    // chunk that cost more than the copy into the page cache.
+    // Socket chunks (<= 64 KiB) are copied into batches of WRITE_BATCH_BYTES and each batch is one write:
+    // handing a write to the thread pool costs a thread wake-up on both sides, and at one write per chunk
+    // that cost more than the copy into the page cache. Copied, not kept: a chunk held until its batch is
+    // written outlives V8's young-generation collections, and the memory of such Buffers comes back only
+    // with full mark-compacts, which then cost more CPU than the download itself. Two batch buffers take
+    // turns, so chunks keep being copied while the other batch is written.
     // A stream destroyed mid-download (the connection dropped) still writes the batch it had accepted: those
     // bytes are good, and keeping them lets the resume start after them. `settle()` waits for that write.
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
+    const batches = [Buffer.allocUnsafeSlow(WRITE_BATCH_BYTES), Buffer.allocUnsafeSlow(WRITE_BATCH_BYTES)];
+    /** Each batch buffer's last write: the buffer is refilled only once it has settled. */
+    const written: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
+    let filling = 0;
+    let used = 0;
     const writeBatch = (): Promise<void> => {
-      const buffers = batch;
-      batch = [];
-      batchBytes = 0;
-      return this.append(buffers);
+      const write = this.append([batches[filling].subarray(0, used)]);
+      write.catch(() => undefined); // awaited when the buffer is next filled, or at the end
+      written[filling] = write;
+      filling = 1 - filling;
+      used = 0;
+      return write;
     };
-    const take = (chunks: Buffer[], cb: (err?: Error | null) => void): void => {
+    const take = async (chunks: Buffer[]): Promise<void> => {
       for (const c of chunks) {
-        batch.push(c);
-        batchBytes += c.length;
+        for (let offset = 0; offset < c.length;) {
+          if (used === 0) await written[filling];
+          const copied = c.copy(batches[filling], used, offset);
+          used += copied;
+          offset += copied;
+          if (used === WRITE_BATCH_BYTES) void writeBatch();
+        }
       }
-      if (batchBytes < WRITE_BATCH_BYTES) return cb();
-      // While this batch is written, incoming chunks wait in the stream's buffer (up to its high-water mark).
-      writeBatch().then(() => cb(), cb);
     };
     return new Writable({
       highWaterMark: WRITE_HIGH_WATER_MARK,
-      write: (chunk: Buffer, _enc, cb) => take([chunk], cb),
-      writev: (chunks, cb) =>
-        take(
-          chunks.map((c) => c.chunk as Buffer),
-          cb,
-        ),
-      final: (cb) => (batchBytes === 0 ? cb() : writeBatch().then(() => cb(), cb)),
+      write: (chunk: Buffer, _enc, cb) => take([chunk]).then(() => cb(), cb),
+      writev: (chunks, cb) => take(chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb),
+      final: (cb) => {
+        if (used > 0) void writeBatch();
+        Promise.all(written).then(() => cb(), cb);
+      },
       destroy: (err, cb) => {
         // append() joins the writer's queue at once, so a settle() after the pipeline rejects includes it.
-        if (batchBytes > 0) writeBatch().catch(() => undefined);
+        if (used > 0) void writeBatch();
         cb(err);
       },
     });
