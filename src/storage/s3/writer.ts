@@ -94,7 +94,10 @@ export class S3Writer implements StorageWriter {
 
   createStream(): Writable {
     return new Writable({
-      highWaterMark: 4 * MiB,
+      // Little buffered here: a socket chunk that waits for a part slot outlives V8's young-generation
+      // collections, and such memory comes back only with full mark-compacts. While every slot is busy the
+      // bytes wait in the kernel's socket buffer instead.
+      highWaterMark: 256 * 1024,
       write: (chunk: Buffer, _enc, cb) => {
         this.append([chunk]).then(() => cb(), cb);
       },
