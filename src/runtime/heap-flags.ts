@@ -4,9 +4,11 @@
 // Buffers (every socket read of a download, every slice of an ingest file) are reclaimed by full
 // mark-compacts instead of scavenges: receiving a file then costs several times the CPU it does on Node.js
 // 20 or 22, and halves download throughput on a small machine (nodejs/node#61967; docs/benchmarks.md,
-// Download). Capping the young generation at the size earlier V8 versions used brings the scavenges back.
+// Download). Capping the young generation at the size earlier V8 versions used brings the scavenges back,
+// for Buffers that die young: code that keeps a Buffer past a collection or two (the storage writers copy
+// socket chunks instead of holding them) pays the mark-compacts whatever the cap.
 //
-// The cap holds only when node starts with it: set from inside a running process, it took effect in some
+// The cap holds best when node starts with it: set from inside a running process, it took effect in some
 // processes and not in others. Node refuses the flag in NODE_OPTIONS, and versions whose V8 lacks it refuse
 // to start with it, so launchers that know their Node.js pass `nodeFlagsFor` (the image's entry point, the
 // tooling), and `applyHeapFlags` is the best effort for a process started without them.

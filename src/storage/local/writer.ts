@@ -25,7 +25,11 @@ import { fsyncDir, writeFailure } from './files';
 import { placeFile } from './place';
 import { ensureRoom, freeBytes } from './space';
 
-const WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
+/** How much a rehash reads at once. */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+// What the stream buffers while both batch buffers are busy: little, because a socket chunk that waits
+// outlives V8's young-generation collections (see createStream); the bytes wait in the kernel instead.
+const WRITE_HIGH_WATER_MARK = 256 * 1024;
 // The batch size `createStream` gathers before each writev: larger batches cost the thread pool more CPU and
 // smaller ones were no faster (docs/benchmarks.md, Download).
 const WRITE_BATCH_BYTES = 1024 * 1024;
@@ -68,7 +72,7 @@ export class LocalWriter implements StorageWriter {
     this.bytes = 0;
     if (limit > 0) {
       const stream = createReadStream(this.tempPath, {
-        highWaterMark: WRITE_HIGH_WATER_MARK,
+        highWaterMark: READ_CHUNK_BYTES,
         ...(Number.isFinite(limit) ? { end: limit - 1 } : {}),
       });
       for await (const chunk of stream as AsyncIterable<Buffer>) {
