@@ -26,10 +26,10 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY bin bin
 COPY --from=build /app/dist dist
 USER node
-ENTRYPOINT ["node", "--scavenger-max-new-space-capacity-mb=8", "--external-memory-accounted-in-global-limit", "bin/m3ter-exports.js"]
+ENTRYPOINT ["node", "--scavenger-max-new-space-capacity-mb=8", "bin/m3ter-exports.js"]
 CMD ["sandbox", "--host", "0.0.0.0", "--port", "8080"]
 
-# The worker image, built by default (the last stage). Both stages start node with the heap flags of
+# The worker image, built by default (the last stage). Both stages start node with the heap flag of
 # src/runtime/heap-flags.ts for the Node.js of the base image: it holds only when given at start.
 FROM node:24-bookworm-slim AS worker
 ENV NODE_ENV=production
@@ -50,5 +50,5 @@ COPY --from=build /app/dist dist
 # included, so the worker can write its exports there.
 COPY --chown=node:node --from=build /app/exports /exports
 USER node
-ENTRYPOINT ["node", "--scavenger-max-new-space-capacity-mb=8", "--external-memory-accounted-in-global-limit", "bin/m3ter-exports.js"]
+ENTRYPOINT ["node", "--scavenger-max-new-space-capacity-mb=8", "bin/m3ter-exports.js"]
 CMD ["worker"]

@@ -6,9 +6,7 @@
 // 20 or 22, and halves download throughput on a small machine (nodejs/node#61967; docs/benchmarks.md,
 // Download). Capping the young generation at the size earlier V8 versions used brings the scavenges back,
 // for Buffers that die young: code that keeps a Buffer past a collection or two (the storage writers copy
-// socket chunks instead of holding them) pays the mark-compacts whatever the cap. Even then V8 sometimes
-// switched, mid-process, to answering each spell of external memory pressure with a mark-compact that
-// freed nothing; counting external memory in the heap's global limit instead kept it to scavenges.
+// socket chunks instead of holding them) pays the mark-compacts whatever the cap.
 //
 // The cap holds best when node starts with it: set from inside a running process, it took effect in some
 // processes and not in others. Node refuses the flag in NODE_OPTIONS, and versions whose V8 lacks it refuse
@@ -19,9 +17,7 @@ import v8 from 'node:v8';
 /** The V8 flags node should start with on this Node.js major, if any. */
 export function nodeFlagsFor(nodeMajor: number): readonly string[] {
   // Older V8s do not have the flag (node would not start) and do not need it.
-  return nodeMajor === 24
-    ? ['--scavenger-max-new-space-capacity-mb=8', '--external-memory-accounted-in-global-limit']
-    : [];
+  return nodeMajor === 24 ? ['--scavenger-max-new-space-capacity-mb=8'] : [];
 }
 
 const runningMajor = () => Number(process.versions.node.split('.')[0]);
