@@ -8,7 +8,7 @@ import { sanitizeFileName } from '../names';
 import type { CommittedFile, OpenWriterOptions, StorageWriter } from '../types';
 import { CheckpointObject, deleteIfPresent, type S3Checkpoint } from './checkpoint';
 import { chooseTarget, copyToFinal, objectExists, putEmpty, type FinalObject } from './commit';
-import { MiB, type Ctx } from './context';
+import type { Ctx } from './context';
 import { storageFailure } from './errors';
 import { contentTypeFor, isUploadKeyOf, joinKey, temporaryKeys } from './layout';
 import { abortUpload, abortUploadsExcept, completeUpload, FinalKeyTaken } from './multipart';
