@@ -22,6 +22,8 @@ import { waitFor } from '../../support/wait-for';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const DAY = 86_400_000;
+/** The gRPC status code the server refuses an early current version with. */
+const GRPC_FAILED_PRECONDITION = 9;
 const fastPoll = { fastPollMs: 200, slowPollMs: 1_000 };
 const tag = `${process.pid}-${Date.now().toString(36)}`;
 const DEPLOYMENT = `rollout-${tag}`;
@@ -164,17 +166,27 @@ describe('a rollout from build A to build B', () => {
         : undefined;
     }, 'B registered with all three task queues');
     mark('build B started: registered, not current, gets no tasks');
-    const { conflictToken } = await t.client.workflowService.describeWorkerDeployment({
-      namespace: t.namespace,
-      deploymentName: DEPLOYMENT,
-    });
-    await t.client.workflowService.setWorkerDeploymentCurrentVersion({
-      namespace: t.namespace,
-      deploymentName: DEPLOYMENT,
-      buildId: 'build-b',
-      conflictToken,
-      identity: 'rollout test',
-    });
+    // The server checks the queues against its own record of the version, which can lag a moment behind
+    // what describing the version shows: it refuses with FAILED_PRECONDITION until then.
+    await waitFor(async () => {
+      const { conflictToken } = await t.client.workflowService.describeWorkerDeployment({
+        namespace: t.namespace,
+        deploymentName: DEPLOYMENT,
+      });
+      try {
+        await t.client.workflowService.setWorkerDeploymentCurrentVersion({
+          namespace: t.namespace,
+          deploymentName: DEPLOYMENT,
+          buildId: 'build-b',
+          conflictToken,
+          identity: 'rollout test',
+        });
+        return true;
+      } catch (err) {
+        if ((err as { code?: number }).code === GRPC_FAILED_PRECONDITION) return undefined;
+        throw err;
+      }
+    }, 'the server accepts B as current');
     expect((await status()).currentBuildId).toBe('build-b');
     mark('build B made current');
     const exportOnB = await start('adhocExportWorkflow', [usage()]);
