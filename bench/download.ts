@@ -15,6 +15,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { streamDownloadToStorage } from '../activities/download';
@@ -31,7 +33,7 @@ export interface DownloadBenchOptions {
 }
 
 interface Round {
-  tool: 'curl' | 'worker' | 'sdk-s3' | 'worker-s3';
+  tool: 'curl' | 'worker' | 'worker-after-gc' | 'sdk-s3' | 'worker-s3';
   seconds: number;
   bytes: number;
   rssGrowthBytes?: number;
@@ -77,6 +79,18 @@ function curlTo(url: string, file: string): Promise<{ seconds: number; bytes: nu
     });
   });
 }
+
+/** V8's full collection, callable without starting node with --expose-gc. */
+function fullCollection(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
+
+/**
+ * When a worker round forces one full collection: after a few hundred MiB, as a collection started by other
+ * work in a worker's process would land in the middle of a download.
+ */
+const FORCED_COLLECTION_AFTER_MS = 700;
 
 /** Runs `fn` and samples this process's RSS meanwhile; returns its result, seconds and the RSS growth. */
 async function measured<T>(
@@ -145,6 +159,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       return run;
     };
 
+    const collect = fullCollection();
     for (let round = 0; round < rounds; round++) {
       const url = (await m3ter.getExportDownloadUrl(jobId)).url;
       const curlFile = path.join(dir, `curl-${round}.csv`);
@@ -160,9 +175,21 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       fs.rmSync(path.join(dir, `worker-${round}`), { recursive: true, force: true });
       const { value: out, seconds, cpuSeconds, markCompacts } = run;
       results.push({ tool: 'worker', ...run, bytes: out.committed.bytes });
+
+      // The same with one full collection forced during the download: whether the rounds after one hold.
+      const forced = setTimeout(collect, FORCED_COLLECTION_AFTER_MS);
+      const afterGc = await workerDownload(
+        createLocalStorage({ dir: path.join(dir, `worker-gc-${round}`) }),
+        round,
+        'round with a full collection',
+      ).finally(() => clearTimeout(forced));
+      fs.rmSync(path.join(dir, `worker-gc-${round}`), { recursive: true, force: true });
+      results.push({ tool: 'worker-after-gc', ...afterGc, bytes: afterGc.value.committed.bytes });
       say(
         `round ${round + 1}: curl ${c.seconds.toFixed(2)} s, worker ${seconds.toFixed(2)} s ` +
-          `(CPU ${cpuSeconds.toFixed(2)} s, ${markCompacts} mark-compacts; sha256 matches)`,
+          `(CPU ${cpuSeconds.toFixed(2)} s, ${markCompacts} mark-compacts), with a full collection ` +
+          `${afterGc.seconds.toFixed(2)} s (CPU ${afterGc.cpuSeconds.toFixed(2)} s, ${afterGc.markCompacts} ` +
+          `mark-compacts); sha256 matches`,
       );
     }
 
@@ -222,6 +249,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
   const curl = median(results.filter((r) => r.tool === 'curl').map(mibPerSec));
   const ours = median(results.filter((r) => r.tool === 'worker').map(mibPerSec));
   const workerRounds = results.filter((r) => r.tool === 'worker');
+  const afterGcRounds = results.filter((r) => r.tool === 'worker-after-gc');
   const maxRss = (rs: Round[]) => (Math.max(...rs.map((r) => r.rssGrowthBytes ?? 0)) / 2 ** 20).toFixed(1);
   /** This process's CPU per GiB (median) and the most mark-compacts of a round: what moves the figure. */
   const cpuAndGc = (rs: Round[]) => [
@@ -289,6 +317,15 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       `${((100 * ours) / curl).toFixed(0)} %`,
       maxRss(workerRounds),
       ...cpuAndGc(workerRounds),
+    ],
+    [
+      'worker, one full collection forced',
+      (sizeBytes / 2 ** 20).toFixed(0),
+      String(rounds),
+      spread('worker-after-gc'),
+      `${((100 * median(afterGcRounds.map(mibPerSec))) / curl).toFixed(0)} %`,
+      maxRss(afterGcRounds),
+      ...cpuAndGc(afterGcRounds),
     ],
     ...s3Rows,
   ];

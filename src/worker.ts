@@ -1,7 +1,6 @@
 // The export worker: one process polling the task queue with the export workflows and their activities.
 // `m3ter-exports worker` runs it; `dev` and `demo` embed it. Shuts down gracefully on SIGINT/SIGTERM
 // (in-flight activities get their shutdown grace time; workflows simply resume on the next worker).
-import v8 from 'node:v8';
 import { Client } from '@temporalio/client';
 import { Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createActivities, createWorkflowJobClaims, type ActivityDeps } from '../activities';
@@ -33,18 +32,9 @@ import {
   workerDeploymentOptions,
   type DeploymentVersion,
 } from './runtime/deployment';
-import { heapFlagsAdvice } from './runtime/heap-flags';
+import { applyHeapFlags, heapFlagsAdvice } from './runtime/heap-flags';
 
 let runtimeInstalled = false;
-
-/**
- * The workflow thread's live heap is small but makes garbage quickly (every run re-created after a cache
- * eviction evaluates its modules and replays its history), and V8 lets a heap grow to several times its
- * live size before a full collection. A lower growing factor trades more full collections for a smaller
- * peak; it is not a limit. Process-wide: the main thread's heap follows it too. Measured in
- * docs/benchmarks.md (Scale).
- */
-const HEAP_GROWING_PERCENT = 50;
 
 /** Runtime.install may run once per process; it wires SDK logs into pino and Prometheus metrics. */
 export function installRuntime(log: AppLogger, metrics?: { port: number; host: string }): void {
@@ -196,8 +186,8 @@ export async function createExportWorker(
     throw err;
   }
 
-  // Must be set before Worker.create starts the workflow thread, whose V8 heap reads it (see the constant).
-  v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  // Before Worker.create starts the workflow thread, whose heap follows the growing factor too.
+  applyHeapFlags();
   const source = overrides.workflowSource ?? workflowSource();
   // Both workers poll as the same version: activities of a pinned workflow go to its build's pollers.
   const bundle = source.workflowBundle;

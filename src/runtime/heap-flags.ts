@@ -12,7 +12,20 @@
 // processes and not in others. Node refuses the flag in NODE_OPTIONS, and versions whose V8 lacks it refuse
 // to start with it, so launchers that know their Node.js pass `nodeFlagsFor` (the image's entry point, the
 // tooling), and `applyHeapFlags` is the best effort for a process started without them.
+//
+// The heap growing factor (how far the old generation may grow past its live size before the next full
+// collection) is fixed instead of left to V8's estimate, for two reasons pulling in opposite directions:
+// - V8 lets a heap grow to several times its live size; the workflow thread's heap makes garbage quickly
+//   (re-created runs) and would grow its peak with it (docs/benchmarks.md, Scale).
+// - Below about twice the live size, one full collection during a download can leave the old generation's
+//   next limit so close to its size that V8 starts marking again after every collection: the download then
+//   pays a mark-compact every few tens of milliseconds until it ends, about twice its CPU (docs/benchmarks.md,
+//   Download). V8's own estimate lands there when the process is busy, which is when the collection happens.
+// V8 reads the factor at every collection, so setting it from inside the process is enough.
 import v8 from 'node:v8';
+
+/** The old generation may grow to (100 + this) % of its live size before a full collection. */
+export const HEAP_GROWING_PERCENT = 100;
 
 /** The V8 flags node should start with on this Node.js major, if any. */
 export function nodeFlagsFor(nodeMajor: number): readonly string[] {
@@ -24,10 +37,16 @@ const runningMajor = () => Number(process.versions.node.split('.')[0]);
 
 let applied = false;
 
-/** Sets `nodeFlagsFor` the running Node.js from inside the process, once: the fallback, see above. */
+/**
+ * Sets the heap growing factor, and `nodeFlagsFor` the running Node.js from inside the process (the
+ * fallback, see above), once. Returns the start flags.
+ */
 export function applyHeapFlags(): readonly string[] {
   const flags = nodeFlagsFor(runningMajor());
-  if (!applied) for (const flag of flags) v8.setFlagsFromString(flag);
+  if (!applied) {
+    v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+    for (const flag of flags) v8.setFlagsFromString(flag);
+  }
   applied = true;
   return flags;
 }
