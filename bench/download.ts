@@ -1,8 +1,9 @@
 // Download benchmark: throughput of the worker's download path (streamDownloadToStorage: SHA-256 while
 // streaming, newline count, temp file, atomic rename) against `curl -o` fetching the SAME presigned URL from
-// the SAME sandbox process, alternating curl / ours per round so both see the same machine state. Also the
+// the SAME sandbox process, every run of ours right after a curl run so both see the same machine state
+// (curl's file is flushed and deleted between them, so ours does not pay for curl's writeback). Also the
 // RSS growth of this process while ours runs (the target: >= 80 % of curl, RSS growth < 100 MB). Each
-// round also runs ours once more with one full V8 collection forced during it, because the rounds after a
+// round runs ours twice, once with one full V8 collection forced during it, because the runs after a
 // collection are the ones that used to fall apart (src/runtime/heap-flags.ts); and reports CPU with the
 // kernel's share apart, because that share is what moves between rounds on a VM.
 //
@@ -45,6 +46,8 @@ interface Round {
   /** The kernel's part of it: page cache, page faults, socket reads. */
   systemSeconds?: number;
   markCompacts?: number;
+  /** curl's rounds: flushing its file afterwards, which the worker's rounds include and curl's do not. */
+  fsyncSeconds?: number;
   /** The writer's commit alone (S3: completing the upload and the server-side copy to the final key). */
   commitSeconds?: number;
 }
@@ -170,39 +173,52 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       return run;
     };
 
-    const collect = fullCollection();
-    for (let round = 0; round < rounds; round++) {
+    /**
+     * curl into a file, then that file flushed and deleted outside curl's time: the next round must not pay
+     * for curl's writeback, and the flush is timed apart because the worker's figure includes its own.
+     */
+    const curlRound = async (round: number, variant: string) => {
       const url = (await m3ter.getExportDownloadUrl(jobId)).url;
-      const curlFile = path.join(dir, `curl-${round}.csv`);
-      const c = await curlTo(url, curlFile);
-      fs.rmSync(curlFile, { force: true });
-      results.push({ tool: 'curl', ...c });
+      const file = path.join(dir, `curl-${round}-${variant}.csv`);
+      const c = await curlTo(url, file);
+      const started = process.hrtime.bigint();
+      const fd = fs.openSync(file, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      const fsyncSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      fs.rmSync(file, { force: true });
+      results.push({ tool: 'curl', ...c, fsyncSeconds });
+      return { ...c, fsyncSeconds };
+    };
 
-      const run = await workerDownload(
-        createLocalStorage({ dir: path.join(dir, `worker-${round}`) }),
-        round,
-        'round',
-      );
-      fs.rmSync(path.join(dir, `worker-${round}`), { recursive: true, force: true });
-      const { value: out, seconds, cpuSeconds, systemSeconds, markCompacts } = run;
-      results.push({ tool: 'worker', ...run, bytes: out.committed.bytes });
-
-      // The same with one full collection forced during the download: whether the rounds after one hold.
-      const forced = setTimeout(collect, FORCED_COLLECTION_AFTER_MS);
-      const afterGc = await workerDownload(
-        createLocalStorage({ dir: path.join(dir, `worker-gc-${round}`) }),
-        round,
-        'round with a full collection',
-      ).finally(() => clearTimeout(forced));
-      fs.rmSync(path.join(dir, `worker-gc-${round}`), { recursive: true, force: true });
-      results.push({ tool: 'worker-after-gc', ...afterGc, bytes: afterGc.value.committed.bytes });
-      say(
-        `round ${round + 1}: curl ${c.seconds.toFixed(2)} s, worker ${seconds.toFixed(2)} s ` +
-          `(CPU ${cpuSeconds.toFixed(2)} s of which system ${systemSeconds.toFixed(2)} s, ${markCompacts} ` +
-          `mark-compacts), with a full collection ${afterGc.seconds.toFixed(2)} s (CPU ` +
-          `${afterGc.cpuSeconds.toFixed(2)} s of which system ${afterGc.systemSeconds.toFixed(2)} s, ${afterGc.markCompacts} ` +
-          `mark-compacts); sha256 matches`,
-      );
+    const collect = fullCollection();
+    const variants = [
+      { tool: 'worker', label: 'worker' },
+      // One full collection forced during the download: whether the rounds after one hold.
+      { tool: 'worker-after-gc', label: 'with a full collection' },
+    ] as const;
+    for (let round = 0; round < rounds; round++) {
+      // Each worker round right after a curl round of its own, the two variants taking turns to go first.
+      for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
+        const c = await curlRound(round, variant.tool);
+        const forced =
+          variant.tool === 'worker-after-gc' ? setTimeout(collect, FORCED_COLLECTION_AFTER_MS) : undefined;
+        const run = await workerDownload(
+          createLocalStorage({ dir: path.join(dir, `${variant.tool}-${round}`) }),
+          round,
+          variant.label,
+        ).finally(() => clearTimeout(forced));
+        fs.rmSync(path.join(dir, `${variant.tool}-${round}`), { recursive: true, force: true });
+        results.push({ tool: variant.tool, ...run, bytes: run.value.committed.bytes });
+        say(
+          `round ${round + 1}: curl ${c.seconds.toFixed(2)} s (then fsync ${c.fsyncSeconds.toFixed(2)} s), ` +
+            `${variant.label} ${run.seconds.toFixed(2)} s (CPU ${run.cpuSeconds.toFixed(2)} s of which system ` +
+            `${run.systemSeconds.toFixed(2)} s, ${run.markCompacts} mark-compacts; sha256 matches)`,
+        );
+      }
     }
 
     minio = await startMinio({ log: say }).catch((err: Error) => {
@@ -259,6 +275,9 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
     `${Math.min(...xs).toFixed(1)} / ${median(xs).toFixed(1)} / ${Math.max(...xs).toFixed(1)}`;
   const spread = (tool: Round['tool']) => spreadOf(results.filter((r) => r.tool === tool).map(mibPerSec));
   const curl = median(results.filter((r) => r.tool === 'curl').map(mibPerSec));
+  const curlThenFsync = results
+    .filter((r) => r.tool === 'curl')
+    .map((r) => mibPerSec({ ...r, seconds: r.seconds + (r.fsyncSeconds ?? 0) }));
   const ours = median(results.filter((r) => r.tool === 'worker').map(mibPerSec));
   const workerRounds = results.filter((r) => r.tool === 'worker');
   const afterGcRounds = results.filter((r) => r.tool === 'worker-after-gc');
@@ -321,7 +340,17 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       'CPU s per GiB, all / system (median)',
       'mark-compacts (max)',
     ],
-    ['curl -o', (sizeBytes / 2 ** 20).toFixed(0), String(rounds), spread('curl'), '100 %', '-', '-', '-'],
+    ['curl -o', (sizeBytes / 2 ** 20).toFixed(0), String(2 * rounds), spread('curl'), '100 %', '-', '-', '-'],
+    [
+      'curl -o, then fsync',
+      (sizeBytes / 2 ** 20).toFixed(0),
+      String(2 * rounds),
+      spreadOf(curlThenFsync),
+      `${((100 * median(curlThenFsync)) / curl).toFixed(0)} %`,
+      '-',
+      '-',
+      '-',
+    ],
     [
       'worker',
       (sizeBytes / 2 ** 20).toFixed(0),
