@@ -72,18 +72,40 @@ function timingCommits(storage: ExportStorage, took: (seconds: number) => void):
   };
 }
 
-function curlTo(url: string, file: string): Promise<{ seconds: number; bytes: number }> {
+/** `times`' line for a shell's children (`0m1.250s 0m0.730s`): their user and system CPU seconds. */
+function childTimes(line: string): { user: number; system: number } | undefined {
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(line.trim());
+  if (!m) return undefined;
+  return { user: Number(m[1]) * 60 + Number(m[2]), system: Number(m[3]) * 60 + Number(m[4]) };
+}
+
+/** curl -o into `file`, through a shell whose `times` reports curl's own CPU beside the worker's. */
+function curlTo(
+  url: string,
+  file: string,
+): Promise<{ seconds: number; bytes: number; cpuSeconds?: number; systemSeconds?: number }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn('curl', ['-sS', '--fail', '-o', file, url], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      'bash',
+      ['-c', 'curl -sS --fail -o "$1" "$2"; s=$?; times >&3; exit $s', 'bench-curl', file, url],
+      { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    let times = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => (times += c.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // The presigned URL is a secret: report curl's exit code only, never its arguments.
       if (code !== 0) return reject(new Error(`curl exited with ${code}: ${stderr.split('?')[0]}`));
-      resolve({ seconds, bytes: fs.statSync(file).size });
+      const cpu = childTimes(times.split('\n')[1] ?? '');
+      resolve({
+        seconds,
+        bytes: fs.statSync(file).size,
+        ...(cpu ? { cpuSeconds: cpu.user + cpu.system, systemSeconds: cpu.system } : {}),
+      });
     });
   });
 }
@@ -214,7 +236,8 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         fs.rmSync(path.join(dir, `${variant.tool}-${round}`), { recursive: true, force: true });
         results.push({ tool: variant.tool, ...run, bytes: run.value.committed.bytes });
         say(
-          `round ${round + 1}: curl ${c.seconds.toFixed(2)} s (then fsync ${c.fsyncSeconds.toFixed(2)} s), ` +
+          `round ${round + 1}: curl ${c.seconds.toFixed(2)} s (CPU ${c.cpuSeconds?.toFixed(2) ?? '?'} s of which ` +
+            `system ${c.systemSeconds?.toFixed(2) ?? '?'} s; then fsync ${c.fsyncSeconds.toFixed(2)} s), ` +
             `${variant.label} ${run.seconds.toFixed(2)} s (CPU ${run.cpuSeconds.toFixed(2)} s of which system ` +
             `${run.systemSeconds.toFixed(2)} s, ${run.markCompacts} mark-compacts; sha256 matches)`,
         );
@@ -280,6 +303,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
     .map((r) => mibPerSec({ ...r, seconds: r.seconds + (r.fsyncSeconds ?? 0) }));
   const ours = median(results.filter((r) => r.tool === 'worker').map(mibPerSec));
   const workerRounds = results.filter((r) => r.tool === 'worker');
+  const curlRounds = results.filter((r) => r.tool === 'curl');
   const afterGcRounds = results.filter((r) => r.tool === 'worker-after-gc');
   const maxRss = (rs: Round[]) => (Math.max(...rs.map((r) => r.rssGrowthBytes ?? 0)) / 2 ** 20).toFixed(1);
   /** This process's CPU per GiB (median) and the most mark-compacts of a round: what moves the figure. */
@@ -340,7 +364,16 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       'CPU s per GiB, all / system (median)',
       'mark-compacts (max)',
     ],
-    ['curl -o', (sizeBytes / 2 ** 20).toFixed(0), String(2 * rounds), spread('curl'), '100 %', '-', '-', '-'],
+    [
+      'curl -o',
+      (sizeBytes / 2 ** 20).toFixed(0),
+      String(2 * rounds),
+      spread('curl'),
+      '100 %',
+      '-',
+      cpuAndGc(curlRounds)[0],
+      '-',
+    ],
     [
       'curl -o, then fsync',
       (sizeBytes / 2 ** 20).toFixed(0),
