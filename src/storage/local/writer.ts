@@ -1,16 +1,17 @@
 // One local file's writer: a partial file of its own, SHA-256 and newline count while writing, commit
 // without ever replacing a file.
 //
-// Hashing: SHA-256 runs on the process's hashing thread and the newline count on the event loop while the
-// thread pool writes the same buffers (the three overlap instead of taking turns). If a write fails, the
-// hash already holds bytes that are not on disk, so it is marked stale and rebuilt from the file before
-// anything else happens: after `settle()` the counters always describe exactly the bytes on disk. A resumed writer re-reads and re-hashes the partial file
+// Hashing: SHA-256 and the newline count are computed while the thread pool writes the same buffers (the two
+// overlap instead of taking turns). If a write fails, the hash already holds bytes that are not on disk, so
+// it is marked stale and rebuilt from the file before anything else happens: after `settle()` the counters
+// always describe exactly the bytes on disk. A resumed writer re-reads and re-hashes the partial file
 // (streaming, constant memory) instead of trusting persisted hash state, so a partial file is never trusted
 // beyond what is in it.
 //
 // Flushing: every FLUSH_EVERY_BYTES the writer starts an fdatasync in the background (one at a time), so
 // disk writeback overlaps the download and the commit's fsync finds little left to flush (docs/benchmarks.md,
 // Download).
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +19,6 @@ import { pathToFileURL } from 'node:url';
 import { Writable } from 'node:stream';
 import { failure, FailureType } from '../../contract/failures';
 import { countNewlines } from '../newlines';
-import { OffThreadSha256 } from '../sha256-thread';
 import { sanitizeFileName } from '../names';
 import type { CommittedFile, StorageWriter } from '../types';
 import { fsyncDir, writeFailure } from './files';
@@ -36,7 +36,7 @@ const WRITE_BATCH_BYTES = 1024 * 1024;
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
 export class LocalWriter implements StorageWriter {
-  private hash = new OffThreadSha256();
+  private hash: Hash = createHash('sha256');
   private newlines = 0;
   private bytes = 0;
   private pending: Promise<void> = Promise.resolve();
@@ -67,8 +67,7 @@ export class LocalWriter implements StorageWriter {
 
   /** Rebuilds bytes, hash and newline count from the first `limit` bytes of the temporary file. */
   private async rehash(limit: number): Promise<void> {
-    this.hash.discard();
-    this.hash = new OffThreadSha256();
+    this.hash = createHash('sha256');
     this.newlines = 0;
     this.bytes = 0;
     if (limit > 0) {
@@ -77,7 +76,7 @@ export class LocalWriter implements StorageWriter {
         ...(Number.isFinite(limit) ? { end: limit - 1 } : {}),
       });
       for await (const chunk of stream as AsyncIterable<Buffer>) {
-        await this.hash.update(chunk);
+        this.hash.update(chunk);
         this.newlines += countNewlines(chunk);
         this.bytes += chunk.length;
       }
@@ -122,19 +121,15 @@ export class LocalWriter implements StorageWriter {
         buffers.length === 1
           ? this.handle.write(buffers[0], 0, buffers[0].length, this.bytes)
           : this.handle.writev(buffers, this.bytes);
-      // Hashed on the hashing thread while the thread pool writes; if the write then fails the hash is rebuilt
-      // (see the header).
+      // Hash while the thread pool writes; if the write then fails the hash is rebuilt (see the header).
       this.hashStale = true;
-      const hashing = Promise.all(buffers.map((b) => this.hash.update(b)));
-      for (const b of buffers) this.newlines += countNewlines(b);
-      const [{ bytesWritten }] = await Promise.all([
-        writing.catch((err: unknown) => {
-          throw writeFailure(err, `writing at byte ${this.bytes}`);
-        }),
-        hashing.catch((err: unknown) => {
-          throw failure(FailureType.StorageFailed, `hashing at byte ${this.bytes}: ${String(err)}`);
-        }),
-      ]);
+      for (const b of buffers) {
+        this.hash.update(b);
+        this.newlines += countNewlines(b);
+      }
+      const { bytesWritten } = await writing.catch((err: unknown) => {
+        throw writeFailure(err, `writing at byte ${this.bytes}`);
+      });
       const total = buffers.reduce((n, b) => n + b.length, 0);
       if (bytesWritten !== total) throw await this.shortWrite(bytesWritten, total);
       this.hashStale = false;
@@ -163,11 +158,7 @@ export class LocalWriter implements StorageWriter {
     // turns, so chunks keep being copied while the other batch is written.
     // A stream destroyed mid-download (the connection dropped) still writes the batch it had accepted: those
     // bytes are good, and keeping them lets the resume start after them. `settle()` waits for that write.
-    // In shared memory, so the hashing thread reads them where they are.
-    const batches = [
-      Buffer.from(new SharedArrayBuffer(WRITE_BATCH_BYTES)),
-      Buffer.from(new SharedArrayBuffer(WRITE_BATCH_BYTES)),
-    ];
+    const batches = [Buffer.allocUnsafeSlow(WRITE_BATCH_BYTES), Buffer.allocUnsafeSlow(WRITE_BATCH_BYTES)];
     /** Each batch buffer's last write: the buffer is refilled only once it has settled. */
     const written: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
     let filling = 0;
@@ -217,8 +208,7 @@ export class LocalWriter implements StorageWriter {
     await this.settle();
     await this.flushing;
     await this.handle.truncate(0);
-    this.hash.discard();
-    this.hash = new OffThreadSha256();
+    this.hash = createHash('sha256');
     this.newlines = 0;
     this.bytes = 0;
     this.hashStale = false;
@@ -237,7 +227,7 @@ export class LocalWriter implements StorageWriter {
     await this.checkStillMine();
     await this.handle.close();
     this.closed = true;
-    const sha256 = await this.hash.digestHex();
+    const sha256 = this.hash.digest('hex');
     const { target, present } = await placeFile(this.dir, this.tempPath, file, sha256);
     await fsyncDir(this.dir);
     const finalPath = path.join(this.dir, target);
@@ -275,7 +265,6 @@ export class LocalWriter implements StorageWriter {
     await this.settle();
     await this.flushing;
     this.closed = true;
-    this.hash.discard();
     await this.handle.close();
   }
 
