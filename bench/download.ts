@@ -297,21 +297,21 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
   const spreadOf = (xs: number[]) =>
     `${Math.min(...xs).toFixed(1)} / ${median(xs).toFixed(1)} / ${Math.max(...xs).toFixed(1)}`;
   const spread = (tool: Round['tool']) => spreadOf(results.filter((r) => r.tool === tool).map(mibPerSec));
-  const curl = median(results.filter((r) => r.tool === 'curl').map(mibPerSec));
-  const curlThenFsync = results
-    .filter((r) => r.tool === 'curl')
-    .map((r) => mibPerSec({ ...r, seconds: r.seconds + (r.fsyncSeconds ?? 0) }));
-  const ours = median(results.filter((r) => r.tool === 'worker').map(mibPerSec));
-  const workerRounds = results.filter((r) => r.tool === 'worker');
   const curlRounds = results.filter((r) => r.tool === 'curl');
+  const workerRounds = results.filter((r) => r.tool === 'worker');
   const afterGcRounds = results.filter((r) => r.tool === 'worker-after-gc');
+  const curl = median(curlRounds.map(mibPerSec));
+  const curlThenFsync = curlRounds.map((r) =>
+    mibPerSec({ ...r, seconds: r.seconds + (r.fsyncSeconds ?? 0) }),
+  );
+  const ours = median(workerRounds.map(mibPerSec));
   const maxRss = (rs: Round[]) => (Math.max(...rs.map((r) => r.rssGrowthBytes ?? 0)) / 2 ** 20).toFixed(1);
-  /** This process's CPU per GiB (median) and the most mark-compacts of a round: what moves the figure. */
-  const cpuAndGc = (rs: Round[]) => [
+  /** CPU per GiB, all / the kernel's (medians of the rounds). */
+  const cpuPerGiB = (rs: Round[]) =>
     `${median(rs.map((r) => (r.cpuSeconds ?? 0) / (r.bytes / 2 ** 30))).toFixed(2)} / ` +
-      median(rs.map((r) => (r.systemSeconds ?? 0) / (r.bytes / 2 ** 30))).toFixed(2),
-    String(Math.max(...rs.map((r) => r.markCompacts ?? 0))),
-  ];
+    median(rs.map((r) => (r.systemSeconds ?? 0) / (r.bytes / 2 ** 30))).toFixed(2);
+  /** CPU per GiB and the most mark-compacts of a round: what moves the figure. */
+  const cpuAndGc = (rs: Round[]) => [cpuPerGiB(rs), String(Math.max(...rs.map((r) => r.markCompacts ?? 0)))];
   const s3Rows: string[][] = [];
   const sdkRounds = results.filter((r) => r.tool === 'sdk-s3');
   const oursS3Rounds = results.filter((r) => r.tool === 'worker-s3');
@@ -371,7 +371,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       spread('curl'),
       '100 %',
       '-',
-      cpuAndGc(curlRounds)[0],
+      cpuPerGiB(curlRounds),
       '-',
     ],
     [
