@@ -12,9 +12,10 @@
 // * An expired or rejected URL (403/401, or 404 from the object store) is re-fetched and the download
 //   resumes with `Range: bytes=<written>-`. A 206 must start exactly at our offset; a 200 means the server
 //   ignored the Range, so we restart from zero. Interrupted streams resume the same way.
-// * Across activity retries the partial data is kept and the download resumes from its size (see
-//   src/storage). When the export fails for good (a non-retryable failure, cancellation, the last attempt)
-//   the partial data is deleted instead.
+// * Across activity retries the partial data is kept: a local file's download resumes from its size; an S3
+//   upload's starts again from byte 0, to hash it, and skips the parts S3 already holds (see src/storage).
+//   When the export fails for good (a non-retryable failure, cancellation, the last attempt) the partial
+//   data is deleted instead.
 // * The URL comes from another system: every hop is checked against `urlPolicy` (src/net/url-guard.ts)
 //   before it is requested and again when its socket connects; redirects are followed here, one checked hop
 //   at a time, never by axios. A refusal fails the download for good (DownloadUrlRefused).

@@ -3,18 +3,19 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Ctx } from './context';
 import { errorCode, isNotFound, storageFailure } from './errors';
-import type { Sha256Checkpoint } from './hash';
 
-/** Version 2: the hash state is hash-wasm's; a checkpoint of another version is not resumed. */
+/**
+ * Version 3: the parts alone. A resumed upload re-reads the bytes they cover to rebuild its hashes (a native
+ * hash's state cannot be saved); a checkpoint of another version is not resumed.
+ */
 export interface S3Checkpoint {
-  v: 2;
+  v: 3;
   bucket: string;
   key: string;
   uploadId: string;
   partSize: number;
+  /** Parts 1..n, all of `partSize` bytes, as S3 acknowledged them. */
   parts: Array<{ n: number; etag: string; sha256: string; size: number }>;
-  hash: Sha256Checkpoint;
-  newlines: number;
 }
 
 export type UploadedPart = S3Checkpoint['parts'][number];
@@ -23,26 +24,28 @@ export function isCheckpoint(v: unknown): v is S3Checkpoint {
   const c = v as Partial<S3Checkpoint> | undefined;
   return (
     !!c &&
-    c.v === 2 &&
+    c.v === 3 &&
     typeof c.bucket === 'string' &&
     typeof c.key === 'string' &&
     typeof c.uploadId === 'string' &&
     typeof c.partSize === 'number' &&
+    Number.isSafeInteger(c.partSize) &&
+    c.partSize > 0 &&
     Array.isArray(c.parts) &&
-    typeof c.newlines === 'number' &&
-    !!c.hash &&
-    typeof c.hash.bytes === 'number' &&
-    typeof c.hash.state === 'string'
+    c.parts.every(
+      (p: Partial<UploadedPart> | undefined) =>
+        !!p &&
+        typeof p.n === 'number' &&
+        typeof p.etag === 'string' &&
+        typeof p.sha256 === 'string' &&
+        typeof p.size === 'number',
+    )
   );
 }
 
-/** Whole parts of one size, numbered from 1, exactly covering the hashed bytes. */
+/** Whole parts of one size, numbered from 1. */
 export function isConsistent(c: S3Checkpoint): boolean {
-  return (
-    c.partSize % 64 === 0 &&
-    c.parts.every((p, i) => p.n === i + 1 && p.size === c.partSize) &&
-    c.hash.bytes === c.parts.length * c.partSize
-  );
+  return c.parts.every((p, i) => p.n === i + 1 && p.size === c.partSize);
 }
 
 /** The checkpoint object of one temporary key: read at open, rewritten after each part, deleted at the end. */

@@ -1,7 +1,6 @@
 // The multipart upload behind a temporary key: create, send a part (re-sent when the server refused its
 // checksum or the connection broke), list, complete and abort. Each part carries its own SHA-256, which the
 // server checks against the bytes it received.
-import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -40,8 +39,9 @@ export async function uploadPart(
   uploadId: string,
   n: number,
   body: Buffer,
+  /** The part's SHA-256 (base64), computed by the caller's hashing thread. */
+  sha256: string,
 ): Promise<UploadedPart> {
-  const sha256 = createHash('sha256').update(body).digest('base64');
   for (let attempt = 1; ; attempt++) {
     try {
       const res = await ctx.client.send(

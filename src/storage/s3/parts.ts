@@ -2,41 +2,39 @@
 // posted to the hashing thread (in byte order) and uploaded, up to `concurrentParts` at once, and the
 // stream waits for a free slot. Buffers live in shared memory and are reused once both the upload and the
 // hash are done with them, so memory stays at (concurrentParts + 1) part buffers whatever the file size.
-// When parts 1..n are all uploaded, the hash state and newline count at the end of part n make a new
-// checkpoint.
+// When parts 1..n are all uploaded, they make a new checkpoint. A resumed upload streams the file from its
+// first byte again: a part S3 already holds with the same SHA-256 is not uploaded again.
+import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { countNewlines } from '../newlines';
 import type { S3Checkpoint, UploadedPart } from './checkpoint';
 import type { Ctx } from './context';
 import { storageFailure } from './errors';
-import { digestOf, ThreadedSha256, type Sha256Checkpoint } from './hash';
+import { ThreadedSha256 } from './hash';
 import { createUpload, uploadPart } from './multipart';
 
-/** Where a pipeline starts: empty, or the end of a resumed checkpoint's last part. */
+/** Where a pipeline starts: a new upload, or a resumed checkpoint's upload and the parts it holds. */
 export interface PipelineStart {
   partSize: number;
   /** The resumed upload's key; a new upload asks `keyForNewUpload` when its first part is ready. */
   key?: string;
   uploadId?: string;
-  hash?: Sha256Checkpoint;
-  newlines: number;
-  parts: UploadedPart[];
+  /** Parts the resumed upload holds, not uploaded again when the re-read bytes have the same SHA-256. */
+  uploaded: UploadedPart[];
 }
 
-interface Boundary {
-  hash?: Sha256Checkpoint;
-  newlines: number;
-}
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
 
 export class PartPipeline {
   readonly partSize: number;
   /** The key the upload goes to, once it exists. */
   key: string | undefined;
   uploadId: string | undefined;
-  newlines: number;
-  accepted: number;
+  newlines = 0;
+  accepted = 0;
   failed: Error | undefined;
-  private readonly hashFrom: Sha256Checkpoint | undefined;
+  /** Parts a resume found in S3 with the bytes streamed again, so not uploaded again. */
+  reusedParts = 0;
   /** Started with the first part (small files that never fill one still get one). */
   private hasher: ThreadedSha256 | undefined;
   /** The part being filled, and how much of it is. */
@@ -44,11 +42,14 @@ export class PartPipeline {
   private buffered = 0;
   /** Part buffers whose upload and hashing are over, ready for the next part. */
   private readonly freeParts: Buffer[] = [];
-  private nextPart: number;
+  private nextPart = 1;
+  /** The short part `finish` sent, which no checkpoint may include. */
+  private lastPart: number | undefined;
   private readonly done = new Map<number, UploadedPart>();
-  /** Hash state and newline count at the end of each dispatched part, until the checkpoint passes it. */
-  private readonly boundaries = new Map<number, Boundary>();
-  private contiguous: number;
+  private readonly reusable: Map<number, UploadedPart>;
+  /** Checkpoints start again once they cover more than the resumed one did. */
+  private readonly resumedParts: number;
+  private contiguous = 0;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -60,12 +61,8 @@ export class PartPipeline {
     this.partSize = start.partSize;
     this.key = start.uploadId ? start.key : undefined;
     this.uploadId = start.uploadId;
-    this.hashFrom = start.hash;
-    this.newlines = start.newlines;
-    this.accepted = start.hash?.bytes ?? 0;
-    for (const p of start.parts) this.done.set(p.n, p);
-    this.contiguous = start.parts.length;
-    this.nextPart = start.parts.length + 1;
+    this.reusable = new Map(start.uploaded.map((p) => [p.n, p]));
+    this.resumedParts = start.uploaded.length;
   }
 
   /** Copies `chunks` into parts; resolves once every full part has an upload slot. Callers serialise. */
@@ -90,8 +87,7 @@ export class PartPipeline {
     if (this.buffered > 0) await this.dispatchPart(true);
     await this.drain();
     if (this.failed) throw this.failed;
-    // No new bytes: empty, or everything was uploaded before a resume.
-    const sha256 = this.hasher ? await this.hasher.digestHex() : await digestOf(this.hashFrom);
+    const sha256 = this.hasher ? await this.hasher.digestHex() : EMPTY_SHA256;
     await this.stopHasher();
     return sha256;
   }
@@ -141,51 +137,64 @@ export class PartPipeline {
     this.part = undefined;
     this.buffered = 0;
     const n = this.nextPart++;
-    const boundary: Boundary = { newlines: this.newlines };
-    if (!last) this.boundaries.set(n, boundary);
-    // Posted now, in byte order; hashing runs on its thread while the part uploads.
-    this.hasher ??= new ThreadedSha256(this.hashFrom);
-    const hashed = this.hasher.update(body, !last);
+    if (last) this.lastPart = n;
+    // Posted now, in byte order; hashing runs on its thread while earlier parts upload.
+    this.hasher ??= new ThreadedSha256();
+    const hashed = this.hasher.part(body);
     hashed.catch(() => undefined); // observed below; a rejection before then must not go unhandled
     const { key, uploadId } = await this.ensureUpload();
     while (this.inFlight.size >= this.ctx.concurrentParts) await Promise.race(this.inFlight);
     if (this.failed) throw this.failed;
     // The buffer is reused only once both the upload and the hashing thread are done reading it; it goes
     // back before the slot frees, so the part filling next can take it.
-    const task: Promise<void> = Promise.allSettled([uploadPart(this.ctx, key, uploadId, n, body), hashed])
-      .then(([uploaded, state]) => {
-        if (buffer.length === this.partSize) this.freeParts.push(buffer);
-        if (uploaded.status === 'rejected' || state.status === 'rejected') {
-          const err: unknown =
-            uploaded.status === 'rejected' ? uploaded.reason : (state as PromiseRejectedResult).reason;
+    const task: Promise<void> = hashed
+      .then((sha256) => this.store(key, uploadId, n, body, sha256))
+      .then(
+        (part) => {
+          this.done.set(n, part);
+          this.advanceCheckpoint(key, uploadId);
+        },
+        (err: unknown) => {
           this.failed ??= err instanceof ApplicationFailure ? err : storageFailure(`part ${n}`, err);
-          return;
-        }
-        boundary.hash = state.value;
-        this.done.set(n, uploaded.value);
-        this.advanceCheckpoint(key, uploadId);
-      })
-      .finally(() => this.inFlight.delete(task));
+        },
+      )
+      .finally(() => {
+        if (buffer.length === this.partSize) this.freeParts.push(buffer);
+        this.inFlight.delete(task);
+      });
     this.inFlight.add(task);
+  }
+
+  /** Uploads part `n`, unless the resumed upload holds it already with the same bytes. */
+  private async store(
+    key: string,
+    uploadId: string,
+    n: number,
+    body: Buffer,
+    sha256: string,
+  ): Promise<UploadedPart> {
+    const held = this.reusable.get(n);
+    if (held && held.size === body.length && held.sha256 === sha256) {
+      this.reusedParts++;
+      return held;
+    }
+    // New bytes for this part number replace the held ones when uploaded.
+    return uploadPart(this.ctx, key, uploadId, n, body, sha256);
   }
 
   private advanceCheckpoint(key: string, uploadId: string): void {
     let c = this.contiguous;
-    while (this.done.has(c + 1)) c++;
+    while (this.done.has(c + 1) && c + 1 !== this.lastPart) c++;
     if (c === this.contiguous || uploadId !== this.uploadId) return;
-    const boundary = this.boundaries.get(c);
-    if (!boundary?.hash) return; // the short last part: commit follows, nothing to resume
-    for (let i = this.contiguous + 1; i <= c; i++) this.boundaries.delete(i);
     this.contiguous = c;
+    if (c <= this.resumedParts) return; // the resumed checkpoint still covers more
     this.onCheckpoint({
-      v: 2,
+      v: 3,
       bucket: this.ctx.bucket,
       key,
       uploadId,
       partSize: this.partSize,
       parts: Array.from({ length: c }, (_, i) => this.done.get(i + 1)!),
-      hash: boundary.hash,
-      newlines: boundary.newlines,
     });
   }
 }

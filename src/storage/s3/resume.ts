@@ -1,10 +1,11 @@
 // Resuming after the worker died (the case a failed-but-alive attempt cannot clean up): the parts already
-// uploaded stay in S3 but cannot be read back, so a new attempt takes the most advanced checkpoint whose
-// upload still exists with exactly the parts it lists, and continues the hash from its saved state and the
-// download from its byte offset. Parts uploaded after that checkpoint are simply uploaded again.
+// uploaded stay in S3 but cannot be read back, and a native hash's state cannot be saved. So a new attempt
+// takes the most advanced checkpoint whose upload still exists with exactly the parts it lists, downloads
+// the file again from its first byte to rebuild the hashes, and does not upload again a part whose re-read
+// bytes have the SHA-256 S3 acknowledged for it (./parts.ts). Fetching a prefix again is cheap beside
+// uploading it, and every upload, resumed or not, hashes natively.
 import { isCheckpoint, isConsistent, type S3Checkpoint } from './checkpoint';
 import type { Ctx } from './context';
-import { canContinue } from './hash';
 import { isNotFound, storageFailure } from './errors';
 import { listParts } from './multipart';
 
@@ -17,12 +18,12 @@ export async function findResumable(
   const usable = candidates
     .filter(isCheckpoint)
     .filter((c) => c.bucket === ctx.bucket && isOurs(c.key))
-    .sort((a, b) => b.hash.bytes - a.hash.bytes);
+    .sort((a, b) => b.parts.length - a.parts.length);
   for (const c of usable) {
     if (await stillHolds(ctx, c)) {
       ctx.log.info(
-        { key: c.key, parts: c.parts.length, resumeFrom: c.hash.bytes },
-        'resuming the multipart upload of an earlier attempt',
+        { key: c.key, parts: c.parts.length, uploadedBytes: c.parts.length * c.partSize },
+        'resuming the multipart upload of an earlier attempt; re-reading the file to hash it',
       );
       return c;
     }
@@ -32,7 +33,7 @@ export async function findResumable(
 
 /** S3 still has the checkpoint's upload, with exactly the parts (and ETags) it lists. */
 async function stillHolds(ctx: Ctx, c: S3Checkpoint): Promise<boolean> {
-  if (!isConsistent(c) || !(await canContinue(c.hash))) return false;
+  if (!isConsistent(c)) return false;
   let listed: Map<number, string>;
   try {
     listed = await listParts(ctx, c.key, c.uploadId);

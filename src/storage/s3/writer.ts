@@ -34,7 +34,7 @@ export class S3Writer implements StorageWriter {
     const keys = temporaryKeys(dir, name);
     this.tempKey = keys.tempKey;
     this.checkpoints = new CheckpointObject(ctx, keys.checkpointKey);
-    this.pipeline = this.newPipeline({ partSize: ctx.partSize, newlines: 0, parts: [] });
+    this.pipeline = this.newPipeline({ partSize: ctx.partSize, uploaded: [] });
   }
 
   get bytesWritten(): number {
@@ -80,7 +80,12 @@ export class S3Writer implements StorageWriter {
         opts.checkpoint,
       ]);
       if (from) {
-        this.pipeline = this.newPipeline(from);
+        this.pipeline = this.newPipeline({
+          partSize: from.partSize,
+          key: from.key,
+          uploadId: from.uploadId,
+          uploaded: from.parts,
+        });
         this.latest = from;
       }
     }
@@ -137,7 +142,7 @@ export class S3Writer implements StorageWriter {
   async truncate(): Promise<void> {
     await this.dropUpload();
     // A resumed upload may have used another part size; the fresh pipeline uses the configured one.
-    this.pipeline = this.newPipeline({ partSize: this.ctx.partSize, newlines: 0, parts: [] });
+    this.pipeline = this.newPipeline({ partSize: this.ctx.partSize, uploaded: [] });
     this.latest = undefined;
   }
 
@@ -149,6 +154,11 @@ export class S3Writer implements StorageWriter {
     const bytes = pipeline.accepted;
     const sha256 = await pipeline.finish();
     const parts = pipeline.uploadedParts();
+    if (pipeline.reusedParts > 0)
+      this.ctx.log.info(
+        { key: pipeline.key, reusedParts: pipeline.reusedParts, parts: parts.length },
+        'resumed upload: parts the earlier attempt uploaded were not uploaded again',
+      );
 
     const { target, present } = await chooseTarget(this.ctx, this.dir, file, { sha256, parts });
     if (present) {
