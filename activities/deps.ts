@@ -75,6 +75,6 @@ export interface TriggerTuning {
   claimPollMs?: number;
   /** POSTs per activity attempt before handing the pacing over to the activity's retry policy. */
   maxSendsPerAttempt?: number;
-  /** Interval of the attempt's keep-alive heartbeats. Default 5 s (heartbeat timeout 20 s). */
+  /** Interval of the attempt's keep-alive heartbeats. Default M3TER_QUEUE_HEARTBEAT.everyMs. */
   keepAliveMs?: number;
 }

@@ -18,6 +18,7 @@ import { createIngestActivities, type IngestActivityDeps } from './ingest-activi
 import { createIngestTraceActivities } from './ingest-trace';
 import { systemClock } from './deps';
 import { keptAlive } from './keep-alive';
+import { M3TER_QUEUE_HEARTBEAT } from '../src/contract/task-queues';
 import type { ExportActivities } from './export-activities';
 
 export interface ActivityDeps extends ExportActivityDeps {
@@ -40,9 +41,18 @@ export interface ActivityDeps extends ExportActivityDeps {
   incidents?: IncidentSettings;
 }
 
-/** The export activities, their alert one kept alive (the others heartbeat progress of their own). */
-function withKeptAliveAlert<A extends { sendAlert: ExportActivities['sendAlert'] }>(activities: A): A {
-  return { ...activities, ...keptAlive({ sendAlert: activities.sendAlert }) };
+/**
+ * The export activities, the alert and the download URL kept alive (the others heartbeat progress of their
+ * own); the URL runs on the m3ter queue, whose heartbeat timeout is short (M3TER_QUEUE_HEARTBEAT).
+ */
+function withKeepAlives<A extends Pick<ExportActivities, 'sendAlert' | 'resolveDownloadUrl'>>(
+  activities: A,
+): A {
+  return {
+    ...activities,
+    ...keptAlive({ sendAlert: activities.sendAlert }),
+    ...keptAlive({ resolveDownloadUrl: activities.resolveDownloadUrl }, M3TER_QUEUE_HEARTBEAT.everyMs),
+  };
 }
 
 // Activities without progress of their own are kept alive (activities/keep-alive.ts): each proxy that calls
@@ -59,7 +69,7 @@ export function createActivities(deps: ActivityDeps) {
         })
       : undefined;
   return {
-    ...withKeptAliveAlert(createExportActivities(deps)),
+    ...withKeepAlives(createExportActivities(deps)),
     ...createBillsActivities(deps),
     ...createWindowPlanActivities(),
     ...(deps.workflowClient ? createWindowRunActivities({ client: deps.workflowClient }) : {}),

@@ -21,16 +21,17 @@ const KEPT_ALIVE_EVERY_MS = 5_000;
 type AsyncFunctions = Record<string, (...args: never[]) => Promise<unknown>>;
 
 /**
- * The same activities, each heartbeating (without details) while it runs. Only for activities that never
- * heartbeat details of their own (a keep-alive beat would replace them). Outside an activity (a unit test
- * calling one directly) they run as they are.
+ * The same activities, each heartbeating (without details) every `everyMs` while it runs (default 5 s, for
+ * KEPT_ALIVE_HEARTBEAT_TIMEOUT). Only for activities that never heartbeat details of their own (a
+ * keep-alive beat would replace them). Outside an activity (a unit test calling one directly) they run as
+ * they are.
  */
-export function keptAlive<A extends AsyncFunctions>(activities: A): A {
+export function keptAlive<A extends AsyncFunctions>(activities: A, everyMs = KEPT_ALIVE_EVERY_MS): A {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities)) {
     wrapped[name] = async (...args: never[]) => {
       if (!inActivity()) return fn(...args);
-      const stop = startKeepAlive(() => undefined, KEPT_ALIVE_EVERY_MS);
+      const stop = startKeepAlive(() => undefined, everyMs);
       try {
         return await fn(...args);
       } finally {

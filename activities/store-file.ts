@@ -7,7 +7,7 @@ import type { ExportStorage, Manifest } from '../src/storage/types';
 import type { ActivityLogger, Clock } from './deps';
 import { streamDownloadToStorage, type StreamDownloadResult } from './download';
 import type { UrlPolicy } from '../src/net/url-guard';
-import { downloadAttempt, type DownloadSettings } from './download-attempt';
+import { downloadAttempt, type DownloadAttempt, type DownloadSettings } from './download-attempt';
 
 /** The manifest fields that describe the export, not the stored file or the timing. */
 export type ExportFacts = Omit<
@@ -46,6 +46,15 @@ export interface StoreFileOptions {
 }
 
 export async function storeFileWithManifest(opts: StoreFileOptions): Promise<Manifest> {
+  const { stop, ...attempt } = downloadAttempt(Context.current(), opts.downloads);
+  try {
+    return await storeFile(opts, attempt);
+  } finally {
+    stop();
+  }
+}
+
+async function storeFile(opts: StoreFileOptions, attempt: Omit<DownloadAttempt, 'stop'>): Promise<Manifest> {
   const { storage, log, clock } = opts;
   const existing = await storage.findManifest(opts.base);
   if (existing && opts.isOwnManifest(existing)) {
@@ -56,7 +65,6 @@ export async function storeFileWithManifest(opts: StoreFileOptions): Promise<Man
     return existing;
   }
   const startedAt = new Date(clock.now()).toISOString();
-  const ctx = Context.current();
   const result = await streamDownloadToStorage({
     storage,
     base: opts.base,
@@ -65,7 +73,7 @@ export async function storeFileWithManifest(opts: StoreFileOptions): Promise<Man
     urlPolicy: opts.urlPolicy,
     log,
     clock,
-    ...downloadAttempt(ctx, opts.downloads),
+    ...attempt,
   });
   const { committed } = result;
   const manifest: Manifest = {

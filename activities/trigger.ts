@@ -9,6 +9,7 @@ import { M3terError, M3terRequestValidationError, M3terResponseValidationError }
 import { type ClaimOwner, type JobClaims } from './claims';
 import type { ActivityLogger, Clock, M3terExportsApi, TriggerTuning } from './deps';
 import { classifyHttpStatus, HttpOutcome } from '../src/contract/failures';
+import { M3TER_QUEUE_HEARTBEAT } from '../src/contract/task-queues';
 import { errorMessage, failure, FailureType, isTemporalFailure, toApplicationFailure } from './failures';
 import { startKeepAlive } from './keep-alive';
 import { createTriggerRecovery } from './trigger-recovery';
@@ -63,7 +64,7 @@ export function classifyTriggerFailure(err: unknown): FailureClass {
 export function createTriggerActivity(deps: TriggerDeps) {
   const graceMs = deps.tuning?.recoveryGraceMs ?? 2_000;
   const maxSends = Math.max(1, deps.tuning?.maxSendsPerAttempt ?? 2);
-  const keepAliveMs = deps.tuning?.keepAliveMs ?? 5_000;
+  const keepAliveMs = deps.tuning?.keepAliveMs ?? M3TER_QUEUE_HEARTBEAT.everyMs;
   const claims = deps.jobClaims;
   const { recover, outcome } = createTriggerRecovery(deps);
 

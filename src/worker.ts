@@ -15,7 +15,7 @@ import { statusCallsPerSecond } from './m3ter/export-job-batcher';
 import { startHealthServer, type HealthServer, type Liveness, type Readiness } from './runtime/health';
 import { activityLogInterceptor, contextualLogger } from './log/activity-context';
 import { setActivityQueueRate } from './m3ter/budget';
-import { m3terIngestTaskQueue, m3terTaskQueue } from './contract/task-queues';
+import { M3TER_QUEUE_HEARTBEAT, m3terIngestTaskQueue, m3terTaskQueue } from './contract/task-queues';
 import { createLocalStorage } from './storage/local';
 import { createS3Client, createS3Storage } from './storage/s3';
 import { workflowSource } from './runtime/workflow-bundle';
@@ -231,6 +231,8 @@ export async function createExportWorker(
       shutdownGraceTime: '30 seconds',
       // Downloads stream for a while after their one URL call; the queue's rate, not this, bounds the calls.
       maxConcurrentActivityTaskExecutions: 100,
+      // Every beat reaches the server, so the queue's short heartbeat timeout holds several of them.
+      maxHeartbeatThrottleInterval: M3TER_QUEUE_HEARTBEAT.everyMs,
     });
     created.push(m3terWorker);
 

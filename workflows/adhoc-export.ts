@@ -40,7 +40,7 @@ import {
   type AdhocExportInput,
 } from '../src/contract/inputs';
 import { M3terExportJobId, M3terExportKind } from '../src/contract/search-attributes';
-import { m3terTaskQueue } from '../src/contract/task-queues';
+import { M3TER_QUEUE_HEARTBEAT, m3terTaskQueue } from '../src/contract/task-queues';
 
 export { statusQuery, type ExportPhase, type ExportStatus } from './common';
 export type { AdhocExportInput, PollOptions } from '../src/contract/inputs';
@@ -66,11 +66,11 @@ export type AdhocExportResult =
 // The trigger and the download URL call the m3ter Config API: they run on the m3ter task queue, whose
 // server-side dispatch rate is the deployment's budget (src/m3ter/budget.ts). Proxies are built per run
 // (beginRun), from the run's own task queue (workflowInfo() only exists inside a run).
-// The attempt heartbeats every 5 s while it runs (activities/keep-alive.ts), so the heartbeat timeout
-// catches a task no worker is running (a lost poll response, a dead worker) in 20 s, not 5 minutes.
+// The attempt heartbeats while it runs (activities/keep-alive.ts), so the heartbeat timeout catches a task
+// no worker is running (a lost poll response, a dead worker) in seconds, not 5 minutes.
 const TRIGGER_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: KEPT_ALIVE_HEARTBEAT_TIMEOUT,
+  heartbeatTimeout: M3TER_QUEUE_HEARTBEAT.timeoutMs,
   retry: {
     initialInterval: '5 seconds',
     backoffCoefficient: 2,
@@ -180,6 +180,7 @@ function beginRun(rawInput: AdhocExportInput): ExportRun {
   const trigger = proxyActivities<ExportActivities>({ ...TRIGGER_OPTIONS, taskQueue: m3terQueue });
   const download = proxyActivities<ExportActivities>({
     ...STREAMING_ACTIVITY_OPTIONS,
+    heartbeatTimeout: M3TER_QUEUE_HEARTBEAT.timeoutMs,
     taskQueue: m3terQueue,
   });
   const alert = async (a: Omit<Alert, 'workflowId'>) => {

@@ -38,9 +38,10 @@ export const NOTIFY_ACTIVITY_OPTIONS: ActivityOptions = {
 /** Options of the activities that stream a file into storage (a download, the bill CSV). */
 export const STREAMING_ACTIVITY_OPTIONS: ActivityOptions = {
   // The attempt heartbeats every second, waiting or streaming (the SDK sends at most one per 80 % of this
-  // timeout). 20 s without one means no worker runs it (a dead worker, or a poll response the server
-  // recorded as started that never reached one): retry elsewhere, resuming from the partial file. A stall
-  // with the worker alive is the throughput floor's to catch (activities/download.ts).
+  // timeout, or per its queue's throttle: downloads on the m3ter queue use M3TER_QUEUE_HEARTBEAT). 20 s
+  // without one means no worker runs it (a dead worker, or a poll response the server recorded as started
+  // that never reached one): retry elsewhere, resuming from the partial data. A stall with the worker alive
+  // is the throughput floor's to catch (activities/download.ts).
   heartbeatTimeout: '20 seconds',
   startToCloseTimeout: '2 hours',
   retry: {

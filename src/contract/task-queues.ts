@@ -18,3 +18,12 @@ export function m3terTaskQueue(taskQueue: string): string {
 export function m3terIngestTaskQueue(taskQueue: string): string {
   return `${taskQueue}-m3ter-ingest`;
 }
+
+/**
+ * Heartbeats of the activities on the m3ter queue (triggers, downloads). A task there goes through the
+ * server's matching, which on a CPU-starved server can record it as started without handing it to any
+ * worker; the task is then retried only after its heartbeat timeout, so that timeout is a few heartbeat
+ * intervals: the activities beat at least every `everyMs`, the worker sends each beat (its heartbeat
+ * throttle on that queue is the same interval), and `timeoutMs` allows four in a row to go missing.
+ */
+export const M3TER_QUEUE_HEARTBEAT = { everyMs: 2_000, timeoutMs: 10_000 } as const;

@@ -22,6 +22,21 @@ describe('keptAlive', () => {
     expect(beats).toHaveLength(2);
   });
 
+  it('heartbeats at the interval it is given', async () => {
+    jest.useFakeTimers();
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const { slow } = keptAlive(
+      { slow: () => new Promise<void>((resolve) => setTimeout(resolve, 7_000)) },
+      2_000,
+    );
+    const result = env.run(slow);
+    await jest.advanceTimersByTimeAsync(7_000);
+    await result;
+    expect(beats).toHaveLength(3);
+  });
+
   it('stops heartbeating when the activity throws, and passes the error on', async () => {
     jest.useFakeTimers();
     const env = new MockActivityEnvironment();
