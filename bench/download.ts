@@ -1,7 +1,8 @@
 // Download benchmark: throughput of the worker's download path (streamDownloadToStorage: SHA-256 while
 // streaming, newline count, temp file, atomic rename) against `curl -o` fetching the SAME presigned URL from
 // the SAME sandbox process, every run of ours right after a curl run so both see the same machine state
-// (curl's file is flushed and deleted between them, so ours does not pay for curl's writeback). Also the
+// (curl's file is flushed and deleted between them, so ours does not pay for curl's writeback, and every
+// run starts a few seconds after the last deletion, so neither writes into the other's warm pages). Also the
 // RSS growth of this process while ours runs (the target: >= 80 % of curl, RSS growth < 100 MB). Each
 // round runs ours twice, once with one full V8 collection forced during it, because the runs after a
 // collection are the ones that used to fall apart (src/runtime/heap-flags.ts); and reports CPU with the
@@ -121,6 +122,15 @@ function fullCollection(): () => void {
  * work in a worker's process would land in the middle of a download.
  */
 const FORCED_COLLECTION_AFTER_MS = 700;
+/**
+ * Pause before every timed run, after the previous run's file was deleted. A VM that reports free memory
+ * to its host (virtio-balloon free page reporting) hands freed pages back about 2 s after they are freed,
+ * and writing into pages the host took back costs the kernel two to three times more. Without the pause
+ * the faster tool writes most of its file into the warm pages the other's file just freed and the slower
+ * one writes into reclaimed memory; with it, both start from reclaimed memory, as a worker's downloads do.
+ */
+const SETTLE_MS = 5_000;
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS));
 
 /** Runs `fn` and samples this process's RSS meanwhile; returns its result, seconds and the RSS growth. */
 async function measured<T>(fn: () => Promise<T>): Promise<{
@@ -225,7 +235,9 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
     for (let round = 0; round < rounds; round++) {
       // Each worker round right after a curl round of its own, the two variants taking turns to go first.
       for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
+        await settle();
         const c = await curlRound(round, variant.tool);
+        await settle();
         const forced =
           variant.tool === 'worker-after-gc' ? setTimeout(collect, FORCED_COLLECTION_AFTER_MS) : undefined;
         const run = await workerDownload(
