@@ -46,6 +46,8 @@ interface Round {
   cpuSeconds?: number;
   /** The kernel's part of it: page cache, page faults, socket reads. */
   systemSeconds?: number;
+  /** The sandbox process's CPU while the round ran (it serves the file on the same cores). */
+  sandboxCpuSeconds?: number;
   markCompacts?: number;
   /** curl's rounds: flushing its file afterwards, which the worker's rounds include and curl's do not. */
   fsyncSeconds?: number;
@@ -110,6 +112,25 @@ function curlTo(
     });
   });
 }
+
+/**
+ * CPU seconds a process has used so far (Linux `/proc/<pid>/stat`: user and system clock ticks), or
+ * undefined where there is no such file. The sandbox serves every tool's file on the same cores, so its
+ * share tells how much of the machine was left to the tool.
+ */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (comm) ": state is the first field, utime the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: the unit of /proc's CPU times, 100 on every Linux the bench runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** V8's full collection, callable without starting node with --expose-gc. */
 function fullCollection(): () => void {
@@ -209,10 +230,22 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
      * curl into a file, then that file flushed and deleted outside curl's time: the next round must not pay
      * for curl's writeback, and the flush is timed apart because the worker's figure includes its own.
      */
+    /** `fn`'s result with the sandbox's CPU seconds while it ran. */
+    const servedBy = async <T extends object>(
+      fn: () => Promise<T>,
+    ): Promise<T & { sandboxCpuSeconds?: number }> => {
+      const before = processCpuSeconds(sandbox.pid);
+      const value = await fn();
+      const after = processCpuSeconds(sandbox.pid);
+      return before === undefined || after === undefined
+        ? value
+        : { ...value, sandboxCpuSeconds: after - before };
+    };
+
     const curlRound = async (round: number, variant: string) => {
       const url = (await m3ter.getExportDownloadUrl(jobId)).url;
       const file = path.join(dir, `curl-${round}-${variant}.csv`);
-      const c = await curlTo(url, file);
+      const c = await servedBy(() => curlTo(url, file));
       const started = process.hrtime.bigint();
       const fd = fs.openSync(file, 'r');
       try {
@@ -240,18 +273,22 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         await settle();
         const forced =
           variant.tool === 'worker-after-gc' ? setTimeout(collect, FORCED_COLLECTION_AFTER_MS) : undefined;
-        const run = await workerDownload(
-          createLocalStorage({ dir: path.join(dir, `${variant.tool}-${round}`) }),
-          round,
-          variant.label,
+        const run = await servedBy(() =>
+          workerDownload(
+            createLocalStorage({ dir: path.join(dir, `${variant.tool}-${round}`) }),
+            round,
+            variant.label,
+          ),
         ).finally(() => clearTimeout(forced));
         fs.rmSync(path.join(dir, `${variant.tool}-${round}`), { recursive: true, force: true });
         results.push({ tool: variant.tool, ...run, bytes: run.value.committed.bytes });
         say(
           `round ${round + 1}: curl ${c.seconds.toFixed(2)} s (CPU ${c.cpuSeconds?.toFixed(2) ?? '?'} s of which ` +
-            `system ${c.systemSeconds?.toFixed(2) ?? '?'} s; then fsync ${c.fsyncSeconds.toFixed(2)} s), ` +
+            `system ${c.systemSeconds?.toFixed(2) ?? '?'} s, sandbox ${c.sandboxCpuSeconds?.toFixed(2) ?? '?'} s; ` +
+            `then fsync ${c.fsyncSeconds.toFixed(2)} s), ` +
             `${variant.label} ${run.seconds.toFixed(2)} s (CPU ${run.cpuSeconds.toFixed(2)} s of which system ` +
-            `${run.systemSeconds.toFixed(2)} s, ${run.markCompacts} mark-compacts; sha256 matches)`,
+            `${run.systemSeconds.toFixed(2)} s, sandbox ${run.sandboxCpuSeconds?.toFixed(2) ?? '?'} s, ` +
+            `${run.markCompacts} mark-compacts; sha256 matches)`,
         );
       }
     }
@@ -324,6 +361,18 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
     median(rs.map((r) => (r.systemSeconds ?? 0) / (r.bytes / 2 ** 30))).toFixed(2);
   /** CPU per GiB and the most mark-compacts of a round: what moves the figure. */
   const cpuAndGc = (rs: Round[]) => [cpuPerGiB(rs), String(Math.max(...rs.map((r) => r.markCompacts ?? 0)))];
+  /**
+   * The sandbox's CPU per GiB while serving the tool, and the cores the two kept busy together (tool and
+   * sandbox CPU over wall time; medians): near the machine's core count, the tool had no more to take.
+   */
+  const served = (rs: Round[]) => {
+    const measured = rs.filter((r) => r.sandboxCpuSeconds !== undefined && r.cpuSeconds !== undefined);
+    if (!measured.length) return ['-', '-'];
+    return [
+      median(measured.map((r) => r.sandboxCpuSeconds! / (r.bytes / 2 ** 30))).toFixed(2),
+      median(measured.map((r) => (r.cpuSeconds! + r.sandboxCpuSeconds!) / r.seconds)).toFixed(2),
+    ];
+  };
   const s3Rows: string[][] = [];
   const sdkRounds = results.filter((r) => r.tool === 'sdk-s3');
   const oursS3Rounds = results.filter((r) => r.tool === 'worker-s3');
@@ -342,6 +391,8 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         '100 %',
         maxRss(sdkRounds),
         ...cpuAndGc(sdkRounds),
+        '-',
+        '-',
       ],
       [
         'worker, sandbox -> MinIO',
@@ -351,6 +402,8 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         `${((100 * oursS3) / sdk).toFixed(0)} % of SDK`,
         maxRss(oursS3Rounds),
         ...cpuAndGc(oursS3Rounds),
+        '-',
+        '-',
       ],
       // The same rounds less their commit (a server-side copy when the final key was taken).
       [
@@ -359,6 +412,8 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         String(rounds),
         spreadOf(transferOnly),
         `${((100 * median(transferOnly)) / sdk).toFixed(0)} % of SDK`,
+        '-',
+        '-',
         '-',
         '-',
         '-',
@@ -375,6 +430,8 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       'max RSS growth (MiB)',
       'CPU s per GiB, all / system (median)',
       'mark-compacts (max)',
+      'sandbox CPU s per GiB',
+      'cores busy with the sandbox',
     ],
     [
       'curl -o',
@@ -385,6 +442,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       '-',
       cpuPerGiB(curlRounds),
       '-',
+      ...served(curlRounds),
     ],
     [
       'curl -o, then fsync',
@@ -392,6 +450,8 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       String(2 * rounds),
       spreadOf(curlThenFsync),
       `${((100 * median(curlThenFsync)) / curl).toFixed(0)} %`,
+      '-',
+      '-',
       '-',
       '-',
       '-',
@@ -404,6 +464,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       `${((100 * ours) / curl).toFixed(0)} %`,
       maxRss(workerRounds),
       ...cpuAndGc(workerRounds),
+      ...served(workerRounds),
     ],
     [
       'worker, one full collection forced',
@@ -413,6 +474,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       `${((100 * median(afterGcRounds.map(mibPerSec))) / curl).toFixed(0)} %`,
       maxRss(afterGcRounds),
       ...cpuAndGc(afterGcRounds),
+      ...served(afterGcRounds),
     ],
     ...s3Rows,
   ];
