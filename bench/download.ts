@@ -29,6 +29,7 @@ import { createLocalStorage, type ExportStorage } from '../src/storage';
 import { createS3Storage, DEFAULT_PART_SIZE } from '../src/storage/s3';
 import { startMinio, type RunningMinio } from '../test/support/minio';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
+import { cpuSeconds } from './rss';
 import { finishedUsageJob, jobDownloadOptions } from './sandbox-job';
 
 export interface DownloadBenchOptions {
@@ -112,25 +113,6 @@ function curlTo(
     });
   });
 }
-
-/**
- * CPU seconds a process has used so far (Linux `/proc/<pid>/stat`: user and system clock ticks), or
- * undefined where there is no such file. The sandbox serves every tool's file on the same cores, so its
- * share tells how much of the machine was left to the tool.
- */
-function processCpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ": state is the first field, utime the 12th, stime the 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-
-/** USER_HZ: the unit of /proc's CPU times, 100 on every Linux the bench runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** V8's full collection, callable without starting node with --expose-gc. */
 function fullCollection(): () => void {
@@ -234,12 +216,11 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
     const servedBy = async <T extends object>(
       fn: () => Promise<T>,
     ): Promise<T & { sandboxCpuSeconds?: number }> => {
-      const before = processCpuSeconds(sandbox.pid);
+      // The sandbox serves every tool's file on the same cores: its share tells what was left to the tool.
+      const before = cpuSeconds(sandbox.pid);
       const value = await fn();
-      const after = processCpuSeconds(sandbox.pid);
-      return before === undefined || after === undefined
-        ? value
-        : { ...value, sandboxCpuSeconds: after - before };
+      const used = cpuSeconds(sandbox.pid) - before;
+      return Number.isNaN(used) ? value : { ...value, sandboxCpuSeconds: used };
     };
 
     const curlRound = async (round: number, variant: string) => {
