@@ -46,9 +46,8 @@ export class PartPipeline {
   /** The short part `finish` sent, which no checkpoint may include. */
   private lastPart: number | undefined;
   private readonly done = new Map<number, UploadedPart>();
+  /** The resumed checkpoint's parts; checkpoints start again once they cover more of them. */
   private readonly reusable: Map<number, UploadedPart>;
-  /** Checkpoints start again once they cover more than the resumed one did. */
-  private readonly resumedParts: number;
   private contiguous = 0;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -62,7 +61,6 @@ export class PartPipeline {
     this.key = start.uploadId ? start.key : undefined;
     this.uploadId = start.uploadId;
     this.reusable = new Map(start.uploaded.map((p) => [p.n, p]));
-    this.resumedParts = start.uploaded.length;
   }
 
   /** Copies `chunks` into parts; resolves once every full part has an upload slot. Callers serialise. */
@@ -187,7 +185,7 @@ export class PartPipeline {
     while (this.done.has(c + 1) && c + 1 !== this.lastPart) c++;
     if (c === this.contiguous || uploadId !== this.uploadId) return;
     this.contiguous = c;
-    if (c <= this.resumedParts) return; // the resumed checkpoint still covers more
+    if (c <= this.reusable.size) return; // the resumed checkpoint still covers more
     this.onCheckpoint({
       v: 3,
       bucket: this.ctx.bucket,
