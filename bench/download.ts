@@ -127,10 +127,11 @@ function fullCollection(): () => void {
 const FORCED_COLLECTION_AFTER_MS = 700;
 /**
  * Pause before every timed run, after the previous run's file was deleted. A VM that reports free memory
- * to its host (virtio-balloon free page reporting) hands freed pages back about 2 s after they are freed,
- * and writing into pages the host took back costs the kernel two to three times more. Without the pause
- * the faster tool writes most of its file into the warm pages the other's file just freed and the slower
- * one writes into reclaimed memory; with it, both start from reclaimed memory, as a worker's downloads do.
+ * to its host (virtio-balloon free page reporting) hands freed pages back shortly after they are freed,
+ * and writing into pages the host took back costs the kernel more (docs/benchmarks.md, Download). Without
+ * the pause the faster tool writes most of its file into the warm pages the other's file just freed and
+ * the slower one writes into reclaimed memory; with it, both start from reclaimed memory, as a worker's
+ * downloads do.
  */
 const SETTLE_MS = 5_000;
 const settle = () => new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS));

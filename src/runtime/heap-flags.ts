@@ -19,7 +19,8 @@
 //   (re-created runs) and would grow its peak with it (docs/benchmarks.md, Scale).
 // - Below about twice the live size, one full collection during a download can leave the old generation's
 //   next limit so close to its size that V8 starts marking again after every collection: the download then
-//   pays a mark-compact after almost every scavenge until it ends (docs/benchmarks.md, Download). V8's own estimate lands there when the process is busy, which is when the collection happens.
+//   pays a mark-compact after almost every scavenge until it ends (docs/benchmarks.md, Download). V8's own
+//   estimate lands there when the process is busy, which is when the collection happens.
 // V8 reads the factor at every collection, so setting it from inside the process is enough.
 import v8 from 'node:v8';
 
