@@ -42,7 +42,7 @@ function fakeS3() {
   return { ctx, uploads };
 }
 
-/** Streams `data` through a pipeline in uneven chunks; returns its digest and the checkpoints it wrote. */
+/** Streams `data` through a pipeline in uneven chunks; resolves to the whole-file digest. */
 async function run(pipeline: PartPipeline, data: Buffer): Promise<string> {
   for (let at = 0; at < data.length; at += 10_007) await pipeline.append([data.subarray(at, at + 10_007)]);
   return pipeline.finish();
