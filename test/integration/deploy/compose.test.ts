@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { loadConfig, type Env } from '../../../src/config/config';
 import { cliTypeName, SEARCH_ATTRIBUTES } from '../../../src/contract/search-attributes';
 import {
@@ -19,6 +20,7 @@ import { parseDockerfile } from '../../support/dockerfile';
 const ROOT = path.resolve(__dirname, '../../..');
 const PROD = path.join(ROOT, 'docker-compose.yml');
 const DEV = path.join(ROOT, 'docker-compose.dev.yml');
+const SHIPPED_DYNAMIC_CONFIG = path.join(ROOT, 'deploy', 'temporal', 'dynamicconfig.yaml');
 const CONFIGURATION_DOC = fs.readFileSync(path.join(ROOT, 'docs', 'configuration.md'), 'utf8');
 const DEPLOYING_DOC = fs.readFileSync(path.join(ROOT, 'docs', 'deploying.md'), 'utf8');
 
@@ -205,6 +207,15 @@ describe('compose files, as Docker Compose loads them', () => {
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    it('runs the Temporal server with the dynamic config this repository ships, eager activities on', () => {
+      const temporal = project.services.temporal;
+      const file = env(temporal).DYNAMIC_CONFIG_FILE_PATH;
+      const mount = temporal.volumes?.find((v) => v.target === file);
+      expect(mount?.source).toBe(SHIPPED_DYNAMIC_CONFIG);
+      const settings = parse(fs.readFileSync(SHIPPED_DYNAMIC_CONFIG, 'utf8')) as Record<string, unknown>;
+      expect(settings).toEqual({ 'system.enableActivityEagerExecution': [{ value: true }] });
     });
 
     it('publishes on loopback only, the ports docs/deploying.md lists', () => {
