@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { parse } from 'yaml';
 import type { AdhocExportInput, adhocExportWorkflow } from '../workflows/adhoc-export';
 import { spawnSandboxProcess, type SandboxProcess } from '../tooling/sandbox-process';
 import {
@@ -31,12 +32,22 @@ export interface ClusterBenchOptions {
   /** M3TER_MAX_REQUESTS_PER_SECOND given to every worker: the rate of the shared m3ter queue. */
   budget: number;
   /**
-   * Turn on the server's eager activity execution (`system.enableActivityEagerExecution`): an activity the
-   * workflow schedules on its own task queue is handed to the same worker with the workflow task's answer,
-   * without passing through Matching.
+   * Run the server with its own dynamic config defaults instead of the settings docker-compose.yml ships
+   * (deploy/temporal/dynamicconfig.yaml: eager activity execution on, so an activity the workflow schedules
+   * on its own task queue is handed to the same worker with the workflow task's answer, past Matching).
    */
-  eagerActivities: boolean;
+  serverDefaults: boolean;
   say: (m: string) => void;
+}
+
+/** The dynamic config docker-compose.yml gives its Temporal server, relative to the repository. */
+const SHIPPED_DYNAMIC_CONFIG = 'deploy/temporal/dynamicconfig.yaml';
+
+/** That file's settings, each key with the value of its one unconstrained entry. */
+function shippedDynamicConfig(): Record<string, unknown> {
+  const file = path.join(__dirname, '..', SHIPPED_DYNAMIC_CONFIG);
+  const settings = parse(fs.readFileSync(file, 'utf8')) as Record<string, { value: unknown }[]>;
+  return Object.fromEntries(Object.entries(settings).map(([key, [entry]]) => [key, entry.value]));
 }
 
 /** m3ter's Config API limit per Organization, enforced by the sandbox (requests/s, burst the same). */
@@ -322,7 +333,7 @@ export async function benchCluster(
     [temporal, sandbox] = await Promise.all([
       startPostgresTemporal({
         log: say,
-        ...(opts.eagerActivities ? { dynamicConfig: { 'system.enableActivityEagerExecution': true } } : {}),
+        ...(opts.serverDefaults ? {} : { dynamicConfig: shippedDynamicConfig() }),
       }),
       spawnSandboxProcess(),
     ]);
@@ -370,7 +381,9 @@ export async function benchCluster(
       `429s: answered by the sandbox's limiter (${LIMIT} Config API requests/s, burst ${LIMIT}).`,
       `heartbeat timeouts: activity attempts retried because the one before went silent past its heartbeat ` +
         `timeout (a killed worker, or a task the server marked started on no worker).`,
-      `Eager activity execution on the server: ${opts.eagerActivities ? 'on' : 'off (the default)'}.`,
+      opts.serverDefaults
+        ? `The server's dynamic config: its own defaults (eager activity execution off).`
+        : `The server's dynamic config: as docker-compose.yml ships it (${SHIPPED_DYNAMIC_CONFIG}).`,
       `50 % / 99 % closed: seconds from the first start until half and 99 % of the exports had closed; ` +
         `wall: until the last one had.`,
       `floor: max(Config API calls / ${LIMIT} per s, one job's ${(PENDING_MS + opts.runningMs) / 1000} s); ` +
