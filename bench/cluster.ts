@@ -11,10 +11,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { parse } from 'yaml';
 import type { AdhocExportInput, adhocExportWorkflow } from '../workflows/adhoc-export';
 import { spawnSandboxProcess, type SandboxProcess } from '../tooling/sandbox-process';
 import {
+  SHIPPED_DYNAMIC_CONFIG,
   startPostgresTemporal,
   TEMPORAL_SERVER_VERSION,
   type PostgresTemporal,
@@ -38,16 +38,6 @@ export interface ClusterBenchOptions {
    */
   serverDefaults: boolean;
   say: (m: string) => void;
-}
-
-/** The dynamic config docker-compose.yml gives its Temporal server, relative to the repository. */
-const SHIPPED_DYNAMIC_CONFIG = 'deploy/temporal/dynamicconfig.yaml';
-
-/** That file's settings, each key with the value of its one unconstrained entry. */
-function shippedDynamicConfig(): Record<string, unknown> {
-  const file = path.join(__dirname, '..', SHIPPED_DYNAMIC_CONFIG);
-  const settings = parse(fs.readFileSync(file, 'utf8')) as Record<string, { value: unknown }[]>;
-  return Object.fromEntries(Object.entries(settings).map(([key, [entry]]) => [key, entry.value]));
 }
 
 /** m3ter's Config API limit per Organization, enforced by the sandbox (requests/s, burst the same). */
@@ -333,7 +323,7 @@ export async function benchCluster(
     [temporal, sandbox] = await Promise.all([
       startPostgresTemporal({
         log: say,
-        ...(opts.serverDefaults ? {} : { dynamicConfig: shippedDynamicConfig() }),
+        ...(opts.serverDefaults ? { dynamicConfig: {} } : {}),
       }),
       spawnSandboxProcess(),
     ]);

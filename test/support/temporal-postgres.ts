@@ -214,8 +214,21 @@ export interface StartPostgresTemporalOptions {
   authorization?: { jwksUrl: string };
   /** How the harness itself connects (readiness, namespace set-up) when the server wants TLS or a key. */
   adminConnection?: Pick<ConnectionOptions, 'tls' | 'apiKey'>;
-  /** Dynamic config settings added to the server's development defaults, each for every namespace. */
+  /**
+   * Dynamic config settings added to the server's development defaults, each for every namespace. Default:
+   * the settings docker-compose.yml gives its server (`shippedDynamicConfig()`); `{}` for none.
+   */
   dynamicConfig?: Record<string, unknown>;
+}
+
+/** The dynamic config file docker-compose.yml mounts into its Temporal server, relative to the repository. */
+export const SHIPPED_DYNAMIC_CONFIG = 'deploy/temporal/dynamicconfig.yaml';
+
+/** That file's settings, each key with the value of its one unconstrained entry. */
+export function shippedDynamicConfig(): Record<string, unknown> {
+  const file = path.join(__dirname, '..', '..', SHIPPED_DYNAMIC_CONFIG);
+  const settings = parse(fs.readFileSync(file, 'utf8')) as Record<string, { value: unknown }[]>;
+  return Object.fromEntries(Object.entries(settings).map(([key, [entry]]) => [key, entry.value]));
 }
 
 export async function startPostgresTemporal(
@@ -366,10 +379,10 @@ export async function startPostgresTemporal(
       path.join(bins.moduleDir, 'config', 'dynamicconfig', 'development-sql.yaml'),
       dynamicConfig,
     );
-    if (opts.dynamicConfig) {
+    const added = opts.dynamicConfig ?? shippedDynamicConfig();
+    if (Object.keys(added).length > 0) {
       const settings = parse(fs.readFileSync(dynamicConfig, 'utf8')) as Record<string, unknown>;
-      for (const [key, value] of Object.entries(opts.dynamicConfig))
-        settings[key] = [{ value, constraints: {} }];
+      for (const [key, value] of Object.entries(added)) settings[key] = [{ value, constraints: {} }];
       fs.writeFileSync(dynamicConfig, stringify(settings));
     }
     config.dynamicConfigClient = { filepath: dynamicConfig, pollInterval: '10s' };

@@ -16,11 +16,11 @@ import {
   type ComposeService,
 } from '../../support/compose-validate';
 import { parseDockerfile } from '../../support/dockerfile';
+import { SHIPPED_DYNAMIC_CONFIG } from '../../support/temporal-postgres';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const PROD = path.join(ROOT, 'docker-compose.yml');
 const DEV = path.join(ROOT, 'docker-compose.dev.yml');
-const SHIPPED_DYNAMIC_CONFIG = path.join(ROOT, 'deploy', 'temporal', 'dynamicconfig.yaml');
 const CONFIGURATION_DOC = fs.readFileSync(path.join(ROOT, 'docs', 'configuration.md'), 'utf8');
 const DEPLOYING_DOC = fs.readFileSync(path.join(ROOT, 'docs', 'deploying.md'), 'utf8');
 
@@ -213,8 +213,9 @@ describe('compose files, as Docker Compose loads them', () => {
       const temporal = project.services.temporal;
       const file = env(temporal).DYNAMIC_CONFIG_FILE_PATH;
       const mount = temporal.volumes?.find((v) => v.target === file);
-      expect(mount?.source).toBe(SHIPPED_DYNAMIC_CONFIG);
-      const settings = parse(fs.readFileSync(SHIPPED_DYNAMIC_CONFIG, 'utf8')) as Record<string, unknown>;
+      const shipped = path.join(ROOT, SHIPPED_DYNAMIC_CONFIG);
+      expect(mount?.source).toBe(shipped);
+      const settings = parse(fs.readFileSync(shipped, 'utf8')) as Record<string, unknown>;
       expect(settings).toEqual({ 'system.enableActivityEagerExecution': [{ value: true }] });
     });
 
