@@ -30,10 +30,9 @@ const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 // What the stream buffers while both batch buffers are busy: little, because a socket chunk that waits
 // outlives V8's young-generation collections (see createStream); the bytes wait in the kernel instead.
 const WRITE_HIGH_WATER_MARK = 256 * 1024;
-// The batch size `createStream` gathers before each write. Smaller batches cost more thread wake-ups; from
-// about a megabyte up, the kernel fills the page cache with large folios, which on VMs that hand free memory
-// back to their host cost it several times more per byte than writes of half that (docs/benchmarks.md,
-// Download).
+// The batch size `createStream` gathers before each write. Smaller batches cost more thread wake-ups; writes
+// of a megabyte and more have cost the kernel several times more per byte than writes of half that, on a VM
+// where curl's small writes did not pay it (docs/benchmarks.md, Download).
 const WRITE_BATCH_BYTES = 512 * 1024;
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
