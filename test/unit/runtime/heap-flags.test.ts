@@ -101,8 +101,9 @@ describe('the heap flags', () => {
     const growing = (percent: number) => [...FLAGS, `--heap-growing-percent=${percent}`];
     const withWorkerFlags = majorCollections(growing(HEAP_GROWING_PERCENT), AFTER_ONE_COLLECTION);
     const halfLiveSize = majorCollections(growing(50), AFTER_ONE_COLLECTION);
-    // The forced collection itself is not counted; at most one more may come from the heap's own growth.
-    expect(withWorkerFlags).toBeLessThanOrEqual(1);
+    // The forced collection itself is not counted. One more comes from the heap's own growth, and a run of
+    // the full unit suite has seen V8 add another; marking again at once costs many more (nine and up here).
+    expect(withWorkerFlags).toBeLessThanOrEqual(2);
     expect(halfLiveSize).toBeGreaterThanOrEqual(withWorkerFlags + 3);
   });
 
