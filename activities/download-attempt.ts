@@ -4,6 +4,7 @@ import type { Context } from '@temporalio/activity';
 import { M3TER_QUEUE_HEARTBEAT } from '../src/contract/task-queues';
 import type { DownloadLimits } from './download-progress';
 import { DownloadSlots } from './download-slots';
+import { startKeepAlive } from './keep-alive';
 import type { DownloadConfig } from '../src/config/storage-limits';
 import type { StreamDownloadOptions } from './download';
 import { storageCheckpoint } from './storage-choice';
@@ -47,8 +48,7 @@ export function downloadAttempt(
 ): DownloadAttempt {
   const max = ctx.info.retryPolicy?.maximumAttempts ?? 0;
   let last: unknown = ctx.info.heartbeatDetails;
-  const timer = setInterval(() => ctx.heartbeat(last), keepAliveMs);
-  timer.unref();
+  const stop = startKeepAlive(() => last, keepAliveMs, ctx);
   return {
     checkpoint: storageCheckpoint(ctx.info.heartbeatDetails),
     heartbeat: (d) => {
@@ -60,6 +60,6 @@ export function downloadAttempt(
     lastAttempt: max > 0 && ctx.info.attempt >= max,
     ...(settings.limits ? { limits: settings.limits } : {}),
     ...(settings.slots ? { slots: settings.slots } : {}),
-    stop: () => clearInterval(timer),
+    stop,
   };
 }

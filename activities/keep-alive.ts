@@ -7,8 +7,11 @@
 import { Context } from '@temporalio/activity';
 
 /** Heartbeats `details()` every `everyMs` until the returned function is called. Default 10 s. */
-export function startKeepAlive(details: () => unknown = () => undefined, everyMs = 10_000): () => void {
-  const context = Context.current();
+export function startKeepAlive(
+  details: () => unknown = () => undefined,
+  everyMs = 10_000,
+  context: Context = Context.current(),
+): () => void {
   const timer = setInterval(() => context.heartbeat(details()), everyMs);
   // Never the reason the process stays up.
   timer.unref();
