@@ -16,6 +16,7 @@
 // bytes from a local file: the ratio is what the worker's streaming, hashing and commit cost on top of the
 // upload itself.
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -125,6 +126,21 @@ function fullCollection(): () => void {
  * work in a worker's process would land in the middle of a download.
  */
 const FORCED_COLLECTION_AFTER_MS = 700;
+
+/**
+ * CPU seconds per GiB that node:crypto's SHA-256 costs on this machine, in the writer's batch size: work the
+ * worker must do (the manifest's checksum) and curl does not.
+ */
+function sha256CpuPerGiB(): number {
+  const batch = crypto.randomBytes(512 * 1024);
+  const batches = 512; // 256 MiB
+  const hash = crypto.createHash('sha256');
+  const before = process.cpuUsage();
+  for (let i = 0; i < batches; i++) hash.update(batch);
+  hash.digest();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6 / ((batches * batch.length) / 2 ** 30);
+}
 /**
  * Pause before every timed run, after the previous run's file was deleted. A VM that reports free memory
  * to its host (virtio-balloon free page reporting) hands freed pages back shortly after they are freed,
@@ -184,6 +200,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
   const sandbox = await spawnSandboxProcess();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-download-'));
   const results: Round[] = [];
+  const hashCpuPerGiB = sha256CpuPerGiB();
   let minio: RunningMinio | undefined;
   try {
     const { m3ter, jobId } = await finishedUsageJob(sandbox, sizeBytes);
@@ -355,6 +372,17 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       median(measured.map((r) => (r.cpuSeconds! + r.sandboxCpuSeconds!) / r.seconds)).toFixed(2),
     ];
   };
+  const curlCpuPerGiB = () => median(curlRounds.map((r) => (r.cpuSeconds ?? 0) / (r.bytes / 2 ** 30)));
+  /** curl's and the sandbox's CPU per GiB over the same plus the hash: curl's rate scaled by it. */
+  const curlShareWithHash = () => {
+    const sandbox = median(
+      curlRounds
+        .filter((r) => r.sandboxCpuSeconds !== undefined)
+        .map((r) => r.sandboxCpuSeconds! / (r.bytes / 2 ** 30)),
+    );
+    const withoutHash = curlCpuPerGiB() + (sandbox ?? 0);
+    return withoutHash / (withoutHash + hashCpuPerGiB);
+  };
   const s3Rows: string[][] = [];
   const sdkRounds = results.filter((r) => r.tool === 'sdk-s3');
   const oursS3Rounds = results.filter((r) => r.tool === 'worker-s3');
@@ -457,6 +485,20 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       maxRss(afterGcRounds),
       ...cpuAndGc(afterGcRounds),
       ...served(afterGcRounds),
+    ],
+    // On a machine whose cores the curl rounds kept busy, no download that also hashes can spend less CPU
+    // per GiB than curl plus the hash: this row is that ceiling, the rate of a worker doing only that.
+    [
+      'ceiling: curl plus SHA-256',
+      (sizeBytes / 2 ** 20).toFixed(0),
+      '-',
+      `- / ${(curl * curlShareWithHash()).toFixed(1)} / -`,
+      `${(100 * curlShareWithHash()).toFixed(0)} %`,
+      '-',
+      `${(curlCpuPerGiB() + hashCpuPerGiB).toFixed(2)} (SHA-256 ${hashCpuPerGiB.toFixed(2)})`,
+      '-',
+      '-',
+      '-',
     ],
     ...s3Rows,
   ];
