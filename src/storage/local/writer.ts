@@ -116,33 +116,48 @@ export class LocalWriter implements StorageWriter {
     await ensureRoom(this.dir, bytes, this.keepFree);
   }
 
-  private append(buffers: Buffer[]): Promise<void> {
+  /**
+   * Appends `buffers` at `bytes`. `stream` is the state the batches of one stream share: once one of them
+   * failed, the later ones fail too instead of writing, as their bytes would land where the failed batch's
+   * belonged and leave a hole in the file.
+   */
+  private append(buffers: Buffer[], stream: { failure?: unknown } = {}): Promise<void> {
     // Serialised through `pending` so a destroyed stream's last write is accounted before the next stream
     // (after a resume) appends at `bytes`.
     const run = this.pending.then(async () => {
-      if (this.closed) throw new Error('storage writer is closed');
-      await this.repairIfStale();
-      const writing =
-        buffers.length === 1
-          ? this.handle.write(buffers[0], 0, buffers[0].length, this.bytes)
-          : this.handle.writev(buffers, this.bytes);
-      // Hash while the thread pool writes; if the write then fails the hash is rebuilt (see the header).
-      this.hashStale = true;
-      for (const b of buffers) {
-        this.hash.update(b);
-        this.newlines += countNewlines(b);
+      if (stream.failure !== undefined) throw stream.failure;
+      try {
+        await this.appendNow(buffers);
+      } catch (err) {
+        stream.failure = err;
+        throw err;
       }
-      const { bytesWritten } = await writing.catch((err: unknown) => {
-        throw writeFailure(err, `writing at byte ${this.bytes}`);
-      });
-      const total = buffers.reduce((n, b) => n + b.length, 0);
-      if (bytesWritten !== total) throw await this.shortWrite(bytesWritten, total);
-      this.hashStale = false;
-      this.bytes += total;
-      this.flushInBackground();
     });
     this.pending = run.catch(() => undefined);
     return run;
+  }
+
+  private async appendNow(buffers: Buffer[]): Promise<void> {
+    if (this.closed) throw new Error('storage writer is closed');
+    await this.repairIfStale();
+    const writing =
+      buffers.length === 1
+        ? this.handle.write(buffers[0], 0, buffers[0].length, this.bytes)
+        : this.handle.writev(buffers, this.bytes);
+    // Hash while the thread pool writes; if the write then fails the hash is rebuilt (see the header).
+    this.hashStale = true;
+    for (const b of buffers) {
+      this.hash.update(b);
+      this.newlines += countNewlines(b);
+    }
+    const { bytesWritten } = await writing.catch((err: unknown) => {
+      throw writeFailure(err, `writing at byte ${this.bytes}`);
+    });
+    const total = buffers.reduce((n, b) => n + b.length, 0);
+    if (bytesWritten !== total) throw await this.shortWrite(bytesWritten, total);
+    this.hashStale = false;
+    this.bytes += total;
+    this.flushInBackground();
   }
 
   /** A regular file takes fewer bytes than asked when the filesystem is full: then it is a full disk. */
@@ -172,8 +187,9 @@ export class LocalWriter implements StorageWriter {
     let used = 0;
     /** Set by destroy: a write still taking its chunk stops, as its buffers are being given back. */
     let destroyed = false;
+    const order: { failure?: unknown } = {};
     const writeBatch = (): Promise<void> => {
-      const write = this.append([batches[filling]!.subarray(0, used)]);
+      const write = this.append([batches[filling]!.subarray(0, used)], order);
       write.catch(() => undefined); // awaited when the buffer is next filled, or at the end
       written[filling] = write;
       filling = 1 - filling;

@@ -69,6 +69,34 @@ describe('local storage integrity', () => {
     expect(sha(await fs.readFile(path.join(dir(), 'job.bin')))).toBe(sha(data));
   });
 
+  it("writes none of a stream's later batches once one failed, so a failed write leaves no hole in the file", async () => {
+    const storage = createLocalStorage({ dir: dir() });
+    const head = randomBytes(100_000);
+    const tail = randomBytes(2 * 1024 * 1024);
+    const writer = await storage.openWriter('hole');
+    await write(writer, head);
+    // The disk refuses the first batch of the next stream while its later batches are already queued.
+    const handle = (writer as unknown as { handle: { write: (...args: unknown[]) => Promise<unknown> } })
+      .handle;
+    const realWrite = handle.write.bind(handle);
+    const offsets: unknown[] = [];
+    handle.write = (...args: unknown[]) => {
+      offsets.push(args[3]);
+      if (offsets.length > 1) return realWrite(...args);
+      return Promise.reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
+    };
+    const err = await write(writer, tail).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    await writer.settle();
+    expect(offsets).toEqual([head.length]);
+    expect(writer.bytesWritten).toBe(head.length);
+
+    // The resume starts after the bytes on disk and the file ends up whole.
+    await write(writer, tail);
+    const committed = await writer.commit('hole.bin');
+    expect(sha(await fs.readFile(committed.path))).toBe(sha(Buffer.concat([head, tail])));
+  });
+
   it('resumes from a partial file named the way earlier versions named it', async () => {
     const data = randomBytes(300_000);
     await fs.writeFile(path.join(dir(), '.old.partial'), data.subarray(0, 100_000));
