@@ -31,10 +31,12 @@ const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 // What the stream buffers while both batch buffers are busy: little, because a socket chunk that waits
 // outlives V8's young-generation collections (see createStream); the bytes wait in the kernel instead.
 const WRITE_HIGH_WATER_MARK = 256 * 1024;
-// The batch size `createStream` gathers before each write. Smaller batches cost more thread wake-ups; writes
-// of a megabyte and more have cost the kernel several times more per byte than writes of half that, on a VM
-// where curl's small writes did not pay it (docs/benchmarks.md, Download).
-const WRITE_BATCH_BYTES = 512 * 1024;
+// The batch size `createStream` gathers before each write. Smaller batches cost more thread wake-ups. Larger
+// writes make the kernel cache the file in larger pages, and on a VM whose host takes back the guest's free
+// memory in large blocks those pages are the ones the host must fault in again, at several times the cost
+// per byte (docs/benchmarks.md, Download); the size from which that happens moves with the guest's free
+// memory, so the batch stays well below it.
+const WRITE_BATCH_BYTES = 256 * 1024;
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
 /** Batch buffers for every local writer of the process: two for each of the default eight downloads. */

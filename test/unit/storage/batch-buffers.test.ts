@@ -77,7 +77,7 @@ describe('batch buffers', () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const cutMemory = watchWrites(cut, held);
-    const cutData = randomBytes(700 * KIB);
+    const cutData = randomBytes(400 * KIB);
     const source = new Readable({ read() {} });
     source.push(cutData);
     setImmediate(() => source.destroy(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));

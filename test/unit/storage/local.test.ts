@@ -70,7 +70,7 @@ describe('local storage', () => {
     expect(sha(await fs.readFile(committed.path))).toBe(sha(expected));
   });
 
-  it('gathers socket-sized chunks into writes of 512 KiB instead of one per chunk', async () => {
+  it('gathers socket-sized chunks into writes of 256 KiB instead of one per chunk', async () => {
     const storage = createLocalStorage({ dir: dir() });
     const chunks = Array.from({ length: 64 }, () => randomBytes(64 * 1024));
     const writer = await storage.openWriter('batched');
@@ -92,9 +92,9 @@ describe('local storage', () => {
     await pipeline(Readable.from(chunks), writer.createStream());
     const committed = await writer.commit('batched.bin');
     expect(committed.sha256).toBe(sha(Buffer.concat(chunks)));
-    // 4 MiB in 64 KiB chunks: 64 writes unbatched; batched, 8 writes, none of the large ones that cost the
+    // 4 MiB in 64 KiB chunks: 64 writes unbatched; batched, 16 writes, none of the large ones that cost the
     // kernel more per byte.
-    expect(sizes).toEqual(Array(8).fill(512 * 1024));
+    expect(sizes).toEqual(Array(16).fill(256 * 1024));
   });
 
   it('keeps the bytes a stream had accepted when the source fails mid-way, so a resume starts after them', async () => {
