@@ -19,7 +19,6 @@ import { pathToFileURL } from 'node:url';
 import { Writable } from 'node:stream';
 import { failure, FailureType } from '../../contract/failures';
 import { countNewlines } from '../newlines';
-import { BatchBuffers } from './batch-buffers';
 import { sanitizeFileName } from '../names';
 import type { CommittedFile, StorageWriter } from '../types';
 import { fsyncDir, writeFailure } from './files';
@@ -38,9 +37,6 @@ const WRITE_HIGH_WATER_MARK = 256 * 1024;
 // memory, so the batch stays well below it.
 const WRITE_BATCH_BYTES = 256 * 1024;
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
-
-/** Batch buffers for every local writer of the process: two for each of the default eight downloads. */
-export const localBatchBuffers = new BatchBuffers(WRITE_BATCH_BYTES, 16);
 
 export class LocalWriter implements StorageWriter {
   private hash: Hash = createHash('sha256');
@@ -180,40 +176,25 @@ export class LocalWriter implements StorageWriter {
     // turns, so chunks keep being copied while the other batch is written.
     // A stream destroyed mid-download (the connection dropped) still writes the batch it had accepted: those
     // bytes are good, and keeping them lets the resume start after them. `settle()` waits for that write.
-    // The buffers come from localBatchBuffers when first filled (a small file needs one) and go back when
-    // the stream is destroyed (also after it finished), once every write from them has settled.
-    const batches: Array<Buffer | undefined> = [undefined, undefined];
+    const batches = [Buffer.allocUnsafeSlow(WRITE_BATCH_BYTES), Buffer.allocUnsafeSlow(WRITE_BATCH_BYTES)];
     /** Each batch buffer's last write: the buffer is refilled only once it has settled. */
     const written: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
     let filling = 0;
     let used = 0;
-    /** Set by destroy: a write still taking its chunk stops, as its buffers are being given back. */
-    let destroyed = false;
     const order: { failure?: unknown } = {};
     const writeBatch = (): Promise<void> => {
-      const write = this.append([batches[filling]!.subarray(0, used)], order);
+      const write = this.append([batches[filling].subarray(0, used)], order);
       write.catch(() => undefined); // awaited when the buffer is next filled, or at the end
       written[filling] = write;
       filling = 1 - filling;
       used = 0;
       return write;
     };
-    // Queued behind every write already appended, so `settle()` returns once the buffers are back.
-    const giveBackWhenWritten = () => {
-      this.pending = this.pending.then(() => {
-        for (const [i, buffer] of batches.entries()) {
-          if (buffer) localBatchBuffers.give(buffer);
-          batches[i] = undefined;
-        }
-      });
-    };
     const take = async (chunks: Buffer[]): Promise<void> => {
       for (const c of chunks) {
         for (let offset = 0; offset < c.length;) {
           if (used === 0) await written[filling];
-          if (destroyed) return;
-          const batch = (batches[filling] ??= localBatchBuffers.take());
-          const copied = c.copy(batch, used, offset);
+          const copied = c.copy(batches[filling], used, offset);
           used += copied;
           offset += copied;
           if (used === WRITE_BATCH_BYTES) void writeBatch();
@@ -228,12 +209,9 @@ export class LocalWriter implements StorageWriter {
         if (used > 0) void writeBatch();
         Promise.all(written).then(() => cb(), cb);
       },
-      // Runs after final too (a Writable destroys itself once finished).
       destroy: (err, cb) => {
         // append() joins the writer's queue at once, so a settle() after the pipeline rejects includes it.
         if (used > 0) void writeBatch();
-        destroyed = true;
-        giveBackWhenWritten();
         cb(err);
       },
     });
