@@ -181,9 +181,10 @@ export class LocalWriter implements StorageWriter {
     const written: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
     let filling = 0;
     let used = 0;
-    const order: { failure?: unknown } = {};
+    /** What this stream's batches share: the first failure among them. */
+    const shared: { failure?: unknown } = {};
     const writeBatch = (): Promise<void> => {
-      const write = this.append([batches[filling].subarray(0, used)], order);
+      const write = this.append([batches[filling].subarray(0, used)], shared);
       write.catch(() => undefined); // awaited when the buffer is next filled, or at the end
       written[filling] = write;
       filling = 1 - filling;
