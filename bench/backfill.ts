@@ -8,7 +8,7 @@ import type { backfillWorkflow } from '../workflows/backfill';
 import type { BackfillSummary } from '../src/contract/backfill';
 import { spawnWorkerProcess } from '../test/support/worker-process';
 import { startBenchStack } from './bench-stack';
-import { buildCompiledInstall } from './compiled-install';
+import { buildCompiledInstall, imageAllocatorEnv } from './compiled-install';
 import { rssBytes, samplePeakRss } from './rss';
 
 export interface BackfillBenchOptions {
@@ -41,6 +41,7 @@ export async function benchBackfill(
     const image = await buildCompiledInstall(path.join(work, '.image'), say, 'backfill');
     const worker = (stack.worker = await spawnWorkerProcess(
       {
+        ...imageAllocatorEnv(),
         ...sandbox.env,
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_TASK_QUEUE: taskQueue,

@@ -21,7 +21,7 @@ import {
 } from '../test/support/temporal-postgres';
 import { spawnWorkerProcess, type WorkerProcess } from '../test/support/worker-process';
 import { mib, samplePeakRss } from './rss';
-import { buildCompiledInstall } from './compiled-install';
+import { buildCompiledInstall, imageAllocatorEnv } from './compiled-install';
 
 export interface ClusterBenchOptions {
   exports: number;
@@ -229,6 +229,7 @@ async function runRound(env: Env, workerCount: number, opts: ClusterBenchOptions
     rateLimits: { config: { ratePerSec: LIMIT, burst: LIMIT } },
   });
   const workerEnv = {
+    ...imageAllocatorEnv(),
     ...sandbox.env,
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,

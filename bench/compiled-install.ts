@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
+import { parseDockerfile } from '../test/support/dockerfile';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -34,4 +35,13 @@ export async function buildCompiledInstall(
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   await writeWorkflowBundle(path.join(dir, 'dist', 'workflow-bundle.js'));
   return dir;
+}
+
+/**
+ * The environment the image's worker stage sets for the process's memory allocator (`MALLOC_*`), for a
+ * bench's worker to run as the image runs it. Its network and path settings are the container's and stay out.
+ */
+export function imageAllocatorEnv(): Record<string, string> {
+  const worker = parseDockerfile(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).at(-1)!;
+  return Object.fromEntries(Object.entries(worker.env).filter(([name]) => name.startsWith('MALLOC_')));
 }

@@ -11,7 +11,7 @@ import { checkFile } from '../src/ingest/check-file';
 import { ingestInput } from '../src/cli/ingest-command';
 import { spawnWorkerProcess } from '../test/support/worker-process';
 import { startBenchStack } from './bench-stack';
-import { buildCompiledInstall } from './compiled-install';
+import { buildCompiledInstall, imageAllocatorEnv } from './compiled-install';
 import { cpuSeconds, mib, rssBytes, samplePeakRss } from './rss';
 
 export interface IngestBenchOptions {
@@ -54,6 +54,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<{ rows: str
     const image = await buildCompiledInstall(path.join(work, '.image'), say, 'ingest');
     const worker = (stack.worker = await spawnWorkerProcess(
       {
+        ...imageAllocatorEnv(),
         ...sandbox.env,
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_TASK_QUEUE: taskQueue,

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnWorkerProcess } from '../test/support/worker-process';
 import { startBenchStack } from './bench-stack';
-import { buildCompiledInstall } from './compiled-install';
+import { buildCompiledInstall, imageAllocatorEnv } from './compiled-install';
 import { runOperationalExports } from './operational-exports';
 import { rssBytes, samplePeakRss } from './rss';
 import { statusReads, type SandboxCounters } from './sandbox-counters';
@@ -28,6 +28,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
     const image = await buildCompiledInstall(path.join(exportDir, '.image'), say, 'scale');
     const worker = (stack.worker = await spawnWorkerProcess(
       {
+        ...imageAllocatorEnv(),
         ...sandbox.env,
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_TASK_QUEUE: taskQueue,

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { parse } from 'yaml';
+import { imageAllocatorEnv } from '../../../bench/compiled-install';
 import { loadConfig } from '../../../src/config/config';
 import { cliTypeName, SEARCH_ATTRIBUTES } from '../../../src/contract/search-attributes';
 import { nodeFlagsFor } from '../../../src/runtime/heap-flags';
@@ -243,6 +244,11 @@ describe('Dockerfile', () => {
         expect(command).toMatch(/\s--ignore-scripts\b/);
       }
     }
+  });
+
+  it('limits the worker to two malloc arenas, and the benches run their workers with the same setting', () => {
+    expect(final.env.MALLOC_ARENA_MAX).toBe('2');
+    expect(imageAllocatorEnv()).toEqual({ MALLOC_ARENA_MAX: '2' });
   });
 
   it('creates the export directory owned by the user it runs as, where both compose files mount the volume', () => {
