@@ -3,7 +3,7 @@
 // * The URL is a bearer credential: it is obtained by `fetchUrl` inside the activity, used here, and never
 //   logged, returned or put into an error (messages carry `redactUrl(url)` at most).
 // * Memory stays flat whatever the size: `pipeline` applies backpressure from the disk writer back to the
-//   socket; the local writer gathers chunks into 512 KiB writes (src/storage/local/writer.ts).
+//   socket; the local writer gathers chunks into batched writes (src/storage/local/writer.ts).
 // * SHA-256 and the line count are computed by the storage writer as bytes hit the disk.
 // * Heartbeats carry `{ bytesWritten, bytesPerSecond }` on a 1 s timer, not per chunk. A minimum
 //   throughput over a sliding window (./download-progress.ts) fails an attempt whose server trickles.

@@ -115,17 +115,17 @@ export class LocalWriter implements StorageWriter {
   }
 
   /**
-   * Appends `buffers` at `bytes`. `stream` is the state the batches of one stream share: once one of them
+   * Appends `batch` at `bytes`. `stream` is the state the batches of one stream share: once one of them
    * failed, the later ones fail too instead of writing, as their bytes would land where the failed batch's
    * belonged and leave a hole in the file.
    */
-  private append(buffers: Buffer[], stream: { failure?: unknown } = {}): Promise<void> {
+  private append(batch: Buffer, stream: { failure?: unknown } = {}): Promise<void> {
     // Serialised through `pending` so a destroyed stream's last write is accounted before the next stream
     // (after a resume) appends at `bytes`.
     const run = this.pending.then(async () => {
       if (stream.failure !== undefined) throw stream.failure;
       try {
-        await this.appendNow(buffers);
+        await this.appendNow(batch);
       } catch (err) {
         stream.failure = err;
         throw err;
@@ -135,26 +135,20 @@ export class LocalWriter implements StorageWriter {
     return run;
   }
 
-  private async appendNow(buffers: Buffer[]): Promise<void> {
+  private async appendNow(batch: Buffer): Promise<void> {
     if (this.closed) throw new Error('storage writer is closed');
     await this.repairIfStale();
-    const writing =
-      buffers.length === 1
-        ? this.handle.write(buffers[0], 0, buffers[0].length, this.bytes)
-        : this.handle.writev(buffers, this.bytes);
+    const writing = this.handle.write(batch, 0, batch.length, this.bytes);
     // Hash while the thread pool writes; if the write then fails the hash is rebuilt (see the header).
     this.hashStale = true;
-    for (const b of buffers) {
-      this.hash.update(b);
-      this.newlines += countNewlines(b);
-    }
+    this.hash.update(batch);
+    this.newlines += countNewlines(batch);
     const { bytesWritten } = await writing.catch((err: unknown) => {
       throw writeFailure(err, `writing at byte ${this.bytes}`);
     });
-    const total = buffers.reduce((n, b) => n + b.length, 0);
-    if (bytesWritten !== total) throw await this.shortWrite(bytesWritten, total);
+    if (bytesWritten !== batch.length) throw await this.shortWrite(bytesWritten, batch.length);
     this.hashStale = false;
-    this.bytes += total;
+    this.bytes += batch.length;
     this.flushInBackground();
   }
 
@@ -184,7 +178,7 @@ export class LocalWriter implements StorageWriter {
     /** What this stream's batches share: the first failure among them. */
     const shared: { failure?: unknown } = {};
     const writeBatch = (): Promise<void> => {
-      const write = this.append([batches[filling].subarray(0, used)], shared);
+      const write = this.append(batches[filling].subarray(0, used), shared);
       write.catch(() => undefined); // awaited when the buffer is next filled, or at the end
       written[filling] = write;
       filling = 1 - filling;

@@ -77,7 +77,6 @@ describe('local storage', () => {
     const { handle } = writer as unknown as {
       handle: {
         write: (buf: Buffer, offset: number, length: number, position: number) => Promise<unknown>;
-        writev: (buffers: Buffer[], position: number) => Promise<unknown>;
       };
     };
     const sizes: number[] = [];
@@ -85,10 +84,6 @@ describe('local storage', () => {
       sizes.push(length);
       return real(buf, offset, length, position);
     })(handle.write.bind(handle));
-    handle.writev = ((real) => (buffers: Buffer[], position: number) => {
-      sizes.push(buffers.reduce((n, b) => n + b.length, 0));
-      return real(buffers, position);
-    })(handle.writev.bind(handle));
     await pipeline(Readable.from(chunks), writer.createStream());
     const committed = await writer.commit('batched.bin');
     expect(committed.sha256).toBe(sha(Buffer.concat(chunks)));
