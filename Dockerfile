@@ -36,8 +36,8 @@ ENV NODE_ENV=production
 # Probes and scrapers reach a container from outside it; the worker's own default is loopback.
 ENV HEALTH_HOST=0.0.0.0 METRICS_HOST=0.0.0.0
 ENV EXPORT_DIR=/exports
-# Two malloc arenas instead of glibc's eight per core: the SDK's native threads each kept an arena of their
-# own, largely free, and the 1,000-export peak was lower with two in every pair measured (docs/deploying.md).
+# Two malloc arenas instead of glibc's default of several per core: the SDK's native threads each kept an
+# arena of their own, largely free, and the worker's peak memory was lower with two (docs/deploying.md).
 ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./
