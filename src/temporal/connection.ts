@@ -139,14 +139,34 @@ export async function explainConnectionFailure(
   return { cause: sanitize(inner ? `${message}: ${inner}` : message, s), unreachable: false, fromSdk: true };
 }
 
+/** How long a connection waits for the probe before starting the SDK's attempt beside it. */
+const PROBE_HEAD_START_MS = 50;
+
+/** `p`'s value if it settles within `ms`, else undefined. */
+async function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function connectWithDiagnosis<T>(
   s: TemporalConnectionSettings,
   connect: () => Promise<T>,
   close: (c: T) => Promise<void>,
 ): Promise<T> {
   // The SDK retries a failing connection until its deadline; the probe (node:net / node:tls with the same
-  // settings) knows within milliseconds when the failure is certain. Both run at once; a certain failure
-  // ends the wait, anything else waits for the SDK.
+  // settings) knows within milliseconds when the failure is certain. The probe goes first for a moment: a
+  // failure it makes certain by then (nothing listens at a local address) needs no SDK attempt, which,
+  // once started, cannot be stopped before its deadline (closing its channel while it waits revives it).
+  // Otherwise both run at once; a certain failure ends the wait, anything else waits for the SDK.
+  const diagnosis = diagnoseConnection(s).catch(() => undefined);
+  const early = await settledWithin(diagnosis, PROBE_HEAD_START_MS);
+  if (early?.definitive)
+    throw new TemporalConnectionError(s.address, early.cause, early.unreachable, s.sources.address);
   let abandoned = false;
   const attempt = connect().then(
     (conn) => {
@@ -155,7 +175,6 @@ async function connectWithDiagnosis<T>(
     },
     (err: unknown) => ({ err }),
   );
-  const diagnosis = diagnoseConnection(s).catch(() => undefined);
   const certain = diagnosis.then((d) => (d?.definitive ? { d } : new Promise<never>(() => undefined)));
   const first = await Promise.race([attempt, certain]);
   if ('d' in first) {
@@ -167,6 +186,21 @@ async function connectWithDiagnosis<T>(
   throw new TemporalConnectionError(s.address, why.cause, why.unreachable, s.sources.address);
 }
 
+/**
+ * A client Connection to `options`, checked with one call. The SDK's `Connection.connect` leaves the gRPC
+ * channel of a failed attempt open, with its timers; this closes it.
+ */
+export async function openClientConnection(options: ConnectionOptions): Promise<Connection> {
+  const connection = Connection.lazy(options);
+  try {
+    await connection.ensureConnected();
+    return connection;
+  } catch (err) {
+    await connection.close().catch(() => undefined);
+    throw err;
+  }
+}
+
 /** A client Connection (CLI, schedules, the worker's own client calls). */
 export function connectTemporalClient(
   s: TemporalConnectionSettings,
@@ -174,7 +208,7 @@ export function connectTemporalClient(
 ): Promise<Connection> {
   return connectWithDiagnosis(
     s,
-    () => Connection.connect(temporalConnectionOptions(s, opts).client),
+    () => openClientConnection(temporalConnectionOptions(s, opts).client),
     (c) => c.close(),
   );
 }

@@ -18,6 +18,7 @@ import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { parse, stringify } from 'yaml';
 import { registerSearchAttributes } from '../../src/cli/setup-command';
+import { openClientConnection } from '../../src/temporal/connection';
 import { cacheDir } from '../../tooling/devserver/find-cli';
 import { stopChild } from '../../tooling/devserver';
 import { shellQuote, startReaper } from './reaper';
@@ -473,7 +474,7 @@ async function waitReady(admin: ConnectionOptions, timeoutMs: number, check: () 
   for (;;) {
     check();
     try {
-      const connection = await Connection.connect({ ...admin, connectTimeout: 2_000 });
+      const connection = await openClientConnection({ ...admin, connectTimeout: 2_000 });
       try {
         await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
         return;

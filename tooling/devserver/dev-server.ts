@@ -6,9 +6,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { findTemporalCli, type FoundCli } from './find-cli';
-import { localTemporalSettings, temporalConnectionOptions } from '../../src/temporal/connection';
+import {
+  localTemporalSettings,
+  openClientConnection,
+  temporalConnectionOptions,
+} from '../../src/temporal/connection';
 
 import { cliTypeName, SEARCH_ATTRIBUTES } from '../../src/contract/search-attributes';
 
@@ -66,7 +69,7 @@ async function waitUntilReady(address: string, namespace: string, child: ChildPr
       // The builder's options for a plaintext server we started; its error explanations are not wanted in
       // a loop that expects to fail until the server is up.
       const settings = localTemporalSettings(address, namespace, 'the dev server');
-      const conn = await Connection.connect(
+      const conn = await openClientConnection(
         temporalConnectionOptions(settings, { connectTimeoutMs: 2000 }).client,
       );
       try {
