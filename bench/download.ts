@@ -13,14 +13,17 @@
 // S3 rows (when MinIO can be found or built, see test/support/minio.ts): the same file from the sandbox
 // through the worker's download path into S3 storage on a local MinIO, against the AWS SDK alone
 // (@aws-sdk/lib-storage `Upload`, same part size, concurrency and SHA-256 part checksums) uploading the same
-// bytes from a local file: the ratio is what the worker's streaming, hashing and commit cost on top of the
-// upload itself.
+// bytes from a local file, and once more streaming them from the sandbox over HTTP as the worker does: against
+// the first, the ratio includes serving the file (the sandbox shares the cores); against the second, it is
+// what the worker's hashing, checks and commit cost on top of a streamed upload.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
@@ -40,7 +43,7 @@ export interface DownloadBenchOptions {
 }
 
 interface Round {
-  tool: 'curl' | 'worker' | 'worker-after-gc' | 'sdk-s3' | 'worker-s3';
+  tool: 'curl' | 'worker' | 'worker-after-gc' | 'sdk-s3' | 'sdk-s3-http' | 'worker-s3';
   seconds: number;
   bytes: number;
   rssGrowthBytes?: number;
@@ -75,6 +78,19 @@ function timingCommits(storage: ExportStorage, took: (seconds: number) => void):
       return writer;
     },
   };
+}
+
+/** The body of a GET of `url` (the sandbox's presigned URL, plain HTTP on loopback). */
+function httpBody(url: string): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        if (res.statusCode === 200) return resolve(res);
+        res.resume();
+        reject(new Error(`GET of the export file answered ${res.statusCode}`));
+      })
+      .once('error', reject);
+  });
 }
 
 /** `times`' line for a shell's children (`0m1.250s 0m0.730s`): their user and system CPU seconds. */
@@ -301,23 +317,29 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       const localFile = path.join(dir, 'source.csv');
       await curlTo((await m3ter.getExportDownloadUrl(jobId)).url, localFile);
       const s3 = createS3Storage({ client: minio.client, bucket, prefix: 'bench' });
-      for (let round = 0; round < rounds; round++) {
-        const sdk = await measured(async () => {
+      /** The AWS SDK's own Upload of `body` to `key`, measured, the object deleted afterwards. */
+      const sdkUpload = async (key: string, body: () => Promise<Readable>) => {
+        const run = await measured(async () => {
           const upload = new Upload({
             client: minio!.client,
-            params: {
-              Bucket: bucket,
-              Key: `sdk-${round}.csv`,
-              Body: fs.createReadStream(localFile),
-              ChecksumAlgorithm: 'SHA256',
-            },
+            params: { Bucket: bucket, Key: key, Body: await body(), ChecksumAlgorithm: 'SHA256' },
             partSize: DEFAULT_PART_SIZE,
             queueSize: 4,
           });
           await upload.done();
         });
-        await minio.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `sdk-${round}.csv` }));
+        await minio!.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        return run;
+      };
+      for (let round = 0; round < rounds; round++) {
+        const sdk = await sdkUpload(`sdk-${round}.csv`, async () => fs.createReadStream(localFile));
         results.push({ tool: 'sdk-s3', ...sdk, bytes: sizeBytes });
+        // The same upload fed as the worker is: the file streamed from the sandbox over HTTP, on the same
+        // cores, so the ratio against it is what the worker adds to a streamed upload.
+        const sdkHttp = await sdkUpload(`sdk-http-${round}.csv`, async () =>
+          httpBody((await m3ter.getExportDownloadUrl(jobId)).url),
+        );
+        results.push({ tool: 'sdk-s3-http', ...sdkHttp, bytes: sizeBytes });
 
         let commitSeconds = 0;
         const storage = timingCommits(
@@ -328,7 +350,8 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         await minio.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: ours.value.committed.path }));
         results.push({ tool: 'worker-s3', ...ours, bytes: ours.value.committed.bytes, commitSeconds });
         say(
-          `S3 round ${round + 1}: AWS SDK from a file ${sdk.seconds.toFixed(2)} s, worker from the sandbox ` +
+          `S3 round ${round + 1}: AWS SDK from a file ${sdk.seconds.toFixed(2)} s, from the sandbox ` +
+            `${sdkHttp.seconds.toFixed(2)} s, worker from the sandbox ` +
             `${ours.seconds.toFixed(2)} s of which commit ${commitSeconds.toFixed(2)} s (sha256 matches)`,
         );
       }
@@ -383,9 +406,11 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
   const curlShareWithHash = curlAndSandboxCpuPerGiB / (curlAndSandboxCpuPerGiB + hashCpuPerGiB);
   const s3Rows: string[][] = [];
   const sdkRounds = results.filter((r) => r.tool === 'sdk-s3');
+  const sdkHttpRounds = results.filter((r) => r.tool === 'sdk-s3-http');
   const oursS3Rounds = results.filter((r) => r.tool === 'worker-s3');
   if (sdkRounds.length && oursS3Rounds.length) {
     const sdk = median(sdkRounds.map(mibPerSec));
+    const sdkHttp = median(sdkHttpRounds.map(mibPerSec));
     const oursS3 = median(oursS3Rounds.map(mibPerSec));
     const transferOnly = oursS3Rounds.map((r) =>
       mibPerSec({ ...r, seconds: r.seconds - (r.commitSeconds ?? 0) }),
@@ -403,11 +428,22 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         '-',
       ],
       [
+        'AWS SDK Upload, sandbox -> MinIO',
+        (sizeBytes / 2 ** 20).toFixed(0),
+        String(rounds),
+        spread('sdk-s3-http'),
+        `${((100 * sdkHttp) / sdk).toFixed(0)} % of SDK`,
+        maxRss(sdkHttpRounds),
+        ...cpuAndGc(sdkHttpRounds),
+        '-',
+        '-',
+      ],
+      [
         'worker, sandbox -> MinIO',
         (sizeBytes / 2 ** 20).toFixed(0),
         String(rounds),
         spread('worker-s3'),
-        `${((100 * oursS3) / sdk).toFixed(0)} % of SDK`,
+        `${((100 * oursS3) / sdk).toFixed(0)} % of SDK (${((100 * oursS3) / sdkHttp).toFixed(0)} % of the SDK from the sandbox)`,
         maxRss(oursS3Rounds),
         ...cpuAndGc(oursS3Rounds),
         '-',
