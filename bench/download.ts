@@ -33,7 +33,7 @@ import { createLocalStorage, type ExportStorage } from '../src/storage';
 import { createS3Storage, DEFAULT_PART_SIZE } from '../src/storage/s3';
 import { startMinio, type RunningMinio } from '../test/support/minio';
 import { spawnSandboxProcess } from '../tooling/sandbox-process';
-import { cpuSeconds } from './rss';
+import { cpuSeconds, threadCpu, threadCpuSince, type ThreadCpu } from './rss';
 import { finishedUsageJob, jobDownloadOptions } from './sandbox-job';
 
 export interface DownloadBenchOptions {
@@ -51,6 +51,11 @@ interface Round {
   cpuSeconds?: number;
   /** The kernel's part of it: page cache, page faults, socket reads. */
   systemSeconds?: number;
+  /**
+   * The same by thread kind: the event loop (socket reads, hashing, JavaScript) apart from the thread pool
+   * (file writes and flushes), because on a VM the kernel's share of one of them can move on its own.
+   */
+  threads?: ThreadCpu;
   /** The sandbox process's CPU while the round ran (it serves the file on the same cores). */
   sandboxCpuSeconds?: number;
   markCompacts?: number;
@@ -78,6 +83,15 @@ function timingCommits(storage: ExportStorage, took: (seconds: number) => void):
       return writer;
     },
   };
+}
+
+/** ` (event loop user u / system s, thread pool system p)` of a round, or nothing without /proc. */
+function byThread(t: ThreadCpu | undefined): string {
+  if (!t) return '';
+  return (
+    ` (event loop user ${t.eventLoop.user.toFixed(2)} / system ${t.eventLoop.system.toFixed(2)} s, ` +
+    `thread pool system ${t.threadPool.system.toFixed(2)} s)`
+  );
 }
 
 /** The body of a GET of `url` (the sandbox's presigned URL, plain HTTP on loopback). */
@@ -175,6 +189,7 @@ async function measured<T>(fn: () => Promise<T>): Promise<{
   rssGrowthBytes: number;
   cpuSeconds: number;
   systemSeconds: number;
+  threads?: ThreadCpu;
   markCompacts: number;
 }> {
   global.gc?.();
@@ -189,11 +204,13 @@ async function measured<T>(fn: () => Promise<T>): Promise<{
   });
   gcs.observe({ entryTypes: ['gc'] });
   const cpu = process.cpuUsage();
+  const threadsBefore = threadCpu();
   const started = process.hrtime.bigint();
   try {
     const value = await fn();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const used = process.cpuUsage(cpu);
+    const threads = threadsBefore && threadCpuSince(threadsBefore);
     peak = Math.max(peak, process.memoryUsage().rss);
     // GC entries are delivered asynchronously: let the last ones arrive.
     await new Promise((r) => setImmediate(r));
@@ -203,6 +220,7 @@ async function measured<T>(fn: () => Promise<T>): Promise<{
       rssGrowthBytes: peak - baseline,
       cpuSeconds: (used.user + used.system) / 1e6,
       systemSeconds: used.system / 1e6,
+      threads,
       markCompacts,
     };
   } finally {
@@ -302,8 +320,8 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
             `system ${c.systemSeconds?.toFixed(2) ?? '?'} s, sandbox ${c.sandboxCpuSeconds?.toFixed(2) ?? '?'} s; ` +
             `then fsync ${c.fsyncSeconds.toFixed(2)} s), ` +
             `${variant.label} ${run.seconds.toFixed(2)} s (CPU ${run.cpuSeconds.toFixed(2)} s of which system ` +
-            `${run.systemSeconds.toFixed(2)} s, sandbox ${run.sandboxCpuSeconds?.toFixed(2) ?? '?'} s, ` +
-            `${run.markCompacts} mark-compacts; sha256 matches)`,
+            `${run.systemSeconds.toFixed(2)} s${byThread(run.threads)}, sandbox ` +
+            `${run.sandboxCpuSeconds?.toFixed(2) ?? '?'} s, ${run.markCompacts} mark-compacts; sha256 matches)`,
         );
       }
     }
@@ -381,8 +399,20 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
   const cpuPerGiB = (rs: Round[]) =>
     `${median(rs.map((r) => (r.cpuSeconds ?? 0) / (r.bytes / 2 ** 30))).toFixed(2)} / ` +
     median(rs.map((r) => (r.systemSeconds ?? 0) / (r.bytes / 2 ** 30))).toFixed(2);
-  /** CPU per GiB and the most mark-compacts of a round: what moves the figure. */
-  const cpuAndGc = (rs: Round[]) => [cpuPerGiB(rs), String(Math.max(...rs.map((r) => r.markCompacts ?? 0)))];
+  /** The kernel's CPU per GiB in the event loop and in the thread pool (medians), where /proc was read. */
+  const systemByThread = (rs: Round[]) => {
+    const read = rs.filter((r) => r.threads);
+    if (!read.length) return '-';
+    const perGiB = (f: (t: ThreadCpu) => number) =>
+      median(read.map((r) => f(r.threads!) / (r.bytes / 2 ** 30)));
+    return `${perGiB((t) => t.eventLoop.system).toFixed(2)} / ${perGiB((t) => t.threadPool.system).toFixed(2)}`;
+  };
+  /** CPU per GiB, the kernel's by thread, and the most mark-compacts of a round: what moves the figure. */
+  const cpuAndGc = (rs: Round[]) => [
+    cpuPerGiB(rs),
+    systemByThread(rs),
+    String(Math.max(...rs.map((r) => r.markCompacts ?? 0))),
+  ];
   /**
    * The sandbox's CPU per GiB while serving the tool, and the cores the two kept busy together (tool and
    * sandbox CPU over wall time; medians): near the machine's core count, the tool had no more to take.
@@ -461,6 +491,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
         '-',
         '-',
         '-',
+        '-',
       ],
     );
   }
@@ -473,6 +504,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       'median vs curl',
       'max RSS growth (MiB)',
       'CPU s per GiB, all / system (median)',
+      'system s per GiB, event loop / thread pool',
       'mark-compacts (max)',
       'sandbox CPU s per GiB',
       'cores busy with the sandbox',
@@ -486,6 +518,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       '-',
       cpuPerGiB(curlRounds),
       '-',
+      '-',
       ...served(curlRounds),
     ],
     [
@@ -494,6 +527,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       String(2 * rounds),
       spreadOf(curlThenFsync),
       `${((100 * median(curlThenFsync)) / curl).toFixed(0)} %`,
+      '-',
       '-',
       '-',
       '-',
@@ -530,6 +564,7 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       `${(100 * curlShareWithHash).toFixed(0)} %`,
       '-',
       `${(curlCpuPerGiB + hashCpuPerGiB).toFixed(2)} (SHA-256 ${hashCpuPerGiB.toFixed(2)})`,
+      '-',
       '-',
       '-',
       '-',

@@ -35,17 +35,78 @@ export function samplePeakRss(pids: number[], everyMs = 250): PeakRssSampler {
 
 export const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
+/** A /proc `stat` line's command name and its user and system CPU seconds. */
+function statTimes(stat: string): { name: string; user: number; system: number } {
+  // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the line: 11 and 12 after the state field, in clock ticks.
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    user: Number(fields[11]) / CLOCK_TICKS_PER_SECOND,
+    system: Number(fields[12]) / CLOCK_TICKS_PER_SECOND,
+  };
+}
+
 /** CPU time (user + system) a process has used so far, in seconds; NaN once it has exited. */
 export function cpuSeconds(pid: number): number {
   try {
-    // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the line: 11 and 12 after the state field, in clock ticks.
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    const { user, system } = statTimes(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return user + system;
   } catch {
     return NaN;
   }
+}
+
+/** This process's CPU so far by thread kind: the event loop, libuv's thread pool, and all other threads. */
+export interface ThreadCpu {
+  eventLoop: { user: number; system: number };
+  threadPool: { user: number; system: number };
+  others: { user: number; system: number };
+}
+
+/**
+ * This process's CPU by thread kind, in seconds, from /proc/self/task; undefined where /proc cannot be read.
+ * The main thread is the event loop; libuv names its pool's threads `libuv-worker`.
+ */
+export function threadCpu(): ThreadCpu | undefined {
+  try {
+    const sum: ThreadCpu = {
+      eventLoop: { user: 0, system: 0 },
+      threadPool: { user: 0, system: 0 },
+      others: { user: 0, system: 0 },
+    };
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      let stat: string;
+      try {
+        stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      const t = statTimes(stat);
+      const kind =
+        Number(tid) === process.pid ? sum.eventLoop : t.name === 'libuv-worker' ? sum.threadPool : sum.others;
+      kind.user += t.user;
+      kind.system += t.system;
+    }
+    return sum;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU used since `before`, by thread kind (threads that ended meanwhile are missing from both). */
+export function threadCpuSince(before: ThreadCpu): ThreadCpu | undefined {
+  const now = threadCpu();
+  if (!now) return undefined;
+  const less = (a: { user: number; system: number }, b: { user: number; system: number }) => ({
+    user: a.user - b.user,
+    system: a.system - b.system,
+  });
+  return {
+    eventLoop: less(now.eventLoop, before.eventLoop),
+    threadPool: less(now.threadPool, before.threadPool),
+    others: less(now.others, before.others),
+  };
 }
 
 /** USER_HZ: the kernel reports process times in these ticks on every Linux the benches run on. */
