@@ -94,7 +94,10 @@ export function threadCpu(): ThreadCpu | undefined {
   }
 }
 
-/** CPU used since `before`, by thread kind (threads that ended meanwhile are missing from both). */
+/**
+ * CPU used since `before`, by thread kind. A thread that ended meanwhile would count against its kind; the
+ * event loop and the thread pool live as long as the process.
+ */
 export function threadCpuSince(before: ThreadCpu): ThreadCpu | undefined {
   const now = threadCpu();
   if (!now) return undefined;
