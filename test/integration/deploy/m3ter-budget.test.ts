@@ -4,25 +4,17 @@
 // URLs, timed by the sandbox as they arrive) stay at the budget, where each worker pacing itself alone would
 // have sent twice as many.
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { describeActivityQueueRate } from '../../../src/m3ter/budget';
 import { adhocExportWorkflow, type AdhocExportInput } from '../../../workflows/adhoc-export';
 import { m3terTaskQueue } from '../../../src/contract/task-queues';
 import { startStack, type Stack } from '../../support/stack';
 import { spawnWorkerProcess, type WorkerProcess } from '../../support/worker-process';
+import { freePort } from '../../../tooling/devserver';
 
 const ADHOC_ROUTE = 'POST /organizations/:orgId/dataexports/adhoc';
 const URL_ROUTE = 'GET /organizations/:orgId/dataexports/jobs/:jobId/getdownloadurl';
 const BUDGET = 4;
 const EXPORTS = 40;
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 interface LoggedRequest {
   at: number;

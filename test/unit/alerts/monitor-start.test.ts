@@ -1,9 +1,9 @@
 // The worker's start of the failure monitor: a Temporal that cannot be reached is tried again in the
 // background, each failure logged with its attempt, and the attempts end when the worker stops.
-import net from 'node:net';
 import { startMonitorAtWorkerStart } from '../../../src/alerts/worker-alerting';
 import { loadConfig } from '../../../src/config/config';
 import type { AppLogger } from '../../../src/log/logger';
+import { freePort } from '../../../tooling/devserver';
 
 function recordingLog() {
   const lines: Array<{ level: string; obj: Record<string, unknown>; msg: string }> = [];
@@ -20,19 +20,11 @@ function recordingLog() {
   return { lines, log: log as unknown as AppLogger };
 }
 
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 describe('startMonitorAtWorkerStart', () => {
   const creds = { M3TER_ORG_ID: 'o', M3TER_ACCESS_KEY_ID: 'k', M3TER_API_SECRET: 's', HOME: '/nonexistent' };
 
   it('keeps trying while Temporal is unreachable, logging each attempt, until the worker stops', async () => {
-    const config = loadConfig({ ...creds, TEMPORAL_ADDRESS: `127.0.0.1:${await closedPort()}` });
+    const config = loadConfig({ ...creds, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
     const { lines, log } = recordingLog();
     const stop = new AbortController();
     const started = startMonitorAtWorkerStart(config, log, stop.signal, { firstDelayMs: 10, maxDelayMs: 20 });

@@ -1,6 +1,5 @@
 // A connection attempt that fails leaves nothing behind that keeps the process alive: the worker retries
 // connections for as long as Temporal is down, and each attempt's gRPC channel and timers would pile up.
-import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import {
   connectTemporalClient,
@@ -8,15 +7,7 @@ import {
   openClientConnection,
   TemporalConnectionError,
 } from '../../../src/temporal/connection';
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { freePort } from '../../../tooling/devserver';
 
 /** gRPC's connectivity state of a closed channel (`connectivityState.SHUTDOWN` in @grpc/grpc-js). */
 const GRPC_SHUTDOWN = 4;
@@ -31,7 +22,7 @@ const liveTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'T
 
 describe('failed Temporal connections', () => {
   it('a refused client connection fails with TemporalConnectionError without starting a gRPC channel', async () => {
-    const address = `127.0.0.1:${await closedPort()}`;
+    const address = `127.0.0.1:${await freePort()}`;
     // Every SDK connection, `Connection.connect` included, is made by `Connection.lazy`.
     const channels = jest.spyOn(Connection, 'lazy');
     try {
@@ -49,7 +40,7 @@ describe('failed Temporal connections', () => {
   });
 
   it('a client connection that fails at its deadline closes its channel', async () => {
-    const address = `127.0.0.1:${await closedPort()}`;
+    const address = `127.0.0.1:${await freePort()}`;
     const channels = jest.spyOn(Connection, 'lazy');
     try {
       await expect(openClientConnection({ address, connectTimeout: 300 })).rejects.toThrow(Error);
