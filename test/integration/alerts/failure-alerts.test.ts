@@ -117,6 +117,12 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
       .terminate('test setup')
       .catch(() => undefined);
     await startMonitor();
+    // Its first poll must be over before a test fails a job: a late one would claim that job's alert
+    // itself, routed without the export's name (the test's workflows carry no search attributes).
+    await waitFor(
+      async () => (await failureMonitorStatus(client)).status.polls >= 1,
+      "the monitor's first poll",
+    );
   });
 
   afterAll(async () => {

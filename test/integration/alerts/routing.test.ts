@@ -86,6 +86,11 @@ describe('routing travels with the export: the applied file decides where alerts
       lookbackMs: HOUR,
       pageSize: 100,
     });
+    // A first poll still running when a test's job fails would decide that job's alert itself.
+    await waitFor(
+      async () => (await failureMonitorStatus(client)).status.polls >= 1,
+      "the monitor's first poll",
+    );
   });
 
   afterAll(async () => {
