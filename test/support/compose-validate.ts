@@ -62,6 +62,7 @@ export interface ComposeService {
   depends_on?: Record<string, { condition: string; required: boolean }>;
   healthcheck?: { test?: string[]; interval?: string };
   deploy?: { replicas?: number };
+  cpu_shares?: number;
   profiles?: string[];
   volumes?: { type: string; source?: string; target: string }[];
   secrets?: { source: string; target?: string }[];

@@ -21,6 +21,8 @@ import { SHIPPED_DYNAMIC_CONFIG } from '../../support/temporal-postgres';
 const ROOT = path.resolve(__dirname, '../../..');
 const PROD = path.join(ROOT, 'docker-compose.yml');
 const DEV = path.join(ROOT, 'docker-compose.dev.yml');
+/** The CPU weight Docker gives a container without `cpu_shares`. */
+const DOCKER_DEFAULT_CPU_SHARES = 1024;
 const CONFIGURATION_DOC = fs.readFileSync(path.join(ROOT, 'docs', 'configuration.md'), 'utf8');
 const DEPLOYING_DOC = fs.readFileSync(path.join(ROOT, 'docs', 'deploying.md'), 'utf8');
 
@@ -217,6 +219,12 @@ describe('compose files, as Docker Compose loads them', () => {
       expect(mount?.source).toBe(shipped);
       const settings = parse(fs.readFileSync(shipped, 'utf8')) as Record<string, unknown>;
       expect(settings).toEqual({ 'system.enableActivityEagerExecution': [{ value: true }] });
+    });
+
+    it('gives the workers less CPU weight than the Temporal server and its database on a shared host', () => {
+      const weight = (name: string) => project.services[name].cpu_shares ?? DOCKER_DEFAULT_CPU_SHARES;
+      expect(weight('worker')).toBeLessThan(weight('temporal'));
+      expect(weight('worker')).toBeLessThan(weight('postgres'));
     });
 
     it('publishes on loopback only, the ports docs/deploying.md lists', () => {
