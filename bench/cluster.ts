@@ -38,9 +38,9 @@ export interface ClusterBenchOptions {
    */
   serverDefaults: boolean;
   /**
-   * The niceness the workers and the sandbox run at, one set of rounds for each, in this order (default
-   * `[0]`). Above 0 the server and PostgreSQL get the CPU first, as on machines of their own; niceness
-   * only goes up without privileges, so the bench refuses a list that goes down.
+   * The niceness the workers and the sandbox run at, one set of rounds for each, in this order. Above 0
+   * the server and PostgreSQL get the CPU first, as docker-compose.yml's CPU weights give it them on a
+   * shared host; niceness only goes up without privileges, so the bench refuses a list that goes down.
    */
   niceness: number[];
   say: (m: string) => void;
