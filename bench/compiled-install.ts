@@ -45,3 +45,30 @@ export function imageAllocatorEnv(): Record<string, string> {
   const worker = parseDockerfile(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).at(-1)!;
   return Object.fromEntries(Object.entries(worker.env).filter(([name]) => name.startsWith('MALLOC_')));
 }
+
+/** The malloc a bench's worker runs with: the image's (glibc, `imageAllocatorEnv`) or jemalloc, preloaded. */
+export const Allocator = { Glibc: 'glibc', Jemalloc: 'jemalloc' } as const;
+export type Allocator = (typeof Allocator)[keyof typeof Allocator];
+
+/**
+ * jemalloc's settings for the worker: two arenas as the image's glibc has, and freed pages handed back to
+ * the system after a second by a background thread instead of kept for reuse.
+ */
+export const JEMALLOC_CONF = 'background_thread:true,narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0';
+
+/** Where Debian's libjemalloc2 puts the library, for this machine's architecture. */
+function jemallocPath(): string {
+  const arch = { x64: 'x86_64', arm64: 'aarch64' }[process.arch as string] ?? process.arch;
+  return `/usr/lib/${arch}-linux-gnu/libjemalloc.so.2`;
+}
+
+/** The environment that gives a bench's worker `allocator`; jemalloc must be installed (Debian: libjemalloc2). */
+export function allocatorEnv(allocator: Allocator): Record<string, string> {
+  if (allocator === Allocator.Glibc) return imageAllocatorEnv();
+  const library = jemallocPath();
+  if (!fs.existsSync(library))
+    throw new Error(
+      `allocator jemalloc: ${library} not found; install it first (Debian: apt-get install libjemalloc2)`,
+    );
+  return { LD_PRELOAD: library, MALLOC_CONF: JEMALLOC_CONF };
+}

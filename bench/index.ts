@@ -1,6 +1,6 @@
 // npm run bench [-- --only detection|download|downloads|scale|backfill|cluster|ingest] [--short 6 --long 2 --long-ms 360000]
 //                  [--detection-jobs 1000 --detection-pending-ms 60000 --detection-running-ms 20000 --detection-spread-ms 40000]
-//                  [--size-mib 1024 --rounds 3] [--downloads 100 --downloads-size-mib 32 --downloads-slots 8,100] [--exports 1000 --scale-running-ms 20000]
+//                  [--size-mib 1024 --rounds 3] [--downloads 100 --downloads-size-mib 32 --downloads-slots 8,100] [--exports 1000 --scale-running-ms 20000 --scale-allocators glibc]
 //                  [--cluster-exports 1000 --cluster-workers 1,2,3 --cluster-running-ms 20000 --cluster-budget 25 --cluster-server-defaults --cluster-nice 6]
 //
 // Prints tables of figures measured side by side in one run:
@@ -30,6 +30,7 @@ import { benchConcurrentDownloads } from './concurrent-downloads';
 import { benchDownload } from './download';
 import { benchIngest } from './ingest';
 import { benchScale } from './scale';
+import { Allocator, JEMALLOC_CONF } from './compiled-install';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { nodeFlagsFor } from '../src/runtime/heap-flags';
@@ -78,6 +79,8 @@ async function main() {
       'downloads-slots': { type: 'string', default: '8,100' },
       exports: { type: 'string', default: '1000' },
       'scale-running-ms': { type: 'string', default: '20000' },
+      // One round per allocator, in this order; jemalloc needs the library installed (libjemalloc2).
+      'scale-allocators': { type: 'string', default: 'glibc' },
       'backfill-windows': { type: 'string', default: '365' },
       'backfill-concurrency': { type: 'string', default: '10' },
       'backfill-job-ms': { type: 'string', default: '5000' },
@@ -122,13 +125,24 @@ async function main() {
     );
   }
   if (only === undefined || only === 'scale') {
-    const { rows, failures } = await benchScale({
-      exports: Number(values.exports),
-      runningMs: Number(values['scale-running-ms']),
-      say,
-    });
-    printTable(rows);
-    if (failures) process.exitCode = 1;
+    const allocators = values['scale-allocators'].split(',');
+    const known: readonly string[] = Object.values(Allocator);
+    const unknown = allocators.filter((a) => !known.includes(a));
+    if (unknown.length)
+      throw new Error(`--scale-allocators: each one of ${known.join(', ')}; got "${unknown.join(', ')}"`);
+    const table: string[][] = [];
+    for (const allocator of allocators as Allocator[]) {
+      const { rows, failures } = await benchScale({
+        exports: Number(values.exports),
+        runningMs: Number(values['scale-running-ms']),
+        allocator,
+        say,
+      });
+      table.push(...(table.length ? rows.slice(1) : rows));
+      if (failures) process.exitCode = 1;
+    }
+    printTable(table);
+    if (allocators.includes(Allocator.Jemalloc)) console.log(`jemalloc: MALLOC_CONF=${JEMALLOC_CONF}\n`);
   }
   // Either part of the detection section is skipped with 0 jobs (--short 0 --long 0, --detection-jobs 0).
   if ((only === undefined || only === 'detection') && Number(values.short) + Number(values.long) > 0) {

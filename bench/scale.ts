@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnWorkerProcess } from '../test/support/worker-process';
 import { startBenchStack } from './bench-stack';
-import { buildCompiledInstall, imageAllocatorEnv } from './compiled-install';
+import { allocatorEnv, buildCompiledInstall, type Allocator } from './compiled-install';
 import { runOperationalExports } from './operational-exports';
 import { rssBytes, samplePeakRss } from './rss';
 import { statusReads, type SandboxCounters } from './sandbox-counters';
@@ -14,11 +14,13 @@ import { statusReads, type SandboxCounters } from './sandbox-counters';
 export interface ScaleBenchOptions {
   exports: number;
   runningMs: number;
+  /** The worker's malloc (default glibc as the image has it; `--scale-allocators glibc,jemalloc`). */
+  allocator: Allocator;
   say: (m: string) => void;
 }
 
 export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: string[][]; failures: number }> {
-  const { exports: n, runningMs, say } = opts;
+  const { exports: n, runningMs, allocator, say } = opts;
   const stack = await startBenchStack('scale', say);
   const { temporal, sandbox, client, work: exportDir } = stack;
   const taskQueue = 'bench-scale';
@@ -28,7 +30,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
     const image = await buildCompiledInstall(path.join(exportDir, '.image'), say, 'scale');
     const worker = (stack.worker = await spawnWorkerProcess(
       {
-        ...imageAllocatorEnv(),
+        ...allocatorEnv(allocator),
         ...sandbox.env,
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_TASK_QUEUE: taskQueue,
@@ -42,7 +44,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
     const pid = worker.pid;
     const idleRss = rssBytes(pid);
     const sampler = samplePeakRss([pid]);
-    say(`scale: ${n} exports, each job RUNNING ${runningMs / 1000} s, one worker (pid ${pid})`);
+    say(`scale: ${n} exports, each job RUNNING ${runningMs / 1000} s, one worker (pid ${pid}, ${allocator})`);
 
     const { results, seconds } = await runOperationalExports(client, {
       exports: n,
@@ -61,6 +63,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
       failures,
       rows: [
         [
+          'allocator',
           'exports',
           'completed',
           'files',
@@ -72,6 +75,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
           'status reads',
         ],
         [
+          allocator,
           String(n),
           String(n - failures),
           String(files.length),
