@@ -228,11 +228,18 @@ describe('a rollout from build A to build B', () => {
     mark('the monitor moved to B and continues as new there');
 
     // A drained: no open run is pinned to it. Stop it; work keeps running on B.
-    const open = [];
-    for await (const w of t.client.workflow.list({
-      query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`,
-    }))
-      open.push(w.workflowId);
+    // Visibility lags a moment behind the monitor's terminate above: a run still listed open is asked again
+    // until the wait gives up, then named.
+    let open = ['(the queue could not be listed)'];
+    await waitFor(async () => {
+      const listed = [];
+      for await (const w of t.client.workflow.list({
+        query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`,
+      }))
+        listed.push(w.workflowId);
+      open = listed;
+      return listed.length === 0;
+    }, 'no open run on the queue').catch(() => undefined);
     expect(open).toEqual([]);
     a.shutdown();
     await running[0].run;
