@@ -1,7 +1,8 @@
 // The set-up the alert tests share: a stack whose worker alerts a local receiver, hourly windows in a range
 // of the test's own, backfills prepared as the CLI prepares them, sandbox jobs made to fail for a while,
 // and a wait for every claimed alert to have been delivered.
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { failureMonitorStatus } from '../../src/alerts/monitor-start';
 import type { PreparedBackfill } from '../../src/cli/backfill-prepare';
 import type { backfillWorkflow } from '../../workflows';
 import { startAlertReceiver, type AlertReceiver } from './alert-receiver';
@@ -101,5 +102,16 @@ export function alertDeliveriesSettled(stack: Stack, taskQueue = stack.taskQueue
         )
       ).count === 0,
     'alert deliveries to finish',
+  );
+}
+
+/**
+ * The namespace's failure monitor has finished its first poll (it polls once at its start). Until then a
+ * test's failed job could be claimed by that poll rather than by the path the test means to exercise.
+ */
+export function monitorFirstPoll(client: Client): Promise<boolean> {
+  return waitFor(
+    async () => (await failureMonitorStatus(client)).status.polls >= 1,
+    "the monitor's first poll",
   );
 }

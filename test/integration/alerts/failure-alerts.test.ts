@@ -19,6 +19,7 @@ import type { AlertReceiver, ReceivedRequest } from '../../support/alert-receive
 import {
   alertDeliveriesSettled,
   fastPoll,
+  monitorFirstPoll,
   startAlertStack,
   whileJobsFail,
   type AlertStack,
@@ -119,10 +120,7 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
     await startMonitor();
     // Its first poll must be over before a test fails a job: a late one would claim that job's alert
     // itself, routed without the export's name (the test's workflows carry no search attributes).
-    await waitFor(
-      async () => (await failureMonitorStatus(client)).status.polls >= 1,
-      "the monitor's first poll",
-    );
+    await monitorFirstPoll(client);
   });
 
   afterAll(async () => {
@@ -268,7 +266,7 @@ describe('failure alerts: channels, ledger and the DataExportJobFailure monitor'
     // Restart: the monitor is terminated mid-stream and started afresh (no state: it looks back 24 h).
     await monitor().terminate('restart in test');
     expect((await startMonitor()).started).toBe(true);
-    await waitFor(async () => (await failureMonitorStatus(client)).status.polls >= 1, 'a first poll');
+    await monitorFirstPoll(client);
     // Forced continue-as-new, then a poll of the continued run that started after it.
     await monitor().signal(continueAsNewSignal);
     await waitFor(async () => (await failureMonitorStatus(client)).status.runs >= 2, 'the continued run');

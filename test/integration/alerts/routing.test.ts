@@ -18,6 +18,7 @@ import { windowWorkflowId } from '../../../src/contract/window-ids';
 import type { AlertReceiver, ReceivedRequest } from '../../support/alert-receiver';
 import {
   hourRange,
+  monitorFirstPoll,
   pastHourBase,
   startAlertStack,
   startPreparedBackfill,
@@ -87,10 +88,7 @@ describe('routing travels with the export: the applied file decides where alerts
       pageSize: 100,
     });
     // A first poll still running when a test's job fails would decide that job's alert itself.
-    await waitFor(
-      async () => (await failureMonitorStatus(client)).status.polls >= 1,
-      "the monitor's first poll",
-    );
+    await monitorFirstPoll(client);
   });
 
   afterAll(async () => {
