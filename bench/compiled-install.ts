@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { nodeFlagsFor, YOUNG_GENERATION_CAP } from '../src/runtime/heap-flags';
 import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
 import { parseDockerfile } from '../test/support/dockerfile';
 
@@ -46,9 +47,14 @@ export function imageAllocatorEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(worker.env).filter(([name]) => name.startsWith('MALLOC_')));
 }
 
-/** The malloc a bench's worker runs with: the image's (glibc, `imageAllocatorEnv`) or jemalloc, preloaded. */
-export const Allocator = { Glibc: 'glibc', Jemalloc: 'jemalloc' } as const;
-export type Allocator = (typeof Allocator)[keyof typeof Allocator];
+/**
+ * The memory settings a bench's worker runs with:
+ * - `image`: as the image runs it, glibc with the image's `MALLOC_*` and node with `nodeFlagsFor`;
+ * - `defaults`: glibc and V8 at their defaults, but for the young-generation cap the download path needs;
+ * - `jemalloc`: the image's node flags, with jemalloc preloaded in place of glibc's malloc.
+ */
+export const MemorySettings = { Image: 'image', Defaults: 'defaults', Jemalloc: 'jemalloc' } as const;
+export type MemorySettings = (typeof MemorySettings)[keyof typeof MemorySettings];
 
 /**
  * jemalloc's settings for the worker: two arenas as the image's glibc has, and freed pages handed back to
@@ -62,13 +68,23 @@ function jemallocPath(): string {
   return `/usr/lib/${arch}-linux-gnu/libjemalloc.so.2`;
 }
 
-/** The environment that gives a bench's worker `allocator`; jemalloc must be installed (Debian: libjemalloc2). */
-export function allocatorEnv(allocator: Allocator): Record<string, string> {
-  if (allocator === Allocator.Glibc) return imageAllocatorEnv();
+/**
+ * The environment and node flags that give a bench's worker `settings`: undefined values remove a variable
+ * the bench's own environment has. jemalloc must be installed (Debian: libjemalloc2).
+ */
+export function memorySettings(settings: MemorySettings): {
+  env: Record<string, string | undefined>;
+  nodeFlags: readonly string[];
+} {
+  const imageFlags = nodeFlagsFor(Number(process.versions.node.split('.')[0]));
+  const noMalloc = Object.fromEntries(Object.keys(imageAllocatorEnv()).map((name) => [name, undefined]));
+  if (settings === MemorySettings.Image) return { env: imageAllocatorEnv(), nodeFlags: imageFlags };
+  if (settings === MemorySettings.Defaults)
+    return { env: noMalloc, nodeFlags: imageFlags.filter((f) => f === YOUNG_GENERATION_CAP) };
   const library = jemallocPath();
   if (!fs.existsSync(library))
     throw new Error(
-      `allocator jemalloc: ${library} not found; install it first (Debian: apt-get install libjemalloc2)`,
+      `memory settings jemalloc: ${library} not found; install it first (Debian: apt-get install libjemalloc2)`,
     );
-  return { LD_PRELOAD: library, MALLOC_CONF: JEMALLOC_CONF };
+  return { env: { ...noMalloc, LD_PRELOAD: library, MALLOC_CONF: JEMALLOC_CONF }, nodeFlags: imageFlags };
 }

@@ -1,6 +1,6 @@
 // npm run bench [-- --only detection|download|downloads|scale|backfill|cluster|ingest] [--short 6 --long 2 --long-ms 360000]
 //                  [--detection-jobs 1000 --detection-pending-ms 60000 --detection-running-ms 20000 --detection-spread-ms 40000]
-//                  [--size-mib 1024 --rounds 3] [--downloads 100 --downloads-size-mib 32 --downloads-slots 8,100] [--exports 1000 --scale-running-ms 20000 --scale-allocators glibc]
+//                  [--size-mib 1024 --rounds 3] [--downloads 100 --downloads-size-mib 32 --downloads-slots 8,100] [--exports 1000 --scale-running-ms 20000 --scale-memory image]
 //                  [--cluster-exports 1000 --cluster-workers 1,2,3 --cluster-running-ms 20000 --cluster-budget 25 --cluster-server-defaults --cluster-nice 6]
 //
 // Prints tables of figures measured side by side in one run:
@@ -30,7 +30,7 @@ import { benchConcurrentDownloads } from './concurrent-downloads';
 import { benchDownload } from './download';
 import { benchIngest } from './ingest';
 import { benchScale } from './scale';
-import { Allocator, JEMALLOC_CONF } from './compiled-install';
+import { imageAllocatorEnv, memorySettings, MemorySettings } from './compiled-install';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { nodeFlagsFor } from '../src/runtime/heap-flags';
@@ -41,19 +41,27 @@ function printTable(rows: string[][]) {
 }
 
 /**
- * The download benches run the worker's download path in this process, so it must start with the heap
- * flags the image starts the worker with: when node was started without them, the bench runs again in a
- * node that has them, and exits with its status.
+ * The download benches run the worker's download path in this process, so it must run as the image runs
+ * the worker: node started with the image's heap flags, glibc with its `MALLOC_*`. When either is missing,
+ * the bench runs again in a node that has them, and exits with its status. glibc reads its settings when
+ * the process starts, so they are then taken out of the environment: the sandbox, curl and the other tools
+ * run as they would without the worker, and the benches' worker processes get their settings explicitly.
  */
-function rerunWithHeapFlags(): number | undefined {
+function rerunAsTheImage(): number | undefined {
   const missing = nodeFlagsFor(Number(process.versions.node.split('.')[0])).filter(
     (f) => !process.execArgv.includes(f),
   );
-  if (missing.length === 0) return undefined;
+  const malloc = imageAllocatorEnv();
+  const mallocSet = Object.entries(malloc).every(([name, value]) => process.env[name] === value);
+  if (missing.length === 0 && mallocSet) {
+    for (const name of Object.keys(malloc)) delete process.env[name];
+    return undefined;
+  }
   const root = path.resolve(__dirname, '..');
   const args = [...process.execArgv, ...missing, path.join(root, 'bin/run-ts.js'), 'bench/index.ts'];
   const child = spawnSync(process.execPath, [...args, ...process.argv.slice(2)], {
     cwd: root,
+    env: { ...process.env, ...malloc },
     stdio: 'inherit',
   });
   return child.status ?? 1;
@@ -79,8 +87,9 @@ async function main() {
       'downloads-slots': { type: 'string', default: '8,100' },
       exports: { type: 'string', default: '1000' },
       'scale-running-ms': { type: 'string', default: '20000' },
-      // One round per allocator, in this order; jemalloc needs the library installed (libjemalloc2).
-      'scale-allocators': { type: 'string', default: 'glibc' },
+      // One round per memory setting, in this order (bench/compiled-install.ts, MemorySettings); jemalloc
+      // needs the library installed (libjemalloc2).
+      'scale-memory': { type: 'string', default: 'image' },
       'backfill-windows': { type: 'string', default: '365' },
       'backfill-concurrency': { type: 'string', default: '10' },
       'backfill-job-ms': { type: 'string', default: '5000' },
@@ -125,24 +134,31 @@ async function main() {
     );
   }
   if (only === undefined || only === 'scale') {
-    const allocators = values['scale-allocators'].split(',');
-    const known: readonly string[] = Object.values(Allocator);
-    const unknown = allocators.filter((a) => !known.includes(a));
+    const settings = values['scale-memory'].split(',');
+    const known: readonly string[] = Object.values(MemorySettings);
+    const unknown = settings.filter((a) => !known.includes(a));
     if (unknown.length)
-      throw new Error(`--scale-allocators: each one of ${known.join(', ')}; got "${unknown.join(', ')}"`);
+      throw new Error(`--scale-memory: each one of ${known.join(', ')}; got "${unknown.join(', ')}"`);
     const table: string[][] = [];
-    for (const allocator of allocators as Allocator[]) {
+    for (const memory of settings as MemorySettings[]) {
       const { rows, failures } = await benchScale({
         exports: Number(values.exports),
         runningMs: Number(values['scale-running-ms']),
-        allocator,
+        memory,
         say,
       });
       table.push(...(table.length ? rows.slice(1) : rows));
       if (failures) process.exitCode = 1;
     }
     printTable(table);
-    if (allocators.includes(Allocator.Jemalloc)) console.log(`jemalloc: MALLOC_CONF=${JEMALLOC_CONF}\n`);
+    for (const memory of settings as MemorySettings[]) {
+      const { env, nodeFlags } = memorySettings(memory);
+      const set = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+      console.log(
+        `${memory}: node ${nodeFlags.join(' ') || '(no flags)'}; ${set.join(' ') || '(no MALLOC_*)'}`,
+      );
+    }
+    console.log('');
   }
   // Either part of the detection section is skipped with 0 jobs (--short 0 --long 0, --detection-jobs 0).
   if ((only === undefined || only === 'detection') && Number(values.short) + Number(values.long) > 0) {
@@ -217,7 +233,7 @@ async function main() {
   }
 }
 
-const rerun = rerunWithHeapFlags();
+const rerun = rerunAsTheImage();
 if (rerun !== undefined) process.exit(rerun);
 else
   main().catch((err) => {

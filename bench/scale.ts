@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnWorkerProcess } from '../test/support/worker-process';
 import { startBenchStack } from './bench-stack';
-import { allocatorEnv, buildCompiledInstall, type Allocator } from './compiled-install';
+import { buildCompiledInstall, memorySettings, type MemorySettings } from './compiled-install';
 import { runOperationalExports } from './operational-exports';
 import { rssBytes, samplePeakRss } from './rss';
 import { statusReads, type SandboxCounters } from './sandbox-counters';
@@ -14,13 +14,14 @@ import { statusReads, type SandboxCounters } from './sandbox-counters';
 export interface ScaleBenchOptions {
   exports: number;
   runningMs: number;
-  /** The worker's malloc (default glibc as the image has it; `--scale-allocators glibc,jemalloc`). */
-  allocator: Allocator;
+  /** The worker's allocator and V8 settings (`--scale-memory`; default the image's). */
+  memory: MemorySettings;
   say: (m: string) => void;
 }
 
 export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: string[][]; failures: number }> {
-  const { exports: n, runningMs, allocator, say } = opts;
+  const { exports: n, runningMs, memory, say } = opts;
+  const settings = memorySettings(memory);
   const stack = await startBenchStack('scale', say);
   const { temporal, sandbox, client, work: exportDir } = stack;
   const taskQueue = 'bench-scale';
@@ -30,7 +31,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
     const image = await buildCompiledInstall(path.join(exportDir, '.image'), say, 'scale');
     const worker = (stack.worker = await spawnWorkerProcess(
       {
-        ...allocatorEnv(allocator),
+        ...settings.env,
         ...sandbox.env,
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_TASK_QUEUE: taskQueue,
@@ -40,11 +41,15 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
       },
       120_000,
       image,
+      process.execPath,
+      settings.nodeFlags,
     ));
     const pid = worker.pid;
     const idleRss = rssBytes(pid);
     const sampler = samplePeakRss([pid]);
-    say(`scale: ${n} exports, each job RUNNING ${runningMs / 1000} s, one worker (pid ${pid}, ${allocator})`);
+    say(
+      `scale: ${n} exports, each job RUNNING ${runningMs / 1000} s, one worker (pid ${pid}, memory settings ${memory})`,
+    );
 
     const { results, seconds } = await runOperationalExports(client, {
       exports: n,
@@ -63,7 +68,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
       failures,
       rows: [
         [
-          'allocator',
+          'memory settings',
           'exports',
           'completed',
           'files',
@@ -75,7 +80,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<{ rows: strin
           'status reads',
         ],
         [
-          allocator,
+          memory,
           String(n),
           String(n - failures),
           String(files.length),

@@ -13,6 +13,11 @@
 // to start with it, so launchers that know their Node.js pass `nodeFlagsFor` (the image's entry point, the
 // tooling), and `applyHeapFlags` is the best effort for a process started without them.
 //
+// `--optimize-for-size` makes V8 favour a small heap over speed (tighter young generation, heap limits
+// and compaction). A worker is I/O-bound: at many concurrent exports it held most of its peak memory as
+// garbage in two heaps (its own and the workflow thread's), and with the flag that peak fell well below
+// the memory a deployment plans for at no cost in throughput (docs/benchmarks.md, Scale and Download).
+//
 // The heap growing factor (how far the old generation may grow past its live size before the next full
 // collection) is fixed instead of left to V8's estimate, for two reasons pulling in opposite directions:
 // - V8 lets a heap grow to several times its live size; the workflow thread's heap makes garbage quickly
@@ -27,10 +32,23 @@ import v8 from 'node:v8';
 /** The old generation may grow to (100 + this) % of its live size before a full collection. */
 export const HEAP_GROWING_PERCENT = 100;
 
+/** Caps V8's young generation (Node.js 24, see above). */
+export const YOUNG_GENERATION_CAP = '--scavenger-max-new-space-capacity-mb=8';
+
+/** Makes V8 keep its heaps small (see above). */
+export const OPTIMIZE_FOR_SIZE = '--optimize-for-size';
+
+/** What each flag is for, in an operator's words. */
+const PURPOSE: Record<string, string> = {
+  [YOUNG_GENERATION_CAP]: 'downloads and ingests may cost up to twice the CPU',
+  [OPTIMIZE_FOR_SIZE]: 'the worker may need far more memory at many concurrent exports',
+};
+
 /** The V8 flags node should start with on this Node.js major, if any. */
 export function nodeFlagsFor(nodeMajor: number): readonly string[] {
-  // Older V8s do not have the flag (node would not start) and do not need it.
-  return nodeMajor === 24 ? ['--scavenger-max-new-space-capacity-mb=8'] : [];
+  // Older V8s do not have the young-generation flag (node would not start) and do not need it; the size
+  // flag is measured on Node.js 24 only, the image's.
+  return nodeMajor === 24 ? [YOUNG_GENERATION_CAP, OPTIMIZE_FOR_SIZE] : [];
 }
 
 const runningMajor = () => Number(process.versions.node.split('.')[0]);
@@ -58,8 +76,10 @@ export function heapFlagsAdvice(
 ): string | undefined {
   const missing = nodeFlagsFor(Number(nodeVersion.split('.')[0])).filter((f) => !execArgv.includes(f));
   if (missing.length === 0) return undefined;
+  const why = missing.map((flag) => PURPOSE[flag]).join('; ');
+  const it = missing.length === 1 ? 'it' : 'them';
   return (
-    `node ${nodeVersion} started without ${missing.join(' ')}: downloads and ingests may cost up to twice ` +
-    `the CPU; start node with it, as the image does (docs/deploying.md)`
+    `node ${nodeVersion} started without ${missing.join(' ')}: ${why}; start node with ${it}, as the ` +
+    `image does (docs/deploying.md)`
   );
 }

@@ -30,22 +30,21 @@ function flagsFor(node: string): readonly string[] {
 }
 
 export async function spawnWorkerProcess(
-  env: Record<string, string>,
+  /** Added to this process's environment; an undefined value removes a variable. */
+  env: Record<string, string | undefined>,
   readyTimeoutMs = 120_000,
   /** Another install's root (e.g. a compiled image built by the scale bench); default this checkout. */
   root = ROOT,
   /** The node binary (default the one running the tests). */
   node = process.execPath,
+  /** The V8 flags node starts with (default the ones its version needs, as the image starts it). */
+  nodeFlags: readonly string[] = flagsFor(node),
 ): Promise<WorkerProcess> {
-  const child: ChildProcess = spawn(
-    node,
-    [...flagsFor(node), path.join(root, 'bin/m3ter-exports.js'), 'worker'],
-    {
-      cwd: root,
-      env: { ...process.env, LOG_LEVEL: 'debug', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child: ChildProcess = spawn(node, [...nodeFlags, path.join(root, 'bin/m3ter-exports.js'), 'worker'], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   let output = '';

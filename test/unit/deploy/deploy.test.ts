@@ -246,9 +246,14 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('limits the worker to two malloc arenas, and the benches run their workers with the same setting', () => {
-    expect(final.env.MALLOC_ARENA_MAX).toBe('2');
-    expect(imageAllocatorEnv()).toEqual({ MALLOC_ARENA_MAX: '2' });
+  it("limits the worker to two malloc arenas with glibc's fixed thresholds, and the benches run their workers so", () => {
+    const fixed = {
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+      MALLOC_TRIM_THRESHOLD_: '131072',
+    };
+    expect(final.env).toEqual(expect.objectContaining(fixed));
+    expect(imageAllocatorEnv()).toEqual(fixed);
   });
 
   it('creates the export directory owned by the user it runs as, where both compose files mount the volume', () => {
