@@ -13,10 +13,10 @@
 // to start with it, so launchers that know their Node.js pass `nodeFlagsFor` (the image's entry point, the
 // tooling), and `applyHeapFlags` is the best effort for a process started without them.
 //
-// `--optimize-for-size` makes V8 favour a small heap over speed (tighter young generation, heap limits
-// and compaction). A worker is I/O-bound: at many concurrent exports it held most of its peak memory as
-// garbage in two heaps (its own and the workflow thread's), and with the flag that peak fell well below
-// the memory a deployment plans for at no cost in throughput (docs/benchmarks.md, Scale and Download).
+// `--optimize-for-size` makes V8 favour a small heap over speed. At many concurrent exports most of a
+// worker's peak memory is garbage waiting in two heaps (its own and the workflow thread's), which V8 then
+// collects sooner. It costs CPU where the worker is busy in JavaScript (an ingest's batches), where m3ter's
+// Ingest limit, not the worker's CPU, sets the pace (docs/benchmarks.md, Scale).
 //
 // The heap growing factor (how far the old generation may grow past its live size before the next full
 // collection) is fixed instead of left to V8's estimate, for two reasons pulling in opposite directions:
