@@ -8,6 +8,8 @@ if (!entry) {
   process.exit(2);
 }
 process.argv.splice(2, 1);
-// Before the entry's modules load, as bin/m3ter-exports.js does (src/runtime/heap-flags.ts).
-require(resolveEntry('src/runtime/heap-flags.ts')).applyHeapFlags();
+// Before the entry's modules load, as bin/m3ter-exports.js does (src/runtime/heap-flags.ts), with the
+// tooling's flags: an entry that plays the worker (the bench) starts node with the worker's own.
+const heapFlags = require(resolveEntry('src/runtime/heap-flags.ts'));
+heapFlags.applyHeapFlags(heapFlags.toolFlagsFor(heapFlags.runningMajor()));
 require(resolveEntry(entry));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { stopChild } from './devserver';
 import type { M3terConfig } from '../src/config/config';
-import { nodeFlagsFor, YOUNG_GENERATION_CAP } from '../src/runtime/heap-flags';
+import { runningMajor, toolFlagsFor } from '../src/runtime/heap-flags';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -52,9 +52,8 @@ export async function spawnSandboxProcess(opts: SpawnSandboxOptions = {}): Promi
     process.execPath,
     [
       // It serves files as an object store would, without Node.js 24's costly collections of short-lived
-      // Buffers, so that it does not take CPU from the worker it serves on a small machine. The worker's
-      // memory flag is the worker's: the sandbox's CPU matters more here than its memory.
-      ...nodeFlagsFor(Number(process.versions.node.split('.')[0])).filter((f) => f === YOUNG_GENERATION_CAP),
+      // Buffers, so that it does not take CPU from the worker it serves on a small machine.
+      ...toolFlagsFor(runningMajor()),
       path.join(ROOT, 'bin/run-ts.js'),
       'tooling/sandbox/main.ts',
       '--port',

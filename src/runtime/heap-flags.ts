@@ -51,16 +51,23 @@ export function nodeFlagsFor(nodeMajor: number): readonly string[] {
   return nodeMajor === 24 ? [YOUNG_GENERATION_CAP, OPTIMIZE_FOR_SIZE] : [];
 }
 
-const runningMajor = () => Number(process.versions.node.split('.')[0]);
+/**
+ * The flags for tooling that moves files for the worker but is not the worker (the sandbox): the
+ * young-generation cap only, since its CPU matters more on a shared machine than its memory.
+ */
+export function toolFlagsFor(nodeMajor: number): readonly string[] {
+  return nodeFlagsFor(nodeMajor).filter((flag) => flag === YOUNG_GENERATION_CAP);
+}
+
+export const runningMajor = () => Number(process.versions.node.split('.')[0]);
 
 let applied = false;
 
 /**
- * Sets the heap growing factor, and `nodeFlagsFor` the running Node.js from inside the process (the
- * fallback, see above), once. Returns the start flags.
+ * Sets the heap growing factor, and `flags` (default `nodeFlagsFor` the running Node.js) from inside the
+ * process (the fallback, see above), once. Returns the flags.
  */
-export function applyHeapFlags(): readonly string[] {
-  const flags = nodeFlagsFor(runningMajor());
+export function applyHeapFlags(flags: readonly string[] = nodeFlagsFor(runningMajor())): readonly string[] {
   if (!applied) {
     v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
     for (const flag of flags) v8.setFlagsFromString(flag);

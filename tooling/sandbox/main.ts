@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { applyHeapFlags } from '../../src/runtime/heap-flags';
+import { applyHeapFlags, runningMajor, toolFlagsFor } from '../../src/runtime/heap-flags';
 import { startSandbox, type RunningSandbox } from './index';
 
 /**
@@ -112,7 +112,7 @@ function isEntryPoint(): boolean {
 if (isEntryPoint()) {
   // It serves files as an object store would: without Node.js 24's costly collections of short-lived
   // Buffers, so that it does not take CPU from the worker it serves on a small machine.
-  applyHeapFlags();
+  applyHeapFlags(toolFlagsFor(runningMajor()));
   runFromArgv(process.argv.slice(2)).catch((err: unknown) => {
     process.stderr.write(`sandbox failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

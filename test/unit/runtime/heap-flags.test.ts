@@ -8,6 +8,7 @@ import {
   HEAP_GROWING_PERCENT,
   heapFlagsAdvice,
   nodeFlagsFor,
+  toolFlagsFor,
   YOUNG_GENERATION_CAP,
 } from '../../../src/runtime/heap-flags';
 
@@ -75,6 +76,11 @@ describe('the heap flags', () => {
     expect(nodeFlagsFor(24)).toEqual(['--scavenger-max-new-space-capacity-mb=8', '--optimize-for-size']);
     expect(nodeFlagsFor(20)).toEqual([]);
     expect(nodeFlagsFor(22)).toEqual([]);
+  });
+
+  it('give the tooling that serves files (the sandbox) the young-generation cap but not the size flag', () => {
+    expect(toolFlagsFor(24)).toEqual([YOUNG_GENERATION_CAP]);
+    expect(toolFlagsFor(20)).toEqual([]);
   });
 
   (NODE_MAJOR === 24 ? it : it.skip)(
