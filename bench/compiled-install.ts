@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { nodeFlagsFor, YOUNG_GENERATION_CAP } from '../src/runtime/heap-flags';
+import { nodeFlagsFor, runningMajor, toolFlagsFor } from '../src/runtime/heap-flags';
 import { writeWorkflowBundle } from '../src/runtime/workflow-bundle';
 import { parseDockerfile } from '../test/support/dockerfile';
 
@@ -76,11 +76,11 @@ export function memorySettings(settings: MemorySettings): {
   env: Record<string, string | undefined>;
   nodeFlags: readonly string[];
 } {
-  const imageFlags = nodeFlagsFor(Number(process.versions.node.split('.')[0]));
-  const noMalloc = Object.fromEntries(Object.keys(imageAllocatorEnv()).map((name) => [name, undefined]));
-  if (settings === MemorySettings.Image) return { env: imageAllocatorEnv(), nodeFlags: imageFlags };
-  if (settings === MemorySettings.Defaults)
-    return { env: noMalloc, nodeFlags: imageFlags.filter((f) => f === YOUNG_GENERATION_CAP) };
+  const imageFlags = nodeFlagsFor(runningMajor());
+  const imageMalloc = imageAllocatorEnv();
+  const noMalloc = Object.fromEntries(Object.keys(imageMalloc).map((name) => [name, undefined]));
+  if (settings === MemorySettings.Image) return { env: imageMalloc, nodeFlags: imageFlags };
+  if (settings === MemorySettings.Defaults) return { env: noMalloc, nodeFlags: toolFlagsFor(runningMajor()) };
   const library = jemallocPath();
   if (!fs.existsSync(library))
     throw new Error(

@@ -33,7 +33,7 @@ import { benchScale } from './scale';
 import { imageAllocatorEnv, memorySettings, MemorySettings } from './compiled-install';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { nodeFlagsFor } from '../src/runtime/heap-flags';
+import { nodeFlagsFor, runningMajor } from '../src/runtime/heap-flags';
 
 function printTable(rows: string[][]) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -48,9 +48,7 @@ function printTable(rows: string[][]) {
  * run as they would without the worker, and the benches' worker processes get their settings explicitly.
  */
 function rerunAsTheImage(): number | undefined {
-  const missing = nodeFlagsFor(Number(process.versions.node.split('.')[0])).filter(
-    (f) => !process.execArgv.includes(f),
-  );
+  const missing = nodeFlagsFor(runningMajor()).filter((f) => !process.execArgv.includes(f));
   const malloc = imageAllocatorEnv();
   const mallocSet = Object.entries(malloc).every(([name, value]) => process.env[name] === value);
   if (missing.length === 0 && mallocSet) {

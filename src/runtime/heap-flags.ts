@@ -11,7 +11,8 @@
 // The cap holds best when node starts with it: set from inside a running process, it took effect in some
 // processes and not in others. Node refuses the flag in NODE_OPTIONS, and versions whose V8 lacks it refuse
 // to start with it, so launchers that know their Node.js pass `nodeFlagsFor` (the image's entry point, the
-// tooling), and `applyHeapFlags` is the best effort for a process started without them.
+// bench; the sandbox gets `toolFlagsFor`), and `applyHeapFlags` is the best effort for a process started
+// without them.
 //
 // `--optimize-for-size` makes V8 favour a small heap over speed. At many concurrent exports most of a
 // worker's peak memory is garbage waiting in two heaps (its own and the workflow thread's), which V8 then
