@@ -8,6 +8,7 @@ import path from 'node:path';
 import { sanitizeFileName } from '../names';
 import type { ExportStorage, Manifest, OpenWriterOptions, StorageWriter } from '../types';
 import { isNoSpace, sha256OfFile, writeFailure, writeFileAtomic } from './files';
+import { isLocalFilesystem } from './filesystems';
 import { adoptPartial, discardPartials, newPartialName, sweepStale } from './partials';
 import { LocalWriter } from './writer';
 
@@ -19,6 +20,11 @@ export interface LocalStorageOptions {
   minFreeBytes?: number;
   /** For the sweep of stale partial files. */
   now?: () => number;
+  /**
+   * Write batches from the event loop rather than through the thread pool (src/storage/local/writer.ts).
+   * Default: true where `dir` is on a local filesystem (./filesystems.ts), false elsewhere.
+   */
+  writeFromEventLoop?: boolean;
 }
 
 export function createLocalStorage(opts: LocalStorageOptions): ExportStorage {
@@ -72,7 +78,8 @@ export function createLocalStorage(opts: LocalStorageOptions): ExportStorage {
       if (!adopted) await (await fs.open(tempPath, 'wx')).close();
       // 'r+' honours explicit write positions ('a+' would force every write to the end).
       const handle = await fs.open(tempPath, 'r+');
-      const writer = new LocalWriter(dir, base, tempPath, handle, keepFree);
+      const fromLoop = opts.writeFromEventLoop ?? (await isLocalFilesystem(dir));
+      const writer = new LocalWriter(dir, base, tempPath, handle, keepFree, fromLoop);
       if (adopted) await writer.loadExisting();
       return writer;
     },

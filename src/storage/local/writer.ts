@@ -1,18 +1,25 @@
 // One local file's writer: a partial file of its own, SHA-256 and newline count while writing, commit
 // without ever replacing a file.
 //
-// Hashing: SHA-256 and the newline count are computed while the thread pool writes the same buffers (the two
-// overlap instead of taking turns). If a write fails, the hash already holds bytes that are not on disk, so
+// Hashing: through the thread pool, SHA-256 and the newline count are computed while the thread writes the
+// same buffers (the two overlap instead of taking turns). If such a write fails, the hash already holds bytes that are not on disk, so
 // it is marked stale and rebuilt from the file before anything else happens: after `settle()` the counters
 // always describe exactly the bytes on disk. A resumed writer re-reads and re-hashes the partial file
 // (streaming, constant memory) instead of trusting persisted hash state, so a partial file is never trusted
 // beyond what is in it.
 //
+// Writing: on a local filesystem each batch is written from the event loop. Copying a batch into the page
+// cache takes less than handing it to the thread pool, and with the write on another thread the kernel's
+// share of the same copy rose and swung from download to download (docs/benchmarks.md, Download). A
+// writer whose write once holds the event loop longer than LOOP_WRITE_LIMIT_MS (the kernel throttling
+// writers while it flushes to a slow disk) writes through the thread pool from then on, as do writers on
+// network and FUSE filesystems from the start (./filesystems.ts).
+//
 // Flushing: every FLUSH_EVERY_BYTES the writer starts an fdatasync in the background (one at a time), so
 // disk writeback overlaps the download and the commit's fsync finds little left to flush (docs/benchmarks.md,
 // Download).
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, writeSync } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,6 +44,11 @@ const WRITE_HIGH_WATER_MARK = 256 * 1024;
 // memory, so the batch stays well below it.
 const WRITE_BATCH_BYTES = 256 * 1024;
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
+/**
+ * The longest one write from the event loop may take before the writer moves to the thread pool: far above
+ * a page-cache copy of one batch, below a pause of the kernel's dirty-page throttling.
+ */
+export const LOOP_WRITE_LIMIT_MS = 20;
 
 export class LocalWriter implements StorageWriter {
   private hash: Hash = createHash('sha256');
@@ -57,7 +69,14 @@ export class LocalWriter implements StorageWriter {
     private handle: FileHandle,
     /** Free bytes a write must leave in the directory (EXPORT_DIR_MIN_FREE_BYTES). */
     private readonly keepFree: number,
+    /** Write from the event loop until one write takes longer than LOOP_WRITE_LIMIT_MS. */
+    private writeFromEventLoop: boolean,
   ) {}
+
+  /** Whether the next batch is written from the event loop (else through the thread pool). */
+  get writesFromEventLoop(): boolean {
+    return this.writeFromEventLoop;
+  }
 
   get bytesWritten(): number {
     return this.bytes;
@@ -138,6 +157,7 @@ export class LocalWriter implements StorageWriter {
   private async appendNow(batch: Buffer): Promise<void> {
     if (this.closed) throw new Error('storage writer is closed');
     await this.repairIfStale();
+    if (this.writeFromEventLoop) return this.appendFromEventLoop(batch);
     const writing = this.handle.write(batch, 0, batch.length, this.bytes);
     // Hash while the thread pool writes; if the write then fails the hash is rebuilt (see the header).
     this.hashStale = true;
@@ -148,6 +168,24 @@ export class LocalWriter implements StorageWriter {
     });
     if (bytesWritten !== batch.length) throw await this.shortWrite(bytesWritten, batch.length);
     this.hashStale = false;
+    this.bytes += batch.length;
+    this.flushInBackground();
+  }
+
+  /** Writes `batch` before hashing it: a failed write leaves the hash as it was. */
+  private async appendFromEventLoop(batch: Buffer): Promise<void> {
+    const started = performance.now();
+    let written: number;
+    try {
+      written = writeSync(this.handle.fd, batch, 0, batch.length, this.bytes);
+    } catch (err) {
+      throw writeFailure(err, `writing at byte ${this.bytes}`);
+    } finally {
+      if (performance.now() - started > LOOP_WRITE_LIMIT_MS) this.writeFromEventLoop = false;
+    }
+    if (written !== batch.length) throw await this.shortWrite(written, batch.length);
+    this.hash.update(batch);
+    this.newlines += countNewlines(batch);
     this.bytes += batch.length;
     this.flushInBackground();
   }

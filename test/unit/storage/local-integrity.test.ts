@@ -1,6 +1,7 @@
 // Local storage never loses or silently replaces a file: each writer owns its partial file, commit never
 // replaces, a reused manifest must match its file, and stale partial files are swept.
 import { createHash, randomBytes } from 'node:crypto';
+import nodeFs from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,6 +17,7 @@ const write = (w: StorageWriter, ...chunks: Buffer[]) => pipeline(Readable.from(
 
 describe('local storage integrity', () => {
   const dir = tempDirPerTest('m3ter-integrity-');
+  afterEach(() => jest.restoreAllMocks());
 
   it('never replaces a committed file: other content becomes .v2, the same content is skipped', async () => {
     const storage = createLocalStorage({ dir: dir() });
@@ -69,33 +71,49 @@ describe('local storage integrity', () => {
     expect(sha(await fs.readFile(path.join(dir(), 'job.bin')))).toBe(sha(data));
   });
 
-  it("writes none of a stream's later batches once one failed, so a failed write leaves no hole in the file", async () => {
-    const storage = createLocalStorage({ dir: dir() });
-    const head = randomBytes(100_000);
-    const tail = randomBytes(2 * 1024 * 1024);
-    const writer = await storage.openWriter('hole');
-    await write(writer, head);
-    // The disk refuses the first batch of the next stream while its later batches are already queued.
-    const handle = (writer as unknown as { handle: { write: (...args: unknown[]) => Promise<unknown> } })
-      .handle;
-    const realWrite = handle.write.bind(handle);
-    const offsets: unknown[] = [];
-    handle.write = (...args: unknown[]) => {
-      offsets.push(args[3]);
-      if (offsets.length > 1) return realWrite(...args);
-      return Promise.reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
-    };
-    const err = await write(writer, tail).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    await writer.settle();
-    expect(offsets).toEqual([head.length]);
-    expect(writer.bytesWritten).toBe(head.length);
+  it.each([
+    ['from the event loop', true],
+    ['through the thread pool', false],
+  ])(
+    "writes none of a stream's later batches once one failed, so a failed write leaves no hole in the file (%s)",
+    async (_how, writeFromEventLoop) => {
+      const storage = createLocalStorage({ dir: dir(), writeFromEventLoop });
+      const head = randomBytes(100_000);
+      const tail = randomBytes(2 * 1024 * 1024);
+      const writer = await storage.openWriter('hole');
+      await write(writer, head);
+      // The disk refuses the first batch of the next stream while its later batches are already queued.
+      const offsets: unknown[] = [];
+      const eio = () => Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+      if (writeFromEventLoop) {
+        const realWrite = nodeFs.writeSync.bind(nodeFs) as (...args: unknown[]) => number;
+        jest.spyOn(nodeFs, 'writeSync').mockImplementation((...args: unknown[]) => {
+          offsets.push(args[4]);
+          if (offsets.length > 1) return realWrite(...args);
+          throw eio();
+        });
+      } else {
+        const handle = (writer as unknown as { handle: { write: (...args: unknown[]) => Promise<unknown> } })
+          .handle;
+        const realWrite = handle.write.bind(handle);
+        handle.write = (...args: unknown[]) => {
+          offsets.push(args[3]);
+          if (offsets.length > 1) return realWrite(...args);
+          return Promise.reject(eio());
+        };
+      }
+      const err = await write(writer, tail).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      await writer.settle();
+      expect(offsets).toEqual([head.length]);
+      expect(writer.bytesWritten).toBe(head.length);
 
-    // The resume starts after the bytes on disk and the file ends up whole.
-    await write(writer, tail);
-    const committed = await writer.commit('hole.bin');
-    expect(sha(await fs.readFile(committed.path))).toBe(sha(Buffer.concat([head, tail])));
-  });
+      // The resume starts after the bytes on disk and the file ends up whole.
+      await write(writer, tail);
+      const committed = await writer.commit('hole.bin');
+      expect(sha(await fs.readFile(committed.path))).toBe(sha(Buffer.concat([head, tail])));
+    },
+  );
 
   it('resumes from a partial file named the way earlier versions named it', async () => {
     const data = randomBytes(300_000);

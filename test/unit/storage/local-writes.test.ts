@@ -1,0 +1,127 @@
+// Where a local writer's batches are written: from the event loop on a local filesystem, through the thread
+// pool elsewhere and after a write that held the event loop too long.
+import { createHash, randomBytes } from 'node:crypto';
+import nodeFs from 'node:fs';
+import fs from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../../src/contract/failures';
+import { createLocalStorage } from '../../../src/storage/local';
+import { isLocalFilesystem } from '../../../src/storage/local/filesystems';
+import { LOOP_WRITE_LIMIT_MS, type LocalWriter } from '../../../src/storage/local/writer';
+import { tempDirPerTest } from '../../support/temp-dir';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const BATCH = 256 * 1024;
+const onLinux = process.platform === 'linux' ? it : it.skip;
+
+/** Blocks this thread for `ms`, as a write that waits on the disk does. */
+const blockFor = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Records the length of every write the writer hands to the thread pool. */
+function threadPoolWrites(writer: LocalWriter): number[] {
+  const { handle } = writer as unknown as {
+    handle: { write: (buf: Buffer, offset: number, length: number, position: number) => Promise<unknown> };
+  };
+  const lengths: number[] = [];
+  const real = handle.write.bind(handle);
+  handle.write = (buf, offset, length, position) => {
+    lengths.push(length);
+    return real(buf, offset, length, position);
+  };
+  return lengths;
+}
+
+describe('where local writes run', () => {
+  const dir = tempDirPerTest('m3ter-local-writes-');
+
+  afterEach(() => jest.restoreAllMocks());
+
+  onLinux('takes a directory on this Linux machine’s local filesystem for one', async () => {
+    expect(await isLocalFilesystem(dir())).toBe(true);
+    const writer = (await createLocalStorage({ dir: dir() }).openWriter('local')) as LocalWriter;
+    try {
+      expect(writer.writesFromEventLoop).toBe(true);
+    } finally {
+      await writer.discard();
+    }
+  });
+
+  it('takes a directory it cannot stat for a remote one', async () => {
+    expect(await isLocalFilesystem(`${dir()}/missing`)).toBe(false);
+  });
+
+  it('writes every batch from the event loop, none through the thread pool', async () => {
+    const storage = createLocalStorage({ dir: dir(), writeFromEventLoop: true });
+    const data = randomBytes(4 * BATCH + 100);
+    const writer = (await storage.openWriter('loop')) as LocalWriter;
+    const pooled = threadPoolWrites(writer);
+    const fromLoop = jest.spyOn(nodeFs, 'writeSync');
+    await pipeline(Readable.from([data.subarray(0, 70_000), data.subarray(70_000)]), writer.createStream());
+    const committed = await writer.commit('loop.bin');
+    expect(fromLoop.mock.calls.map((call) => call[3])).toEqual([BATCH, BATCH, BATCH, BATCH, 100]);
+    expect(pooled).toEqual([]);
+    expect(committed.sha256).toBe(sha(data));
+    expect(sha(await fs.readFile(committed.path))).toBe(sha(data));
+  });
+
+  it('moves to the thread pool for good after one write holds the event loop too long', async () => {
+    const storage = createLocalStorage({ dir: dir(), writeFromEventLoop: true });
+    const data = randomBytes(4 * BATCH);
+    const writer = (await storage.openWriter('slow')) as LocalWriter;
+    const pooled = threadPoolWrites(writer);
+    const real = nodeFs.writeSync.bind(nodeFs) as (...args: unknown[]) => number;
+    jest.spyOn(nodeFs, 'writeSync').mockImplementationOnce((...args: unknown[]) => {
+      blockFor(LOOP_WRITE_LIMIT_MS + 10);
+      return real(...args);
+    });
+    await pipeline(Readable.from([data]), writer.createStream());
+    expect(writer.writesFromEventLoop).toBe(false);
+    const committed = await writer.commit('slow.bin');
+    expect(pooled).toEqual([BATCH, BATCH, BATCH]);
+    expect(committed.sha256).toBe(sha(data));
+    expect(sha(await fs.readFile(committed.path))).toBe(sha(data));
+  });
+
+  it.each([
+    ['from the event loop', true],
+    ['through the thread pool, which hashes while the write runs', false],
+  ])(
+    'a failed write %s fails the stream and leaves the hash describing the bytes on disk',
+    async (_how, writeFromEventLoop) => {
+      const storage = createLocalStorage({ dir: dir(), writeFromEventLoop });
+      const a = randomBytes(200_000);
+      const b = randomBytes(300_000);
+      const c = randomBytes(100_000);
+      const writer = await storage.openWriter('failing');
+      await pipeline(Readable.from([a]), writer.createStream());
+      const noSpace = () => Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      if (writeFromEventLoop) {
+        jest.spyOn(nodeFs, 'writeSync').mockImplementationOnce(() => {
+          throw noSpace();
+        });
+      } else {
+        const { handle } = writer as unknown as {
+          handle: { write: (...args: unknown[]) => Promise<unknown> };
+        };
+        const realWrite = handle.write.bind(handle);
+        handle.write = () => {
+          handle.write = realWrite;
+          return Promise.reject(noSpace());
+        };
+      }
+      const failed = await pipeline(Readable.from([b]), writer.createStream()).catch((err: unknown) => err);
+      expect(failed).toBeInstanceOf(ApplicationFailure);
+      expect((failed as ApplicationFailure).type).toBe(FailureType.StorageInsufficientSpace);
+      await writer.settle();
+      expect(writer.bytesWritten).toBe(a.length);
+      await pipeline(Readable.from([c]), writer.createStream());
+      const committed = await writer.commit('failing.bin');
+      const expected = Buffer.concat([a, c]);
+      expect(committed.bytes).toBe(expected.length);
+      expect(committed.sha256).toBe(sha(expected));
+      expect(sha(await fs.readFile(committed.path))).toBe(sha(expected));
+    },
+  );
+});
