@@ -11,9 +11,9 @@
 // Writing: on a local filesystem each batch is written from the event loop. Copying a batch into the page
 // cache takes less than handing it to the thread pool, and with the write on another thread the kernel's
 // share of the same copy rose and swung from download to download (docs/benchmarks.md, Download). A
-// writer whose write once holds the event loop longer than LOOP_WRITE_LIMIT_MS (the kernel throttling
-// writers while it flushes to a slow disk) writes through the thread pool from then on, as do writers on
-// network and FUSE filesystems from the start (./filesystems.ts).
+// writer whose consecutive writes hold the event loop longer than LOOP_WRITE_LIMIT_MS together (the kernel
+// throttling writers while it flushes to a slow disk) writes through the thread pool from then on, as do
+// writers on network and FUSE filesystems from the start (./filesystems.ts).
 //
 // Flushing: every FLUSH_EVERY_BYTES the writer starts an fdatasync in the background (one at a time), so
 // disk writeback overlaps the download and the commit's fsync finds little left to flush (docs/benchmarks.md,
@@ -45,10 +45,12 @@ const WRITE_HIGH_WATER_MARK = 256 * 1024;
 const WRITE_BATCH_BYTES = 256 * 1024;
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 /**
- * The longest one write from the event loop may take before the writer moves to the thread pool: far above
- * a page-cache copy of one batch, below a pause of the kernel's dirty-page throttling.
+ * The longest LOOP_WRITE_WINDOW consecutive writes from the event loop may take together before the writer
+ * moves to the thread pool: far above a page-cache copy of that many batches, so that one write slowed by
+ * the scheduler does not move it, and reached within a few writes the kernel throttles.
  */
-export const LOOP_WRITE_LIMIT_MS = 20;
+export const LOOP_WRITE_LIMIT_MS = 50;
+const LOOP_WRITE_WINDOW = 3;
 
 export class LocalWriter implements StorageWriter {
   private hash: Hash = createHash('sha256');
@@ -61,6 +63,8 @@ export class LocalWriter implements StorageWriter {
   private flushedUpTo = 0;
   private flushing: Promise<void> | undefined;
   private flushError: unknown;
+  /** How long the last LOOP_WRITE_WINDOW writes from the event loop took (ms). */
+  private readonly loopWriteMs: number[] = [];
 
   constructor(
     private readonly dir: string,
@@ -69,7 +73,7 @@ export class LocalWriter implements StorageWriter {
     private handle: FileHandle,
     /** Free bytes a write must leave in the directory (EXPORT_DIR_MIN_FREE_BYTES). */
     private readonly keepFree: number,
-    /** Write from the event loop until one write takes longer than LOOP_WRITE_LIMIT_MS. */
+    /** Write from the event loop until consecutive writes take longer than LOOP_WRITE_LIMIT_MS. */
     private writeFromEventLoop: boolean,
   ) {}
 
@@ -181,13 +185,20 @@ export class LocalWriter implements StorageWriter {
     } catch (err) {
       throw writeFailure(err, `writing at byte ${this.bytes}`);
     } finally {
-      if (performance.now() - started > LOOP_WRITE_LIMIT_MS) this.writeFromEventLoop = false;
+      this.timeLoopWrite(performance.now() - started);
     }
     if (written !== batch.length) throw await this.shortWrite(written, batch.length);
     this.hash.update(batch);
     this.newlines += countNewlines(batch);
     this.bytes += batch.length;
     this.flushInBackground();
+  }
+
+  private timeLoopWrite(ms: number): void {
+    this.loopWriteMs.push(ms);
+    if (this.loopWriteMs.length > LOOP_WRITE_WINDOW) this.loopWriteMs.shift();
+    const held = this.loopWriteMs.reduce((sum, each) => sum + each, 0);
+    if (held > LOOP_WRITE_LIMIT_MS) this.writeFromEventLoop = false;
   }
 
   /** A regular file takes fewer bytes than asked when the filesystem is full: then it is a full disk. */

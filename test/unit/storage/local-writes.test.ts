@@ -19,6 +19,16 @@ const onLinux = process.platform === 'linux' ? it : it.skip;
 /** Blocks this thread for `ms`, as a write that waits on the disk does. */
 const blockFor = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
+/** Slows each of the writer's first `slowed` writes from the event loop by `ms`. */
+const slowWrites = (slowed: number, ms: number) => {
+  const real = nodeFs.writeSync.bind(nodeFs) as (...args: unknown[]) => number;
+  let calls = 0;
+  jest.spyOn(nodeFs, 'writeSync').mockImplementation((...args: unknown[]) => {
+    if (calls++ < slowed) blockFor(ms);
+    return real(...args);
+  });
+};
+
 /** Records the length of every write the writer hands to the thread pool. */
 function threadPoolWrites(writer: LocalWriter): number[] {
   const { handle } = writer as unknown as {
@@ -66,16 +76,36 @@ describe('where local writes run', () => {
     expect(sha(await fs.readFile(committed.path))).toBe(sha(data));
   });
 
+  it('keeps writing from the event loop through one write the scheduler slowed', async () => {
+    const storage = createLocalStorage({ dir: dir(), writeFromEventLoop: true });
+    const data = randomBytes(4 * BATCH);
+    const writer = (await storage.openWriter('one-slow')) as LocalWriter;
+    const pooled = threadPoolWrites(writer);
+    slowWrites(1, LOOP_WRITE_LIMIT_MS / 2);
+    await pipeline(Readable.from([data]), writer.createStream());
+    expect(writer.writesFromEventLoop).toBe(true);
+    expect(pooled).toEqual([]);
+    expect((await writer.commit('one-slow.bin')).sha256).toBe(sha(data));
+  });
+
+  it('moves to the thread pool once consecutive slow writes add up to the limit', async () => {
+    const storage = createLocalStorage({ dir: dir(), writeFromEventLoop: true });
+    const data = randomBytes(5 * BATCH);
+    const writer = (await storage.openWriter('throttled')) as LocalWriter;
+    const pooled = threadPoolWrites(writer);
+    slowWrites(3, LOOP_WRITE_LIMIT_MS / 3 + 5);
+    await pipeline(Readable.from([data]), writer.createStream());
+    expect(writer.writesFromEventLoop).toBe(false);
+    expect(pooled).toEqual([BATCH, BATCH]);
+    expect((await writer.commit('throttled.bin')).sha256).toBe(sha(data));
+  });
+
   it('moves to the thread pool for good after one write holds the event loop too long', async () => {
     const storage = createLocalStorage({ dir: dir(), writeFromEventLoop: true });
     const data = randomBytes(4 * BATCH);
     const writer = (await storage.openWriter('slow')) as LocalWriter;
     const pooled = threadPoolWrites(writer);
-    const real = nodeFs.writeSync.bind(nodeFs) as (...args: unknown[]) => number;
-    jest.spyOn(nodeFs, 'writeSync').mockImplementationOnce((...args: unknown[]) => {
-      blockFor(LOOP_WRITE_LIMIT_MS + 10);
-      return real(...args);
-    });
+    slowWrites(1, LOOP_WRITE_LIMIT_MS + 10);
     await pipeline(Readable.from([data]), writer.createStream());
     expect(writer.writesFromEventLoop).toBe(false);
     const committed = await writer.commit('slow.bin');
