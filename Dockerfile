@@ -37,10 +37,12 @@ ENV NODE_ENV=production
 ENV HEALTH_HOST=0.0.0.0 METRICS_HOST=0.0.0.0
 ENV EXPORT_DIR=/exports
 # Two malloc arenas instead of glibc's default of several per core: the SDK's native threads each kept an
-# arena of their own, largely free. Fixed mmap and trim thresholds (glibc's starting values) stop glibc from
-# raising them after the first large free, so buffers of 128 KiB and more go back to the system when freed
-# instead of staying resident in the heap. Both lower the worker's peak memory (docs/deploying.md).
-ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
+# arena of their own, largely free. A fixed mmap threshold (glibc's starting value) stops glibc from raising
+# it after the first large free, so buffers of 128 KiB and more go back to the system when freed instead of
+# staying resident in the heap. The trim threshold is fixed above the buffer memory V8 lets a download
+# allocate between two collections, so the heap does not hand that memory back after every collection only
+# to fault it in again (docs/deploying.md).
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=67108864
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts in the image that runs: the compiled worker needs none, and a dependency's script is

@@ -246,11 +246,11 @@ describe('Dockerfile', () => {
     }
   });
 
-  it("limits the worker to two malloc arenas with glibc's fixed thresholds, and the benches run their workers so", () => {
+  it('limits the worker to two malloc arenas with fixed mmap and trim thresholds, and the benches run their workers so', () => {
     const fixed = {
       MALLOC_ARENA_MAX: '2',
       MALLOC_MMAP_THRESHOLD_: '131072',
-      MALLOC_TRIM_THRESHOLD_: '131072',
+      MALLOC_TRIM_THRESHOLD_: '67108864',
     };
     expect(final.env).toEqual(expect.objectContaining(fixed));
     expect(imageAllocatorEnv()).toEqual(fixed);
