@@ -37,12 +37,14 @@ const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 // What the stream buffers while both batch buffers are busy: little, because a socket chunk that waits
 // outlives V8's young-generation collections (see createStream); the bytes wait in the kernel instead.
 const WRITE_HIGH_WATER_MARK = 256 * 1024;
-// The batch size `createStream` gathers before each write. Smaller batches cost more thread wake-ups. Larger
-// writes make the kernel cache the file in larger pages, and on a VM whose host takes back the guest's free
-// memory in large blocks those pages are the ones the host must fault in again, at several times the cost
-// per byte (docs/benchmarks.md, Download); the size from which that happens moves with the guest's free
-// memory, so the batch stays well below it.
+// The batch size `createStream` gathers before each write, hash update and row count. Through the thread
+// pool, smaller batches cost more thread wake-ups.
 const WRITE_BATCH_BYTES = 256 * 1024;
+// From the event loop a batch is written in pieces of this size. The kernel caches a write in folios as large
+// as the write, and on a VM whose host takes back the guest's free memory in large blocks, large folios are
+// the ones the host must fault in again, at several times the cost per byte; where that starts moves with the
+// guest's free memory (docs/benchmarks.md, Download). curl writes pieces of this size and does not pay it.
+export const LOOP_WRITE_PIECE_BYTES = 16 * 1024;
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 /**
  * The longest LOOP_WRITE_WINDOW consecutive writes from the event loop may take together before the writer
@@ -179,9 +181,14 @@ export class LocalWriter implements StorageWriter {
   /** Writes `batch` before hashing it: a failed write leaves the hash as it was. */
   private async appendFromEventLoop(batch: Buffer): Promise<void> {
     const started = performance.now();
-    let written: number;
+    let written = 0;
     try {
-      written = writeSync(this.handle.fd, batch, 0, batch.length, this.bytes);
+      while (written < batch.length) {
+        const length = Math.min(LOOP_WRITE_PIECE_BYTES, batch.length - written);
+        const piece = writeSync(this.handle.fd, batch, written, length, this.bytes + written);
+        if (piece === 0) break;
+        written += piece;
+      }
     } catch (err) {
       throw writeFailure(err, `writing at byte ${this.bytes}`);
     } finally {

@@ -9,22 +9,27 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../../src/contract/failures';
 import { createLocalStorage } from '../../../src/storage/local';
 import { isLocalFilesystem } from '../../../src/storage/local/filesystems';
-import { LOOP_WRITE_LIMIT_MS, type LocalWriter } from '../../../src/storage/local/writer';
+import {
+  LOOP_WRITE_LIMIT_MS,
+  LOOP_WRITE_PIECE_BYTES,
+  type LocalWriter,
+} from '../../../src/storage/local/writer';
 import { tempDirPerTest } from '../../support/temp-dir';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const BATCH = 256 * 1024;
+const PIECES_PER_BATCH = BATCH / LOOP_WRITE_PIECE_BYTES;
 const onLinux = process.platform === 'linux' ? it : it.skip;
 
 /** Blocks this thread for `ms`, as a write that waits on the disk does. */
 const blockFor = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-/** Slows each of the writer's first `slowed` writes from the event loop by `ms`. */
+/** Slows each of the writer's first `slowed` batches written from the event loop by `ms`. */
 const slowWrites = (slowed: number, ms: number) => {
   const real = nodeFs.writeSync.bind(nodeFs) as (...args: unknown[]) => number;
-  let calls = 0;
+  let pieces = 0;
   jest.spyOn(nodeFs, 'writeSync').mockImplementation((...args: unknown[]) => {
-    if (calls++ < slowed) blockFor(ms);
+    if (pieces++ < slowed * PIECES_PER_BATCH && pieces % PIECES_PER_BATCH === 1) blockFor(ms);
     return real(...args);
   });
 };
@@ -62,7 +67,7 @@ describe('where local writes run', () => {
     expect(await isLocalFilesystem(`${dir()}/missing`)).toBe(false);
   });
 
-  it('writes every batch from the event loop, none through the thread pool', async () => {
+  it('writes every batch from the event loop in pieces of 16 KiB, none through the thread pool', async () => {
     const storage = createLocalStorage({ dir: dir(), writeFromEventLoop: true });
     const data = randomBytes(4 * BATCH + 100);
     const writer = (await storage.openWriter('loop')) as LocalWriter;
@@ -70,7 +75,16 @@ describe('where local writes run', () => {
     const fromLoop = jest.spyOn(nodeFs, 'writeSync');
     await pipeline(Readable.from([data.subarray(0, 70_000), data.subarray(70_000)]), writer.createStream());
     const committed = await writer.commit('loop.bin');
-    expect(fromLoop.mock.calls.map((call) => call[3])).toEqual([BATCH, BATCH, BATCH, BATCH, 100]);
+    expect(LOOP_WRITE_PIECE_BYTES).toBe(16 * 1024);
+    const calls = fromLoop.mock.calls as unknown as Array<[number, Buffer, number, number, number]>;
+    expect(calls.map(([, , , length]) => length)).toEqual([
+      ...Array<number>(4 * PIECES_PER_BATCH).fill(LOOP_WRITE_PIECE_BYTES),
+      100,
+    ]);
+    // Each piece lands right after the one before it.
+    expect(calls.map(([, , , , position]) => position)).toEqual(
+      calls.map((_, i) => i * LOOP_WRITE_PIECE_BYTES),
+    );
     expect(pooled).toEqual([]);
     expect(committed.sha256).toBe(sha(data));
     expect(sha(await fs.readFile(committed.path))).toBe(sha(data));
