@@ -243,7 +243,8 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
     );
     say(
       `download: ${(sizeBytes / 2 ** 20).toFixed(0)} MiB file, ${rounds} rounds each of curl and worker; ` +
-        `CPU ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}; 1-minute load average ${os.loadavg()[0].toFixed(2)}`,
+        `CPU ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}; 1-minute load average ${os.loadavg()[0].toFixed(2)}; ` +
+        `SHA-256, which the worker computes and curl does not, costs ${hashCpuPerGiB.toFixed(2)} s of CPU per GiB here`,
     );
 
     /** The worker's download path into `storage`, measured, its SHA-256 checked against the sandbox's. */
@@ -425,15 +426,6 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       median(measured.map((r) => (r.cpuSeconds! + r.sandboxCpuSeconds!) / r.seconds)).toFixed(2),
     ];
   };
-  const curlCpuPerGiB = median(curlRounds.map((r) => (r.cpuSeconds ?? 0) / (r.bytes / 2 ** 30)));
-  const curlSandboxCpuPerGiB = median(
-    curlRounds
-      .filter((r) => r.sandboxCpuSeconds !== undefined)
-      .map((r) => r.sandboxCpuSeconds! / (r.bytes / 2 ** 30)),
-  );
-  const curlAndSandboxCpuPerGiB = curlCpuPerGiB + (curlSandboxCpuPerGiB ?? 0);
-  /** curl's and the sandbox's CPU per GiB over the same plus the hash: curl's rate scaled by it. */
-  const curlShareWithHash = curlAndSandboxCpuPerGiB / (curlAndSandboxCpuPerGiB + hashCpuPerGiB);
   const s3Rows: string[][] = [];
   const sdkRounds = results.filter((r) => r.tool === 'sdk-s3');
   const sdkHttpRounds = results.filter((r) => r.tool === 'sdk-s3-http');
@@ -553,21 +545,6 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
       maxRss(afterGcRounds),
       ...cpuAndGc(afterGcRounds),
       ...served(afterGcRounds),
-    ],
-    // On a machine whose cores the curl rounds kept busy, no download that also hashes can spend less CPU
-    // per GiB than curl plus the hash: this row is that ceiling, the rate of a worker doing only that.
-    [
-      'ceiling: curl plus SHA-256',
-      (sizeBytes / 2 ** 20).toFixed(0),
-      '-',
-      `- / ${(curl * curlShareWithHash).toFixed(1)} / -`,
-      `${(100 * curlShareWithHash).toFixed(0)} %`,
-      '-',
-      `${(curlCpuPerGiB + hashCpuPerGiB).toFixed(2)} (SHA-256 ${hashCpuPerGiB.toFixed(2)})`,
-      '-',
-      '-',
-      '-',
-      '-',
     ],
     ...s3Rows,
   ];
