@@ -1,10 +1,11 @@
 // One local file's writer: a partial file of its own, SHA-256 and newline count while writing, commit
 // without ever replacing a file.
 //
-// Hashing: through the thread pool, SHA-256 and the newline count are computed while the thread writes the
-// same buffers (the two overlap instead of taking turns). If such a write fails, the hash already holds bytes that are not on disk, so
-// it is marked stale and rebuilt from the file before anything else happens: after `settle()` the counters
-// always describe exactly the bytes on disk. A resumed writer re-reads and re-hashes the partial file
+// Hashing: from the event loop, a batch is hashed and its newlines counted once it is written. Through the
+// thread pool, both are computed while the thread writes the same buffer (the two overlap instead of taking
+// turns); if that write fails, the hash already holds bytes that are not on disk, so it is marked stale and
+// rebuilt from the file before anything else happens. Either way, after `settle()` the counters always
+// describe exactly the bytes on disk. A resumed writer re-reads and re-hashes the partial file
 // (streaming, constant memory) instead of trusting persisted hash state, so a partial file is never trusted
 // beyond what is in it.
 //
@@ -218,9 +219,10 @@ export class LocalWriter implements StorageWriter {
   }
 
   createStream(): Writable {
-    // Socket chunks (<= 64 KiB) are copied into batches of WRITE_BATCH_BYTES and each batch is one write:
-    // handing a write to the thread pool costs a thread wake-up on both sides, and at one write per chunk
-    // that cost more than the copy into the page cache. Copied, not kept: a chunk held until its batch is
+    // Socket chunks (<= 64 KiB) are copied into batches of WRITE_BATCH_BYTES, each batch one hash update,
+    // one row count and one write through the thread pool (or LOOP_WRITE_PIECE_BYTES pieces from the event
+    // loop): handing a write to the thread pool costs a thread wake-up on both sides, and at one write per
+    // chunk that cost more than the copy into the page cache. Copied, not kept: a chunk held until its batch is
     // written outlives V8's young-generation collections, and the memory of such Buffers comes back only
     // with full mark-compacts, which then cost more CPU than the download itself. Two batch buffers take
     // turns, so chunks keep being copied while the other batch is written.

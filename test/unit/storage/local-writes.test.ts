@@ -53,17 +53,20 @@ describe('where local writes run', () => {
 
   afterEach(() => jest.restoreAllMocks());
 
-  onLinux('takes a directory on this Linux machine’s local filesystem for one', async () => {
-    expect(await isLocalFilesystem(dir())).toBe(true);
-    const writer = (await createLocalStorage({ dir: dir() }).openWriter('local')) as LocalWriter;
-    try {
-      expect(writer.writesFromEventLoop).toBe(true);
-    } finally {
-      await writer.discard();
-    }
-  });
+  onLinux(
+    'treats a directory on this Linux machine’s own disk as local and writes there from the event loop',
+    async () => {
+      expect(await isLocalFilesystem(dir())).toBe(true);
+      const writer = (await createLocalStorage({ dir: dir() }).openWriter('local')) as LocalWriter;
+      try {
+        expect(writer.writesFromEventLoop).toBe(true);
+      } finally {
+        await writer.discard();
+      }
+    },
+  );
 
-  it('takes a directory it cannot stat for a remote one', async () => {
+  it('treats a directory it cannot stat as not local', async () => {
     expect(await isLocalFilesystem(`${dir()}/missing`)).toBe(false);
   });
 
