@@ -1,7 +1,6 @@
 // Local storage never loses or silently replaces a file: each writer owns its partial file, commit never
 // replaces, a reused manifest must match its file, and stale partial files are swept.
 import { createHash, randomBytes } from 'node:crypto';
-import nodeFs from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../../src/contract/failures';
 import { createLocalStorage } from '../../../src/storage/local';
 import type { Manifest, StorageWriter } from '../../../src/storage/types';
+import { failNextWrite } from '../../support/failing-write';
 import { tempDirPerTest } from '../../support/temp-dir';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -83,25 +83,11 @@ describe('local storage integrity', () => {
       const writer = await storage.openWriter('hole');
       await write(writer, head);
       // The disk refuses the first batch of the next stream while its later batches are already queued.
-      const offsets: unknown[] = [];
-      const eio = () => Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
-      if (writeFromEventLoop) {
-        const realWrite = nodeFs.writeSync.bind(nodeFs) as (...args: unknown[]) => number;
-        jest.spyOn(nodeFs, 'writeSync').mockImplementation((...args: unknown[]) => {
-          offsets.push(args[4]);
-          if (offsets.length > 1) return realWrite(...args);
-          throw eio();
-        });
-      } else {
-        const handle = (writer as unknown as { handle: { write: (...args: unknown[]) => Promise<unknown> } })
-          .handle;
-        const realWrite = handle.write.bind(handle);
-        handle.write = (...args: unknown[]) => {
-          offsets.push(args[3]);
-          if (offsets.length > 1) return realWrite(...args);
-          return Promise.reject(eio());
-        };
-      }
+      const offsets = failNextWrite(
+        writer,
+        writeFromEventLoop,
+        Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }),
+      );
       const err = await write(writer, tail).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ApplicationFailure);
       await writer.settle();

@@ -14,6 +14,7 @@ import {
   LOOP_WRITE_PIECE_BYTES,
   type LocalWriter,
 } from '../../../src/storage/local/writer';
+import { failNextWrite } from '../../support/failing-write';
 import { tempDirPerTest } from '../../support/temp-dir';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -143,21 +144,11 @@ describe('where local writes run', () => {
       const c = randomBytes(100_000);
       const writer = await storage.openWriter('failing');
       await pipeline(Readable.from([a]), writer.createStream());
-      const noSpace = () => Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-      if (writeFromEventLoop) {
-        jest.spyOn(nodeFs, 'writeSync').mockImplementationOnce(() => {
-          throw noSpace();
-        });
-      } else {
-        const { handle } = writer as unknown as {
-          handle: { write: (...args: unknown[]) => Promise<unknown> };
-        };
-        const realWrite = handle.write.bind(handle);
-        handle.write = () => {
-          handle.write = realWrite;
-          return Promise.reject(noSpace());
-        };
-      }
+      failNextWrite(
+        writer,
+        writeFromEventLoop,
+        Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }),
+      );
       const failed = await pipeline(Readable.from([b]), writer.createStream()).catch((err: unknown) => err);
       expect(failed).toBeInstanceOf(ApplicationFailure);
       expect((failed as ApplicationFailure).type).toBe(FailureType.StorageInsufficientSpace);
