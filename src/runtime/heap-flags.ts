@@ -60,7 +60,10 @@ export function toolFlagsFor(nodeMajor: number): readonly string[] {
   return nodeFlagsFor(nodeMajor).filter((flag) => flag === YOUNG_GENERATION_CAP);
 }
 
-export const runningMajor = () => Number(process.versions.node.split('.')[0]);
+/** The major of a Node.js version such as `24.1.0`. */
+export const majorOf = (version: string) => Number(version.split('.')[0]);
+
+export const runningMajor = () => majorOf(process.versions.node);
 
 let applied = false;
 
@@ -82,7 +85,7 @@ export function heapFlagsAdvice(
   nodeVersion: string = process.versions.node,
   execArgv: readonly string[] = process.execArgv,
 ): string | undefined {
-  const missing = nodeFlagsFor(Number(nodeVersion.split('.')[0])).filter((f) => !execArgv.includes(f));
+  const missing = nodeFlagsFor(majorOf(nodeVersion)).filter((f) => !execArgv.includes(f));
   if (missing.length === 0) return undefined;
   const why = missing.map((flag) => PURPOSE[flag]).join('; ');
   const it = missing.length === 1 ? 'it' : 'them';

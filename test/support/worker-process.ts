@@ -2,7 +2,7 @@
 // so tests can SIGKILL it mid-export and grep its logs for secrets.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { nodeFlagsFor } from '../../src/runtime/heap-flags';
+import { majorOf, nodeFlagsFor } from '../../src/runtime/heap-flags';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -19,11 +19,11 @@ const flagsByNode = new Map<string, readonly string[]>();
 function flagsFor(node: string): readonly string[] {
   let flags = flagsByNode.get(node);
   if (!flags) {
-    const major =
+    const version =
       node === process.execPath
         ? process.versions.node
         : execFileSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' });
-    flags = nodeFlagsFor(Number(major.split('.')[0]));
+    flags = nodeFlagsFor(majorOf(version));
     flagsByNode.set(node, flags);
   }
   return flags;
