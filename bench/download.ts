@@ -243,8 +243,9 @@ export async function benchDownload(opts: DownloadBenchOptions): Promise<string[
     );
     say(
       `download: ${(sizeBytes / 2 ** 20).toFixed(0)} MiB file, ${rounds} rounds each of curl and worker; ` +
-        `CPU ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}; 1-minute load average ${os.loadavg()[0].toFixed(2)}; ` +
-        `SHA-256, which the worker computes and curl does not, costs ${hashCpuPerGiB.toFixed(2)} s of CPU per GiB here`,
+        `CPU ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}; ` +
+        `1-minute load average ${os.loadavg()[0].toFixed(2)}; SHA-256, which the worker computes and curl ` +
+        `does not, costs ${hashCpuPerGiB.toFixed(2)} s of CPU per GiB here`,
     );
 
     /** The worker's download path into `storage`, measured, its SHA-256 checked against the sandbox's. */

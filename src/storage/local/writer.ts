@@ -222,8 +222,8 @@ export class LocalWriter implements StorageWriter {
     // Socket chunks (<= 64 KiB) are copied into batches of WRITE_BATCH_BYTES, each batch one hash update,
     // one row count and one write through the thread pool (or LOOP_WRITE_PIECE_BYTES pieces from the event
     // loop): handing a write to the thread pool costs a thread wake-up on both sides, and at one write per
-    // chunk that cost more than the copy into the page cache. Copied, not kept: a chunk held until its batch is
-    // written outlives V8's young-generation collections, and the memory of such Buffers comes back only
+    // chunk that cost more than the copy into the page cache. Copied, not kept: a chunk held until its batch
+    // is written outlives V8's young-generation collections, and the memory of such Buffers comes back only
     // with full mark-compacts, which then cost more CPU than the download itself. Two batch buffers take
     // turns, so chunks keep being copied while the other batch is written.
     // A stream destroyed mid-download (the connection dropped) still writes the batch it had accepted: those
